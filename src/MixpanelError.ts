@@ -83,13 +83,10 @@ export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("effect-m
  * @since 0.1.0
  * @category errors
  */
-export class InvalidConfig extends Schema.TaggedError<InvalidConfig>("effect-mixpanel/InvalidConfig")(
-  "InvalidConfig",
-  {
-    option: Schema.String,
-    detail: Schema.String
-  }
-) {
+export class InvalidConfig extends Schema.TaggedError<InvalidConfig>("effect-mixpanel/InvalidConfig")("InvalidConfig", {
+  option: Schema.String,
+  detail: Schema.String
+}) {
   /**
    * @since 0.1.0
    */
@@ -175,25 +172,22 @@ export class FailedRecord extends Schema.Class<FailedRecord>("effect-mixpanel/Fa
  * @since 0.1.0
  * @category errors
  */
-export class ResponseError extends Schema.TaggedError<ResponseError>("effect-mixpanel/ResponseError")(
-  "ResponseError",
-  {
-    ...undeliveredFields,
-    reason: Schema.Literal(
-      "Rejected",
-      "Unauthorized",
-      "TooLarge",
-      "RateLimited",
-      "ServerError",
-      "UnexpectedStatus",
-      "Malformed"
-    ),
-    status: Schema.Number,
-    serverError: Schema.optional(Schema.String),
-    retryAfter: Schema.optional(Schema.DurationFromSelf),
-    failedRecords: Schema.optionalWith(Schema.Array(FailedRecord), { default: () => [] })
-  }
-) {
+export class ResponseError extends Schema.TaggedError<ResponseError>("effect-mixpanel/ResponseError")("ResponseError", {
+  ...undeliveredFields,
+  reason: Schema.Literal(
+    "Rejected",
+    "Unauthorized",
+    "TooLarge",
+    "RateLimited",
+    "ServerError",
+    "UnexpectedStatus",
+    "Malformed"
+  ),
+  status: Schema.Number,
+  serverError: Schema.optional(Schema.String),
+  retryAfter: Schema.optional(Schema.DurationFromSelf),
+  failedRecords: Schema.optionalWith(Schema.Array(FailedRecord), { default: () => [] })
+}) {
   /**
    * @since 0.1.0
    */

@@ -1,0 +1,378 @@
+/**
+ * An embedded, Mixpanel-compatible ingestion server for integration tests, demos and benchmarks.
+ *
+ * It is a real HTTP server on loopback (`127.0.0.1`, a free port by default) that speaks `/track`,
+ * `/engage`, `/groups` and `/import` the way Mixpanel does: form `data=` bodies (raw or base64 JSON),
+ * JSON and NDJSON bodies, gzip, `verbose=1`, strict import with `failed_records`, `/import`
+ * authentication, and the item and byte limits (413). It records what it accepted (events deduplicated
+ * the way Mixpanel does) and every request it saw, and it can be told to fail: 5xx, 429 with or without
+ * `Retry-After`, dropped connections, stalls, slow answers and broken bodies, scripted or at random with
+ * a seed.
+ *
+ * Node only: it is built on `node:http` and `node:zlib`. It lives in the `effect-mixpanel/testing` entry
+ * so that the main entry stays free of Node built-ins.
+ *
+ * The handle's methods are synchronous and read in-process state, so Effect code and plain Promise code
+ * use them the same way.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const server = yield* MixpanelTestServer.make()
+ *   server.fail(MixpanelTestServer.Fault.rateLimited(1))
+ *   // ... point a consumer at `server.url`, send, then:
+ *   return server.received("events")
+ * })
+ *
+ * Effect.runPromise(Effect.scoped(program))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import type { Endpoint } from "./Endpoint.js"
+import * as internal from "./internal/testServer.js"
+
+/**
+ * A JSON object as the server decoded it from a request: one event, profile update or group update.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type JsonObject = { readonly [key: string]: unknown }
+
+/**
+ * Answer with an HTTP status. `retryAfter` sets the `Retry-After` header: a number is seconds, a string
+ * is sent as it is (e.g. an HTTP date). Without `body` the server answers with a Mixpanel-style JSON
+ * error (for 429, Mixpanel's own rate-limit text).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StatusFault {
+  readonly _tag: "Status"
+  readonly status: number
+  readonly retryAfter?: number | string
+  readonly body?: string
+}
+
+/**
+ * Read the request, then destroy the connection without an answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DropFault {
+  readonly _tag: "Drop"
+}
+
+/**
+ * Read the request and never answer: the connection stays open until the client gives up or the server
+ * closes (closing destroys it, so a stall never keeps the server from closing).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StallFault {
+  readonly _tag: "Stall"
+}
+
+/**
+ * Answer normally, after a real delay of `millis`. The only fault whose request is recorded.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SlowFault {
+  readonly _tag: "Slow"
+  readonly millis: number
+}
+
+/**
+ * Answer with a broken body such as `garbage` or `{"status":`, with `status` (default 200) and
+ * `Content-Type: application/json`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BodyFault {
+  readonly _tag: "Body"
+  readonly status?: number
+  readonly body: string
+}
+
+/**
+ * What the server can do to a request instead of (or, for `Slow`, before) serving it. A faulted request's
+ * items are not recorded, except under `Slow`; the fault is kept in the request log.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Fault = StatusFault | DropFault | StallFault | SlowFault | BodyFault
+
+/**
+ * The constructors of `Fault`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FaultConstructors {
+  /** Answer with `status`; see `StatusFault`. */
+  readonly status: (
+    status: number,
+    options?: { readonly retryAfter?: number | string; readonly body?: string }
+  ) => StatusFault
+  /** 429 with Mixpanel's rate-limit body, and `Retry-After` when given (a number is seconds). */
+  readonly rateLimited: (retryAfter?: number | string) => StatusFault
+  /** Destroy the connection without an answer. */
+  readonly drop: DropFault
+  /** Never answer. */
+  readonly stall: StallFault
+  /** Answer normally after a real delay (a number is milliseconds). */
+  readonly slow: (delay: Duration.DurationInput) => SlowFault
+  /** Answer with a broken body, with `status` (default 200). */
+  readonly body: (body: string, status?: number) => BodyFault
+}
+
+/**
+ * Fault constructors: `Fault.status(503)`, `Fault.status(503, { retryAfter: 2 })`,
+ * `Fault.rateLimited()`, `Fault.rateLimited(1)`, `Fault.drop`, `Fault.stall`, `Fault.slow("20 millis")`,
+ * `Fault.body("garbage")`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const Fault: FaultConstructors = internal.Fault
+
+/**
+ * Faults at random: each request (to one of `endpoints`, default all) gets, with probability `rate`
+ * (0 to 1), a fault chosen uniformly from `faults`. The draws come from a small PRNG seeded with `seed`
+ * (default 0), so a run is reproducible: the same seed and the same sequence of requests give the same
+ * faults. Scripted faults (`fail`) go first; a request that takes a scripted fault draws nothing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RandomFaults {
+  readonly rate: number
+  readonly faults: ReadonlyArray<Fault>
+  readonly seed?: number
+  readonly endpoints?: ReadonlyArray<Endpoint>
+}
+
+/**
+ * Credentials `/import` accepts when `auth` is set (HTTP Basic):
+ * - `serviceAccount`: `username:secret`, with `project_id` in the query equal to `projectId`;
+ * - `apiSecret`: `secret:` (empty password);
+ * - `token`: `token:` (empty password), only when the request has no `project_id`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Auth {
+  readonly serviceAccount?: {
+    readonly username: string
+    readonly secret: string
+    readonly projectId: string | number
+  }
+  readonly apiSecret?: string
+  readonly token?: string
+}
+
+/**
+ * What `rejectRecord` returns to reject a record: a message (the field is then `properties`), or a field
+ * and a message.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Rejection = string | { readonly field: string; readonly message: string }
+
+/**
+ * Options of the server. Every one is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Port to listen on. Default `0` (a free port). */
+  readonly port?: number
+  /** Address to listen on. Default `"127.0.0.1"`. */
+  readonly host?: string
+  /** Most items in one request; more is answered 413. Default `2000`. */
+  readonly maxItems?: number
+  /**
+   * Most bytes in one request, counted on the uncompressed JSON payload (after gunzip, form and base64
+   * decoding); more is answered 413. Default `2 * 1024 * 1024`.
+   */
+  readonly maxBytes?: number
+  /**
+   * Check event times: `/import` from 1971-01-01 up to now + 1 hour, `/track` the last 5 days (up to now
+   * + 1 hour). Default `false`, so that tests driven by a fake clock pass.
+   */
+  readonly checkTime?: boolean
+  /**
+   * The server's clock, in milliseconds since the epoch, for `checkTime`. Default: `Date.now` for
+   * `start`; the `Clock` of the Effect that runs `make` (so `TestClock` drives it) for `make` and `layer`.
+   */
+  readonly now?: () => number
+  /**
+   * The project token. When set, `/track` events must carry it as `properties.token`, `/engage` and
+   * `/groups` updates as `$token`, and `/import` records must not carry a different `properties.token`.
+   * Default: not checked.
+   */
+  readonly token?: string
+  /** Authentication for `/import`. Default: `/import` accepts any request. Other endpoints never need it. */
+  readonly auth?: Auth
+  /**
+   * A hook to reject records the built-in checks accept: return a `Rejection` to reject the record, or
+   * `undefined` to accept it. On `/import` the record fails alone; on the other endpoints the whole
+   * request is rejected.
+   */
+  readonly rejectRecord?: (endpoint: Endpoint, record: JsonObject) => Rejection | undefined
+  /** Start with random faults on. Default: off. */
+  readonly failRandomly?: RandomFaults
+}
+
+/**
+ * One request as the server saw it. `bytes` is the uncompressed payload (as for `maxBytes`; the
+ * decompressed body when it has no payload), `items` the number of items it held (0 when it could not
+ * be decoded), `status` the status answered (`undefined` when the connection was dropped or stalled),
+ * `fault` the fault applied, if any. `endpoint` is `undefined` for a path the server does not serve.
+ * Header names are lower case.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest {
+  readonly endpoint: Endpoint | undefined
+  readonly method: string
+  readonly path: string
+  readonly query: Readonly<Record<string, string>>
+  readonly headers: Readonly<Record<string, string>>
+  readonly bytes: number
+  readonly items: number
+  readonly status: number | undefined
+  readonly fault?: Fault
+}
+
+/**
+ * A running server. `url` is `http://127.0.0.1:PORT`, with no trailing slash.
+ *
+ * - `received(endpoint)`: a snapshot of the items accepted on that endpoint, in arrival order. Events on
+ *   `/track` and `/import` are deduplicated per endpoint as Mixpanel does, on (event, time in
+ *   milliseconds, distinct_id, $insert_id), keeping the first; events without `$insert_id` are never
+ *   deduplicated. Profile and group updates are all kept.
+ * - `receivedCount(endpoint)`: items accepted, duplicates included; `duplicates(endpoint)`: how many of
+ *   them were duplicates.
+ * - `requests()`: a snapshot of the request log, in the order the server finished with each request.
+ * - `clear()`: forget the items and the request log (not the faults).
+ * - `fail(...faults)`: queue faults, applied one each to the next requests to any endpoint, first in
+ *   first out, in the order requests arrive; `failOn(endpoint, ...faults)` queues faults that only a
+ *   request to `endpoint` takes. Requests to unknown paths take no fault.
+ * - `failRandomly(options)`: faults at random (see `RandomFaults`); `failRandomly(undefined)` turns them
+ *   off.
+ * - `stopFailing()`: drop the queued faults and turn random faults off.
+ * - `pendingFaults()`: how many queued faults are still waiting for a request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MixpanelTestServer {
+  readonly url: string
+  readonly port: number
+  readonly received: (endpoint: Endpoint) => ReadonlyArray<JsonObject>
+  readonly receivedCount: (endpoint: Endpoint) => number
+  readonly duplicates: (endpoint: Endpoint) => number
+  readonly requests: () => ReadonlyArray<RecordedRequest>
+  readonly clear: () => void
+  readonly fail: (...faults: ReadonlyArray<Fault>) => void
+  readonly failOn: (endpoint: Endpoint, ...faults: ReadonlyArray<Fault>) => void
+  readonly failRandomly: (options: RandomFaults | undefined) => void
+  readonly stopFailing: () => void
+  readonly pendingFaults: () => number
+}
+
+/**
+ * A server started from Promise code, with a `close` that destroys open connections (stalled ones
+ * included) and resolves once the server has closed. Calling it again is harmless.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StartedServer extends MixpanelTestServer {
+  readonly close: () => Promise<void>
+}
+
+/**
+ * The service tag of a running server.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const MixpanelTestServer: Context.Tag<MixpanelTestServer, MixpanelTestServer> = internal.tag
+
+/**
+ * Start a server for the lifetime of a scope; closing the scope closes the server and destroys its open
+ * connections, so it never hangs. A failure to listen (e.g. the port is taken) is a defect.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function*() {
+ *     const server = yield* MixpanelTestServer.make({ token: "T" })
+ *     yield* Effect.promise(() =>
+ *       fetch(`${server.url}/track`, {
+ *         method: "POST",
+ *         body: new URLSearchParams({
+ *           data: JSON.stringify([{ event: "Signed Up", properties: { token: "T", distinct_id: "u1" } }])
+ *         })
+ *       })
+ *     )
+ *     return server.received("events").length // 1
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options?: Options) => Effect.Effect<MixpanelTestServer, never, Scope.Scope> = internal.make
+
+/**
+ * A layer that provides a running `MixpanelTestServer`, closed with the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: (options?: Options) => Layer.Layer<MixpanelTestServer> = internal.layer
+
+/**
+ * Start a server from Promise code. Close it with `close()`.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const server = await MixpanelTestServer.start()
+ * try {
+ *   // ... point a client at `server.url`, then read `server.received("events")`
+ * } finally {
+ *   await server.close()
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start: (options?: Options) => Promise<StartedServer> = internal.start

@@ -1,0 +1,273 @@
+/**
+ * The `Mixpanel` service: builds each message from the caller's arguments, encodes and checks it with the
+ * schemas of `Message`, and hands its JSON to the `Consumer`.
+ */
+import * as Arr from "effect/Array"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import type * as Schema from "effect/Schema"
+import { Consumer } from "../Consumer.js"
+import type { Endpoint } from "../Endpoint.js"
+import * as Message from "../Message.js"
+import type {
+  BatchEvent,
+  GroupUpdateInput,
+  ImportedEvent,
+  MessageOptions,
+  Options,
+  ProfileOptions,
+  ProfileUpdateInput,
+  Service
+} from "../Mixpanel.js"
+import { InvalidConfig, InvalidMessage, type MixpanelError } from "../MixpanelError.js"
+import * as Ids from "./ids.js"
+import { formatDate, formatPath, utf8Length } from "./json.js"
+import { version } from "./version.js"
+
+/** The `mp_lib` of every event. */
+export const libraryName = "effect-mixpanel"
+
+const invalid = (operation: string, error: ParseResult.ParseIssue, prefix = ""): InvalidMessage => {
+  const [issue] = ParseResult.ArrayFormatter.formatIssueSync(error)
+  const path = formatPath(issue?.path ?? [])
+  return new InvalidMessage({
+    operation,
+    field:
+      prefix === "" ? path : path === "" ? prefix : path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`,
+    detail: issue?.message ?? ParseResult.TreeFormatter.formatIssueSync(error)
+  })
+}
+
+/** Encodes one message of `schema` to its JSON text, with `meta` merged in; `Left` names what is wrong. */
+const encoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = ParseResult.encodeEither(schema)
+  const encodeMeta = ParseResult.encodeEither(Message.Meta)
+  return (
+    operation: string,
+    message: A,
+    meta: Message.Properties | undefined,
+    prefix = ""
+  ): Either.Either<string, InvalidMessage> => {
+    const encoded = encode(message)
+    if (Either.isLeft(encoded)) return Either.left(invalid(operation, encoded.left, prefix))
+    let wire: object = encoded.right as object
+    if (meta !== undefined) {
+      const extra = encodeMeta(meta)
+      if (Either.isLeft(extra))
+        return Either.left(invalid(operation, extra.left, prefix === "" ? "meta" : `${prefix}.meta`))
+      const clash = Object.keys(extra.right).find((key) => key in wire)
+      if (clash !== undefined) {
+        return Either.left(
+          new InvalidMessage({ operation, field: `meta.${clash}`, detail: "the message sets this key itself" })
+        )
+      }
+      wire = { ...wire, ...extra.right }
+    }
+    const json = JSON.stringify(wire)
+    const bytes = utf8Length(json)
+    if (bytes > Message.maxMessageBytes) {
+      return Either.left(
+        new InvalidMessage({
+          operation,
+          field: prefix,
+          detail: `the message is ${bytes} bytes of JSON; Mixpanel takes at most ${Message.maxMessageBytes}`
+        })
+      )
+    }
+    return Either.right(json)
+  }
+}
+
+const encodeEvent = encoder(Message.Event)
+const encodeProfile = encoder(Message.ProfileUpdate)
+const encodeGroup = encoder(Message.GroupUpdate)
+
+const toMillis = (time: number | Date): number => (typeof time === "number" ? time : time.getTime())
+
+export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Consumer> =>
+  Effect.gen(function* () {
+    const token = Redacted.isRedacted(options.token) ? Redacted.value(options.token) : options.token
+    if (token.trim() === "") {
+      return yield* new InvalidConfig({ option: "token", detail: "the project token is empty" })
+    }
+    const consumer = yield* Consumer
+    const nextInsertId = yield* Ids.makeGenerator()
+
+    const traced =
+      (operation: string, endpoint: Endpoint) =>
+      <A, R>(effect: Effect.Effect<A, MixpanelError, R>) =>
+        Effect.withSpan(effect, `Mixpanel.${operation}`, { attributes: { endpoint } })
+
+    const send = (endpoint: Endpoint, json: Either.Either<string, InvalidMessage>) =>
+      Either.isLeft(json) ? Effect.fail(json.left) : consumer.send(endpoint, json.right)
+
+    const eventMessage = (
+      event: string,
+      distinctId: string,
+      time: number,
+      properties: Message.Properties | undefined
+    ): Message.Event => ({
+      event,
+      properties: {
+        token,
+        distinct_id: distinctId,
+        time,
+        $insert_id: nextInsertId(),
+        mp_lib: libraryName,
+        $lib_version: version,
+        ...properties
+      }
+    })
+
+    const track: Service["track"] = (distinctId, event, properties, options) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        send("events", encodeEvent("track", eventMessage(event, distinctId, now, properties), options?.meta))
+      ).pipe(traced("track", "events"))
+
+    // Valid messages go out even when others in the same call are invalid; the call then fails naming the
+    // first invalid one.
+    const sendMany = (
+      endpoint: Endpoint,
+      encoded: ReadonlyArray<Either.Either<string, InvalidMessage>>
+    ): Effect.Effect<void, MixpanelError> => {
+      const [invalids, valid] = Arr.partitionMap(encoded, (result) => result)
+      const sent = valid.length === 0 ? Effect.void : consumer.sendBatch(endpoint, valid)
+      return Arr.isNonEmptyReadonlyArray(invalids) ? Effect.zipRight(sent, Effect.fail(invalids[0])) : sent
+    }
+
+    const trackBatch: Service["trackBatch"] = (events) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        sendMany(
+          "events",
+          Arr.map(Arr.fromIterable(events), (event: BatchEvent, i) =>
+            encodeEvent(
+              "trackBatch",
+              eventMessage(event.event, event.distinctId, now, event.properties),
+              event.meta,
+              `events[${i}]`
+            )
+          )
+        )
+      ).pipe(traced("trackBatch", "events"))
+
+    const importMessage = (event: ImportedEvent, operation: string, prefix = "") =>
+      encodeEvent(
+        operation,
+        eventMessage(event.event, event.distinctId, toMillis(event.time), event.properties),
+        event.meta,
+        prefix
+      )
+
+    const importEvent: Service["importEvent"] = (distinctId, event, time, properties, options) =>
+      send(
+        "imports",
+        importMessage(
+          {
+            distinctId,
+            event,
+            time,
+            ...(properties === undefined ? {} : { properties }),
+            ...(options?.meta === undefined ? {} : { meta: options.meta })
+          },
+          "importEvent"
+        )
+      ).pipe(traced("importEvent", "imports"))
+
+    const importEvents: Service["importEvents"] = (events) =>
+      sendMany(
+        "imports",
+        Arr.map(Arr.fromIterable(events), (event, i) => importMessage(event, "importEvents", `events[${i}]`))
+      ).pipe(traced("importEvents", "imports"))
+
+    const alias: Service["alias"] = (aliasId, original, options) => {
+      const json = encodeEvent(
+        "alias",
+        { event: "$create_alias", properties: { token, distinct_id: original, alias: aliasId } },
+        options?.meta
+      )
+      return (Either.isLeft(json) ? Effect.fail(json.left) : consumer.sendNow("events", json.right)).pipe(
+        traced("alias", "events")
+      )
+    }
+
+    const merge: Service["merge"] = (distinctId1, distinctId2, options) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        send(
+          "imports",
+          encodeEvent(
+            "merge",
+            {
+              event: "$merge",
+              properties: { token, time: now, $insert_id: nextInsertId(), $distinct_ids: [distinctId1, distinctId2] }
+            },
+            options?.meta
+          )
+        )
+      ).pipe(traced("merge", "imports"))
+
+    const profile = (operation: string, update: ProfileUpdateInput, options: ProfileOptions | undefined) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const { meta, ...modifiers } = options ?? {}
+        return send("people", encodeProfile(operation, { $token: token, $time: now, ...modifiers, ...update }, meta))
+      }).pipe(traced(operation, "people"))
+
+    const group = (operation: string, update: GroupUpdateInput, options: MessageOptions | undefined) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        send("groups", encodeGroup(operation, { $token: token, $time: now, ...update }, options?.meta))
+      ).pipe(traced(operation, "groups"))
+
+    return {
+      track,
+      trackBatch,
+      importEvent,
+      importEvents,
+      alias,
+      merge,
+      peopleSet: (distinctId, properties, options) =>
+        profile("peopleSet", { $distinct_id: distinctId, $set: properties }, options),
+      peopleSetOnce: (distinctId, properties, options) =>
+        profile("peopleSetOnce", { $distinct_id: distinctId, $set_once: properties }, options),
+      peopleIncrement: (distinctId, properties, options) =>
+        profile("peopleIncrement", { $distinct_id: distinctId, $add: properties }, options),
+      peopleAppend: (distinctId, properties, options) =>
+        profile("peopleAppend", { $distinct_id: distinctId, $append: properties }, options),
+      peopleUnion: (distinctId, properties, options) =>
+        profile("peopleUnion", { $distinct_id: distinctId, $union: properties }, options),
+      peopleRemove: (distinctId, properties, options) =>
+        profile("peopleRemove", { $distinct_id: distinctId, $remove: properties }, options),
+      peopleUnset: (distinctId, names, options) =>
+        profile("peopleUnset", { $distinct_id: distinctId, $unset: names }, options),
+      peopleDelete: (distinctId, options) =>
+        profile("peopleDelete", { $distinct_id: distinctId, $delete: "" }, options),
+      peopleTrackCharge: (distinctId, amount, properties, options) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          profile(
+            "peopleTrackCharge",
+            {
+              $distinct_id: distinctId,
+              $append: { $transactions: { $time: formatDate(new Date(now)), ...properties, $amount: amount } }
+            },
+            options
+          )
+        ),
+      peopleClearCharges: (distinctId, options) =>
+        profile("peopleClearCharges", { $distinct_id: distinctId, $unset: ["$transactions"] }, options),
+      peopleUpdate: (update, options) => profile("peopleUpdate", update, options),
+      groupSet: (groupKey, groupId, properties, options) =>
+        group("groupSet", { $group_key: groupKey, $group_id: groupId, $set: properties }, options),
+      groupSetOnce: (groupKey, groupId, properties, options) =>
+        group("groupSetOnce", { $group_key: groupKey, $group_id: groupId, $set_once: properties }, options),
+      groupUnion: (groupKey, groupId, properties, options) =>
+        group("groupUnion", { $group_key: groupKey, $group_id: groupId, $union: properties }, options),
+      groupRemove: (groupKey, groupId, properties, options) =>
+        group("groupRemove", { $group_key: groupKey, $group_id: groupId, $remove: properties }, options),
+      groupUnset: (groupKey, groupId, names, options) =>
+        group("groupUnset", { $group_key: groupKey, $group_id: groupId, $unset: names }, options),
+      groupDelete: (groupKey, groupId, options) =>
+        group("groupDelete", { $group_key: groupKey, $group_id: groupId, $delete: "" }, options),
+      groupUpdate: (update, options) => group("groupUpdate", update, options)
+    }
+  })
