@@ -67,10 +67,10 @@ const jsonIssue = (ast: AST.AST, input: unknown, issue: Json.Issue): ParseResult
 }
 
 const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: boolean) => {
-  // The walk proves the shape: what it returns on success is a JSON value (`I`), or, when decoding, one
-  // with no dates left to encode (`A`).
+  // The walk proves the shape: encoding returns a JSON value (`I`); decoding (which Schema also runs to
+  // validate the type side of a filtered struct) lets valid dates through (`A`).
   const check =
-    <Out>(dates: boolean) =>
+    <Out>(dates: "format" | "keep") =>
     () =>
     (input: unknown, _: AST.ParseOptions, ast: AST.Declaration): Either.Either<Out, ParseResult.ParseIssue> => {
       if (
@@ -84,7 +84,7 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
         ? ParseResult.fail(jsonIssue(ast, input, result))
         : ParseResult.succeed(result.value as Out)
     }
-  return Schema.declare<A, I, []>([], { decode: check<A>(false), encode: check<I>(true) }, { identifier, description })
+  return Schema.declare<A, I, []>([], { decode: check<A>("keep"), encode: check<I>("format") }, { identifier, description })
 }
 
 /**

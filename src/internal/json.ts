@@ -17,7 +17,7 @@ const failed: unique symbol = Symbol.for("effect-mixpanel/internal/json/failed")
 
 /** Mutable state of one walk: the objects being visited (to find cycles), and the failure, if any. */
 interface Walk {
-  readonly dates: boolean
+  readonly dates: "format" | "keep"
   readonly stack: Array<object>
   path: Array<PropertyKey>
   detail: string
@@ -60,8 +60,8 @@ const walkValue = (value: unknown, walk: Walk): unknown => {
 
 const walkObject = (value: object, walk: Walk): unknown => {
   if (value instanceof Date) {
-    if (!walk.dates) return fail(walk, "a Date is not a JSON value here")
-    return Number.isNaN(value.getTime()) ? fail(walk, "an invalid Date") : formatDate(value)
+    if (Number.isNaN(value.getTime())) return fail(walk, "an invalid Date")
+    return walk.dates === "format" ? formatDate(value) : value
   }
   const stack = walk.stack
   if (stack.includes(value)) return fail(walk, "a circular reference")
@@ -111,10 +111,10 @@ const walkRecord = (record: object, walk: Walk): unknown => {
 }
 
 /**
- * Checks that `value` is a JSON value and returns it with its dates formatted (when `dates` is true; when
- * false, a `Date` is an issue). Returns an `Issue` on failure.
+ * Checks that `value` is a JSON value (with valid `Date`s allowed) and returns it with its dates formatted
+ * or kept as they are. Returns an `Issue` on failure.
  */
-export const toJson = (value: unknown, dates: boolean): { readonly value: unknown } | Issue => {
+export const toJson = (value: unknown, dates: "format" | "keep"): { readonly value: unknown } | Issue => {
   const walk: Walk = { dates, stack: [], path: [], detail: "" }
   const result = walkValue(value, walk)
   return result === failed ? { path: walk.path.reverse(), detail: walk.detail } : { value: result }

@@ -87,12 +87,34 @@ const decodeData = (data: string): string => {
   return Buffer.from(trimmed.replace(/ /g, "+"), "base64").toString("utf8")
 }
 
+const unescapeForm = (text: string): string => decodeURIComponent(text.replace(/\+/g, " "))
+
+/** `URLSearchParams` is several times slower on big bodies than the native `decodeURIComponent`. */
+const parseForm = (body: string): ReadonlyMap<string, string> => {
+  const params = new Map<string, string>()
+  try {
+    for (const pair of body.split("&")) {
+      if (pair === "") continue
+      const eq = pair.indexOf("=")
+      const name = unescapeForm(eq < 0 ? pair : pair.slice(0, eq))
+      // the first value wins, as with `URLSearchParams.get`
+      if (!params.has(name)) params.set(name, eq < 0 ? "" : unescapeForm(pair.slice(eq + 1)))
+    }
+    return params
+  } catch {
+    // a malformed percent escape, which `URLSearchParams` keeps as it is
+    const lenient = new Map<string, string>()
+    for (const [name, value] of new URLSearchParams(body)) if (!lenient.has(name)) lenient.set(name, value)
+    return lenient
+  }
+}
+
 interface Payload {
   /** The JSON (or NDJSON) text, or `undefined` when the request carried none. */
   readonly text: string | undefined
   readonly ndjson: boolean
   /** Parameters of a form body, which may also carry `verbose` and `strict`. */
-  readonly form: URLSearchParams | undefined
+  readonly form: ReadonlyMap<string, string> | undefined
 }
 
 const extractPayload = (method: string, url: URL, contentType: string, body: Buffer): Payload => {
@@ -113,7 +135,7 @@ const extractPayload = (method: string, url: URL, contentType: string, body: Buf
       return { text: string, ndjson, form: undefined }
     }
   }
-  const form = new URLSearchParams(string)
+  const form = parseForm(string)
   const data = form.get("data") ?? queryData
   return { text: data === null ? undefined : decodeData(data), ndjson: false, form }
 }
@@ -334,13 +356,13 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
       if (options.token !== undefined && item.$token !== options.token) return "invalid token"
       if (endpoint === "people") {
         const id = item.$distinct_id
-        if (typeof id !== "string" && typeof id !== "number") return "'$distinct_id' must be a string"
+        if (typeof id !== "string" && typeof id !== "number") return "'$distinct_id' must be a string or a number"
       } else {
         if (typeof item.$group_key !== "string" || item.$group_key === "") {
           return "'$group_key' must be a non-empty string"
         }
         const id = item.$group_id
-        if (typeof id !== "string" && typeof id !== "number") return "'$group_id' must be a string"
+        if (typeof id !== "string" && typeof id !== "number") return "'$group_id' must be a string or a number"
       }
     }
     return hook(endpoint, item)?.message

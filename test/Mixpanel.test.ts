@@ -1,0 +1,441 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Layer, Redacted, TestClock } from "effect"
+import { Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
+import packageJson from "../package.json" with { type: "json" }
+
+const token = "project-token"
+const now = Date.UTC(2026, 10, 28, 12, 30, 15, 123)
+const nowText = "2026-11-28T12:30:15"
+const insertId = expect.stringMatching(/^[A-Za-z0-9-]{1,36}$/)
+const lib = { mp_lib: "effect-mixpanel", $lib_version: packageJson.version }
+
+const TestMixpanel = Mixpanel.layer({ token: Redacted.make(token) }).pipe(Layer.provideMerge(TestConsumer.layer))
+
+/** Runs `program` at `now` and returns what reached the consumer. */
+const sent = <E>(program: Effect.Effect<void, E, Mixpanel.Mixpanel>) =>
+  Effect.gen(function* () {
+    yield* TestClock.setTime(now)
+    yield* program
+    return yield* TestConsumer.recorded
+  }).pipe(Effect.provide(TestMixpanel))
+
+interface Case {
+  readonly name: string
+  readonly program: Effect.Effect<void, MixpanelError.MixpanelError, Mixpanel.Mixpanel>
+  readonly endpoint: "events" | "imports" | "people" | "groups"
+  readonly messages: ReadonlyArray<unknown>
+  readonly immediate?: boolean
+}
+
+const event = (name: string, distinctId: string, properties: object, time = now) => ({
+  event: name,
+  properties: { token, distinct_id: distinctId, time, $insert_id: insertId, ...lib, ...properties }
+})
+const profile = (operation: object, extra: object = {}) => ({
+  $token: token,
+  $distinct_id: "u1",
+  $time: now,
+  ...extra,
+  ...operation
+})
+const group = (operation: object) => ({ $token: token, $group_key: "company", $group_id: "acme", $time: now, ...operation })
+
+// Each operation's wire message, field by field, as the seed builds it (with the additions of DESIGN.md:
+// time in milliseconds from the Clock, an $insert_id on every event).
+const cases: ReadonlyArray<Case> = [
+  {
+    name: "track",
+    program: Mixpanel.track("u1", "Signed Up", { plan: "pro", seats: 3, trial: false, tags: ["a"], owner: null }),
+    endpoint: "events",
+    messages: [event("Signed Up", "u1", { plan: "pro", seats: 3, trial: false, tags: ["a"], owner: null })]
+  },
+  {
+    name: "track with a Date, nested values and meta",
+    program: Mixpanel.track(
+      "u1",
+      "Paid",
+      { at: new Date(Date.UTC(2013, 3, 1, 9, 2, 0, 999)), cart: { items: [{ sku: "x", when: new Date(0) }] } },
+      { meta: { $source: "server" } }
+    ),
+    endpoint: "events",
+    messages: [
+      {
+        ...event("Paid", "u1", { at: "2013-04-01T09:02:00", cart: { items: [{ sku: "x", when: "1970-01-01T00:00:00" }] } }),
+        $source: "server"
+      }
+    ]
+  },
+  {
+    name: "track with the caller's time and $insert_id",
+    program: Mixpanel.track("", "Anonymous", { time: 1_700_000_000_000, $insert_id: "my-id-1" }),
+    endpoint: "events",
+    messages: [{ event: "Anonymous", properties: { token, distinct_id: "", time: 1_700_000_000_000, $insert_id: "my-id-1", ...lib } }]
+  },
+  {
+    name: "trackBatch",
+    program: Mixpanel.trackBatch([
+      { distinctId: "u1", event: "A" },
+      { distinctId: "u2", event: "B", properties: { n: 1 }, meta: { $x: true } }
+    ]),
+    endpoint: "events",
+    messages: [event("A", "u1", {}), { ...event("B", "u2", { n: 1 }), $x: true }]
+  },
+  {
+    name: "importEvent with a Date",
+    program: Mixpanel.importEvent("u1", "Old", new Date(Date.UTC(2020, 0, 1)), { source: "backfill" }),
+    endpoint: "imports",
+    messages: [event("Old", "u1", { source: "backfill" }, Date.UTC(2020, 0, 1))]
+  },
+  {
+    name: "importEvents",
+    program: Mixpanel.importEvents([
+      { distinctId: "u1", event: "Old", time: 1_600_000_000_000 },
+      { distinctId: "u2", event: "Older", time: new Date(1_500_000_000_000), properties: { k: "v" } }
+    ]),
+    endpoint: "imports",
+    messages: [event("Old", "u1", {}, 1_600_000_000_000), event("Older", "u2", { k: "v" }, 1_500_000_000_000)]
+  },
+  {
+    name: "alias",
+    program: Mixpanel.alias("new-id", "original-id"),
+    endpoint: "events",
+    immediate: true,
+    messages: [{ event: "$create_alias", properties: { token, distinct_id: "original-id", alias: "new-id" } }]
+  },
+  {
+    name: "merge",
+    program: Mixpanel.merge("id-a", "id-b"),
+    endpoint: "imports",
+    messages: [
+      { event: "$merge", properties: { token, time: now, $insert_id: insertId, $distinct_ids: ["id-a", "id-b"] } }
+    ]
+  },
+  {
+    name: "peopleSet",
+    program: Mixpanel.peopleSet("u1", { Address: "1313 Mockingbird Lane", Birthday: "1948-01-01" }),
+    endpoint: "people",
+    messages: [profile({ $set: { Address: "1313 Mockingbird Lane", Birthday: "1948-01-01" } })]
+  },
+  {
+    name: "peopleSet with modifiers and meta",
+    program: Mixpanel.peopleSet(
+      "u1",
+      { plan: "pro" },
+      { $ip: "203.0.113.9", $ignore_time: true, $ignore_alias: true, $latitude: 48.85, $longitude: 2.35, meta: { $x: 1 } }
+    ),
+    endpoint: "people",
+    messages: [
+      {
+        ...profile(
+          { $set: { plan: "pro" } },
+          { $ip: "203.0.113.9", $ignore_time: true, $ignore_alias: true, $latitude: 48.85, $longitude: 2.35 }
+        ),
+        $x: 1
+      }
+    ]
+  },
+  {
+    name: "peopleSetOnce",
+    program: Mixpanel.peopleSetOnce("u1", { "First Login": "2013-04-01T13:20:00" }),
+    endpoint: "people",
+    messages: [profile({ $set_once: { "First Login": "2013-04-01T13:20:00" } })]
+  },
+  {
+    name: "peopleIncrement",
+    program: Mixpanel.peopleIncrement("u1", { "Coins Gathered": 12, Lives: -1 }),
+    endpoint: "people",
+    messages: [profile({ $add: { "Coins Gathered": 12, Lives: -1 } })]
+  },
+  {
+    name: "peopleAppend",
+    program: Mixpanel.peopleAppend("u1", { "Power Ups": "Bubble Lead" }),
+    endpoint: "people",
+    messages: [profile({ $append: { "Power Ups": "Bubble Lead" } })]
+  },
+  {
+    name: "peopleUnion",
+    program: Mixpanel.peopleUnion("u1", { "Items purchased": ["socks", "shirts"] }),
+    endpoint: "people",
+    messages: [profile({ $union: { "Items purchased": ["socks", "shirts"] } })]
+  },
+  {
+    name: "peopleRemove",
+    program: Mixpanel.peopleRemove("u1", { "Items purchased": "socks" }),
+    endpoint: "people",
+    messages: [profile({ $remove: { "Items purchased": "socks" } })]
+  },
+  {
+    name: "peopleUnset",
+    program: Mixpanel.peopleUnset("u1", ["Days Overdue"]),
+    endpoint: "people",
+    messages: [profile({ $unset: ["Days Overdue"] })]
+  },
+  {
+    name: "peopleDelete",
+    program: Mixpanel.peopleDelete("u1", { $ignore_alias: true }),
+    endpoint: "people",
+    messages: [profile({ $delete: "" }, { $ignore_alias: true })]
+  },
+  {
+    name: "peopleTrackCharge without properties",
+    program: Mixpanel.peopleTrackCharge("u1", 50),
+    endpoint: "people",
+    messages: [profile({ $append: { $transactions: { $time: nowText, $amount: 50 } } })]
+  },
+  {
+    name: "peopleTrackCharge with its own $time",
+    program: Mixpanel.peopleTrackCharge("u1", 9.99, { $time: "2013-04-01T09:02:00", sku: "x" }),
+    endpoint: "people",
+    messages: [profile({ $append: { $transactions: { $time: "2013-04-01T09:02:00", sku: "x", $amount: 9.99 } } })]
+  },
+  {
+    name: "peopleClearCharges",
+    program: Mixpanel.peopleClearCharges("u1"),
+    endpoint: "people",
+    messages: [profile({ $unset: ["$transactions"] })]
+  },
+  {
+    name: "peopleUpdate",
+    program: Mixpanel.peopleUpdate({ $distinct_id: "u1", $set: { a: 1 }, $ip: "0" }),
+    endpoint: "people",
+    messages: [profile({ $set: { a: 1 } }, { $ip: "0" })]
+  },
+  {
+    name: "groupSet",
+    program: Mixpanel.groupSet("company", "acme", { size: 50 }),
+    endpoint: "groups",
+    messages: [group({ $set: { size: 50 } })]
+  },
+  {
+    name: "groupSetOnce",
+    program: Mixpanel.groupSetOnce("company", "acme", { founded: 1999 }),
+    endpoint: "groups",
+    messages: [group({ $set_once: { founded: 1999 } })]
+  },
+  {
+    name: "groupUnion",
+    program: Mixpanel.groupUnion("company", "acme", { plans: ["pro"] }),
+    endpoint: "groups",
+    messages: [group({ $union: { plans: ["pro"] } })]
+  },
+  {
+    name: "groupRemove",
+    program: Mixpanel.groupRemove("company", "acme", { plans: "free" }),
+    endpoint: "groups",
+    messages: [group({ $remove: { plans: "free" } })]
+  },
+  {
+    name: "groupUnset",
+    program: Mixpanel.groupUnset("company", "acme", ["size"]),
+    endpoint: "groups",
+    messages: [group({ $unset: ["size"] })]
+  },
+  {
+    name: "groupDelete",
+    program: Mixpanel.groupDelete("company", "acme"),
+    endpoint: "groups",
+    messages: [group({ $delete: "" })]
+  },
+  {
+    name: "groupUpdate",
+    program: Mixpanel.groupUpdate({ $group_key: "company", $group_id: "acme", $set_once: { a: "b" } }),
+    endpoint: "groups",
+    messages: [group({ $set_once: { a: "b" } })]
+  }
+]
+
+describe("Mixpanel: the wire message of each operation", () => {
+  for (const c of cases) {
+    it.effect(c.name, () =>
+      Effect.gen(function* () {
+        const recorded = yield* sent(c.program)
+        expect(recorded.map((r) => r.endpoint)).toEqual(c.messages.map(() => c.endpoint))
+        expect(recorded.map((r) => JSON.parse(r.json))).toEqual(c.messages)
+        expect(recorded.every((r) => r.immediate === (c.immediate ?? false))).toBe(true)
+      })
+    )
+  }
+
+  it.effect("gives every event a different $insert_id", () =>
+    Effect.gen(function* () {
+      const recorded = yield* sent(
+        Effect.all([Mixpanel.track("u1", "A"), Mixpanel.track("u1", "A"), Mixpanel.importEvent("u1", "A", now)])
+      )
+      const ids = recorded.map((r) => (JSON.parse(r.json) as { properties: { $insert_id: string } }).properties.$insert_id)
+      expect(new Set(ids).size).toBe(3)
+    })
+  )
+
+  it.effect("takes the time from the Clock", () =>
+    Effect.gen(function* () {
+      const recorded = yield* sent(
+        Effect.zipRight(TestClock.adjust("90 seconds"), Mixpanel.peopleSet("u1", { a: 1 }))
+      )
+      expect(recorded[0]?.message).toMatchObject({ $time: now + 90_000 })
+    })
+  )
+})
+
+interface Invalid {
+  readonly name: string
+  readonly program: Effect.Effect<void, MixpanelError.MixpanelError, Mixpanel.Mixpanel>
+  readonly operation: string
+  readonly field: string
+  readonly detail: RegExp
+}
+
+const circular: Record<string, unknown> = { a: 1 }
+circular.self = circular
+
+// What Mixpanel would refuse, or what cannot be JSON, fails before anything is sent, naming the field.
+const invalids: ReadonlyArray<Invalid> = [
+  { name: "empty event name", program: Mixpanel.track("u1", ""), operation: "track", field: "event", detail: /cannot be empty/ },
+  {
+    name: "placeholder distinct id",
+    program: Mixpanel.track("undefined", "E"),
+    operation: "track",
+    field: "properties.distinct_id",
+    detail: /placeholder/
+  },
+  {
+    name: "bad $insert_id",
+    program: Mixpanel.track("u1", "E", { $insert_id: "has spaces" }),
+    operation: "track",
+    field: "properties.$insert_id",
+    detail: /\$insert_id/
+  },
+  {
+    name: "$insert_id over 36 characters",
+    program: Mixpanel.importEvent("u1", "E", now, { $insert_id: "a".repeat(37) }),
+    operation: "importEvent",
+    field: "properties.$insert_id",
+    detail: /36/
+  },
+  {
+    name: "NaN",
+    program: Mixpanel.track("u1", "E", { price: Number.NaN }),
+    operation: "track",
+    field: "properties.price",
+    detail: /finite/
+  },
+  {
+    name: "a cycle",
+    program: Mixpanel.track("u1", "E", { data: circular as never }),
+    operation: "track",
+    field: "properties.data.self",
+    detail: /circular/
+  },
+  {
+    name: "an invalid Date",
+    program: Mixpanel.peopleSet("u1", { at: new Date(Number.NaN) }),
+    operation: "peopleSet",
+    field: "$set.at",
+    detail: /invalid Date/
+  },
+  {
+    name: "a message over 1 MB",
+    program: Mixpanel.track("u1", "E", { blob: "é".repeat(500_001) }),
+    operation: "track",
+    field: "",
+    detail: /at most 1000000/
+  },
+  {
+    name: "a bad event inside a batch",
+    program: Mixpanel.trackBatch([
+      { distinctId: "u1", event: "ok" },
+      { distinctId: "u1", event: "bad", properties: { n: Number.POSITIVE_INFINITY } }
+    ]),
+    operation: "trackBatch",
+    field: "events[1].properties.n",
+    detail: /finite/
+  },
+  {
+    name: "an empty profile id",
+    program: Mixpanel.peopleSet("", { a: 1 }),
+    operation: "peopleSet",
+    field: "$distinct_id",
+    detail: /non-empty/
+  },
+  {
+    name: "$add of a string",
+    program: Mixpanel.peopleIncrement("u1", { n: "1" as unknown as number }),
+    operation: "peopleIncrement",
+    field: "$add.n",
+    detail: /number/
+  },
+  {
+    name: "latitude without longitude",
+    program: Mixpanel.peopleSet("u1", { a: 1 }, { $latitude: 1 }),
+    operation: "peopleSet",
+    field: "",
+    detail: /together/
+  },
+  {
+    name: "two operations in one update",
+    program: Mixpanel.peopleUpdate({ $distinct_id: "u1", $set: { a: 1 }, $unset: ["b"] }),
+    operation: "peopleUpdate",
+    field: "",
+    detail: /one operation/
+  },
+  {
+    name: "an empty group key",
+    program: Mixpanel.groupSet("", "acme", { a: 1 }),
+    operation: "groupSet",
+    field: "$group_key",
+    detail: /group key/
+  },
+  {
+    name: "meta overriding the message",
+    program: Mixpanel.track("u1", "E", {}, { meta: { event: "other" } }),
+    operation: "track",
+    field: "meta.event",
+    detail: /sets this key itself/
+  }
+]
+
+describe("Mixpanel: invalid input", () => {
+  for (const c of invalids) {
+    it.effect(c.name, () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(c.program).pipe(Effect.provide(TestMixpanel))
+        expect(error).toBeInstanceOf(MixpanelError.InvalidMessage)
+        expect(error).toMatchObject({ operation: c.operation, field: c.field })
+        expect((error as MixpanelError.InvalidMessage).detail).toMatch(c.detail)
+        expect(error.message).not.toContain(token)
+      })
+    )
+  }
+
+  it.effect("sends the valid events of a batch that holds an invalid one", () =>
+    Effect.gen(function* () {
+      const result = yield* Effect.either(
+        Mixpanel.trackBatch([
+          { distinctId: "u1", event: "ok-1" },
+          { distinctId: "u1", event: "" },
+          { distinctId: "u1", event: "ok-2" }
+        ])
+      )
+      expect(Either.isLeft(result)).toBe(true)
+      expect((yield* TestConsumer.events).map((e) => e.event)).toEqual(["ok-1", "ok-2"])
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("an invalid message sends nothing", () =>
+    Effect.gen(function* () {
+      yield* Effect.flip(Mixpanel.track("u1", "E", { f: (() => 1) as never }))
+      expect(yield* TestConsumer.recorded).toEqual([])
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("an empty token fails the layer with InvalidConfig", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        Mixpanel.track("u1", "E").pipe(
+          Effect.provide(Mixpanel.layer({ token: " " }).pipe(Layer.provide(TestConsumer.layer)))
+        )
+      )
+      expect(error).toBeInstanceOf(MixpanelError.InvalidConfig)
+      expect(error).toMatchObject({ option: "token" })
+    })
+  )
+})
