@@ -84,7 +84,11 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
         ? ParseResult.fail(jsonIssue(ast, input, result))
         : ParseResult.succeed(result.value as Out)
     }
-  return Schema.declare<A, I, []>([], { decode: check<A>("keep"), encode: check<I>("format") }, { identifier, description })
+  return Schema.declare<A, I, []>(
+    [],
+    { decode: check<A>("keep"), encode: check<I>("format") },
+    { identifier, description }
+  )
 }
 
 /**

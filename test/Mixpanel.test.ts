@@ -38,7 +38,13 @@ const profile = (operation: object, extra: object = {}) => ({
   ...extra,
   ...operation
 })
-const group = (operation: object) => ({ $token: token, $group_key: "company", $group_id: "acme", $time: now, ...operation })
+const group = (operation: object) => ({
+  $token: token,
+  $group_key: "company",
+  $group_id: "acme",
+  $time: now,
+  ...operation
+})
 
 // Each operation's wire message, field by field, as the seed builds it (with the additions of DESIGN.md:
 // time in milliseconds from the Clock, an $insert_id on every event).
@@ -60,7 +66,10 @@ const cases: ReadonlyArray<Case> = [
     endpoint: "events",
     messages: [
       {
-        ...event("Paid", "u1", { at: "2013-04-01T09:02:00", cart: { items: [{ sku: "x", when: "1970-01-01T00:00:00" }] } }),
+        ...event("Paid", "u1", {
+          at: "2013-04-01T09:02:00",
+          cart: { items: [{ sku: "x", when: "1970-01-01T00:00:00" }] }
+        }),
         $source: "server"
       }
     ]
@@ -69,7 +78,12 @@ const cases: ReadonlyArray<Case> = [
     name: "track with the caller's time and $insert_id",
     program: Mixpanel.track("", "Anonymous", { time: 1_700_000_000_000, $insert_id: "my-id-1" }),
     endpoint: "events",
-    messages: [{ event: "Anonymous", properties: { token, distinct_id: "", time: 1_700_000_000_000, $insert_id: "my-id-1", ...lib } }]
+    messages: [
+      {
+        event: "Anonymous",
+        properties: { token, distinct_id: "", time: 1_700_000_000_000, $insert_id: "my-id-1", ...lib }
+      }
+    ]
   },
   {
     name: "trackBatch",
@@ -121,7 +135,14 @@ const cases: ReadonlyArray<Case> = [
     program: Mixpanel.peopleSet(
       "u1",
       { plan: "pro" },
-      { $ip: "203.0.113.9", $ignore_time: true, $ignore_alias: true, $latitude: 48.85, $longitude: 2.35, meta: { $x: 1 } }
+      {
+        $ip: "203.0.113.9",
+        $ignore_time: true,
+        $ignore_alias: true,
+        $latitude: 48.85,
+        $longitude: 2.35,
+        meta: { $x: 1 }
+      }
     ),
     endpoint: "people",
     messages: [
@@ -261,16 +282,16 @@ describe("Mixpanel: the wire message of each operation", () => {
       const recorded = yield* sent(
         Effect.all([Mixpanel.track("u1", "A"), Mixpanel.track("u1", "A"), Mixpanel.importEvent("u1", "A", now)])
       )
-      const ids = recorded.map((r) => (JSON.parse(r.json) as { properties: { $insert_id: string } }).properties.$insert_id)
+      const ids = recorded.map(
+        (r) => (JSON.parse(r.json) as { properties: { $insert_id: string } }).properties.$insert_id
+      )
       expect(new Set(ids).size).toBe(3)
     })
   )
 
   it.effect("takes the time from the Clock", () =>
     Effect.gen(function* () {
-      const recorded = yield* sent(
-        Effect.zipRight(TestClock.adjust("90 seconds"), Mixpanel.peopleSet("u1", { a: 1 }))
-      )
+      const recorded = yield* sent(Effect.zipRight(TestClock.adjust("90 seconds"), Mixpanel.peopleSet("u1", { a: 1 })))
       expect(recorded[0]?.message).toMatchObject({ $time: now + 90_000 })
     })
   )
@@ -289,7 +310,13 @@ circular.self = circular
 
 // What Mixpanel would refuse, or what cannot be JSON, fails before anything is sent, naming the field.
 const invalids: ReadonlyArray<Invalid> = [
-  { name: "empty event name", program: Mixpanel.track("u1", ""), operation: "track", field: "event", detail: /cannot be empty/ },
+  {
+    name: "empty event name",
+    program: Mixpanel.track("u1", ""),
+    operation: "track",
+    field: "event",
+    detail: /cannot be empty/
+  },
   {
     name: "placeholder distinct id",
     program: Mixpanel.track("undefined", "E"),

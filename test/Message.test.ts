@@ -1,0 +1,109 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, FastCheck as fc, Layer, Schema } from "effect"
+import { Message, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
+
+const TestMixpanel = Mixpanel.layer({ token: "T" }).pipe(Layer.provideMerge(TestConsumer.layer))
+
+// Keys that cannot collide with the properties the library sets itself (token, time, ...).
+const key = fc.string({ minLength: 1, maxLength: 12 }).map((k) => `p ${k}`)
+const jsonProperties = fc.dictionary(key, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 })
+
+describe("Message: any JSON-able properties", () => {
+  it.effect.prop("encode and decode back unchanged", { properties: jsonProperties }, ({ properties }) =>
+    Effect.gen(function* () {
+      const encoded = yield* Schema.encode(Message.Properties)(properties as Message.Properties)
+      expect(yield* Schema.decodeUnknown(Message.Properties)(JSON.parse(JSON.stringify(encoded)))).toEqual(properties)
+    })
+  )
+
+  it.effect.prop(
+    "reach the consumer unchanged inside a tracked event",
+    { properties: jsonProperties },
+    ({ properties }) =>
+      Effect.gen(function* () {
+        yield* Mixpanel.track("u1", "E", properties as Message.Properties)
+        const [recorded] = yield* TestConsumer.recorded
+        const sent = JSON.parse(recorded?.json ?? "{}") as { properties: Record<string, unknown> }
+        for (const [k, v] of Object.entries(properties)) expect(sent.properties[k]).toEqual(v)
+      }).pipe(Effect.provide(TestMixpanel)),
+    { fastCheck: { numRuns: 200 } }
+  )
+
+  it.effect.prop(
+    "with dates, encode every Date as YYYY-MM-DDTHH:MM:SS in UTC",
+    {
+      date: fc.date({ min: new Date(Date.UTC(1971, 0, 1)), max: new Date(Date.UTC(2999, 0, 1)), noInvalidDate: true })
+    },
+    ({ date }) =>
+      Effect.gen(function* () {
+        const encoded = yield* Schema.encode(Message.Properties)({ at: date, nested: [{ at: date }] })
+        const text = date.toISOString().slice(0, 19)
+        expect(encoded).toEqual({ at: text, nested: [{ at: text }] })
+        expect(text).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/)
+      })
+  )
+})
+
+// Values that JSON has no place for, and what the error should say about each.
+const nonJson = fc.constantFrom(
+  { value: Number.NaN, detail: /finite/ },
+  { value: Number.POSITIVE_INFINITY, detail: /finite/ },
+  { value: Number.NEGATIVE_INFINITY, detail: /finite/ },
+  { value: undefined, detail: /undefined/ },
+  { value: () => 1, detail: /function/ },
+  { value: Symbol("s"), detail: /symbol/ },
+  { value: 10n, detail: /bigint/ },
+  { value: new Map([[1, 2]]), detail: /Map/ },
+  { value: new Uint8Array(2), detail: /Uint8Array/ },
+  { value: new Date(Number.NaN), detail: /invalid Date/ }
+)
+
+// Where to hide the bad value: a path of object keys and array positions below `properties.bad`.
+const step = fc.oneof(fc.constant<number>(0), fc.stringMatching(/^[a-z]{1,6}$/))
+const hidden = fc.record({ path: fc.array(step, { maxLength: 4 }), bad: nonJson, siblings: jsonProperties })
+
+const bury = (path: ReadonlyArray<string | number>, value: unknown): unknown =>
+  path.reduceRight<unknown>((inner, s) => (typeof s === "number" ? [inner] : { [s]: inner }), value)
+
+const pathText = (path: ReadonlyArray<string | number>) =>
+  path.map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("")
+
+describe("Message: any non-JSON input", () => {
+  it.effect.prop(
+    "fails with an InvalidMessage naming the field, never a defect, and sends nothing",
+    { hidden },
+    ({ hidden: { bad, path, siblings } }) =>
+      Effect.gen(function* () {
+        const properties = { ...siblings, bad: bury(path, bad.value) } as Message.Properties
+        const exit = yield* Effect.exit(Mixpanel.track("u1", "E", properties))
+        expect(exit._tag).toBe("Failure")
+        const error = yield* Effect.flip(Mixpanel.track("u1", "E", properties))
+        expect(error).toBeInstanceOf(MixpanelError.InvalidMessage)
+        expect(error).toMatchObject({ field: `properties.bad${pathText(path)}` })
+        expect((error as MixpanelError.InvalidMessage).detail).toMatch(bad.detail)
+        expect(yield* TestConsumer.recorded).toEqual([])
+      }).pipe(Effect.provide(TestMixpanel)),
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.effect.prop("a cycle anywhere fails as circular", { path: fc.array(step, { maxLength: 4 }) }, ({ path }) =>
+    Effect.gen(function* () {
+      const loop: Record<string, unknown> = {}
+      loop.again = bury(path, loop)
+      const error = yield* Effect.flip(Mixpanel.peopleSet("u1", { loop: loop as never }))
+      expect(error).toMatchObject({ _tag: "InvalidMessage", field: `$set.loop.again${pathText(path)}` })
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("nesting deep enough to overflow JSON.stringify fails, not dies", () =>
+    Effect.gen(function* () {
+      const deep = bury(
+        Array.from({ length: 50_000 }, () => 0),
+        1
+      )
+      const error = yield* Effect.flip(Mixpanel.track("u1", "E", { deep: deep as never }))
+      expect(error).toMatchObject({ _tag: "InvalidMessage" })
+      expect((error as MixpanelError.InvalidMessage).detail).toMatch(/levels deep/)
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+})
