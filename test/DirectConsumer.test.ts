@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, TestClock } from "effect"
 import { Consumer, Mixpanel, type MixpanelError } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
-import { advanceUntil, httpClients, tick, untilSleeping, waitUntil } from "./support/io.js"
+import { advanceUntil, httpClients, tick, untilSleeping } from "./support/io.js"
 
 const token = "direct-token"
 const secret = "sa-secret-value"
