@@ -1,0 +1,124 @@
+/**
+ * `npm run demo`: a short program that uses every kind of operation, sent through the library to the
+ * embedded Mixpanel (`MixpanelTestServer`), then a report of what the server received, per endpoint, and
+ * whether it matches what was sent.
+ *
+ * With `MIXPANEL_TOKEN` set (and optionally `MIXPANEL_REGION` = US, EU or IN), the same program sends to
+ * Mixpanel itself; `/import` then authenticates with the project token.
+ */
+import { FetchHttpClient } from "@effect/platform"
+import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Consumer, Mixpanel } from "effect-mixpanel"
+import { MixpanelTestServer } from "effect-mixpanel/testing"
+
+/** What a product's backend might send in a few seconds of its life. */
+const program = Effect.gen(function* () {
+  const now = new Date()
+  yield* Mixpanel.track("user-42", "Signed Up", { plan: "pro", referrer: "newsletter", at: now })
+  yield* Mixpanel.trackBatch(
+    Array.from({ length: 25 }, (_, i) => ({
+      distinctId: `user-${i}`,
+      event: "Page Viewed",
+      properties: { path: `/docs/${i}`, durationMs: 100 + i, tags: ["docs"], experiment: { id: "e1", arm: i % 2 } }
+    }))
+  )
+  yield* Mixpanel.importEvent("user-42", "Legacy Purchase", now.getTime() - 30 * 24 * 3600 * 1000, { amount: 19.99 })
+  yield* Mixpanel.alias("ada@example.com", "user-42")
+  yield* Mixpanel.merge("user-42", "device-7f3a")
+  yield* Mixpanel.peopleSet("user-42", { $name: "Ada Lovelace", plan: "pro" }, { $ip: "203.0.113.7" })
+  yield* Mixpanel.peopleSetOnce("user-42", { "First Seen": now })
+  yield* Mixpanel.peopleIncrement("user-42", { logins: 1 })
+  yield* Mixpanel.peopleAppend("user-42", { devices: "laptop" })
+  yield* Mixpanel.peopleUnion("user-42", { interests: ["math", "engines"] })
+  yield* Mixpanel.peopleRemove("user-42", { interests: "engines" })
+  yield* Mixpanel.peopleUnset("user-42", ["legacy_flag"])
+  yield* Mixpanel.peopleTrackCharge("user-42", 49, { sku: "pro-monthly" })
+  yield* Mixpanel.peopleClearCharges("user-17")
+  yield* Mixpanel.peopleDelete("user-99")
+  yield* Mixpanel.groupSet("company", "acme", { name: "Acme", seats: 12 })
+  yield* Mixpanel.groupSetOnce("company", "acme", { founded: 1999 })
+  yield* Mixpanel.groupUnion("company", "acme", { plans: ["pro"] })
+  yield* Mixpanel.groupRemove("company", "acme", { plans: "free" })
+  yield* Mixpanel.groupUnset("company", "acme", ["legacy"])
+  yield* Mixpanel.groupDelete("company", "defunct-co")
+  yield* Consumer.flush
+})
+
+/** A consumer that remembers the JSON of every message on its way to `inner`, to compare at the end. */
+const remembering = (sent: Map<Consumer.Endpoint, Array<string>>) =>
+  Layer.effect(
+    Consumer.Consumer,
+    Effect.map(Consumer.Consumer, (inner) => {
+      const keep = (endpoint: Consumer.Endpoint, messages: ReadonlyArray<string>) => {
+        const list = sent.get(endpoint) ?? []
+        list.push(...messages)
+        sent.set(endpoint, list)
+      }
+      return {
+        send: (endpoint, message) => Effect.zipRight(Effect.sync(() => keep(endpoint, [message])), inner.send(endpoint, message)),
+        sendBatch: (endpoint, messages) =>
+          Effect.zipRight(Effect.sync(() => keep(endpoint, messages)), inner.sendBatch(endpoint, messages)),
+        sendNow: (endpoint, message) =>
+          Effect.zipRight(Effect.sync(() => keep(endpoint, [message])), inner.sendNow(endpoint, message)),
+        flush: inner.flush
+      }
+    })
+  )
+
+const endpoints: ReadonlyArray<Consumer.Endpoint> = ["events", "imports", "people", "groups"]
+
+const againstTestServer = Effect.gen(function* () {
+  const token = "demo-project-token"
+  const server = yield* MixpanelTestServer.make({ token, auth: { token } })
+  yield* Console.log(`Embedded Mixpanel listening on ${server.url}\n`)
+  const sent = new Map<Consumer.Endpoint, Array<string>>()
+  const consumer = Consumer.layerDirect({ baseUrl: server.url, importAuth: Consumer.projectToken(token) })
+  yield* program.pipe(
+    Effect.provide(
+      Mixpanel.layer({ token }).pipe(
+        Layer.provideMerge(remembering(sent).pipe(Layer.provide(consumer))),
+        Layer.provide(FetchHttpClient.layer)
+      )
+    )
+  )
+
+  let allMatch = true
+  for (const endpoint of endpoints) {
+    const expected = (sent.get(endpoint) ?? []).map((json) => JSON.parse(json) as unknown)
+    const received = server.received(endpoint)
+    const matches = JSON.stringify(received) === JSON.stringify(expected)
+    allMatch &&= matches
+    yield* Console.log(
+      `${endpoint.padEnd(8)} sent ${String(expected.length).padStart(3)}  received ${String(received.length).padStart(3)}  ${matches ? "match" : "MISMATCH"}`
+    )
+    if (received[0] !== undefined) yield* Console.log(`         e.g. ${JSON.stringify(received[0]).slice(0, 150)}…`)
+  }
+  const requests = server.requests().length
+  yield* Console.log(`\n${requests} HTTP requests. ${allMatch ? "Everything sent was received, exactly once." : "Some messages did not arrive as sent."}`)
+  if (!allMatch) return yield* Effect.fail("the server did not receive what was sent")
+})
+
+const againstMixpanel = (token: Redacted.Redacted) =>
+  Effect.gen(function* () {
+    const region = yield* Config.literal("US", "EU", "IN")("MIXPANEL_REGION").pipe(Config.withDefault("US" as const))
+    yield* Console.log(`Sending to Mixpanel (${region})…`)
+    yield* program.pipe(
+      Effect.provide(
+        Mixpanel.layer({ token }).pipe(
+          Layer.provideMerge(Consumer.layerDirect({ region, importAuth: Consumer.projectToken(token) })),
+          Layer.provide(FetchHttpClient.layer)
+        )
+      )
+    )
+    yield* Console.log("Mixpanel accepted every message. Look for user-42 in your project.")
+  })
+
+const main = Effect.gen(function* () {
+  const token = yield* Config.option(Config.redacted("MIXPANEL_TOKEN"))
+  yield* Option.match(token, { onNone: () => againstTestServer, onSome: againstMixpanel })
+})
+
+Effect.runPromise(Effect.scoped(main)).catch((error: unknown) => {
+  console.error(String(error))
+  process.exitCode = 1
+})
