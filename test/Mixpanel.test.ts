@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted, TestClock } from "effect"
+import { ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
 import { Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
 import packageJson from "../package.json" with { type: "json" }
 
@@ -463,6 +463,26 @@ describe("Mixpanel: invalid input", () => {
       )
       expect(error).toBeInstanceOf(MixpanelError.InvalidConfig)
       expect(error).toMatchObject({ option: "token" })
+    })
+  )
+
+  it.effect("layerConfig reads the token from MIXPANEL_TOKEN", () =>
+    Effect.gen(function* () {
+      const layer = Mixpanel.layerConfig().pipe(Layer.provideMerge(TestConsumer.layer))
+      const withToken = ConfigProvider.fromMap(new Map([["MIXPANEL_TOKEN", "from-env"]]))
+      const [event] = yield* Mixpanel.track("u1", "E").pipe(
+        Effect.zipRight(TestConsumer.events),
+        Effect.provide(layer),
+        Effect.withConfigProvider(withToken)
+      )
+      expect(event?.properties.token).toBe("from-env")
+      const missing = yield* Effect.flip(
+        Mixpanel.track("u1", "E").pipe(
+          Effect.provide(layer),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+        )
+      )
+      expect(String(missing)).toContain("MIXPANEL_TOKEN")
     })
   )
 })
