@@ -1,0 +1,61 @@
+/**
+ * The environment variables the consumers read through `Config`, with their defaults. The table in
+ * docs/configuration.md lists the same names.
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type { DirectOptions, ImportAuth, TransportOptions } from "../Consumer.js"
+
+const optional = <A>(config: Config.Config<A>) => Config.option(config).pipe(Config.map(Option.getOrUndefined))
+
+/**
+ * `/import` credentials, in Mixpanel's order of preference: a service account (all three variables), else
+ * the API secret, else the project token. A service account missing one of its variables is an error.
+ */
+export const importAuth: Config.Config<ImportAuth | undefined> = Config.all({
+  username: optional(Config.string("MIXPANEL_SERVICE_ACCOUNT_USERNAME")),
+  secret: optional(Config.redacted("MIXPANEL_SERVICE_ACCOUNT_SECRET")),
+  projectId: optional(Config.string("MIXPANEL_PROJECT_ID")),
+  apiSecret: optional(Config.redacted("MIXPANEL_API_SECRET")),
+  token: optional(Config.redacted("MIXPANEL_TOKEN"))
+}).pipe(
+  Config.mapOrFail(({ apiSecret, projectId, secret, token, username }) => {
+    if (username !== undefined) {
+      if (secret === undefined || projectId === undefined) {
+        const missing = secret === undefined ? "MIXPANEL_SERVICE_ACCOUNT_SECRET" : "MIXPANEL_PROJECT_ID"
+        return Either.left(
+          ConfigError.MissingData([missing], `MIXPANEL_SERVICE_ACCOUNT_USERNAME is set, so ${missing} is needed too`)
+        )
+      }
+      return Either.right<ImportAuth>({ _tag: "ServiceAccount", username, secret, projectId })
+    }
+    if (apiSecret !== undefined) return Either.right<ImportAuth>({ _tag: "ApiSecret", secret: apiSecret })
+    if (token !== undefined) return Either.right<ImportAuth>({ _tag: "ProjectToken", token })
+    return Either.right(undefined)
+  })
+)
+
+/** How to reach Mixpanel: region or base URL, credentials, timeout, gzip, geolocation. */
+export const transport: Config.Config<TransportOptions> = Config.all({
+  region: optional(Config.literal("US", "EU", "IN")("MIXPANEL_REGION")),
+  baseUrl: optional(Config.url("MIXPANEL_BASE_URL")),
+  importAuth,
+  requestTimeout: optional(Config.duration("MIXPANEL_REQUEST_TIMEOUT")),
+  gzip: optional(Config.boolean("MIXPANEL_GZIP")),
+  geolocate: optional(Config.boolean("MIXPANEL_GEOLOCATE"))
+})
+
+/** The direct consumer's options: the transport's, and `MIXPANEL_MAX_RETRIES`. */
+export const direct: Config.Config<DirectOptions> = Config.all({
+  transport,
+  maxRetries: optional(
+    Config.integer("MIXPANEL_MAX_RETRIES").pipe(
+      Config.validate({
+        message: "must be 0 or more",
+        validation: (n) => n >= 0
+      })
+    )
+  )
+}).pipe(Config.map(({ maxRetries, transport }) => ({ ...transport, maxRetries })))
