@@ -9,6 +9,11 @@
  * `Retry-After`, dropped connections, stalls, slow answers and broken bodies, scripted or at random with
  * a seed.
  *
+ * It also serves Mixpanel's feature flags API for `LocalFlags` and `RemoteFlags`: `GET /flags/definitions`
+ * answers with the definitions a test sets (`setFlagDefinitions`), and `GET /flags` with the remote
+ * evaluations a test sets (`setRemoteFlags`); both can be failed with `failOn("flagDefinitions", ...)` or
+ * `failOn("flags", ...)`.
+ *
  * Node only: it is built on `node:http` and `node:zlib`. It lives in the `effect-mixpanel/testing` entry
  * so that the main entry stays free of Node built-ins.
  *
@@ -47,6 +52,48 @@ import * as internal from "./internal/testServer.js"
  * @category models
  */
 export type JsonObject = { readonly [key: string]: unknown }
+
+/**
+ * The routes of the feature flags API: `flagDefinitions` is `GET /flags/definitions`, `flags` is
+ * `GET /flags`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FlagsRoute = "flags" | "flagDefinitions"
+
+/**
+ * Everything the server serves: the four ingestion endpoints and the two flags routes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Route = Endpoint | FlagsRoute
+
+/**
+ * One `GET /flags` request, as a `RemoteFlags` function sees it: the decoded `context` parameter and the
+ * `flag_key` parameter, if any.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RemoteFlagsRequest {
+  readonly context: JsonObject
+  readonly flagKey: string | undefined
+}
+
+/**
+ * What `GET /flags` serves: the variants by flag key (e.g.
+ * `{ "new-checkout": { variant_key: "on", variant_value: true } }`), or a function from the request to
+ * them. The server answers `{"code":200,"flags":{...}}`, keeping only the requested flag when the request
+ * names one (`flag_key`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RemoteFlags =
+  | { readonly [flagKey: string]: JsonObject }
+  | ((request: RemoteFlagsRequest) => { readonly [flagKey: string]: JsonObject })
 
 /**
  * Answer with an HTTP status. `retryAfter` sets the `Retry-After` header: a number is seconds, a string
@@ -152,7 +199,8 @@ export interface FaultConstructors {
 export const Fault: FaultConstructors = internal.Fault
 
 /**
- * Faults at random: each request (to one of `endpoints`, default all) gets, with probability `rate`
+ * Faults at random: each request (to one of `endpoints`, default the four ingestion endpoints; the flags
+ * routes only when named) gets, with probability `rate`
  * (0 to 1), a fault chosen uniformly from `faults`. The draws come from a small PRNG seeded with `seed`
  * (default 0), so a run is reproducible: the same seed and the same sequence of requests give the same
  * faults. Scripted faults (`fail`) go first; a request that takes a scripted fault draws nothing.
@@ -164,7 +212,7 @@ export interface RandomFaults {
   readonly rate: number
   readonly faults: ReadonlyArray<Fault>
   readonly seed?: number
-  readonly endpoints?: ReadonlyArray<Endpoint>
+  readonly endpoints?: ReadonlyArray<Route>
 }
 
 /**
@@ -239,20 +287,24 @@ export interface Options {
   readonly rejectRecord?: (endpoint: Endpoint, record: JsonObject) => Rejection | undefined
   /** Start with random faults on. Default: off. */
   readonly failRandomly?: RandomFaults
+  /** The flag definitions `GET /flags/definitions` serves, as JSON (see `setFlagDefinitions`). Default none. */
+  readonly flagDefinitions?: ReadonlyArray<unknown>
+  /** What `GET /flags` serves (see `setRemoteFlags`). Default no flags. */
+  readonly remoteFlags?: RemoteFlags
 }
 
 /**
  * One request as the server saw it. `bytes` is the uncompressed payload (as for `maxBytes`; the
  * decompressed body when it has no payload), `items` the number of items it held (0 when it could not
- * be decoded), `status` the status answered (`undefined` when the connection was dropped or stalled),
- * `fault` the fault applied, if any. `endpoint` is `undefined` for a path the server does not serve.
- * Header names are lower case.
+ * be decoded; for the flags routes, the flags served), `status` the status answered (`undefined` when the
+ * connection was dropped or stalled), `fault` the fault applied, if any. `endpoint` is the route,
+ * `undefined` for a path the server does not serve. Header names are lower case.
  *
  * @since 0.1.0
  * @category models
  */
 export interface RecordedRequest {
-  readonly endpoint: Endpoint | undefined
+  readonly endpoint: Route | undefined
   readonly method: string
   readonly path: string
   readonly query: Readonly<Record<string, string>>
@@ -274,13 +326,21 @@ export interface RecordedRequest {
  *   them were duplicates.
  * - `requests()`: a snapshot of the request log, in the order the server finished with each request.
  * - `clear()`: forget the items and the request log (not the faults).
- * - `fail(...faults)`: queue faults, applied one each to the next requests to any endpoint, first in
- *   first out, in the order requests arrive; `failOn(endpoint, ...faults)` queues faults that only a
- *   request to `endpoint` takes. Requests to unknown paths take no fault.
+ * - `fail(...faults)`: queue faults, applied one each to the next requests to any of the four ingestion
+ *   endpoints, first in first out, in the order requests arrive; `failOn(route, ...faults)` queues faults
+ *   that only a request to `route` takes (the flags routes take only these, so that a flags poller never
+ *   eats the faults meant for a consumer). Requests to unknown paths take no fault.
  * - `failRandomly(options)`: faults at random (see `RandomFaults`); `failRandomly(undefined)` turns them
  *   off.
  * - `stopFailing()`: drop the queued faults and turn random faults off.
  * - `pendingFaults()`: how many queued faults are still waiting for a request.
+ * - `setFlagDefinitions(flags)`: from now on `GET /flags/definitions` answers `{"code":200,"flags":flags}`
+ *   (any JSON, so that malformed definitions can be served too).
+ * - `setRemoteFlags(flags)`: from now on `GET /flags` serves `flags` (see `RemoteFlags`).
+ *
+ * The flags routes take `GET` only, and check the `token` parameter and HTTP Basic auth (`token:`, or the
+ * service account of `auth`) when the `token` option is set (401 otherwise). `GET /flags` needs a
+ * `context` parameter holding a JSON object with a string `distinct_id` (400 otherwise, as Mixpanel).
  *
  * @since 0.1.0
  * @category models
@@ -294,10 +354,12 @@ export interface MixpanelTestServer {
   readonly requests: () => ReadonlyArray<RecordedRequest>
   readonly clear: () => void
   readonly fail: (...faults: ReadonlyArray<Fault>) => void
-  readonly failOn: (endpoint: Endpoint, ...faults: ReadonlyArray<Fault>) => void
+  readonly failOn: (endpoint: Route, ...faults: ReadonlyArray<Fault>) => void
   readonly failRandomly: (options: RandomFaults | undefined) => void
   readonly stopFailing: () => void
   readonly pendingFaults: () => number
+  readonly setFlagDefinitions: (flags: ReadonlyArray<unknown>) => void
+  readonly setRemoteFlags: (flags: RemoteFlags) => void
 }
 
 /**

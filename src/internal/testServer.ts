@@ -57,7 +57,7 @@ const mulberry32 = (seed: number): (() => number) => {
 
 interface QueuedFault {
   readonly fault: Api.Fault
-  readonly endpoint: Endpoint | undefined
+  readonly endpoint: Api.Route | undefined
 }
 
 interface RandomState {
@@ -74,10 +74,20 @@ const makeRandom = (options: Api.RandomFaults | undefined): RandomState | undefi
 
 const isObject = (u: unknown): u is Api.JsonObject => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const endpointByPath: ReadonlyMap<string, Endpoint> = new Map(Endpoints.all.map((e) => [Endpoints.path[e], e]))
+const flagsPaths: { readonly [R in Api.FlagsRoute]: string } = {
+  flags: "/flags",
+  flagDefinitions: "/flags/definitions"
+}
 
-const routeOf = (pathname: string): Endpoint | undefined =>
-  endpointByPath.get(pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname)
+const routeByPath: ReadonlyMap<string, Api.Route> = new Map<string, Api.Route>([
+  ...Endpoints.all.map((e) => [Endpoints.path[e], e] as const),
+  ...(Object.keys(flagsPaths) as ReadonlyArray<Api.FlagsRoute>).map((r) => [flagsPaths[r], r] as const)
+])
+
+const routeOf = (pathname: string): Api.Route | undefined =>
+  routeByPath.get(pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname)
+
+const isFlagsRoute = (route: Api.Route): route is Api.FlagsRoute => route === "flags" || route === "flagDefinitions"
 
 /** `data=` holds raw JSON or base64 JSON; a `+` turned into a space by form decoding is put back. */
 const decodeData = (data: string): string => {
@@ -298,18 +308,32 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
   let log: Array<Api.RecordedRequest> = []
   let queue: Array<QueuedFault> = []
   let random = makeRandom(options.failRandomly)
+  let flagDefinitions: ReadonlyArray<unknown> = options.flagDefinitions ?? []
+  let remoteFlags: Api.RemoteFlags = options.remoteFlags ?? {}
   const timers = new Set<ReturnType<typeof setTimeout>>()
   let closing: Promise<void> | undefined
 
-  const takeFault = (endpoint: Endpoint): Api.Fault | undefined => {
-    const index = queue.findIndex((q) => q.endpoint === undefined || q.endpoint === endpoint)
+  /** A real delay, cancelled when the server closes. */
+  const delay = (millis: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        resolve()
+      }, millis)
+      timers.add(timer)
+    })
+
+  const takeFault = (endpoint: Api.Route): Api.Fault | undefined => {
+    // the flags routes take only the faults meant for them
+    const flags = isFlagsRoute(endpoint)
+    const index = queue.findIndex((q) => q.endpoint === endpoint || (q.endpoint === undefined && !flags))
     if (index >= 0) {
       const [taken] = queue.splice(index, 1)
       return taken?.fault
     }
     if (random === undefined) return undefined
     const { endpoints, faults, rate } = random.options
-    if (faults.length === 0 || (endpoints !== undefined && !endpoints.includes(endpoint))) return undefined
+    if (faults.length === 0 || (endpoints === undefined ? flags : !endpoints.includes(endpoint))) return undefined
     if (random.next() >= rate) return undefined
     return faults[Math.min(faults.length - 1, Math.floor(random.next() * faults.length))]
   }
@@ -565,13 +589,7 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
           log.push(entry(undefined, bytes, items))
           return
         case "Slow":
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              timers.delete(timer)
-              resolve()
-            }, fault.millis)
-            timers.add(timer)
-          })
+          await delay(fault.millis)
           break
         default: {
           const answer = faultAnswer(fault)
@@ -588,12 +606,107 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     write(res, answer)
   }
 
+  /** The flags routes: the token, when the server has one, as the `token` parameter and in the credentials. */
+  const flagsAuthorized = (url: URL, header: string | undefined): boolean => {
+    if (options.token === undefined) return true
+    if (url.searchParams.get("token") !== options.token) return false
+    const match = header === undefined ? null : /^Basic\s+(\S+)\s*$/i.exec(header)
+    if (match === null) return false
+    const decoded = Buffer.from(match[1] ?? "", "base64").toString("utf8")
+    const colon = decoded.indexOf(":")
+    const [user, password] = colon < 0 ? [decoded, undefined] : [decoded.slice(0, colon), decoded.slice(colon + 1)]
+    if (user === options.token && password === "") return true
+    const account = options.auth?.serviceAccount
+    return (
+      account !== undefined &&
+      user === account.username &&
+      password === account.secret &&
+      url.searchParams.get("project_id") === String(account.projectId)
+    )
+  }
+
+  const badRequest = (error: string): Answer => ({
+    status: 400,
+    body: mixpanelError(400, error, "Bad Request"),
+    json: true
+  })
+
+  /** The answer to a flags request, and how many flags it holds. */
+  const serveFlags = (route: Api.FlagsRoute, url: URL, req: Http.IncomingMessage): [Answer, number] => {
+    if (!flagsAuthorized(url, req.headers.authorization)) {
+      return [{ status: 401, body: mixpanelError(401, "Invalid credentials", "Unauthorized"), json: true }, 0]
+    }
+    if (route === "flagDefinitions") {
+      return [{ status: 200, body: json({ code: 200, flags: flagDefinitions }), json: true }, flagDefinitions.length]
+    }
+    let context: unknown
+    try {
+      context = JSON.parse(url.searchParams.get("context") ?? "")
+    } catch {
+      return [badRequest("context must be a JSON object"), 0]
+    }
+    if (!isObject(context) || typeof context.distinct_id !== "string") {
+      return [badRequest("distinct_id must be provided in evalContext as a string"), 0]
+    }
+    const flagKey = url.searchParams.get("flag_key") ?? undefined
+    const all = typeof remoteFlags === "function" ? remoteFlags({ context, flagKey }) : remoteFlags
+    const flags =
+      flagKey === undefined ? all : Object.hasOwn(all, flagKey) ? { [flagKey]: all[flagKey] } : ({} as typeof all)
+    return [{ status: 200, body: json({ code: 200, flags }), json: true }, Object.keys(flags).length]
+  }
+
+  const handleFlags = async (
+    req: Http.IncomingMessage,
+    res: Http.ServerResponse,
+    url: URL,
+    route: Api.FlagsRoute,
+    fault: Api.Fault | undefined
+  ): Promise<void> => {
+    const body = await readBody(req)
+    const entry = (status: number | undefined, items: number): Api.RecordedRequest => ({
+      endpoint: route,
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: headerRecord(req.headers),
+      bytes: body.length,
+      items,
+      status,
+      ...(fault !== undefined ? { fault } : {})
+    })
+    if (fault !== undefined) {
+      switch (fault._tag) {
+        case "Drop":
+          log.push(entry(undefined, 0))
+          req.socket.destroy()
+          return
+        case "Stall":
+          log.push(entry(undefined, 0))
+          return
+        case "Slow":
+          await delay(fault.millis)
+          break
+        default: {
+          const answer = faultAnswer(fault)
+          log.push(entry(answer.status, 0))
+          write(res, answer)
+          return
+        }
+      }
+    }
+    const [answer, items] = serveFlags(route, url, req)
+    log.push(entry(answer.status, items))
+    write(res, answer)
+  }
+
   const server = Http.createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => {
     res.on("error", () => {})
     const url = new URL(req.url ?? "/", "http://127.0.0.1")
     const endpoint = routeOf(url.pathname)
     const method = req.method ?? "GET"
-    if (endpoint === undefined || (method !== "GET" && method !== "POST")) {
+    // the flags API is read with GET only
+    const allowed = method === "GET" || (method === "POST" && endpoint !== undefined && !isFlagsRoute(endpoint))
+    if (endpoint === undefined || !allowed) {
       const status = endpoint === undefined ? 404 : 405
       log.push({
         endpoint,
@@ -611,7 +724,10 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     }
     // the fault is chosen as the request arrives, so that queued faults go to requests in arrival order
     const fault = takeFault(endpoint)
-    handle(req, res, url, endpoint, fault).catch((error: unknown) => {
+    const handled = isFlagsRoute(endpoint)
+      ? handleFlags(req, res, url, endpoint, fault)
+      : handle(req, res, url, endpoint, fault)
+    handled.catch((error: unknown) => {
       if (req.socket.destroyed) return
       const message = error instanceof Error ? error.message : String(error)
       write(res, { status: 500, body: mixpanelError(500, message, "Internal Server Error"), json: true })
@@ -662,6 +778,12 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
           random = undefined
         },
         pendingFaults: () => queue.length,
+        setFlagDefinitions: (flags) => {
+          flagDefinitions = flags
+        },
+        setRemoteFlags: (flags) => {
+          remoteFlags = flags
+        },
         close
       })
     })

@@ -1,0 +1,190 @@
+/**
+ * `LocalFlags`: flag definitions fetched at start and then on a schedule, evaluated in process.
+ *
+ * State is one immutable snapshot swapped whole by each successful fetch, so a lookup reads one `Ref` and
+ * evaluates. A failed fetch changes nothing but the reported error. Fetches never overlap: the first one,
+ * the polling fiber's and `refresh` share one permit.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type { Context } from "../../FeatureFlags.js"
+import type { Options, Service, Status } from "../../LocalFlags.js"
+import type { Mixpanel } from "../../Mixpanel.js"
+import { FlagsError, InvalidConfig } from "../../MixpanelError.js"
+import * as Evaluate from "./evaluate.js"
+import * as Http from "./http.js"
+import * as Schemas from "./schemas.js"
+import * as FlagService from "./service.js"
+
+/** Default time between two fetches of the definitions. */
+export const defaultPollingInterval: Duration.Duration = Duration.seconds(60)
+
+interface State {
+  /** Each flag by key: ready to evaluate, or the reason its definition was refused. */
+  readonly flags: ReadonlyMap<string, Evaluate.CompiledFlag | FlagsError>
+  readonly ready: boolean
+  readonly lastSuccess: Option.Option<number>
+  readonly lastError: Option.Option<FlagsError>
+  readonly invalid: ReadonlyArray<FlagsError>
+}
+
+const initial: State = {
+  flags: new Map(),
+  ready: false,
+  lastSuccess: Option.none(),
+  lastError: Option.none(),
+  invalid: []
+}
+
+const path = "/flags/definitions"
+
+const firstIssue = (error: ParseResult.ParseError): string => {
+  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (issue === undefined) return error.message
+  const at = issue.path.length === 0 ? "" : ` at ${issue.path.map(String).join(".")}`
+  return `${issue.message}${at}`
+}
+
+const decodeResponse = Schema.decodeUnknownEither(Schemas.DefinitionsResponse)
+const decodeFlag = Schema.decodeUnknownEither(Schemas.FlagDefinition)
+
+/** The flags of a response: good ones compiled, malformed ones as errors (by key when they have one). */
+export const readDefinitions = (
+  body: unknown
+): Either.Either<
+  {
+    readonly flags: ReadonlyMap<string, Evaluate.CompiledFlag | FlagsError>
+    readonly invalid: ReadonlyArray<FlagsError>
+  },
+  FlagsError
+> =>
+  Either.map(
+    Either.mapLeft(
+      decodeResponse(body),
+      (error) => new FlagsError({ path, reason: "Malformed", status: 200, detail: firstIssue(error) })
+    ),
+    (response) => {
+      const flags = new Map<string, Evaluate.CompiledFlag | FlagsError>()
+      const invalid: Array<FlagsError> = []
+      response.flags.forEach((raw, index) => {
+        const decoded = decodeFlag(raw)
+        if (Either.isRight(decoded)) {
+          // a later definition of the same key replaces an earlier one, as in the official SDKs
+          flags.set(decoded.right.key, Evaluate.compile(decoded.right))
+          return
+        }
+        const key =
+          typeof raw === "object" && raw !== null && "key" in raw && typeof raw.key === "string" ? raw.key : undefined
+        const error = new FlagsError({
+          path,
+          reason: "InvalidDefinition",
+          ...(key !== undefined ? { flagKey: key } : {}),
+          detail: `flag ${index}: ${firstIssue(decoded.left)}`
+        })
+        invalid.push(error)
+        if (key !== undefined) flags.set(key, error)
+      })
+      return { flags, invalid }
+    }
+  )
+
+const toStatus = (state: State): Status => {
+  let flags = 0
+  for (const flag of state.flags.values()) if (!(flag instanceof FlagsError)) flags++
+  return {
+    ready: state.ready,
+    flags,
+    lastSuccess: state.lastSuccess,
+    lastError: state.lastError,
+    invalidFlags: state.invalid
+  }
+}
+
+export const make = (
+  options: Options
+): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Mixpanel | Scope.Scope> =>
+  Effect.gen(function* () {
+    const polling = options.polling ?? true
+    const interval = Duration.decode(options.pollingInterval ?? defaultPollingInterval)
+    if (polling && !Duration.greaterThan(interval, Duration.zero)) {
+      return yield* new InvalidConfig({ option: "pollingInterval", detail: "must be longer than zero" })
+    }
+    const requester = yield* Http.make(options)
+    const state = yield* Ref.make(initial)
+    const permit = yield* Effect.makeSemaphore(1)
+
+    const store = (body: unknown) =>
+      Effect.gen(function* () {
+        const read = readDefinitions(body)
+        if (Either.isLeft(read)) return yield* read.left
+        const now = yield* Clock.currentTimeMillis
+        const previous = yield* Ref.getAndSet(state, {
+          flags: read.right.flags,
+          ready: true,
+          lastSuccess: Option.some(now),
+          lastError: Option.none(),
+          invalid: read.right.invalid
+        })
+        // each malformed flag is logged once, not on every poll while it stays malformed
+        const known = new Set(previous.invalid.map((error) => error.message))
+        for (const error of read.right.invalid) {
+          if (!known.has(error.message)) yield* Effect.logWarning("a flag definition is malformed", error.message)
+        }
+      })
+
+    const refresh: Effect.Effect<void, FlagsError> = permit.withPermits(1)(
+      requester.get(path).pipe(
+        Effect.flatMap(store),
+        Effect.tapError((error) =>
+          Ref.update(state, (current) => ({ ...current, lastError: Option.some(error) })).pipe(
+            Effect.zipRight(
+              Effect.logWarning("fetching the flag definitions failed; the last good ones stay", error.message)
+            )
+          )
+        ),
+        Effect.withSpan("Mixpanel.flags.refresh")
+      )
+    )
+
+    const lookup = (flagKey: string, context: Context): Effect.Effect<FlagService.Lookup> =>
+      Effect.map(Ref.get(state), (current): FlagService.Lookup => {
+        if (!current.ready) return { outcome: { _tag: "Fallback", reason: { _tag: "NotReady" } } }
+        const flag = current.flags.get(flagKey)
+        if (flag === undefined) return { outcome: { _tag: "Fallback", reason: { _tag: "FlagNotFound" } } }
+        if (flag instanceof FlagsError) {
+          return { outcome: { _tag: "Fallback", reason: { _tag: "InvalidDefinition", error: flag } } }
+        }
+        return { outcome: Evaluate.evaluate(flag, flagKey, context) }
+      })
+
+    const all = (context: Context) =>
+      Effect.map(Ref.get(state), (current) => {
+        const compiled: Array<readonly [string, Evaluate.CompiledFlag]> = []
+        for (const [key, flag] of current.flags) if (!(flag instanceof FlagsError)) compiled.push([key, flag])
+        return Evaluate.evaluateAll(compiled, context)
+      })
+
+    const base = yield* FlagService.make({ mode: "local", lookup, all })
+
+    // the first fetch is awaited, so that a healthy start serves flags at once; its failure is only reported
+    yield* Effect.ignore(refresh)
+    if (polling) {
+      yield* Effect.forkScoped(Effect.ignore(refresh).pipe(Effect.schedule(Schedule.spaced(interval))))
+    }
+
+    const service: Service = {
+      ...base,
+      status: Effect.map(Ref.get(state), toStatus),
+      refresh
+    }
+    return service
+  })

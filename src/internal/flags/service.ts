@@ -1,0 +1,136 @@
+/**
+ * What both modes share: turning an evaluation outcome into the caller's answer, and exposure events.
+ *
+ * Exposure events go through the `Mixpanel` service in fibers of a `FiberSet` owned by the layer's scope,
+ * so that a lookup never waits on analytics delivery (the official SDKs do not either); closing the scope
+ * waits for them, so none is lost at shutdown.
+ */
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import type * as Scope from "effect/Scope"
+import type {
+  Context,
+  FallbackVariant,
+  LookupOptions,
+  SelectedVariant,
+  ServedVariant,
+  Service
+} from "../../FeatureFlags.js"
+import { exposureEvent } from "../../FeatureFlags.js"
+import type * as Message from "../../Message.js"
+import { Mixpanel } from "../../Mixpanel.js"
+import { type FlagsError, InvalidMessage, type MixpanelError } from "../../MixpanelError.js"
+import type { Outcome } from "./evaluate.js"
+
+/** An outcome, with the time the remote request took (remote mode). */
+export interface Lookup {
+  readonly outcome: Outcome
+  readonly latencyMillis?: number
+}
+
+export interface Mode {
+  readonly mode: "local" | "remote"
+  readonly lookup: (flagKey: string, context: Context) => Effect.Effect<Lookup>
+  readonly all: (context: Context) => Effect.Effect<Readonly<Record<string, ServedVariant>>, FlagsError>
+}
+
+/** The properties of the exposure event, in the order and under the conditions the official SDKs send them. */
+export const exposureProperties = (
+  flagKey: string,
+  variant: ServedVariant,
+  latencyMillis: number | undefined
+): Message.Properties => {
+  const properties: Record<string, Message.PropertyValue> = {
+    "Experiment name": flagKey,
+    "Variant name": variant.key,
+    $experiment_type: "feature_flag",
+    "Flag evaluation mode": variant.source
+  }
+  if (latencyMillis !== undefined) properties["Variant fetch latency (ms)"] = latencyMillis
+  if (variant.experimentId !== undefined) properties.$experiment_id = variant.experimentId
+  if (variant.isExperimentActive !== undefined) properties.$is_experiment_active = variant.isExperimentActive
+  if (variant.isQaTester !== undefined) properties.$is_qa_tester = variant.isQaTester
+  return properties
+}
+
+export const make = (mode: Mode): Effect.Effect<Service, never, Mixpanel | Scope.Scope> =>
+  Effect.gen(function* () {
+    const mixpanel = yield* Mixpanel
+    const exposures = yield* FiberSet.make<void, never>()
+    // registered after the set's own finalizer, so it runs first: wait for the exposures, then close the set
+    yield* Effect.addFinalizer(() => FiberSet.awaitEmpty(exposures))
+
+    const track = (flagKey: string, variant: ServedVariant, context: Context, latencyMillis: number | undefined) =>
+      mixpanel.track(context.distinct_id, exposureEvent, exposureProperties(flagKey, variant, latencyMillis))
+
+    const startExposure = (
+      flagKey: string,
+      variant: ServedVariant,
+      context: Context,
+      latencyMillis: number | undefined
+    ): Effect.Effect<void> => {
+      if (!context.distinct_id) {
+        return Effect.logWarning("no exposure event: the context has no distinct_id").pipe(
+          Effect.annotateLogs({ flag: flagKey })
+        )
+      }
+      const tracked = track(flagKey, variant, context, latencyMillis).pipe(
+        Effect.catchAll((error) =>
+          Effect.logWarning("the exposure event could not be tracked", error.message).pipe(
+            Effect.annotateLogs({ flag: flagKey })
+          )
+        )
+      )
+      return Effect.asVoid(FiberSet.run(exposures, tracked))
+    }
+
+    const getVariant = <A>(
+      flagKey: string,
+      fallback: { readonly key?: string; readonly value: A },
+      context: Context,
+      options?: LookupOptions
+    ): Effect.Effect<SelectedVariant<A>> =>
+      Effect.flatMap(mode.lookup(flagKey, context), ({ latencyMillis, outcome }): Effect.Effect<SelectedVariant<A>> => {
+        if (outcome._tag === "Served") {
+          const variant = outcome.variant
+          return options?.exposure === false
+            ? Effect.succeed(variant)
+            : Effect.as(startExposure(flagKey, variant, context, latencyMillis), variant)
+        }
+        const selected: FallbackVariant<A> = {
+          source: "fallback",
+          ...(fallback.key !== undefined ? { key: fallback.key } : {}),
+          value: fallback.value,
+          reason: outcome.reason
+        }
+        return Effect.succeed(selected)
+      })
+
+    const getVariantValue = <A>(flagKey: string, fallbackValue: A, context: Context, options?: LookupOptions) =>
+      Effect.map(getVariant(flagKey, { value: fallbackValue }, context, options), (variant) => variant.value)
+
+    const trackExposure = (
+      flagKey: string,
+      variant: ServedVariant,
+      context: Context
+    ): Effect.Effect<void, MixpanelError> =>
+      context.distinct_id
+        ? track(flagKey, variant, context, undefined)
+        : new InvalidMessage({
+            operation: "trackExposure",
+            field: "context.distinct_id",
+            detail: "an exposure event needs the context's distinct_id"
+          })
+
+    const service: Service = {
+      mode: mode.mode,
+      getVariant,
+      getVariantValue,
+      isEnabled: (flagKey, context, options) =>
+        Effect.map(getVariantValue(flagKey, false, context, options), (value) => value === true),
+      getAllVariants: mode.all,
+      trackExposure,
+      awaitExposures: FiberSet.awaitEmpty(exposures)
+    }
+    return service
+  })
