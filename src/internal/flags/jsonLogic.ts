@@ -1,75 +1,13 @@
 /**
- * JsonLogic, as the runtime rules of Mixpanel's flags use it: the semantics of `json-logic-js` 2.0.5 (what
- * the official Node SDK evaluates rules with), including JavaScript's coercions, plus Mixpanel's two
- * custom operators `semver_compare` and `datetime_compare`.
- *
- * Written against the reference's behaviour, not its code: the conformance cases in
- * `test/flags/cases/` are computed by the reference and checked here. Values are JSON from the flag
- * definition and the caller's context; JavaScript operators are applied to them as they are (the casts
- * below only tell the compiler what JavaScript does anyway), because that is what "the same answer as
- * the official SDK" means for rules such as `{"<": ["10", 9]}`.
+ * JsonLogic, as the runtime rules of Mixpanel's flags use it: `json-logic-js` (the evaluator the official
+ * Node SDK uses, at the same version), plus Mixpanel's two custom operators `semver_compare` and
+ * `datetime_compare`, written against the reference's behaviour (the conformance cases in
+ * `test/flags/cases/` are computed by the reference and checked here).
  *
  * `apply` throws where the reference throws (an unknown operator, `reduce` of nothing); the caller treats
  * a throw as "the rule is not satisfied", as the SDK does.
  */
-
-type Operation = (data: unknown, args: ReadonlyArray<unknown>) => unknown
-
-/** JsonLogic truthiness: JavaScript's, except that an empty array is false. */
-export const truthy = (value: unknown): boolean => (Array.isArray(value) && value.length === 0 ? false : Boolean(value))
-
-const isLogic = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1
-
-const asNumber = (value: unknown): number => value as number
-const asString = (value: unknown): string => value as string
-
-/** `{"var": "a.b"}`: a dotted path into the data, with an optional default; `""` or `null` is the data itself. */
-const variable = (data: unknown, path: unknown, fallback: unknown): unknown => {
-  const notFound = fallback === undefined ? null : fallback
-  if (path === undefined || path === "" || path === null) return data
-  let current = data
-  for (const segment of String(path).split(".")) {
-    if (current === null || current === undefined) return notFound
-    // a plain property read, prototype included, as the reference does
-    current = (current as Record<string, unknown>)[segment]
-    if (current === undefined) return notFound
-  }
-  return current
-}
-
-const missing = (data: unknown, args: ReadonlyArray<unknown>): Array<unknown> => {
-  const keys = Array.isArray(args[0]) ? (args[0] as ReadonlyArray<unknown>) : args
-  const absent: Array<unknown> = []
-  for (const key of keys) {
-    const value = apply({ var: key }, data)
-    if (value === null || value === "") absent.push(key)
-  }
-  return absent
-}
-
-const contains = (needle: unknown, haystack: unknown): boolean => {
-  if (!haystack) return false
-  const indexOf = (haystack as { readonly indexOf?: unknown }).indexOf
-  if (indexOf === undefined) return false
-  if (typeof indexOf !== "function") throw new TypeError("indexOf is not a function")
-  return indexOf.call(haystack, needle) !== -1
-}
-
-const substring = (source: unknown, start: unknown, length: unknown): string => {
-  const text = String(source)
-  const from = asNumber(start)
-  if (asNumber(length) < 0) {
-    // a negative length counts back from the end, as PHP does
-    const tail = text.substr(from)
-    return tail.substr(0, tail.length + asNumber(length))
-  }
-  return text.substr(from, asNumber(length))
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Mixpanel's custom operators
-// ---------------------------------------------------------------------------------------------------
+import jsonLogic from "json-logic-js"
 
 const compare = (difference: number, symbol: unknown): boolean => {
   switch (symbol) {
@@ -146,7 +84,7 @@ const compareVersions = (a: string, b: string): number => {
   return comparePrerelease(x.prerelease, y.prerelease)
 }
 
-const semverCompare: Operation = (_, args) => {
+const semverCompare = (...args: ReadonlyArray<unknown>): boolean => {
   if (args.length !== 3) return false
   const [actual, symbol, target] = args
   if (typeof actual !== "string" || typeof target !== "string") return false
@@ -188,7 +126,7 @@ const epochSeconds = (value: unknown): number | undefined => {
   return Math.trunc(value / 1000)
 }
 
-const datetimeCompare: Operation = (_, args) => {
+const datetimeCompare = (...args: ReadonlyArray<unknown>): boolean => {
   if (args.length !== 3) return false
   const [actual, symbol, target] = args
   const a = rfc3339Seconds(actual)
@@ -197,163 +135,21 @@ const datetimeCompare: Operation = (_, args) => {
   return compare(a - b, symbol)
 }
 
-// ---------------------------------------------------------------------------------------------------
-// operators whose arguments are evaluated first
-// ---------------------------------------------------------------------------------------------------
+let registered = false
 
-const operations: ReadonlyMap<string, Operation> = new Map<string, Operation>([
-  // biome-ignore lint/suspicious/noDoubleEquals: JsonLogic's == is JavaScript's loose equality
-  ["==", (_, [a, b]) => a == b],
-  ["===", (_, [a, b]) => a === b],
-  // biome-ignore lint/suspicious/noDoubleEquals: JsonLogic's != is JavaScript's loose inequality
-  ["!=", (_, [a, b]) => a != b],
-  ["!==", (_, [a, b]) => a !== b],
-  [">", (_, [a, b]) => asNumber(a) > asNumber(b)],
-  [">=", (_, [a, b]) => asNumber(a) >= asNumber(b)],
-  [
-    "<",
-    (_, [a, b, c]) =>
-      c === undefined ? asNumber(a) < asNumber(b) : asNumber(a) < asNumber(b) && asNumber(b) < asNumber(c)
-  ],
-  [
-    "<=",
-    (_, [a, b, c]) =>
-      c === undefined ? asNumber(a) <= asNumber(b) : asNumber(a) <= asNumber(b) && asNumber(b) <= asNumber(c)
-  ],
-  ["!!", (_, [a]) => truthy(a)],
-  ["!", (_, [a]) => !truthy(a)],
-  ["%", (_, [a, b]) => asNumber(a) % asNumber(b)],
-  // the reference prints its argument; a library has no business writing to the console
-  ["log", (_, [a]) => a],
-  ["in", (_, [a, b]) => contains(a, b)],
-  ["cat", (_, args) => args.join("")],
-  ["substr", (_, [source, start, length]) => substring(source, start, length)],
-  [
-    "+",
-    (_, args) => args.reduce<number>((sum, b) => Number.parseFloat(asString(sum)) + Number.parseFloat(asString(b)), 0)
-  ],
-  // without an initial value: one argument comes back as it is, none throws (as in the reference)
-  [
-    "*",
-    (_, args) => args.reduce((product, b) => Number.parseFloat(asString(product)) * Number.parseFloat(asString(b)))
-  ],
-  ["-", (_, [a, b]) => (b === undefined ? -asNumber(a) : asNumber(a) - asNumber(b))],
-  ["/", (_, [a, b]) => asNumber(a) / asNumber(b)],
-  ["min", (_, args) => Math.min(...(args as ReadonlyArray<number>))],
-  ["max", (_, args) => Math.max(...(args as ReadonlyArray<number>))],
-  ["merge", (_, args) => args.reduce<Array<unknown>>((all, b) => all.concat(b), [])],
-  ["var", (data, [path, fallback]) => variable(data, path, fallback)],
-  ["missing", missing],
-  [
-    "missing_some",
-    (data, [needed, keys]) => {
-      const absent = apply({ missing: keys }, data) as ReadonlyArray<unknown>
-      return asNumber((keys as ReadonlyArray<unknown>).length) - absent.length >= asNumber(needed) ? [] : absent
-    }
-  ],
-  ["semver_compare", semverCompare],
-  ["datetime_compare", datetimeCompare]
-])
-
-// ---------------------------------------------------------------------------------------------------
-// operators that control the evaluation of their arguments
-// ---------------------------------------------------------------------------------------------------
-
-type Special = (args: ReadonlyArray<unknown>, data: unknown) => unknown
-
-const conditional: Special = (args, data) => {
-  let i = 0
-  for (; i < args.length - 1; i += 2) {
-    if (truthy(apply(args[i], data))) return apply(args[i + 1], data)
-  }
-  return args.length === i + 1 ? apply(args[i], data) : null
+/** Adds Mixpanel's operators to json-logic-js, once (its operator table is shared by the process). */
+const register = () => {
+  if (registered) return
+  jsonLogic.add_operation("semver_compare", semverCompare)
+  jsonLogic.add_operation("datetime_compare", datetimeCompare)
+  registered = true
 }
 
-/** The array that `filter`, `map`, `all`, ... iterate: their first argument, evaluated. */
-const scoped = (args: ReadonlyArray<unknown>, data: unknown): ReadonlyArray<unknown> | undefined => {
-  const items = apply(args[0], data)
-  return Array.isArray(items) ? items : undefined
-}
+/** JsonLogic truthiness: JavaScript's, except that an empty array is false. */
+export const truthy = (value: unknown): boolean => jsonLogic.truthy(value)
 
-const specials: ReadonlyMap<string, Special> = new Map<string, Special>([
-  ["if", conditional],
-  ["?:", conditional],
-  [
-    "and",
-    (args, data) => {
-      let current: unknown
-      for (const arg of args) {
-        current = apply(arg, data)
-        if (!truthy(current)) return current
-      }
-      return current
-    }
-  ],
-  [
-    "or",
-    (args, data) => {
-      let current: unknown
-      for (const arg of args) {
-        current = apply(arg, data)
-        if (truthy(current)) return current
-      }
-      return current
-    }
-  ],
-  ["filter", (args, data) => scoped(args, data)?.filter((item) => truthy(apply(args[1], item))) ?? []],
-  ["map", (args, data) => scoped(args, data)?.map((item) => apply(args[1], item)) ?? []],
-  [
-    "reduce",
-    (args, data) => {
-      const initial = args[2] === undefined ? null : apply(args[2], data)
-      const items = scoped(args, data)
-      if (items === undefined) return initial
-      return items.reduce((accumulator, current) => apply(args[1], { current, accumulator }), initial)
-    }
-  ],
-  [
-    "all",
-    (args, data) => {
-      const items = scoped(args, data)
-      if (items === undefined || items.length === 0) return false
-      return items.every((item) => truthy(apply(args[1], item)))
-    }
-  ],
-  [
-    "none",
-    (args, data) => {
-      const items = scoped(args, data)
-      if (items === undefined || items.length === 0) return true
-      return !items.some((item) => truthy(apply(args[1], item)))
-    }
-  ],
-  [
-    "some",
-    (args, data) => {
-      const items = scoped(args, data)
-      if (items === undefined || items.length === 0) return false
-      return items.some((item) => truthy(apply(args[1], item)))
-    }
-  ]
-])
-
-/**
- * Evaluates `rule` against `data`. An array is evaluated item by item; an object with exactly one key is
- * an operation; anything else is a literal.
- */
+/** Evaluates `rule` against `data`. */
 export const apply = (rule: unknown, data: unknown): unknown => {
-  if (Array.isArray(rule)) return rule.map((item) => apply(item, data))
-  if (!isLogic(rule)) return rule
-  const operator = Object.keys(rule)[0] ?? ""
-  const raw = rule[operator]
-  const args: ReadonlyArray<unknown> = Array.isArray(raw) ? raw : [raw]
-  const special = specials.get(operator)
-  if (special !== undefined) return special(args, data)
-  const operation = operations.get(operator)
-  // dotted names (`a.b`) reach into no operator namespace here: like every other unknown name, they throw
-  if (operation === undefined) throw new Error(`Unrecognized operation ${operator}`)
-  return operation(
-    data,
-    args.map((arg) => apply(arg, data))
-  )
+  register()
+  return jsonLogic.apply(rule as jsonLogic.RulesLogic, data)
 }
