@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -17,9 +18,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { Endpoint } from "./Endpoint.js"
+import * as buffered from "./internal/bufferedConsumer.js"
 import * as direct from "./internal/directConsumer.js"
-import type { InvalidConfig, MixpanelError } from "./MixpanelError.js"
+import type { DeliveryFailure, InvalidConfig, MixpanelError } from "./MixpanelError.js"
 
 export type {
   /**
@@ -200,3 +203,168 @@ export const layerDirectConfig = (
   options: Config.Config.Wrap<DirectOptions>
 ): Layer.Layer<Consumer, InvalidConfig | ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(Consumer, Effect.flatMap(Config.unwrap(options), direct.make))
+
+/**
+ * What the buffered consumer does when a message arrives and its buffer is full (see `capacity`):
+ *
+ * - `"dropNewest"` (the default): refuse the new message; `send` returns at once.
+ * - `"dropOldest"`: make room by dropping the oldest messages still waiting (never one already in a
+ *   request); if the messages in flight alone fill the buffer, the new one is dropped instead.
+ * - `"wait"`: `send` waits until there is room. Nothing is dropped, and the caller slows down to the pace
+ *   of delivery: right for batch jobs and imports, risky in a request handler while Mixpanel is down.
+ *
+ * Every dropped message is counted, logged and handed to `onUndelivered` with the reason `BufferFull`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Overflow = "wait" | "dropNewest" | "dropOldest"
+
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  DeliveryFailure,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  DeliveryOutcome,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  DeliveryReason
+} from "./MixpanelError.js"
+
+/**
+ * The hook that receives every message the buffered consumer did not deliver, with its outcome and
+ * reason: rejected by Mixpanel, dropped (buffer full, retries exhausted, sent after shutdown) or still
+ * undelivered at the shutdown deadline. It receives the messages of one event together (a batch, a drop,
+ * a shutdown), and its calls never overlap. Its failures and defects are logged and otherwise ignored.
+ *
+ * A flush waits for the hook: when `Consumer.flush` returns, the hook has seen every message of that flush
+ * that was not delivered. Keep it quick (append to a file, a queue, a table): the consumer waits for it,
+ * and it runs to completion even at the shutdown deadline. It may send (what it sends is handled after it
+ * returns), but must not call `Consumer.flush`, which would wait for the hook itself.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OnUndelivered<R = never> = (
+  failures: NonEmptyReadonlyArray<DeliveryFailure>
+) => Effect.Effect<unknown, unknown, R>
+
+/**
+ * Options of `layerBuffered`. Each default is stated once, next to its option.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BufferedOptions<R = never> extends TransportOptions {
+  /** Most messages per request, 1 to 2000. Default 2000 (Mixpanel's limit). */
+  readonly maxBatchSize?: number | undefined
+  /**
+   * Most bytes per request, counted on the UTF-8 JSON array that is sent (before gzip and form encoding,
+   * as Mixpanel counts). A message too large for a request on its own is rejected (`TooLarge`) without
+   * ever holding up another. Default `2 * 1024 * 1024` (2 MiB, the stricter of Mixpanel's stated limits).
+   */
+  readonly maxBatchBytes?: number | undefined
+  /** How long a message may wait for its batch to fill before the batch is sent anyway. Default 10 seconds. */
+  readonly flushInterval?: Duration.DurationInput | undefined
+  /**
+   * Most messages held at once, buffered or in flight (all endpoints together). Default 100,000. It also
+   * bounds the failures kept for the next flush's `DeliveryError` (the rest are counted in `omitted`).
+   */
+  readonly capacity?: number | undefined
+  /**
+   * Most UTF-8 bytes of messages held at once, buffered or in flight; at least `maxBatchBytes`.
+   * Default `64 * 1024 * 1024` (64 MiB).
+   */
+  readonly capacityBytes?: number | undefined
+  /** What to do when the buffer is full; see `Overflow`. Default `"dropNewest"`. */
+  readonly overflow?: Overflow | undefined
+  /**
+   * Most requests in flight at once to `/track` and to `/import` (each). `/engage` and `/groups` always
+   * send one request at a time so that profile updates arrive in order. Default 4.
+   */
+  readonly maxConcurrentRequests?: number | undefined
+  /**
+   * The delays between tries of a batch that failed transiently (transport errors, timeouts, 408, 429,
+   * 5xx but 501 and 505). A `Retry-After` from the server is always waited for at least, and a 429 (or any
+   * `Retry-After`) pauses the whole endpoint, not only that batch. Default: exponential from 2 seconds,
+   * doubling, at most 60 seconds, plus 1 to 5 seconds of random jitter (Mixpanel's advice).
+   */
+  readonly retrySchedule?: Schedule.Schedule<unknown, MixpanelError> | undefined
+  /** Most retries of one batch; then its messages are dropped (`RetriesExhausted`). Default 10. */
+  readonly maxRetries?: number | undefined
+  /**
+   * Longest time from a batch's first try to its last retry; a retry that would start later is not made
+   * (`RetriesExhausted`). Default 5 minutes.
+   */
+  readonly maxRetryTime?: Duration.DurationInput | undefined
+  /**
+   * When the layer's scope closes, how long the consumer may keep delivering what it holds. At the
+   * deadline, requests in flight and retry waits are interrupted, and every message left is reported as
+   * `Undelivered` (`Shutdown`); a retry that could only start after the deadline is given up at once.
+   * Default 10 seconds.
+   */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /** Receives every message that was not delivered; see `OnUndelivered`. Default: none (logs and metrics only). */
+  readonly onUndelivered?: OnUndelivered<R> | undefined
+}
+
+/**
+ * A consumer that buffers messages and delivers them in the background, and loses none without saying
+ * so. Messages are batched per endpoint (up to `maxBatchSize` messages and `maxBatchBytes` bytes) and
+ * sent when a batch is full, every `flushInterval`, on `Consumer.flush`, and when the layer's scope closes
+ * (within `shutdownTimeout`). Transient failures are retried with backoff (a 429 pauses the endpoint), a
+ * 413 splits the batch, a strict `/import` reports its failed records one by one, and profile and group
+ * updates keep their order. `sendNow` (used by `alias`) skips the buffer, with `layerDirect`'s retries.
+ *
+ * `send` and `sendBatch` return once the messages are accepted (or, with `overflow: "wait"`, once there is
+ * room); they fail only with `InvalidConfig` (an `/import` without `importAuth`). Every message then ends
+ * delivered, rejected, dropped or undelivered at shutdown, and each one that is not delivered reaches
+ * `onUndelivered`, the logs and the metrics. `flush` fails with a `DeliveryError` listing the messages sent
+ * since the previous flush that were not delivered. See `docs/delivery.md`.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ *
+ * const MixpanelLive = Mixpanel.layer({ token: "YOUR_TOKEN" }).pipe(
+ *   Layer.provide(
+ *     Consumer.layerBuffered({
+ *       flushInterval: "5 seconds",
+ *       shutdownTimeout: "15 seconds",
+ *       onUndelivered: (failures) =>
+ *         Effect.logError(`${failures.length} Mixpanel messages not delivered: ${failures[0].reason}`)
+ *     })
+ *   ),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * const program = Mixpanel.track("u1", "Signed Up", { plan: "pro" }).pipe(Effect.provide(MixpanelLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerBuffered = <R = never>(
+  options: BufferedOptions<R> = {}
+): Layer.Layer<Consumer, InvalidConfig, HttpClient.HttpClient | Exclude<R, Scope.Scope>> =>
+  Layer.scoped(Consumer, buffered.make(options))
+
+/**
+ * `layerBuffered` with its options read from `Config`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerBufferedConfig = (
+  options: Config.Config.Wrap<BufferedOptions>
+): Layer.Layer<Consumer, InvalidConfig | ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.scoped(Consumer, Effect.flatMap(Config.unwrap(options), buffered.make))

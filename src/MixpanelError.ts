@@ -227,12 +227,194 @@ export class ResponseError extends Schema.TaggedError<ResponseError>("effect-mix
 const countMessages = (n: number) => (n === 1 ? "1 message" : `${n} messages`)
 
 /**
+ * A request to Mixpanel's feature flags API (`/flags/definitions` or `/flags`) that did not give usable
+ * flags, or one flag definition that is malformed.
+ *
+ * - `Transport`, `Timeout`: no answer (the connection failed, or no response within the request timeout).
+ * - `Unauthorized` (401, 403), `RateLimited` (429), `ServerError` (5xx), `UnexpectedStatus` (any other
+ *   status but 200): the server's answer, with its error text in `detail`.
+ * - `Malformed`: a 200 whose body is not what Mixpanel sends.
+ * - `InvalidDefinition`: one flag of a good response is malformed (`flagKey` names it, when it has a
+ *   key); the other flags are kept.
+ *
+ * Lookups never fail with it: they serve the caller's fallback and carry this error as the reason.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class FlagsError extends Schema.TaggedError<FlagsError>("effect-mixpanel/FlagsError")("FlagsError", {
+  path: Schema.Literal("/flags", "/flags/definitions"),
+  reason: Schema.Literal(
+    "Transport",
+    "Timeout",
+    "Unauthorized",
+    "RateLimited",
+    "ServerError",
+    "UnexpectedStatus",
+    "Malformed",
+    "InvalidDefinition"
+  ),
+  status: Schema.optional(Schema.Number),
+  flagKey: Schema.optional(Schema.String),
+  detail: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
+    const flag = this.flagKey === undefined ? "" : ` flag \`${this.flagKey}\``
+    return `${this.path}: ${this.reason}${status}${flag}: ${this.detail}`
+  }
+}
+
+/**
+ * How a message that was not delivered ended:
+ *
+ * - `Rejected`: refused for what it is (by Mixpanel, or before sending because no request could hold it);
+ *   sending it again unchanged will fail again, except after fixing the credentials (`Unauthorized`).
+ * - `Dropped`: the consumer let go of it: its buffer was full (`BufferFull`), its retries ran out
+ *   (`RetriesExhausted`), or it came after the consumer had shut down (`Closed`).
+ * - `Undelivered`: it was still waiting or in flight when the shutdown deadline passed (`Shutdown`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const DeliveryOutcome = Schema.Literal("Rejected", "Dropped", "Undelivered")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type DeliveryOutcome = typeof DeliveryOutcome.Type
+
+/**
+ * Why a message was not delivered:
+ *
+ * - `Invalid`: Mixpanel refused the request it was in (400, or a `status: 0` answer).
+ * - `FailedRecord`: a strict `/import` refused this record; `detail` and `field` are the server's.
+ * - `TooLarge`: the message alone is over the request byte limit (`maxBatchBytes`, or a 413 for it alone).
+ * - `Unauthorized`: 401 or 403.
+ * - `UnexpectedStatus`: another status that another try would not change (404, 501, ...).
+ * - `Malformed`: a success status with a body Mixpanel does not send; the message may have arrived.
+ * - `BufferFull`: the overflow policy dropped it.
+ * - `RetriesExhausted`: it failed transiently until `maxRetries` or `maxRetryTime` ran out.
+ * - `Closed`: it was sent (or was waiting for room) when the consumer shut down.
+ * - `Shutdown`: the shutdown deadline passed before it could be delivered.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const DeliveryReason = Schema.Literal(
+  "Invalid",
+  "FailedRecord",
+  "TooLarge",
+  "Unauthorized",
+  "UnexpectedStatus",
+  "Malformed",
+  "BufferFull",
+  "RetriesExhausted",
+  "Closed",
+  "Shutdown"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type DeliveryReason = typeof DeliveryReason.Type
+
+/**
+ * A message that the buffered consumer did not deliver, with how it ended and why. It is an
+ * `Undelivered`: `endpoint` and `json` are the message as it would have been sent, so handing them back to
+ * `Consumer.send` sends it again. `detail` is a sentence (the server's own text where there is one, never a
+ * token or a property value of ours); `status` is the HTTP status that decided it, if any; `field` the
+ * field a strict `/import` named.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class DeliveryFailure extends Undelivered.extend<DeliveryFailure>("effect-mixpanel/DeliveryFailure")({
+  outcome: DeliveryOutcome,
+  reason: DeliveryReason,
+  detail: Schema.String,
+  status: Schema.optional(Schema.Number),
+  field: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * Some messages sent since the previous `Consumer.flush` were not delivered; `undelivered` holds each of
+ * them with its outcome and reason, and `omitted` counts those left out of the list to bound its memory
+ * (beyond the consumer's `capacity`). The buffered consumer has already handed every one of them to its
+ * `onUndelivered` hook: this error is for the caller of `flush` to know, not a second copy to persist.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mixpanel/DeliveryError")("DeliveryError", {
+  undelivered: Schema.Array(DeliveryFailure),
+  omitted: Schema.optionalWith(Schema.Number, { default: () => 0 })
+}) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const counts = this.counts()
+    const parts = Object.keys(counts).map((key) => `${counts[key]} ${key}`)
+    const more = this.omitted === 0 ? "" : `, and ${this.omitted} more not listed`
+    return `${countMessages(this.undelivered.length)} not delivered (${parts.join(", ")})${more}`
+  }
+
+  /**
+   * The number of undelivered messages per `outcome/reason`, e.g. `{ "Rejected/Invalid": 2 }`.
+   *
+   * @since 0.1.0
+   */
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const failure of this.undelivered) {
+      const key = `${failure.outcome}/${failure.reason}`
+      counts[key] = (counts[key] ?? 0) + 1
+    }
+    return counts
+  }
+
+  /**
+   * @since 0.1.0
+   */
+  override toJSON(): unknown {
+    return redactedJson(this, {
+      counts: this.counts(),
+      undelivered: this.undelivered.length,
+      omitted: this.omitted
+    })
+  }
+
+  /**
+   * @since 0.1.0
+   */
+  override [NodeInspectSymbol](): unknown {
+    return this.toJSON()
+  }
+}
+
+/**
  * Any error of this library.
  *
  * @since 0.1.0
  * @category errors
  */
-export type MixpanelError = InvalidMessage | InvalidConfig | RequestError | ResponseError
+export type MixpanelError = InvalidMessage | InvalidConfig | RequestError | ResponseError | FlagsError | DeliveryError
 
 /**
  * @since 0.1.0

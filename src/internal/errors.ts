@@ -4,7 +4,9 @@ import { type MixpanelError, RequestError, ResponseError, type Undelivered } fro
 
 /** The undelivered messages an error carries; none for errors raised before sending. */
 export const undelivered = (error: MixpanelError): ReadonlyArray<Undelivered> =>
-  error._tag === "RequestError" || error._tag === "ResponseError" ? error.undelivered : []
+  error._tag === "RequestError" || error._tag === "ResponseError" || error._tag === "DeliveryError"
+    ? error.undelivered
+    : []
 
 /** The same error, carrying `messages` as its undelivered messages. */
 export const withUndelivered = (error: MixpanelError, messages: ReadonlyArray<Undelivered>): MixpanelError => {

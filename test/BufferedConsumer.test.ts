@@ -1,0 +1,824 @@
+/**
+ * The buffered consumer against a real HTTP server (`MixpanelTestServer`) with faults, under `TestClock`.
+ *
+ * Real I/O and a fake clock meet in `drive`: it runs the program on a fiber and, while that fiber is not
+ * done, yields to the event loop; once no request is on the wire except those the server is stalling on
+ * purpose, it moves the clock to the next sleep (a retry, a timeout, the periodic flush, a deadline). So
+ * time only passes when nothing real is happening, and a request never times out because a test was slow.
+ */
+import { FetchHttpClient, HttpClient } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Chunk,
+  Clock,
+  Config,
+  ConfigProvider,
+  Context,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Metric,
+  MetricState,
+  Schedule,
+  TestClock
+} from "effect"
+import { Consumer, Mixpanel, type MixpanelError } from "../src/index.js"
+import { MixpanelTestServer } from "../src/testing.js"
+
+const { Fault } = MixpanelTestServer
+
+// ---------------------------------------------------------------------------------------------------
+// harness
+// ---------------------------------------------------------------------------------------------------
+
+/** What the client side saw: requests on the wire now, requests interrupted, and when each one started. */
+interface Wire {
+  inFlight: number
+  interrupted: number
+  readonly log: Array<{ readonly at: number; readonly requestId: string; readonly path: string }>
+}
+
+const wireLayer = (wire: Wire): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.map(HttpClient.HttpClient, (client) =>
+      HttpClient.transform(client, (effect, request) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) => {
+          wire.inFlight++
+          wire.log.push({ at, requestId: request.headers["x-request-id"] ?? "", path: new URL(request.url).pathname })
+          return effect.pipe(
+            Effect.onInterrupt(() => Effect.sync(() => wire.interrupted++)),
+            Effect.ensuring(Effect.sync(() => wire.inFlight--))
+          )
+        })
+      )
+    )
+  ).pipe(Layer.provide(FetchHttpClient.layer))
+
+const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
+/** Runs `effect` to its end, moving the `TestClock` only while no real request is in progress. */
+const drive = <A, E>(
+  effect: Effect.Effect<A, E>,
+  server: MixpanelTestServer.MixpanelTestServer | undefined,
+  wire: Wire
+): Effect.Effect<A, E> =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(effect)
+    let quiet = 0
+    while (fiber.unsafePoll() === null) {
+      yield* turn
+      const stalled = server === undefined ? 0 : server.requests().filter((r) => r.fault?._tag === "Stall").length
+      quiet = wire.inFlight <= Math.max(0, stalled - wire.interrupted) ? quiet + 1 : 0
+      if (quiet >= 10) {
+        quiet = 0
+        const now = yield* Clock.currentTimeMillis
+        const sleeps = Chunk.toReadonlyArray(yield* TestClock.sleeps())
+        const next = sleeps.length === 0 ? now + 1000 : Math.min(...sleeps)
+        yield* TestClock.adjust(Math.max(1, next - now))
+      }
+    }
+    return yield* Fiber.join(fiber)
+  })
+
+interface Harness {
+  readonly server: MixpanelTestServer.MixpanelTestServer
+  readonly wire: Wire
+  /** Everything `onUndelivered` received. */
+  readonly failures: Array<Consumer.DeliveryFailure>
+  readonly layer: (options?: Consumer.BufferedOptions) => Layer.Layer<Consumer.Consumer, MixpanelError.InvalidConfig>
+  readonly drive: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+}
+
+const harness = (serverOptions?: MixpanelTestServer.Options) =>
+  Effect.gen(function* () {
+    const server = yield* MixpanelTestServer.make(serverOptions)
+    const wire: Wire = { inFlight: 0, interrupted: 0, log: [] }
+    const failures: Array<Consumer.DeliveryFailure> = []
+    const harness: Harness = {
+      server,
+      wire,
+      failures,
+      layer: (options = {}) =>
+        Consumer.layerBuffered({
+          baseUrl: server.url,
+          onUndelivered: (batch) => Effect.sync(() => failures.push(...batch)),
+          ...options
+        }).pipe(Layer.provide(wireLayer(wire))),
+      drive: (effect) => drive(effect, server, wire)
+    }
+    return harness
+  })
+
+const T0 = 1_732_780_800_000
+
+/** An event as JSON, with `$insert_id` `ev-<i>`. */
+const event = (i: number, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({
+    event: "Played",
+    properties: { token: "T", distinct_id: `u${i % 7}`, time: T0 + i, $insert_id: `ev-${i}`, i, ...extra }
+  })
+
+const insertId = (json: string): string =>
+  (JSON.parse(json) as { properties: { $insert_id: string } }).properties.$insert_id
+
+const indexOf = (item: MixpanelTestServer.JsonObject): number => (item.properties as { i: number }).i
+
+const sendAll = (endpoint: Consumer.Endpoint, messages: ReadonlyArray<string>) =>
+  Effect.flatMap(Consumer.Consumer, (consumer) =>
+    Effect.forEach(messages, (m) => consumer.send(endpoint, m), { discard: true })
+  )
+
+const range = (from: number, to: number): Array<number> => Array.from({ length: to - from }, (_, i) => from + i)
+
+/** A counter's count or a gauge's value, by name and exact tags, as a metrics exporter reads them. */
+const metric = (name: string, tags: Record<string, string>): Effect.Effect<number> =>
+  Effect.map(Metric.snapshot, (pairs) => {
+    let total = 0
+    for (const { metricKey, metricState } of pairs) {
+      if (metricKey.name !== name || metricKey.tags.length !== Object.keys(tags).length) continue
+      if (!metricKey.tags.every((label) => tags[label.key] === label.value)) continue
+      if (MetricState.isCounterState(metricState)) total += Number(metricState.count)
+      else if (MetricState.isGaugeState(metricState)) total += Number(metricState.value)
+    }
+    return total
+  })
+
+const depth = (endpoint: Consumer.Endpoint) => metric("mixpanel_buffer_depth", { endpoint })
+
+// ---------------------------------------------------------------------------------------------------
+// tests
+// ---------------------------------------------------------------------------------------------------
+
+describe("Consumer.layerBuffered", () => {
+  it.scoped("10,000 events through a server failing 30% of requests arrive exactly once, with an empty report", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      h.server.failRandomly({
+        rate: 0.3,
+        seed: 3,
+        faults: [
+          Fault.status(500),
+          Fault.status(502),
+          Fault.status(503),
+          Fault.rateLimited(),
+          Fault.rateLimited(2),
+          Fault.drop,
+          Fault.stall
+        ]
+      })
+      const program = Effect.gen(function* () {
+        for (let i = 0; i < 10_000; i++) yield* Mixpanel.track(`u${i % 50}`, "Played", { i })
+      }).pipe(
+        Effect.provide(Mixpanel.layer({ token: "T" })),
+        Effect.provide(
+          h.layer({ maxBatchSize: 100, maxRetries: 100, maxRetryTime: "1 hour", shutdownTimeout: "1 hour" })
+        )
+      )
+      yield* h.drive(program)
+
+      const received = h.server.received("events")
+      expect(received.length).toBe(10_000)
+      expect(new Set(received.map((e) => (e.properties as { $insert_id: string }).$insert_id)).size).toBe(10_000)
+      expect(new Set(received.map(indexOf))).toEqual(new Set(range(0, 10_000)))
+      expect(h.server.duplicates("events")).toBe(0)
+      expect(h.failures).toEqual([])
+
+      const requests = h.server.requests()
+      const faults = new Set(
+        requests.flatMap((r) =>
+          r.fault === undefined
+            ? []
+            : [r.fault._tag === "Status" ? `${r.fault.status}${r.fault.retryAfter ? "+RA" : ""}` : r.fault._tag]
+        )
+      )
+      expect(faults).toEqual(new Set(["500", "502", "503", "429", "429+RA", "Drop", "Stall"]))
+      // every faulted batch was retried under its request id, and no delivered batch was sent again
+      const ok = requests.filter((r) => r.status === 200).map((r) => r.headers["x-request-id"])
+      expect(new Set(ok).size).toBe(ok.length)
+      for (const r of requests) if (r.fault !== undefined) expect(ok).toContain(r.headers["x-request-id"])
+    })
+  )
+
+  describe("server down for the whole run", () => {
+    const capacity = 1000
+    for (const overflow of ["dropNewest", "dropOldest", "wait"] as const) {
+      it.scoped(
+        `memory stays bounded, ${overflow} applies, every message is reported, shutdown meets its deadline`,
+        () =>
+          Effect.gen(function* () {
+            const h = yield* harness()
+            h.server.failRandomly({ rate: 1, seed: 1, faults: [Fault.status(503), Fault.drop, Fault.stall] })
+            const depths: Array<number> = []
+            const messages = range(0, 5000).map((i) => event(i))
+            const program = Effect.gen(function* () {
+              const consumer = yield* Consumer.Consumer
+              const producer = yield* Effect.forkDaemon(
+                Effect.forEach(
+                  messages,
+                  (m, i) =>
+                    Effect.zipRight(
+                      consumer.send("events", m),
+                      i % 100 === 0
+                        ? Effect.flatMap(depth("events"), (d) => Effect.sync(() => depths.push(d)))
+                        : Effect.void
+                    ),
+                  { discard: true }
+                )
+              )
+              for (let s = 0; s < 60; s++) {
+                yield* Effect.sleep("1 second")
+                depths.push(yield* depth("events"))
+              }
+              return producer
+            }).pipe(
+              Effect.provide(
+                h.layer({
+                  capacity,
+                  overflow,
+                  maxBatchSize: 100,
+                  maxConcurrentRequests: 2,
+                  flushInterval: "1 second",
+                  maxRetryTime: "20 seconds",
+                  shutdownTimeout: "30 seconds"
+                })
+              )
+            )
+            const start = yield* Clock.currentTimeMillis
+            const producer = yield* h.drive(program)
+            const elapsed = (yield* Clock.currentTimeMillis) - start
+            yield* h.drive(Fiber.join(producer))
+
+            expect(h.server.received("events")).toEqual([])
+            expect(Math.max(...depths)).toBe(capacity)
+            expect(yield* depth("events")).toBe(0)
+            // 60 s of program, then the drain: within its 30 s deadline
+            expect(elapsed).toBeLessThanOrEqual(90_000)
+
+            // every message is in the report exactly once, with a reason
+            const ids = h.failures.map((f) => insertId(f.json))
+            expect(ids.length).toBe(5000)
+            expect(new Set(ids)).toEqual(new Set(messages.map(insertId)))
+            const reasons = new Set(h.failures.map((f) => `${f.outcome}/${f.reason}`))
+            const bufferFull = new Set(h.failures.filter((f) => f.reason === "BufferFull").map((f) => insertId(f.json)))
+            expect(reasons.has("Dropped/RetriesExhausted")).toBe(true)
+            for (const f of h.failures) expect(f.endpoint).toBe("events")
+            switch (overflow) {
+              case "dropNewest":
+                // the first `capacity` were taken in; every later one was refused
+                expect(bufferFull).toEqual(new Set(range(capacity, 5000).map((i) => `ev-${i}`)))
+                break
+              case "dropOldest":
+                // as many dropped, but the newest were kept
+                expect(bufferFull.size).toBe(5000 - capacity)
+                for (const i of range(4200, 5000)) expect(bufferFull.has(`ev-${i}`)).toBe(false)
+                break
+              case "wait":
+                expect(bufferFull.size).toBe(0)
+                expect(reasons.has("Dropped/Closed") || reasons.has("Undelivered/Shutdown")).toBe(true)
+                break
+            }
+            for (const reason of reasons) {
+              expect([
+                "Dropped/BufferFull",
+                "Dropped/RetriesExhausted",
+                "Dropped/Closed",
+                "Undelivered/Shutdown"
+              ]).toContain(reason)
+            }
+          })
+      )
+    }
+
+    it.scoped("a request stalled at the deadline is interrupted and its messages reported", () =>
+      Effect.gen(function* () {
+        const h = yield* harness()
+        h.server.fail(Fault.stall)
+        const start = yield* Clock.currentTimeMillis
+        yield* h.drive(
+          sendAll("events", [event(1), event(2)]).pipe(
+            Effect.provide(h.layer({ requestTimeout: "1 minute", shutdownTimeout: "5 seconds" }))
+          )
+        )
+        expect((yield* Clock.currentTimeMillis) - start).toBe(5000)
+        expect(h.wire.interrupted).toBe(1)
+        expect(h.failures.map((f) => [insertId(f.json), f.outcome, f.reason])).toEqual([
+          ["ev-1", "Undelivered", "Shutdown"],
+          ["ev-2", "Undelivered", "Shutdown"]
+        ])
+      })
+    )
+  })
+
+  it.scoped("413 splits a batch down to the message that is too large; later batches go at full size", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ maxBytes: 4096 })
+      const big = event(50, { blob: "x".repeat(5000) })
+      const first = range(0, 100).map((i) => (i === 50 ? big : event(i)))
+      const program = Effect.gen(function* () {
+        const consumer = yield* Consumer.Consumer
+        yield* consumer.sendBatch("events", first)
+        const error = yield* Effect.flip(consumer.flush)
+        const split = h.server.requests()
+        yield* consumer.sendBatch(
+          "events",
+          range(100, 130).map((i) => event(i))
+        )
+        yield* consumer.flush
+        return { error, split }
+      }).pipe(Effect.provide(h.layer()))
+      const { error, split } = yield* h.drive(program)
+
+      expect(error._tag).toBe("DeliveryError")
+      if (error._tag !== "DeliveryError") return
+      expect(error.undelivered.map((f) => [insertId(f.json), f.outcome, f.reason, f.status])).toEqual([
+        ["ev-50", "Rejected", "TooLarge", 413]
+      ])
+      expect(h.failures).toEqual(error.undelivered)
+      // 100 → 50 + 50 → ... every 413 held the big message, down to the big message alone
+      const tooLarge = split.filter((r) => r.status === 413)
+      expect(tooLarge[0]?.bytes).toBe(first.reduce((n, m) => n + Buffer.byteLength(m) + 1, 1))
+      expect(tooLarge.at(-1)?.bytes).toBe(Buffer.byteLength(big) + 2)
+      expect(new Set(tooLarge.map((r) => r.headers["x-request-id"])).size).toBe(tooLarge.length)
+      const delivered = split.filter((r) => r.status === 200).reduce((n, r) => n + r.items, 0)
+      expect(delivered).toBe(99)
+      // the next flush is one request of 30, not the size the split ended at
+      expect(
+        h.server
+          .requests()
+          .slice(split.length)
+          .map((r) => [r.items, r.status])
+      ).toEqual([[30, 200]])
+      expect(new Set(h.server.received("events").map(indexOf))).toEqual(new Set(range(0, 130).filter((i) => i !== 50)))
+    })
+  )
+
+  it.scoped("a message over maxBatchBytes is rejected alone, before sending; its batch goes out", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const big = event(1, { blob: "é".repeat(600) }) // 1200 bytes of UTF-8, though fewer characters
+      const error = yield* h.drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.sendBatch("events", [event(0), big, event(2)])
+          return yield* Effect.flip(consumer.flush)
+        }).pipe(Effect.provide(h.layer({ maxBatchBytes: 1024 })))
+      )
+      expect(error._tag === "DeliveryError" && error.undelivered).toEqual(h.failures)
+      expect(h.failures.map((f) => [insertId(f.json), f.outcome, f.reason])).toEqual([["ev-1", "Rejected", "TooLarge"]])
+      expect(h.server.received("events").map(indexOf)).toEqual([0, 2])
+      expect(h.server.requests().length).toBe(1)
+    })
+  )
+
+  it.scoped("strict /import: failed records are rejected with the server's reason, the rest imported once", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({
+        token: "T",
+        auth: { token: "T" },
+        rejectRecord: (_, record) =>
+          (record.properties as { bad?: boolean }).bad === true
+            ? { field: "properties.bad", message: "bad is bad" }
+            : undefined
+      })
+      h.server.failOn("imports", Fault.status(503))
+      const bad = new Set([3, 7, 15])
+      const messages = range(0, 20).map((i) => event(i, bad.has(i) ? { bad: true } : {}))
+      const delivered = metric("mixpanel_messages_delivered", { endpoint: "imports" })
+      const rejected = metric("mixpanel_messages_rejected", { endpoint: "imports", reason: "FailedRecord" })
+      const delivered0 = yield* delivered
+      const rejected0 = yield* rejected
+      const error = yield* h.drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.sendBatch("imports", messages)
+          const error = yield* Effect.flip(consumer.flush)
+          yield* Effect.sleep("10 minutes") // nothing more is sent
+          return error
+        }).pipe(Effect.provide(h.layer({ importAuth: Consumer.projectToken("T") })))
+      )
+      expect(error._tag).toBe("DeliveryError")
+      if (error._tag !== "DeliveryError") return
+      expect(
+        error.undelivered.map((f) => [insertId(f.json), f.outcome, f.reason, f.detail, f.field, f.status])
+      ).toEqual([3, 7, 15].map((i) => [`ev-${i}`, "Rejected", "FailedRecord", "bad is bad", "properties.bad", 400]))
+      expect(h.failures).toEqual(error.undelivered)
+      expect(h.server.received("imports").map(indexOf)).toEqual(range(0, 20).filter((i) => !bad.has(i)))
+      expect(h.server.duplicates("imports")).toBe(0)
+      const requests = h.server.requests()
+      expect(requests.map((r) => [r.status, r.query.strict])).toEqual([
+        [503, "1"],
+        [400, "1"]
+      ])
+      expect(requests[0]?.headers["x-request-id"]).toBe(requests[1]?.headers["x-request-id"])
+      expect((yield* delivered) - delivered0).toBe(17)
+      expect((yield* rejected) - rejected0).toBe(3)
+    })
+  )
+
+  it.scoped("profile and group updates keep their order under retries, whatever the concurrency", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ token: "T" })
+      h.server.failRandomly({
+        rate: 0.4,
+        seed: 11,
+        faults: [Fault.status(503), Fault.rateLimited(1), Fault.drop, Fault.stall, Fault.status(500)]
+      })
+      const people = range(0, 200).map((i) =>
+        JSON.stringify(
+          i % 2 === 0
+            ? { $token: "T", $distinct_id: `u${i % 5}`, $time: i, $set: { step: i } }
+            : { $token: "T", $distinct_id: `u${i % 5}`, $time: i, $unset: ["step"], step: i }
+        )
+      )
+      const groups = range(0, 60).map((i) =>
+        JSON.stringify({ $token: "T", $group_key: "company", $group_id: `c${i % 3}`, $time: i, $set: { step: i } })
+      )
+      yield* h.drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          for (let i = 0; i < 200; i++) {
+            yield* consumer.send("people", people[i] ?? "")
+            if (i < 60) yield* consumer.send("groups", groups[i] ?? "")
+          }
+        }).pipe(
+          Effect.provide(
+            h.layer({
+              maxBatchSize: 7,
+              maxConcurrentRequests: 8,
+              maxRetries: 100,
+              maxRetryTime: "1 hour",
+              shutdownTimeout: "1 hour"
+            })
+          )
+        )
+      )
+      const step = (item: MixpanelTestServer.JsonObject) =>
+        (item.$set as { step?: number } | undefined)?.step ?? (item.step as number)
+      expect(h.server.received("people").map(step)).toEqual(range(0, 200))
+      expect(h.server.received("groups").map(step)).toEqual(range(0, 60))
+      expect(h.failures).toEqual([])
+      expect(h.server.requests().some((r) => r.fault !== undefined && r.endpoint === "people")).toBe(true)
+    })
+  )
+
+  it.scoped("concurrent flushes share the work; a flush waits only for what was sent before it", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const result = yield* h.drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* sendAll(
+            "events",
+            range(0, 10).map((i) => event(i))
+          )
+          const both = yield* Effect.all([consumer.flush, consumer.flush], { concurrency: 2 })
+          const afterShared = h.server.requests().length
+
+          // a flush that began before a send does not wait for it
+          yield* sendAll("events", [event(10)])
+          const flushing = yield* Effect.fork(consumer.flush)
+          yield* Effect.yieldNow() // the flush has begun
+          yield* sendAll("events", [event(11)])
+          yield* Fiber.join(flushing)
+          const receivedAtFlush = h.server.received("events").map(indexOf)
+          yield* consumer.flush
+
+          // both fail alike when their messages are rejected
+          h.server.fail(Fault.status(400))
+          yield* sendAll("events", [event(12), event(13)])
+          const errors = yield* Effect.all([Effect.flip(consumer.flush), Effect.flip(consumer.flush)], {
+            concurrency: 2
+          })
+          return { both, afterShared, receivedAtFlush, errors }
+        }).pipe(Effect.provide(h.layer({ flushInterval: "1 hour" })))
+      )
+      expect(result.both).toEqual([undefined, undefined])
+      expect(result.afterShared).toBe(1)
+      expect(result.receivedAtFlush).toEqual(range(0, 11))
+      expect(h.server.received("events").map(indexOf)).toEqual(range(0, 12))
+      expect(result.errors[0]).toBe(result.errors[1])
+      const [error] = result.errors
+      expect(error._tag === "DeliveryError" && error.undelivered.map((f) => [insertId(f.json), f.reason])).toEqual([
+        ["ev-12", "Invalid"],
+        ["ev-13", "Invalid"]
+      ])
+      expect(error.message).toBe("2 messages not delivered (2 Rejected/Invalid)")
+    })
+  )
+
+  it.scoped("a flush lists what failed since the previous flush, also before it began", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      h.server.fail(Fault.status(400))
+      const [first, second] = yield* h.drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* sendAll("events", [event(0), event(1)])
+          yield* Effect.sleep("11 seconds") // the periodic flush sent them at 10 s: 400
+          yield* sendAll("events", [event(2), event(3), event(4), event(5)]) // capacity 3: event 5 is dropped
+          const first = yield* Effect.flip(consumer.flush)
+          const second = yield* Effect.exit(consumer.flush) // nothing new since
+          return [first, second] as const
+        }).pipe(Effect.provide(h.layer({ capacity: 3 })))
+      )
+      expect(first._tag === "DeliveryError" && first.undelivered.map((f) => `${insertId(f.json)} ${f.reason}`)).toEqual(
+        ["ev-0 Invalid", "ev-1 Invalid", "ev-5 BufferFull"]
+      )
+      expect(first._tag === "DeliveryError" && first.omitted).toBe(0)
+      expect(Exit.isSuccess(second)).toBe(true)
+      expect(h.server.received("events").map(indexOf)).toEqual([2, 3, 4])
+      expect(h.server.requests().map((r) => r.status)).toEqual([400, 200])
+    })
+  )
+
+  it.scoped("alias goes out at once, without waiting for a flush", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ token: "T" })
+      const seen = yield* h.drive(
+        Effect.gen(function* () {
+          yield* Mixpanel.track("u1", "Signed Up")
+          yield* Mixpanel.track("u1", "Played")
+          yield* Mixpanel.alias("new-id", "u1")
+          return h.server.received("events").map((e) => e.event)
+        }).pipe(Effect.provide(Mixpanel.layer({ token: "T" })), Effect.provide(h.layer({ flushInterval: "1 hour" })))
+      )
+      expect(seen).toEqual(["$create_alias"])
+      expect(h.server.received("events").map((e) => e.event)).toEqual(["$create_alias", "Signed Up", "Played"])
+    })
+  )
+
+  it.scoped("the periodic flush sends what waits; closing the scope sends what the timer has not", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const before = yield* h.drive(
+        Effect.gen(function* () {
+          yield* sendAll(
+            "events",
+            range(0, 3).map((i) => event(i))
+          )
+          yield* Effect.sleep("10 seconds")
+          const afterTimer = h.server.received("events").length
+          yield* sendAll(
+            "events",
+            range(3, 10).map((i) => event(i))
+          )
+          yield* Effect.sleep("5 seconds")
+          return [afterTimer, h.server.received("events").length]
+        }).pipe(Effect.provide(h.layer()))
+      )
+      expect(before).toEqual([3, 3])
+      expect(h.server.received("events").map(indexOf)).toEqual(range(0, 10))
+      expect(h.server.requests().map((r) => r.items)).toEqual([3, 7])
+      expect(yield* Clock.currentTimeMillis).toBe(15_000)
+    })
+  )
+
+  it.scoped("retries stop at maxRetries, and at maxRetryTime", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      h.server.failRandomly({ rate: 1, faults: [Fault.status(503)] })
+      yield* h.drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.send("events", event(1))
+          yield* Effect.flip(consumer.flush)
+        }).pipe(Effect.provide(h.layer({ maxRetries: 2 })))
+      )
+      expect(h.server.requests().length).toBe(3)
+      yield* h.drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.send("events", event(2))
+          yield* Effect.flip(consumer.flush)
+        }).pipe(Effect.provide(h.layer({ retrySchedule: Schedule.spaced("10 seconds"), maxRetryTime: "35 seconds" })))
+      )
+      // tries at 0, 10, 20, 30 s; the one at 40 s would be past the 35 s budget
+      expect(h.server.requests().length).toBe(3 + 4)
+      expect(h.failures.map((f) => [insertId(f.json), f.outcome, f.reason, f.status])).toEqual([
+        ["ev-1", "Dropped", "RetriesExhausted", 503],
+        ["ev-2", "Dropped", "RetriesExhausted", 503]
+      ])
+      expect(h.failures[0]?.detail).toMatch(/^gave up after 3 tries/)
+    })
+  )
+
+  it.scoped("a failing hook is logged, and does not hold up delivery or flush", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make()
+      const wire: Wire = { inFlight: 0, interrupted: 0, log: [] }
+      server.fail(Fault.status(400))
+      const exit = yield* drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.send("events", event(1))
+          return yield* Effect.exit(consumer.flush)
+        }).pipe(
+          Effect.provide(
+            Consumer.layerBuffered({ baseUrl: server.url, onUndelivered: () => Effect.fail("disk full") }).pipe(
+              Layer.provide(wireLayer(wire))
+            )
+          )
+        ),
+        server,
+        wire
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+    })
+  )
+
+  describe("what each answer leads to", () => {
+    type Row = {
+      readonly name: string
+      readonly fault: MixpanelTestServer.Fault
+    } & (
+      | { readonly action: "retry" | "split" }
+      | { readonly action: "pause"; readonly atLeast: number }
+      | { readonly action: "reject"; readonly reason: Consumer.DeliveryReason }
+    )
+    const table: ReadonlyArray<Row> = [
+      { name: "500", fault: Fault.status(500), action: "retry" },
+      { name: "502", fault: Fault.status(502), action: "retry" },
+      { name: "503", fault: Fault.status(503), action: "retry" },
+      { name: "504", fault: Fault.status(504), action: "retry" },
+      { name: "408", fault: Fault.status(408), action: "retry" },
+      { name: "a dropped connection", fault: Fault.drop, action: "retry" },
+      { name: "a stall (no answer within requestTimeout)", fault: Fault.stall, action: "retry" },
+      { name: "429", fault: Fault.rateLimited(), action: "pause", atLeast: 3000 },
+      { name: "429 with Retry-After: 30", fault: Fault.rateLimited(30), action: "pause", atLeast: 30_000 },
+      {
+        name: "503 with Retry-After: 20",
+        fault: Fault.status(503, { retryAfter: 20 }),
+        action: "pause",
+        atLeast: 20_000
+      },
+      { name: "413", fault: Fault.status(413), action: "split" },
+      { name: "400", fault: Fault.status(400), action: "reject", reason: "Invalid" },
+      {
+        name: '200 {"status":0}',
+        fault: Fault.body('{"status":0,"error":"bad data"}'),
+        action: "reject",
+        reason: "Invalid"
+      },
+      { name: "401", fault: Fault.status(401), action: "reject", reason: "Unauthorized" },
+      { name: "403", fault: Fault.status(403), action: "reject", reason: "Unauthorized" },
+      { name: "404", fault: Fault.status(404), action: "reject", reason: "UnexpectedStatus" },
+      { name: "501", fault: Fault.status(501), action: "reject", reason: "UnexpectedStatus" },
+      { name: "505", fault: Fault.status(505), action: "reject", reason: "UnexpectedStatus" },
+      {
+        name: "200 with a body Mixpanel never sends",
+        fault: Fault.body("garbage"),
+        action: "reject",
+        reason: "Malformed"
+      }
+    ]
+    for (const row of table) {
+      it.scoped(`${row.name} → ${row.action}`, () =>
+        Effect.gen(function* () {
+          const h = yield* harness()
+          h.server.fail(row.fault)
+          // batch A (events 0, 1) goes at once and takes the fault; batch B (2, 3) is ready a second later
+          yield* h.drive(
+            Effect.gen(function* () {
+              yield* sendAll("events", [event(0), event(1)])
+              yield* Effect.sleep("1 second")
+              yield* sendAll("events", [event(2), event(3)])
+              yield* Effect.exit(Consumer.flush)
+            }).pipe(Effect.provide(h.layer({ maxBatchSize: 2, maxConcurrentRequests: 2 })))
+          )
+          const log = h.wire.log
+          const a = log[0]?.requestId
+          const triesOfA = log.filter((r) => r.requestId === a)
+          const b = log.find((r) => r.at >= 1000 && r.requestId !== a)
+          const received = h.server.received("events").map(indexOf).sort()
+          switch (row.action) {
+            case "retry":
+              expect(triesOfA.length).toBe(2)
+              expect(b?.at).toBe(1000)
+              expect(received).toEqual([0, 1, 2, 3])
+              expect(h.failures).toEqual([])
+              break
+            case "pause":
+              expect(triesOfA.length).toBe(2)
+              expect(triesOfA[1]?.at).toBeGreaterThanOrEqual(row.atLeast)
+              // B was ready at 1 s, but the endpoint was paused
+              expect(b?.at).toBeGreaterThanOrEqual(row.atLeast)
+              expect(received).toEqual([0, 1, 2, 3])
+              expect(h.failures).toEqual([])
+              break
+            case "split": {
+              expect(triesOfA.length).toBe(1)
+              const halves = h.server.requests().filter((r) => r.headers["x-request-id"] !== a && r.items === 1)
+              expect(halves.length).toBe(2)
+              expect(new Set(halves.map((r) => r.headers["x-request-id"])).size).toBe(2)
+              expect(received).toEqual([0, 1, 2, 3])
+              expect(h.failures).toEqual([])
+              break
+            }
+            case "reject":
+              expect(triesOfA.length).toBe(1)
+              expect(b?.at).toBe(1000)
+              expect(received).toEqual([2, 3])
+              expect(h.failures.map((f) => [insertId(f.json), f.outcome, f.reason])).toEqual([
+                ["ev-0", "Rejected", row.reason],
+                ["ev-1", "Rejected", row.reason]
+              ])
+              break
+          }
+        })
+      )
+    }
+  })
+
+  it.scoped("the hook may send: what it sends is handled after it returns", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make()
+      const wire: Wire = { inFlight: 0, interrupted: 0, log: [] }
+      server.fail(Fault.status(400))
+      const seen: Array<string> = []
+      const layer = Layer.unwrapEffect(
+        Effect.sync(() => {
+          let consumer: Consumer.Consumer["Type"] | undefined
+          const live = Consumer.layerBuffered({
+            baseUrl: server.url,
+            maxBatchBytes: 1024,
+            onUndelivered: (failures) =>
+              Effect.suspend(() => {
+                seen.push(...failures.map((f) => `${insertId(f.json)} ${f.reason}`))
+                // sends a message too large to be accepted: refused, and reported to this very hook
+                return seen.length === 1 && consumer !== undefined
+                  ? consumer.send("events", event(9, { blob: "x".repeat(2000) }))
+                  : Effect.void
+              })
+          })
+          return Layer.tap(live, (context) => Effect.sync(() => (consumer = Context.get(context, Consumer.Consumer))))
+        })
+      ).pipe(Layer.provide(wireLayer(wire)))
+      const exit = yield* drive(
+        Effect.gen(function* () {
+          yield* sendAll("events", [event(1)])
+          return yield* Effect.exit(Consumer.flush)
+        }).pipe(Effect.provide(layer)),
+        server,
+        wire
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(seen).toEqual(["ev-1 Invalid", "ev-9 TooLarge"])
+    })
+  )
+
+  it.effect("options are checked when the layer is built", () =>
+    Effect.gen(function* () {
+      const build = (options: Consumer.BufferedOptions) =>
+        Effect.flip(Effect.scoped(Layer.build(Consumer.layerBuffered(options)))).pipe(
+          Effect.provide(FetchHttpClient.layer),
+          Effect.map((error) => error.option)
+        )
+      expect(yield* build({ maxBatchSize: 2001 })).toBe("maxBatchSize")
+      expect(yield* build({ capacity: 0 })).toBe("capacity")
+      expect(yield* build({ maxBatchBytes: 4096, capacityBytes: 1024 })).toBe("capacityBytes")
+      expect(yield* build({ flushInterval: 0 })).toBe("flushInterval")
+      expect(yield* build({ overflow: "drop" as Consumer.Overflow })).toBe("overflow")
+    })
+  )
+
+  it.scoped("layerBufferedConfig reads its options from Config", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const layer = Consumer.layerBufferedConfig({
+        baseUrl: Config.string("MIXPANEL_URL"),
+        maxBatchSize: Config.integer("MIXPANEL_MAX_BATCH_SIZE"),
+        overflow: Config.literal("wait", "dropNewest", "dropOldest")("MIXPANEL_OVERFLOW")
+      }).pipe(
+        Layer.provide(wireLayer(h.wire)),
+        Layer.provide(
+          Layer.setConfigProvider(
+            ConfigProvider.fromMap(
+              new Map([
+                ["MIXPANEL_URL", h.server.url],
+                ["MIXPANEL_MAX_BATCH_SIZE", "2"],
+                ["MIXPANEL_OVERFLOW", "wait"]
+              ])
+            )
+          )
+        )
+      )
+      yield* h.drive(
+        sendAll(
+          "events",
+          range(0, 5).map((i) => event(i))
+        ).pipe(Effect.provide(layer))
+      )
+      expect(h.server.requests().map((r) => r.items)).toEqual([2, 2, 1])
+    })
+  )
+
+  it.scoped("an /import without importAuth fails the send at once", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const error = yield* Effect.flip(sendAll("imports", [event(1)]).pipe(Effect.provide(h.layer())))
+      expect(error._tag).toBe("InvalidConfig")
+    })
+  )
+})
