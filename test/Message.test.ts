@@ -30,6 +30,28 @@ describe("Message: any JSON-able properties", () => {
   )
 
   it.effect.prop(
+    "take the same form through the fast path as through the schema",
+    {
+      properties: fc.dictionary(key, fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.date({ noInvalidDate: true })), {
+        maxKeys: 8
+      }),
+      distinctId: fc.string({ maxLength: 40 })
+    },
+    ({ distinctId, properties }) =>
+      Effect.gen(function* () {
+        // `meta: {}` sends the same message the long way, through Message.Event.
+        const fast = yield* Effect.either(Mixpanel.track(distinctId, "E", properties as Message.Properties))
+        const slow = yield* Effect.either(
+          Mixpanel.track(distinctId, "E", properties as Message.Properties, { meta: {} })
+        )
+        expect(fast._tag).toBe(slow._tag)
+        const sent = (yield* TestConsumer.recorded).map((r) => r.json.replace(/"\$insert_id":"[^"]*"/, ""))
+        expect(sent[0]).toBe(sent[1])
+      }).pipe(Effect.provide(TestMixpanel)),
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.effect.prop(
     "with dates, encode every Date as YYYY-MM-DDTHH:MM:SS in UTC",
     {
       date: fc.date({ min: new Date(Date.UTC(1971, 0, 1)), max: new Date(Date.UTC(2999, 0, 1)), noInvalidDate: true })
