@@ -1,13 +1,16 @@
 /**
- * `npm run demo`: a short program that uses every kind of operation, sent through the library to the
- * embedded Mixpanel (`MixpanelTestServer`), then a report of what the server received, per endpoint, and
- * whether it matches what was sent.
+ * `npm run demo`: a short program that uses every kind of operation, sent through the buffered consumer
+ * to the embedded Mixpanel (`MixpanelTestServer`), then a report of what the server received, per
+ * endpoint, and whether it matches what was sent.
+ *
+ * `npm run demo -- --faults` (or `DEMO_FAULTS=1`) makes the server fail 30% of requests (5xx, 429 with and
+ * without Retry-After, dropped connections, stalls) and shows that everything still arrives.
  *
  * With `MIXPANEL_TOKEN` set (and optionally `MIXPANEL_REGION` = US, EU or IN), the same program sends to
  * Mixpanel itself; `/import` then authenticates with the project token.
  */
 import { FetchHttpClient } from "@effect/platform"
-import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Console, Effect, Layer, Option, type Redacted, Schedule } from "effect"
 import { Consumer, Mixpanel } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 
@@ -41,8 +44,15 @@ const program = Effect.gen(function* () {
   yield* Mixpanel.groupRemove("company", "acme", { plans: "free" })
   yield* Mixpanel.groupUnset("company", "acme", ["legacy"])
   yield* Mixpanel.groupDelete("company", "defunct-co")
+  // Waits until everything above is delivered (or fails with what was not); closing the layer would too.
   yield* Consumer.flush
 })
+
+/** Every message the consumer could not deliver, as the application's own hook would see it. */
+const report: Consumer.OnUndelivered = (failures) =>
+  Console.error(
+    `${failures.length} messages not delivered: ${failures.map((f) => `${f.reason} (${f.detail})`).join("; ")}`
+  )
 
 /** A consumer that remembers the JSON of every message on its way to `inner`, to compare at the end. */
 const remembering = (sent: Map<Consumer.Endpoint, Array<string>>) =>
@@ -55,11 +65,21 @@ const remembering = (sent: Map<Consumer.Endpoint, Array<string>>) =>
         sent.set(endpoint, list)
       }
       return {
-        send: (endpoint, message) => Effect.zipRight(Effect.sync(() => keep(endpoint, [message])), inner.send(endpoint, message)),
+        send: (endpoint, message) =>
+          Effect.zipRight(
+            Effect.sync(() => keep(endpoint, [message])),
+            inner.send(endpoint, message)
+          ),
         sendBatch: (endpoint, messages) =>
-          Effect.zipRight(Effect.sync(() => keep(endpoint, messages)), inner.sendBatch(endpoint, messages)),
+          Effect.zipRight(
+            Effect.sync(() => keep(endpoint, messages)),
+            inner.sendBatch(endpoint, messages)
+          ),
         sendNow: (endpoint, message) =>
-          Effect.zipRight(Effect.sync(() => keep(endpoint, [message])), inner.sendNow(endpoint, message)),
+          Effect.zipRight(
+            Effect.sync(() => keep(endpoint, [message])),
+            inner.sendNow(endpoint, message)
+          ),
         flush: inner.flush
       }
     })
@@ -67,12 +87,34 @@ const remembering = (sent: Map<Consumer.Endpoint, Array<string>>) =>
 
 const endpoints: ReadonlyArray<Consumer.Endpoint> = ["events", "imports", "people", "groups"]
 
+const faultsRequested = process.argv.includes("--faults") || process.env.DEMO_FAULTS === "1"
+
 const againstTestServer = Effect.gen(function* () {
   const token = "demo-project-token"
   const server = yield* MixpanelTestServer.make({ token, auth: { token } })
-  yield* Console.log(`Embedded Mixpanel listening on ${server.url}\n`)
+  yield* Console.log(`Embedded Mixpanel listening on ${server.url}`)
+  if (faultsRequested) {
+    const { Fault } = MixpanelTestServer
+    server.failRandomly({
+      rate: 0.3,
+      seed: 7,
+      faults: [Fault.status(500), Fault.status(503), Fault.rateLimited(), Fault.rateLimited(1), Fault.drop, Fault.stall]
+    })
+    yield* Console.log("Faults on: 30% of requests fail (5xx, 429, dropped connections, stalls).")
+  }
+  yield* Console.log("")
   const sent = new Map<Consumer.Endpoint, Array<string>>()
-  const consumer = Consumer.layerDirect({ baseUrl: server.url, importAuth: Consumer.projectToken(token) })
+  const consumer = Consumer.layerBuffered({
+    baseUrl: server.url,
+    importAuth: Consumer.projectToken(token),
+    onUndelivered: report,
+    // Short waits so that the demo with faults takes seconds; the defaults follow Mixpanel's advice (2 s to 60 s).
+    requestTimeout: "1 second",
+    retrySchedule: Schedule.exponential("50 millis").pipe(Schedule.jittered),
+    maxRetries: 20,
+    // Small batches, so that a short program makes enough requests for the faults to show.
+    maxBatchSize: 5
+  })
   yield* program.pipe(
     Effect.provide(
       Mixpanel.layer({ token }).pipe(
@@ -86,15 +128,27 @@ const againstTestServer = Effect.gen(function* () {
   for (const endpoint of endpoints) {
     const expected = (sent.get(endpoint) ?? []).map((json) => JSON.parse(json) as unknown)
     const received = server.received(endpoint)
-    const matches = JSON.stringify(received) === JSON.stringify(expected)
+    // Events may arrive in any order (alias goes ahead of the buffer); profile updates must keep theirs.
+    const inOrder = endpoint === "people" || endpoint === "groups"
+    const text = (messages: ReadonlyArray<unknown>) => {
+      const texts = messages.map((m) => JSON.stringify(m))
+      return JSON.stringify(inOrder ? texts : texts.sort())
+    }
+    const matches = text(received) === text(expected)
     allMatch &&= matches
     yield* Console.log(
       `${endpoint.padEnd(8)} sent ${String(expected.length).padStart(3)}  received ${String(received.length).padStart(3)}  ${matches ? "match" : "MISMATCH"}`
     )
     if (received[0] !== undefined) yield* Console.log(`         e.g. ${JSON.stringify(received[0]).slice(0, 150)}…`)
   }
-  const requests = server.requests().length
-  yield* Console.log(`\n${requests} HTTP requests. ${allMatch ? "Everything sent was received, exactly once." : "Some messages did not arrive as sent."}`)
+  const requests = server.requests()
+  const failed = requests.filter((r) => r.fault !== undefined).length
+  const duplicates = endpoints.reduce((n, endpoint) => n + server.duplicates(endpoint), 0)
+  yield* Console.log(
+    `\n${requests.length} HTTP requests${faultsRequested ? ` (${failed} failed on purpose, then retried)` : ""}; ` +
+      `${duplicates} duplicates removed by $insert_id, as Mixpanel does.`
+  )
+  yield* Console.log(allMatch ? "Everything sent was received." : "Some messages did not arrive as sent.")
   if (!allMatch) return yield* Effect.fail("the server did not receive what was sent")
 })
 
@@ -105,7 +159,9 @@ const againstMixpanel = (token: Redacted.Redacted) =>
     yield* program.pipe(
       Effect.provide(
         Mixpanel.layer({ token }).pipe(
-          Layer.provideMerge(Consumer.layerDirect({ region, importAuth: Consumer.projectToken(token) })),
+          Layer.provideMerge(
+            Consumer.layerBuffered({ region, importAuth: Consumer.projectToken(token), onUndelivered: report })
+          ),
           Layer.provide(FetchHttpClient.layer)
         )
       )
