@@ -21,6 +21,7 @@ import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "./Endpoint.js"
 import * as buffered from "./internal/bufferedConsumer.js"
+import * as config from "./internal/config.js"
 import * as direct from "./internal/directConsumer.js"
 import type { DeliveryFailure, InvalidConfig, MixpanelError } from "./MixpanelError.js"
 
@@ -194,13 +195,31 @@ export const layerDirect = (options: DirectOptions = {}): Layer.Layer<Consumer, 
   Layer.effect(Consumer, direct.make(options))
 
 /**
- * `layerDirect` with its options read from `Config`.
+ * The direct consumer's options, read from the environment (see `layerDirectConfig`).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const directConfig: Config.Config<DirectOptions> = config.direct
+
+/**
+ * The buffered consumer's options, read from the environment (see `layerBufferedConfig`).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const bufferedConfig: Config.Config<BufferedOptions> = config.buffered
+
+/**
+ * `layerDirect` with its options read from `Config`. By default from the environment: `MIXPANEL_REGION`,
+ * `MIXPANEL_BASE_URL`, the `/import` credentials, `MIXPANEL_REQUEST_TIMEOUT`, `MIXPANEL_GZIP`,
+ * `MIXPANEL_GEOLOCATE` and `MIXPANEL_MAX_RETRIES` (all in docs/configuration.md).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerDirectConfig = (
-  options: Config.Config.Wrap<DirectOptions>
+  options: Config.Config.Wrap<DirectOptions> = directConfig
 ): Layer.Layer<Consumer, InvalidConfig | ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(Consumer, Effect.flatMap(Config.unwrap(options), direct.make))
 
@@ -359,12 +378,17 @@ export const layerBuffered = <R = never>(
   Layer.scoped(Consumer, buffered.make(options))
 
 /**
- * `layerBuffered` with its options read from `Config`.
+ * `layerBuffered` with its options read from `Config`. By default from the environment: everything
+ * `layerDirectConfig` reads, and `MIXPANEL_MAX_BATCH_SIZE`, `MIXPANEL_MAX_BATCH_BYTES`,
+ * `MIXPANEL_FLUSH_INTERVAL`, `MIXPANEL_CAPACITY`, `MIXPANEL_CAPACITY_BYTES`, `MIXPANEL_OVERFLOW`,
+ * `MIXPANEL_MAX_CONCURRENT_REQUESTS`, `MIXPANEL_MAX_RETRIES`, `MIXPANEL_MAX_RETRY_TIME`,
+ * `MIXPANEL_SHUTDOWN_TIMEOUT` (all in docs/configuration.md). To add a hook:
+ * `layerBufferedConfig(Config.map(Consumer.bufferedConfig, (options) => ({ ...options, onUndelivered })))`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerBufferedConfig = (
-  options: Config.Config.Wrap<BufferedOptions>
+  options: Config.Config.Wrap<BufferedOptions> = bufferedConfig
 ): Layer.Layer<Consumer, InvalidConfig | ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.scoped(Consumer, Effect.flatMap(Config.unwrap(options), buffered.make))

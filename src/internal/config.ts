@@ -6,7 +6,7 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type { DirectOptions, ImportAuth, TransportOptions } from "../Consumer.js"
+import type { BufferedOptions, DirectOptions, ImportAuth, TransportOptions } from "../Consumer.js"
 
 const optional = <A>(config: Config.Config<A>) => Config.option(config).pipe(Config.map(Option.getOrUndefined))
 
@@ -59,3 +59,25 @@ export const direct: Config.Config<DirectOptions> = Config.all({
     )
   )
 }).pipe(Config.map(({ maxRetries, transport }) => ({ ...transport, maxRetries })))
+
+const positive = (name: string) =>
+  optional(Config.integer(name).pipe(Config.validate({ message: "must be 1 or more", validation: (n) => n >= 1 })))
+
+/** The buffered consumer's options: the transport's, and its knobs. */
+export const buffered: Config.Config<BufferedOptions> = Config.all({
+  transport,
+  maxBatchSize: positive("MIXPANEL_MAX_BATCH_SIZE"),
+  maxBatchBytes: positive("MIXPANEL_MAX_BATCH_BYTES"),
+  flushInterval: optional(Config.duration("MIXPANEL_FLUSH_INTERVAL")),
+  capacity: positive("MIXPANEL_CAPACITY"),
+  capacityBytes: positive("MIXPANEL_CAPACITY_BYTES"),
+  overflow: optional(Config.literal("wait", "dropNewest", "dropOldest")("MIXPANEL_OVERFLOW")),
+  maxConcurrentRequests: positive("MIXPANEL_MAX_CONCURRENT_REQUESTS"),
+  maxRetries: optional(
+    Config.integer("MIXPANEL_MAX_RETRIES").pipe(
+      Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 })
+    )
+  ),
+  maxRetryTime: optional(Config.duration("MIXPANEL_MAX_RETRY_TIME")),
+  shutdownTimeout: optional(Config.duration("MIXPANEL_SHUTDOWN_TIMEOUT"))
+}).pipe(Config.map(({ transport, ...knobs }) => ({ ...transport, ...knobs })))

@@ -1,0 +1,102 @@
+import { FetchHttpClient } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import { Consumer, Mixpanel } from "effect-mixpanel"
+import { MixpanelTestServer } from "effect-mixpanel/testing"
+
+const env = (entries: Record<string, string>) => ConfigProvider.fromMap(new Map(Object.entries(entries)))
+const read = <A>(config: Effect.Effect<A, unknown>, entries: Record<string, string>) =>
+  Effect.withConfigProvider(config, env(entries))
+
+describe("Configuration from the environment", () => {
+  it.effect("reads nothing it was not given", () =>
+    Effect.gen(function* () {
+      const options = yield* read(Consumer.directConfig, {})
+      expect(Object.values(options).every((value) => value === undefined)).toBe(true)
+    })
+  )
+
+  it.effect("reads a service account, preferred over the API secret and the token", () =>
+    Effect.gen(function* () {
+      const options = yield* read(Consumer.directConfig, {
+        MIXPANEL_TOKEN: "t",
+        MIXPANEL_API_SECRET: "api",
+        MIXPANEL_SERVICE_ACCOUNT_USERNAME: "sa",
+        MIXPANEL_SERVICE_ACCOUNT_SECRET: "shh",
+        MIXPANEL_PROJECT_ID: "77",
+        MIXPANEL_REGION: "EU",
+        MIXPANEL_REQUEST_TIMEOUT: "3 seconds"
+      })
+      expect(options.importAuth).toMatchObject({ _tag: "ServiceAccount", username: "sa", projectId: "77" })
+      expect(Redacted.isRedacted((options.importAuth as { secret: unknown }).secret)).toBe(true)
+      expect(String((options.importAuth as { secret: unknown }).secret)).not.toContain("shh")
+      expect(options.region).toBe("EU")
+      expect(Duration.toMillis(Duration.decode(options.requestTimeout ?? 0))).toBe(3000)
+    })
+  )
+
+  it.effect("falls back to the API secret, then to the project token", () =>
+    Effect.gen(function* () {
+      expect(
+        (yield* read(Consumer.directConfig, { MIXPANEL_TOKEN: "t", MIXPANEL_API_SECRET: "a" })).importAuth
+      ).toMatchObject({
+        _tag: "ApiSecret"
+      })
+      expect((yield* read(Consumer.directConfig, { MIXPANEL_TOKEN: "t" })).importAuth).toMatchObject({
+        _tag: "ProjectToken"
+      })
+    })
+  )
+
+  it.effect("a service account without its secret is a ConfigError naming the missing variable", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        read(Consumer.directConfig, { MIXPANEL_SERVICE_ACCOUNT_USERNAME: "sa", MIXPANEL_PROJECT_ID: "1" })
+      )
+      expect(String(error)).toContain("MIXPANEL_SERVICE_ACCOUNT_SECRET")
+    })
+  )
+
+  it.effect("reads the buffered consumer's knobs, and refuses bad values with the variable's name", () =>
+    Effect.gen(function* () {
+      const options = yield* read(Consumer.bufferedConfig, {
+        MIXPANEL_FLUSH_INTERVAL: "2 seconds",
+        MIXPANEL_CAPACITY: "5000",
+        MIXPANEL_OVERFLOW: "wait",
+        MIXPANEL_MAX_CONCURRENT_REQUESTS: "8",
+        MIXPANEL_SHUTDOWN_TIMEOUT: "30 seconds",
+        MIXPANEL_GZIP: "true"
+      })
+      expect(options).toMatchObject({ capacity: 5000, overflow: "wait", maxConcurrentRequests: 8, gzip: true })
+      expect(Duration.toMillis(Duration.decode(options.flushInterval ?? 0))).toBe(2000)
+      const badOverflow = yield* Effect.flip(read(Consumer.bufferedConfig, { MIXPANEL_OVERFLOW: "sometimes" }))
+      expect(String(badOverflow)).toContain("MIXPANEL_OVERFLOW")
+      const badCapacity = yield* Effect.flip(read(Consumer.bufferedConfig, { MIXPANEL_CAPACITY: "0" }))
+      expect(String(badCapacity)).toContain("MIXPANEL_CAPACITY")
+    })
+  )
+
+  it.scoped("a whole application configured from the environment delivers an import", () =>
+    Effect.gen(function* () {
+      const serviceAccount = { username: "sa", secret: "shh", projectId: 9 }
+      const server = yield* MixpanelTestServer.make({ auth: { serviceAccount } })
+      const live = Mixpanel.layerConfig().pipe(
+        Layer.provideMerge(Consumer.layerDirectConfig()),
+        Layer.provide(FetchHttpClient.layer)
+      )
+      yield* Mixpanel.importEvent("u1", "Old", Date.UTC(2020, 0, 1)).pipe(
+        Effect.provide(live),
+        Effect.withConfigProvider(
+          env({
+            MIXPANEL_TOKEN: "tok",
+            MIXPANEL_BASE_URL: server.url,
+            MIXPANEL_SERVICE_ACCOUNT_USERNAME: "sa",
+            MIXPANEL_SERVICE_ACCOUNT_SECRET: "shh",
+            MIXPANEL_PROJECT_ID: "9"
+          })
+        )
+      )
+      expect(server.received("imports")).toMatchObject([{ event: "Old", properties: { token: "tok" } }])
+    })
+  )
+})
