@@ -23,6 +23,7 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as FeatureFlags from "./FeatureFlags.js"
+import * as config from "./internal/config.js"
 import * as internal from "./internal/flags/localFlags.js"
 import type { Mixpanel } from "./Mixpanel.js"
 import type { FlagsError, InvalidConfig } from "./MixpanelError.js"
@@ -126,14 +127,15 @@ export const layer = (
   toLayer(make(options))
 
 /**
- * `layer` with its options read from `Config`; by default the token is the environment variable
- * `MIXPANEL_TOKEN`, read as `Redacted`.
+ * `layer` with its options read from `Config`; by default from the environment: `MIXPANEL_TOKEN` (as
+ * `Redacted`), `MIXPANEL_REGION`, `MIXPANEL_BASE_URL`, `MIXPANEL_REQUEST_TIMEOUT`, the service account
+ * variables, `MIXPANEL_FLAGS_POLLING_INTERVAL` (see docs/configuration.md).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<Options> = { token: Config.redacted("MIXPANEL_TOKEN") }
+  options: Config.Config.Wrap<Options> = config.localFlags
 ): Layer.Layer<
   LocalFlags | FeatureFlags.FeatureFlags,
   InvalidConfig | ConfigError.ConfigError,

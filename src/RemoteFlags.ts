@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as FeatureFlags from "./FeatureFlags.js"
+import * as config from "./internal/config.js"
 import * as internal from "./internal/flags/remoteFlags.js"
 import type { Mixpanel } from "./Mixpanel.js"
 import type { InvalidConfig } from "./MixpanelError.js"
@@ -89,14 +90,15 @@ export const layer = (
   toLayer(make(options))
 
 /**
- * `layer` with its options read from `Config`; by default the token is the environment variable
- * `MIXPANEL_TOKEN`, read as `Redacted`.
+ * `layer` with its options read from `Config`; by default from the environment: `MIXPANEL_TOKEN` (as
+ * `Redacted`), `MIXPANEL_REGION`, `MIXPANEL_BASE_URL`, `MIXPANEL_REQUEST_TIMEOUT`, the service account
+ * variables (see docs/configuration.md).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<Options> = { token: Config.redacted("MIXPANEL_TOKEN") }
+  options: Config.Config.Wrap<Options> = config.flagsConnection
 ): Layer.Layer<
   RemoteFlags | FeatureFlags.FeatureFlags,
   InvalidConfig | ConfigError.ConfigError,

@@ -7,6 +7,8 @@ import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { BufferedOptions, DirectOptions, ImportAuth, TransportOptions } from "../Consumer.js"
+import type { ConnectionOptions } from "../FeatureFlags.js"
+import type * as LocalFlags from "../LocalFlags.js"
 
 const optional = <A>(config: Config.Config<A>) => Config.option(config).pipe(Config.map(Option.getOrUndefined))
 
@@ -81,3 +83,24 @@ export const buffered: Config.Config<BufferedOptions> = Config.all({
   maxRetryTime: optional(Config.duration("MIXPANEL_MAX_RETRY_TIME")),
   shutdownTimeout: optional(Config.duration("MIXPANEL_SHUTDOWN_TIMEOUT"))
 }).pipe(Config.map(({ transport, ...knobs }) => ({ ...transport, ...knobs })))
+
+/** How the flags layers reach Mixpanel: the token, region or base URL, a service account, the timeout. */
+export const flagsConnection: Config.Config<ConnectionOptions> = Config.all({
+  token: Config.redacted("MIXPANEL_TOKEN"),
+  region: optional(Config.literal("US", "EU", "IN")("MIXPANEL_REGION")),
+  baseUrl: optional(Config.url("MIXPANEL_BASE_URL")),
+  requestTimeout: optional(Config.duration("MIXPANEL_REQUEST_TIMEOUT")),
+  serviceAccount: importAuth.pipe(
+    Config.map((auth) =>
+      auth?._tag === "ServiceAccount"
+        ? { username: auth.username, secret: auth.secret, projectId: auth.projectId }
+        : undefined
+    )
+  )
+})
+
+/** `LocalFlags`' options: the connection, and `MIXPANEL_FLAGS_POLLING_INTERVAL`. */
+export const localFlags: Config.Config<LocalFlags.Options> = Config.all({
+  connection: flagsConnection,
+  pollingInterval: optional(Config.duration("MIXPANEL_FLAGS_POLLING_INTERVAL"))
+}).pipe(Config.map(({ connection, pollingInterval }) => ({ ...connection, pollingInterval })))
