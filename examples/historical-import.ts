@@ -32,7 +32,10 @@ const backfill = Mixpanel.importEvents(
 const importInto = (token: string, consumer: Consumer.DirectOptions) =>
   backfill.pipe(
     Effect.provide(
-      Mixpanel.layer({ token }).pipe(Layer.provide(Consumer.layerDirect(consumer)), Layer.provide(FetchHttpClient.layer))
+      Mixpanel.layer({ token }).pipe(
+        Layer.provide(Consumer.layerDirect(consumer)),
+        Layer.provide(FetchHttpClient.layer)
+      )
     )
   )
 
