@@ -15,8 +15,9 @@ const main = Effect.gen(function* () {
   // (or set `region: "EU"`) and use your project's token.
   const server = yield* MixpanelTestServer.make()
 
+  // The buffered consumer batches in the background; closing its layer delivers what it holds.
   const MixpanelLive = Mixpanel.layer({ token: "YOUR_PROJECT_TOKEN" }).pipe(
-    Layer.provide(Consumer.layerDirect({ baseUrl: server.url })),
+    Layer.provide(Consumer.layerBuffered({ baseUrl: server.url })),
     Layer.provide(FetchHttpClient.layer)
   )
 
