@@ -4,11 +4,13 @@
  */
 import * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import { Consumer } from "../Consumer.js"
 import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
@@ -118,11 +120,31 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     const consumer = yield* Consumer
     const nextInsertId = yield* Ids.makeGenerator()
 
-    const traced = (operation: string, endpoint: Endpoint) => {
-      const name = `Mixpanel.${operation}`
+    /**
+     * Runs an operation: its body gets the time from the fiber's `Clock`, and the result is wrapped in a
+     * span when a tracer is installed. One primitive step, read straight from the fiber's services: the
+     * hot path of `track` pays for no more than it needs.
+     */
+    const operation = (name: string, endpoint: Endpoint) => {
+      const spanName = `Mixpanel.${name}`
       const span = { attributes: { endpoint }, captureStackTrace: false } as const
-      return <A, R>(effect: Effect.Effect<A, MixpanelError, R>) =>
-        Effect.tracerWith((tracer) => (tracer === nativeTracer ? effect : Effect.withSpan(effect, name, span)))
+      return (body: (now: number) => Effect.Effect<void, MixpanelError>): Effect.Effect<void, MixpanelError> =>
+        Effect.withFiberRuntime((fiber) => {
+          const services = fiber.currentDefaultServices
+          const effect = body(Context.get(services, Clock.Clock).unsafeCurrentTimeMillis())
+          return Context.get(services, Tracer.Tracer) === nativeTracer
+            ? effect
+            : Effect.withSpan(effect, spanName, span)
+        })
+    }
+    const operations = new Map<string, ReturnType<typeof operation>>()
+    const traced = (name: string, endpoint: Endpoint) => {
+      let run = operations.get(name)
+      if (run === undefined) {
+        run = operation(name, endpoint)
+        operations.set(name, run)
+      }
+      return run
     }
 
     const send = (endpoint: Endpoint, json: Either.Either<string, InvalidMessage>) =>
@@ -180,10 +202,9 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       return encodeEvent(operation, message, meta, prefix)
     }
 
+    const tracking = traced("track", "events")
     const track: Service["track"] = (distinctId, event, properties, options) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        send("events", encodeTracked("track", event, distinctId, now, properties, options?.meta))
-      ).pipe(traced("track", "events"))
+      tracking((now) => send("events", encodeTracked("track", event, distinctId, now, properties, options?.meta)))
 
     // Valid messages go out even when others in the same call are invalid; the call then fails naming the
     // first invalid one.
@@ -197,7 +218,10 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     }
 
     const trackBatch: Service["trackBatch"] = (events) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      traced(
+        "trackBatch",
+        "events"
+      )((now) =>
         sendMany(
           "events",
           Arr.map(Arr.fromIterable(events), (event: BatchEvent, i) =>
@@ -212,7 +236,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
             )
           )
         )
-      ).pipe(traced("trackBatch", "events"))
+      )
 
     const importMessage = (event: ImportedEvent, operation: string, prefix = "") =>
       encodeTracked(
@@ -226,39 +250,54 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       )
 
     const importEvent: Service["importEvent"] = (distinctId, event, time, properties, options) =>
-      send(
-        "imports",
-        importMessage(
-          {
-            distinctId,
-            event,
-            time,
-            ...(properties === undefined ? {} : { properties }),
-            ...(options?.meta === undefined ? {} : { meta: options.meta })
-          },
-          "importEvent"
+      traced(
+        "importEvent",
+        "imports"
+      )(() =>
+        send(
+          "imports",
+          importMessage(
+            {
+              distinctId,
+              event,
+              time,
+              ...(properties === undefined ? {} : { properties }),
+              ...(options?.meta === undefined ? {} : { meta: options.meta })
+            },
+            "importEvent"
+          )
         )
-      ).pipe(traced("importEvent", "imports"))
+      )
 
     const importEvents: Service["importEvents"] = (events) =>
-      sendMany(
-        "imports",
-        Arr.map(Arr.fromIterable(events), (event, i) => importMessage(event, "importEvents", `events[${i}]`))
-      ).pipe(traced("importEvents", "imports"))
+      traced(
+        "importEvents",
+        "imports"
+      )(() =>
+        sendMany(
+          "imports",
+          Arr.map(Arr.fromIterable(events), (event, i) => importMessage(event, "importEvents", `events[${i}]`))
+        )
+      )
 
-    const alias: Service["alias"] = (aliasId, original, options) => {
-      const json = encodeEvent(
+    const alias: Service["alias"] = (aliasId, original, options) =>
+      traced(
         "alias",
-        { event: "$create_alias", properties: { token, distinct_id: original, alias: aliasId } },
-        options?.meta
-      )
-      return (Either.isLeft(json) ? Effect.fail(json.left) : consumer.sendNow("events", json.right)).pipe(
-        traced("alias", "events")
-      )
-    }
+        "events"
+      )(() => {
+        const json = encodeEvent(
+          "alias",
+          { event: "$create_alias", properties: { token, distinct_id: original, alias: aliasId } },
+          options?.meta
+        )
+        return Either.isLeft(json) ? Effect.fail(json.left) : consumer.sendNow("events", json.right)
+      })
 
     const merge: Service["merge"] = (distinctId1, distinctId2, options) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      traced(
+        "merge",
+        "imports"
+      )((now) =>
         send(
           "imports",
           encodeEvent(
@@ -270,18 +309,22 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
             options?.meta
           )
         )
-      ).pipe(traced("merge", "imports"))
+      )
 
-    const profile = (operation: string, update: ProfileUpdateInput, options: ProfileOptions | undefined) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const profile = (name: string, update: (now: number) => ProfileUpdateInput, options: ProfileOptions | undefined) =>
+      traced(
+        name,
+        "people"
+      )((now) => {
         const { meta, ...modifiers } = options ?? {}
-        return send("people", encodeProfile(operation, { $token: token, $time: now, ...modifiers, ...update }, meta))
-      }).pipe(traced(operation, "people"))
+        return send("people", encodeProfile(name, { $token: token, $time: now, ...modifiers, ...update(now) }, meta))
+      })
 
-    const group = (operation: string, update: GroupUpdateInput, options: MessageOptions | undefined) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        send("groups", encodeGroup(operation, { $token: token, $time: now, ...update }, options?.meta))
-      ).pipe(traced(operation, "groups"))
+    const group = (name: string, update: GroupUpdateInput, options: MessageOptions | undefined) =>
+      traced(
+        name,
+        "groups"
+      )((now) => send("groups", encodeGroup(name, { $token: token, $time: now, ...update }, options?.meta)))
 
     return {
       track,
@@ -291,35 +334,33 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       alias,
       merge,
       peopleSet: (distinctId, properties, options) =>
-        profile("peopleSet", { $distinct_id: distinctId, $set: properties }, options),
+        profile("peopleSet", () => ({ $distinct_id: distinctId, $set: properties }), options),
       peopleSetOnce: (distinctId, properties, options) =>
-        profile("peopleSetOnce", { $distinct_id: distinctId, $set_once: properties }, options),
+        profile("peopleSetOnce", () => ({ $distinct_id: distinctId, $set_once: properties }), options),
       peopleIncrement: (distinctId, properties, options) =>
-        profile("peopleIncrement", { $distinct_id: distinctId, $add: properties }, options),
+        profile("peopleIncrement", () => ({ $distinct_id: distinctId, $add: properties }), options),
       peopleAppend: (distinctId, properties, options) =>
-        profile("peopleAppend", { $distinct_id: distinctId, $append: properties }, options),
+        profile("peopleAppend", () => ({ $distinct_id: distinctId, $append: properties }), options),
       peopleUnion: (distinctId, properties, options) =>
-        profile("peopleUnion", { $distinct_id: distinctId, $union: properties }, options),
+        profile("peopleUnion", () => ({ $distinct_id: distinctId, $union: properties }), options),
       peopleRemove: (distinctId, properties, options) =>
-        profile("peopleRemove", { $distinct_id: distinctId, $remove: properties }, options),
+        profile("peopleRemove", () => ({ $distinct_id: distinctId, $remove: properties }), options),
       peopleUnset: (distinctId, names, options) =>
-        profile("peopleUnset", { $distinct_id: distinctId, $unset: names }, options),
+        profile("peopleUnset", () => ({ $distinct_id: distinctId, $unset: names }), options),
       peopleDelete: (distinctId, options) =>
-        profile("peopleDelete", { $distinct_id: distinctId, $delete: "" }, options),
+        profile("peopleDelete", () => ({ $distinct_id: distinctId, $delete: "" }), options),
       peopleTrackCharge: (distinctId, amount, properties, options) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          profile(
-            "peopleTrackCharge",
-            {
-              $distinct_id: distinctId,
-              $append: { $transactions: { $time: formatDate(new Date(now)), ...properties, $amount: amount } }
-            },
-            options
-          )
+        profile(
+          "peopleTrackCharge",
+          (now) => ({
+            $distinct_id: distinctId,
+            $append: { $transactions: { $time: formatDate(new Date(now)), ...properties, $amount: amount } }
+          }),
+          options
         ),
       peopleClearCharges: (distinctId, options) =>
-        profile("peopleClearCharges", { $distinct_id: distinctId, $unset: ["$transactions"] }, options),
-      peopleUpdate: (update, options) => profile("peopleUpdate", update, options),
+        profile("peopleClearCharges", () => ({ $distinct_id: distinctId, $unset: ["$transactions"] }), options),
+      peopleUpdate: (update, options) => profile("peopleUpdate", () => update, options),
       groupSet: (groupKey, groupId, properties, options) =>
         group("groupSet", { $group_key: groupKey, $group_id: groupId, $set: properties }, options),
       groupSetOnce: (groupKey, groupId, properties, options) =>
