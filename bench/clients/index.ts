@@ -1,0 +1,109 @@
+/**
+ * Every client the bench runs, in the order of the table. Each loads its module only when a client
+ * process asks for it, so that a process holds one SDK and nothing else.
+ */
+import type { Client } from "../harness.js"
+
+export interface Variant {
+  /** Stable id, used on the command line (`--clients`) and in the JSON. */
+  readonly id: string
+  /** The row label of the table. */
+  readonly label: string
+  /** How it is configured, in a few words. */
+  readonly setup: string
+  /** `reference`: the row the ratios divide by; `floor`: the hand-written lower bound. */
+  readonly role: "reference" | "ours" | "peer" | "floor"
+  /**
+   * `full`: N events (`--n`); `small`: the smaller N of a client that makes one request per event
+   * (`--small-n`); `reduced`: a client too slow to run N events 3 times within the bench's 5 minutes
+   * (`--reduced-n`).
+   */
+  readonly size: "full" | "small" | "reduced"
+  /** Run in the fault scenario unless `--fault-clients` says otherwise. */
+  readonly faults: boolean
+  readonly load: () => Promise<Client>
+}
+
+export const variants: ReadonlyArray<Variant> = [
+  {
+    id: "effect-fetch",
+    label: "effect-mixpanel (Fetch)",
+    setup: "layerBuffered defaults, FetchHttpClient.layer",
+    role: "reference",
+    size: "full",
+    faults: true,
+    load: async () => (await import("./effectMixpanel.js")).fetch()
+  },
+  {
+    id: "effect-undici",
+    label: "effect-mixpanel (Undici)",
+    setup: "layerBuffered defaults, NodeHttpClient.layerUndici",
+    role: "ours",
+    size: "full",
+    faults: true,
+    load: async () => (await import("./effectMixpanel.js")).undici()
+  },
+  {
+    id: "mixpanel-batch",
+    label: "mixpanel track_batch",
+    setup: "track_batch per 1000 events (50 per request, all at once)",
+    role: "peer",
+    size: "full",
+    faults: true,
+    load: async () => (await import("./mixpanel.js")).trackBatch
+  },
+  {
+    id: "mixpanel-track",
+    label: "mixpanel track",
+    setup: "track per event (one GET each)",
+    role: "peer",
+    size: "small",
+    faults: false,
+    load: async () => (await import("./mixpanel.js")).track
+  },
+  {
+    id: "posthog-tuned",
+    label: "posthog-node (tuned)",
+    setup: "flushAt/maxBatchSize 1000, maxQueueSize 100k",
+    role: "peer",
+    size: "full",
+    faults: true,
+    load: async () => (await import("./posthog.js")).tuned
+  },
+  {
+    id: "posthog-defaults",
+    label: "posthog-node (defaults)",
+    setup: "defaults: flushAt 20, maxBatchSize 100, maxQueueSize 10k",
+    role: "peer",
+    size: "full",
+    faults: false,
+    load: async () => (await import("./posthog.js")).defaults
+  },
+  {
+    id: "segment-tuned",
+    label: "segment (tuned)",
+    setup: "flushAt 1000 (batches capped at 480 KB)",
+    role: "peer",
+    size: "full",
+    faults: true,
+    load: async () => (await import("./segment.js")).tuned
+  },
+  {
+    id: "segment-defaults",
+    label: "segment (defaults)",
+    setup: "defaults: flushAt 15, no limit on requests in flight",
+    role: "peer",
+    size: "reduced",
+    faults: false,
+    load: async () => (await import("./segment.js")).defaults
+  },
+  {
+    id: "floor",
+    label: "floor (hand-written)",
+    setup: "JSON of 2000-event batches, one keep-alive connection, no validation, no retry",
+    role: "floor",
+    size: "full",
+    faults: true,
+    load: async () => (await import("./floor.js")).floor
+  }
+]

@@ -1,0 +1,36 @@
+/**
+ * `npm run bench`: effect-mixpanel against the other Node analytics SDKs and a hand-written floor, all
+ * sending the same events to one local sink. Prints one table (and the goals of issue 6 checked against
+ * it) and writes the same figures, with every run, to `bench/results/latest.json`.
+ *
+ * `npm run bench -- --help` lists the flags. See `docs/benchmarks.md`.
+ */
+import { mkdirSync, writeFileSync } from "node:fs"
+import { dirname, resolve } from "node:path"
+import { parseCli, usage } from "./cli.js"
+import { runBench } from "./runner.js"
+import { formatGoals, formatNotes, formatTable } from "./table.js"
+
+const cli = parseCli(process.argv.slice(2), process.env)
+if (cli.help) {
+  console.log(usage)
+  process.exit(0)
+}
+
+const report = await runBench({ ...cli.options, log: (line) => console.error(line) })
+
+console.log()
+console.log(formatTable(report))
+console.log()
+console.log(formatNotes(report))
+for (const ours of ["effect-fetch", "effect-undici"]) {
+  const goals = formatGoals(report, ours)
+  if (goals !== "") console.log(`\n${goals}`)
+}
+
+if (cli.out !== undefined) {
+  const path = resolve(cli.out)
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`)
+  console.log(`\nWrote ${cli.out}`)
+}
