@@ -317,3 +317,23 @@ for (const client of httpClients) {
     )
   })
 }
+
+describe("form bodies", () => {
+  it.scoped("carry any text through: escapes, separators, spaces, quotes and non-ASCII", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make()
+      const tricky = 'a+b=c&d;e%20f%zz "quoted" \\ back\\slash 💥 naïve 1+1=2 100%'
+      yield* Mixpanel.track("u&1=2", "E+vent;%", { tricky, [tricky]: tricky }).pipe(
+        Effect.provide(
+          Mixpanel.layer({ token }).pipe(
+            Layer.provide(Consumer.layerDirect({ baseUrl: server.url })),
+            Layer.provide(httpClients[0].layer)
+          )
+        )
+      )
+      expect(server.received("events")).toMatchObject([
+        { event: "E+vent;%", properties: { distinct_id: "u&1=2", tricky, [tricky]: tricky } }
+      ])
+    })
+  )
+})

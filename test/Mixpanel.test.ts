@@ -289,6 +289,20 @@ describe("Mixpanel: the wire message of each operation", () => {
     })
   )
 
+  it.effect("never changes the caller's properties", () =>
+    Effect.gen(function* () {
+      const at = new Date(0)
+      const properties = { at, nested: { at, list: [at] } }
+      const recorded = yield* sent(Mixpanel.track("u1", "E", properties))
+      expect(properties).toEqual({ at, nested: { at, list: [at] } })
+      expect(properties.nested.list[0]).toBeInstanceOf(Date)
+      expect(recorded[0]?.message.properties).toMatchObject({
+        at: "1970-01-01T00:00:00",
+        nested: { list: ["1970-01-01T00:00:00"] }
+      })
+    })
+  )
+
   it.effect("takes the time from the Clock", () =>
     Effect.gen(function* () {
       const recorded = yield* sent(Effect.zipRight(TestClock.adjust("90 seconds"), Mixpanel.peopleSet("u1", { a: 1 })))

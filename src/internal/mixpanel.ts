@@ -193,9 +193,10 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         time >= 0 &&
         (properties === undefined || (isPlainObject(properties) && !checkedKeys.some((key) => key in properties)))
       ) {
-        const walked = Json.toJson(message.properties, "format")
-        if (!Json.isIssue(walked)) {
-          const json = JSON.stringify({ event, properties: walked.value })
+        // `message.properties` is a fresh object: its dates are formatted in place. On failure it is left
+        // half-formatted, which the schema below does not mind: it formats dates and strings alike.
+        if (!Json.isIssue(Json.toJson(message.properties, "format", message.properties))) {
+          const json = JSON.stringify(message)
           if (json.length <= surelySmall) return Either.right(json)
         }
       }
