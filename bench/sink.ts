@@ -14,19 +14,8 @@
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Zlib from "node:zlib"
+import { mulberry32 as makeRandom } from "../src/internal/prng.js"
 import { type Faults, noFaults, now, type SinkStats } from "./protocol.js"
-
-/** A small seeded generator (mulberry32): the same seed gives the same sequence of faults. */
-const makeRandom = (seed: number) => {
-  let state = seed >>> 0
-  return (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Kind = "mixpanel" | "import" | "posthog" | "segment"
 

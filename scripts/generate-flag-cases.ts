@@ -14,6 +14,7 @@ import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { mulberry32 } from "../src/internal/prng.js"
 
 // ---------------------------------------------------------------------------------------------------
 // the reference
@@ -70,17 +71,6 @@ const reference = `mixpanel@${mixpanelVersion} (lib/flags/local_flags.js, json-l
 // ---------------------------------------------------------------------------------------------------
 // seeded randomness
 // ---------------------------------------------------------------------------------------------------
-
-const mulberry32 = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 let random = mulberry32(20251128)
 const chance = (p: number) => random() < p

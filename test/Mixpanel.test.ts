@@ -296,7 +296,7 @@ describe("Mixpanel: the wire message of each operation", () => {
       const recorded = yield* sent(Mixpanel.track("u1", "E", properties))
       expect(properties).toEqual({ at, nested: { at, list: [at] } })
       expect(properties.nested.list[0]).toBeInstanceOf(Date)
-      expect(recorded[0]?.message.properties).toMatchObject({
+      expect(JSON.parse(recorded[0]?.json ?? "{}").properties).toMatchObject({
         at: "1970-01-01T00:00:00",
         nested: { list: ["1970-01-01T00:00:00"] }
       })

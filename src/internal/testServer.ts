@@ -9,6 +9,7 @@ import type * as Scope from "effect/Scope"
 import type { Endpoint } from "../Endpoint.js"
 import * as Endpoints from "../Endpoint.js"
 import type * as Api from "../MixpanelTestServer.js"
+import { mulberry32 } from "./prng.js"
 
 /** @internal */
 export const tag = Context.GenericTag<Api.MixpanelTestServer>("effect-mixpanel/MixpanelTestServer")
@@ -41,18 +42,6 @@ export const Fault: Api.FaultConstructors = {
   stall: { _tag: "Stall" },
   slow: (delay) => ({ _tag: "Slow", millis: Duration.toMillis(delay) }),
   body: (body, status) => ({ _tag: "Body", body, ...(status !== undefined ? { status } : {}) })
-}
-
-/** A small seeded PRNG (mulberry32): reproducible fault sequences without `Math.random`. */
-const mulberry32 = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 interface QueuedFault {
