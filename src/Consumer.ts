@@ -27,6 +27,17 @@ import type { DeliveryFailure, InvalidConfig, MixpanelError } from "./MixpanelEr
 
 export type {
   /**
+   * The ingestion endpoint a message goes to (see the `Endpoint` module).
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { Consumer } from "effect-mixpanel"
+   *
+   * const sendAll = (endpoint: Consumer.Endpoint, messages: ReadonlyArray<string>) =>
+   *   Effect.flatMap(Consumer.Consumer, (consumer) => consumer.sendBatch(endpoint, messages))
+   * ```
+   *
    * @since 0.1.0
    * @category models
    */
@@ -35,6 +46,24 @@ export type {
 
 /**
  * The operations every consumer provides. Messages are JSON texts, as the `Mixpanel` service encodes them.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * // A consumer that logs each message instead of sending it, for local development
+ * const LogConsumer = Layer.succeed(
+ *   Consumer.Consumer,
+ *   Consumer.Consumer.of({
+ *     send: (endpoint, message) => Effect.logDebug(`${endpoint}: ${message}`),
+ *     sendBatch: (endpoint, messages) =>
+ *       Effect.forEach(messages, (message) => Effect.logDebug(`${endpoint}: ${message}`), { discard: true }),
+ *     sendNow: (endpoint, message) => Effect.logDebug(`${endpoint}: ${message}`),
+ *     flush: Effect.void
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -51,13 +80,39 @@ export interface Service {
 }
 
 /**
+ * The `Consumer` service: where the `Mixpanel` service hands each message. Provide one with
+ * `layerDirect`, `layerBuffered` (or their `Config` variants) or `TestConsumer.layer`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * // Send a message that was not delivered once more, exactly as it was
+ * const resend = (failure: Consumer.DeliveryFailure) =>
+ *   Effect.flatMap(Consumer.Consumer, (consumer) => consumer.send(failure.endpoint, failure.json))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
 export class Consumer extends Context.Tag("effect-mixpanel/Consumer")<Consumer, Service>() {}
 
 /**
- * Flushes the consumer in context.
+ * Flushes the consumer in context: completes when every message accepted before it is delivered or has
+ * finally failed (see `Service.flush`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ *
+ * // A job that reports success only once its events are delivered
+ * const job = Effect.gen(function* () {
+ *   yield* Mixpanel.track("u1", "Report Exported", { format: "csv" })
+ *   yield* Consumer.flush
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -71,6 +126,14 @@ export const flush: Effect.Effect<void, MixpanelError, Consumer> = Effect.flatMa
  * A data residency region: `US` (`api.mixpanel.com`, the default), `EU` (`api-eu.mixpanel.com`) or
  * `IN` (`api-in.mixpanel.com`).
  *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const region: Consumer.Region = "EU"
+ * const EuConsumer = Consumer.layerDirect({ region })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -78,6 +141,16 @@ export type Region = "US" | "EU" | "IN"
 
 /**
  * Credentials for `/import` (and so for `importEvent`, `importEvents` and `merge`).
+ *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const describe = (auth: Consumer.ImportAuth): string =>
+ *   auth._tag === "ServiceAccount" ? `service account ${auth.username} (project ${auth.projectId})` : auth._tag
+ *
+ * describe(Consumer.apiSecret("YOUR_API_SECRET")) // "ApiSecret"
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -98,6 +171,20 @@ const redact = (value: string | Redacted.Redacted): Redacted.Redacted =>
 /**
  * A service account: HTTP Basic `username:secret` with the `project_id` (Mixpanel's preferred way).
  *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const ImportConsumer = Consumer.layerDirect({
+ *   importAuth: Consumer.serviceAccount({
+ *     username: "importer.1a2b3c.mp-service-account",
+ *     secret: Redacted.make(process.env.MIXPANEL_SERVICE_ACCOUNT_SECRET ?? ""),
+ *     projectId: 1234567
+ *   })
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -115,6 +202,13 @@ export const serviceAccount = (options: {
 /**
  * The project's API secret (deprecated by Mixpanel, retired on 2027-03-03).
  *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const ImportConsumer = Consumer.layerDirect({ importAuth: Consumer.apiSecret("YOUR_API_SECRET") })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -126,6 +220,13 @@ export const apiSecret = (secret: string | Redacted.Redacted): ImportAuth => ({
 /**
  * The project token as `/import` credentials.
  *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const ImportConsumer = Consumer.layerDirect({ importAuth: Consumer.projectToken("YOUR_TOKEN") })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -136,6 +237,20 @@ export const projectToken = (token: string | Redacted.Redacted): ImportAuth => (
 
 /**
  * How to reach Mixpanel, shared by the HTTP consumers.
+ *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const transport: Consumer.TransportOptions = {
+ *   region: "EU",
+ *   requestTimeout: "5 seconds",
+ *   importAuth: Consumer.projectToken("YOUR_TOKEN")
+ * }
+ *
+ * const DirectConsumer = Consumer.layerDirect(transport)
+ * const BufferedConsumer = Consumer.layerBuffered({ ...transport, gzip: true })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -158,6 +273,20 @@ export interface TransportOptions {
 /**
  * Options of `layerDirect`.
  *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const options: Consumer.DirectOptions = {
+ *   region: "EU",
+ *   maxRetries: 5,
+ *   retrySchedule: Schedule.spaced("2 seconds")
+ * }
+ *
+ * const DirectConsumer = Consumer.layerDirect(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -172,9 +301,10 @@ export interface DirectOptions extends TransportOptions {
 }
 
 /**
- * The seed's `Consumer`, done right: one HTTP request per `send` (per 2000 messages for `sendBatch`),
- * transient failures (transport errors, timeouts, 408, 429, 5xx but 501 and 505) retried with backoff and
- * jitter, honouring `Retry-After`. A failed call fails with the messages it did not deliver.
+ * The seed's `Consumer`, done right: one HTTP request per `send` (for `sendBatch`, one per batch of at
+ * most 2000 messages and 2 MiB), and the caller waits for its outcome; `flush` has nothing to wait for.
+ * Transient failures (transport errors, timeouts, 408, 429, 5xx but 501 and 505) are retried with backoff
+ * and jitter, honouring `Retry-After`. A failed call fails with the messages it did not deliver.
  *
  * @example
  * ```ts
@@ -197,6 +327,17 @@ export const layerDirect = (options: DirectOptions = {}): Layer.Layer<Consumer, 
 /**
  * The direct consumer's options, read from the environment (see `layerDirectConfig`).
  *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * // What the environment says, and geolocation on whatever it says
+ * const options = Config.map(Consumer.directConfig, (options) => ({ ...options, geolocate: true }))
+ *
+ * const DirectConsumer = Consumer.layerDirectConfig(options)
+ * ```
+ *
  * @since 0.1.0
  * @category config
  */
@@ -204,6 +345,19 @@ export const directConfig: Config.Config<DirectOptions> = config.direct
 
 /**
  * The buffered consumer's options, read from the environment (see `layerBufferedConfig`).
+ *
+ * @example
+ * ```ts
+ * import { Config, Effect } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const onUndelivered: Consumer.OnUndelivered = (failures) =>
+ *   Effect.logWarning(`${failures.length} Mixpanel messages not delivered`)
+ *
+ * const BufferedConsumer = Consumer.layerBufferedConfig(
+ *   Config.map(Consumer.bufferedConfig, (options) => ({ ...options, onUndelivered }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category config
@@ -214,6 +368,19 @@ export const bufferedConfig: Config.Config<BufferedOptions> = config.buffered
  * `layerDirect` with its options read from `Config`. By default from the environment: `MIXPANEL_REGION`,
  * `MIXPANEL_BASE_URL`, the `/import` credentials, `MIXPANEL_REQUEST_TIMEOUT`, `MIXPANEL_GZIP`,
  * `MIXPANEL_GEOLOCATE` and `MIXPANEL_MAX_RETRIES` (all in docs/configuration.md).
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ *
+ * // MIXPANEL_TOKEN, MIXPANEL_REGION, MIXPANEL_MAX_RETRIES, ... from the environment
+ * const MixpanelLive = Mixpanel.layerConfig().pipe(
+ *   Layer.provide(Consumer.layerDirectConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -234,6 +401,15 @@ export const layerDirectConfig = (
  *
  * Every dropped message is counted, logged and handed to `onUndelivered` with the reason `BufferFull`.
  *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * // A nightly import: slow down rather than drop anything
+ * const overflow: Consumer.Overflow = "wait"
+ * const ImportConsumer = Consumer.layerBuffered({ overflow, importAuth: Consumer.apiSecret("YOUR_API_SECRET") })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -241,16 +417,51 @@ export type Overflow = "wait" | "dropNewest" | "dropOldest"
 
 export type {
   /**
+   * A message that the buffered consumer did not deliver, with its outcome and reason (see
+   * `MixpanelError.DeliveryFailure`).
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { Consumer } from "effect-mixpanel"
+   *
+   * const report = (failure: Consumer.DeliveryFailure) =>
+   *   Effect.logWarning(`${failure.endpoint}: ${failure.outcome}/${failure.reason}: ${failure.detail}`)
+   * ```
+   *
    * @since 0.1.0
    * @category models
    */
   DeliveryFailure,
   /**
+   * How a message that was not delivered ended: `Rejected`, `Dropped` or `Undelivered` (see
+   * `MixpanelError.DeliveryOutcome`).
+   *
+   * @example
+   * ```ts
+   * import { Consumer } from "effect-mixpanel"
+   *
+   * // What Mixpanel rejected would be rejected again; the rest is worth sending later
+   * const worthResending = (outcome: Consumer.DeliveryOutcome): boolean => outcome !== "Rejected"
+   * ```
+   *
    * @since 0.1.0
    * @category models
    */
   DeliveryOutcome,
   /**
+   * Why a message was not delivered, e.g. `BufferFull` or `RetriesExhausted` (see
+   * `MixpanelError.DeliveryReason`).
+   *
+   * @example
+   * ```ts
+   * import { Consumer } from "effect-mixpanel"
+   *
+   * // Reasons that need a person: wrong credentials, or a buffer too small for the traffic
+   * const needsAttention = (reason: Consumer.DeliveryReason): boolean =>
+   *   reason === "Unauthorized" || reason === "BufferFull"
+   * ```
+   *
    * @since 0.1.0
    * @category models
    */
@@ -268,6 +479,26 @@ export type {
  * and it runs to completion even at the shutdown deadline. It may send (what it sends is handled after it
  * returns), but must not call `Consumer.flush`, which would wait for the hook itself.
  *
+ * @example
+ * ```ts
+ * import { FileSystem } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * // Append each message that was not delivered to a file, to send it again later
+ * const onUndelivered: Consumer.OnUndelivered<FileSystem.FileSystem> = (failures) =>
+ *   Effect.flatMap(FileSystem.FileSystem, (fs) =>
+ *     fs.writeFileString(
+ *       "undelivered.ndjson",
+ *       failures.map(({ endpoint, json }) => `${JSON.stringify({ endpoint, json })}\n`).join(""),
+ *       { flag: "a" }
+ *     )
+ *   )
+ *
+ * // Needs a FileSystem too, e.g. NodeFileSystem.layer from @effect/platform-node
+ * const BufferedConsumer = Consumer.layerBuffered({ onUndelivered })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -277,6 +508,20 @@ export type OnUndelivered<R = never> = (
 
 /**
  * Options of `layerBuffered`. Each default is stated once, next to its option.
+ *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * // A batch job: never drop a message, and take up to a minute to deliver everything at shutdown
+ * const options: Consumer.BufferedOptions = {
+ *   flushInterval: "30 seconds",
+ *   overflow: "wait",
+ *   shutdownTimeout: "1 minute"
+ * }
+ *
+ * const BufferedConsumer = Consumer.layerBuffered(options)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -384,6 +629,19 @@ export const layerBuffered = <R = never>(
  * `MIXPANEL_MAX_CONCURRENT_REQUESTS`, `MIXPANEL_MAX_RETRIES`, `MIXPANEL_MAX_RETRY_TIME`,
  * `MIXPANEL_SHUTDOWN_TIMEOUT` (all in docs/configuration.md). To add a hook:
  * `layerBufferedConfig(Config.map(Consumer.bufferedConfig, (options) => ({ ...options, onUndelivered })))`.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ *
+ * // MIXPANEL_TOKEN, MIXPANEL_FLUSH_INTERVAL, MIXPANEL_OVERFLOW, ... from the environment
+ * const MixpanelLive = Mixpanel.layerConfig().pipe(
+ *   Layer.provide(Consumer.layerBufferedConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -28,6 +28,19 @@ import type { FlagsError, MixpanelError } from "./MixpanelError.js"
  * it is assigned by (`distinct_id`, or a group key such as `company_id`) and the context goes to the
  * server as it is in remote mode. `custom_properties` are what runtime rules test (compared without case).
  *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // A user of a company, with the properties that runtime rules test
+ * const context: FeatureFlags.Context = {
+ *   distinct_id: "u1",
+ *   company_id: "acme",
+ *   custom_properties: { plan: "pro", country: "DE" }
+ * }
+ * const program = FeatureFlags.isEnabled("new-checkout", context)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -49,6 +62,23 @@ export interface Context {
  * - `InvalidDefinition`: local mode received the flag, malformed (this library's addition);
  * - `BackendError` (`BACKEND_ERROR`): remote mode's request failed.
  *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const explain = (reason: FeatureFlags.FallbackReason): string => {
+ *   switch (reason._tag) {
+ *     case "MissingContextKey":
+ *       return `the context has no ${reason.key}`
+ *     case "InvalidDefinition":
+ *     case "BackendError":
+ *       return reason.error.message
+ *     default:
+ *       return reason._tag
+ *   }
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -63,6 +93,14 @@ export type FallbackReason =
 /**
  * A variant that a flag served: evaluated in process (`local`) or by Mixpanel (`remote`). The optional
  * fields are present when the definition (or the server) gave them, `null` included.
+ *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const describe = (variant: FeatureFlags.ServedVariant): string =>
+ *   `${variant.key} (${variant.source}${variant.isQaTester === true ? ", test user" : ""})`
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -81,6 +119,21 @@ export interface ServedVariant {
 /**
  * The caller's fallback, returned when no variant can be served, with the reason.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const variant = yield* FeatureFlags.getVariant("pricing-page", { value: "v1" }, { distinct_id: "u1" })
+ *   if (variant.source === "fallback") {
+ *     const fallback: FeatureFlags.FallbackVariant<string> = variant
+ *     yield* Effect.logDebug(`pricing-page fell back: ${fallback.reason._tag}`)
+ *   }
+ *   return variant.value
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -94,6 +147,15 @@ export interface FallbackVariant<A = JsonValue> {
 /**
  * What a lookup returns: a served variant, or the caller's fallback.
  *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // A served value is any JSON: check it before use; the fallback has the caller's type
+ * const seats = (variant: FeatureFlags.SelectedVariant<number>): number =>
+ *   variant.source === "fallback" || typeof variant.value !== "number" ? 5 : variant.value
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -101,6 +163,14 @@ export type SelectedVariant<A = JsonValue> = ServedVariant | FallbackVariant<A>
 
 /**
  * The fallback a caller supplies to `getVariant`: a value, and optionally a variant key.
+ *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const fallback: FeatureFlags.Fallback<string> = { key: "control", value: "classic" }
+ * const program = FeatureFlags.getVariant("checkout-flow", fallback, { distinct_id: "u1" })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -113,6 +183,15 @@ export interface Fallback<A = JsonValue> {
 /**
  * Options of one lookup.
  *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // A lookup for an internal report: not an exposure of the user to the experiment
+ * const options: FeatureFlags.LookupOptions = { exposure: false }
+ * const program = FeatureFlags.isEnabled("new-checkout", { distinct_id: "u1" }, options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -123,6 +202,27 @@ export interface LookupOptions {
 
 /**
  * The lookups both modes provide.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // Every flag falls back: for tests that are not about flags
+ * const FlagsOff = Layer.succeed(
+ *   FeatureFlags.FeatureFlags,
+ *   FeatureFlags.FeatureFlags.of({
+ *     mode: "local",
+ *     getVariant: (_flagKey, fallback) =>
+ *       Effect.succeed({ ...fallback, source: "fallback" as const, reason: { _tag: "FlagNotFound" as const } }),
+ *     getVariantValue: (_flagKey, fallbackValue) => Effect.succeed(fallbackValue),
+ *     isEnabled: () => Effect.succeed(false),
+ *     getAllVariants: () => Effect.succeed({}),
+ *     trackExposure: () => Effect.void,
+ *     awaitExposures: Effect.void
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -177,6 +277,18 @@ export interface Service {
  * With both layers in one context, the one provided last wins; use `LocalFlags.LocalFlags` and
  * `RemoteFlags.RemoteFlags` to address each.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const flags = yield* FeatureFlags.FeatureFlags
+ *   yield* Effect.logDebug(`flags are evaluated ${flags.mode === "local" ? "in process" : "by Mixpanel"}`)
+ *   return yield* flags.isEnabled("new-checkout", { distinct_id: "u1" })
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -184,6 +296,16 @@ export class FeatureFlags extends EffectContext.Tag("effect-mixpanel/FeatureFlag
 
 /**
  * How both modes reach Mixpanel's flags API.
+ *
+ * @example
+ * ```ts
+ * import { FeatureFlags, LocalFlags, RemoteFlags } from "effect-mixpanel"
+ *
+ * const connection: FeatureFlags.ConnectionOptions = { token: "YOUR_TOKEN", region: "EU", requestTimeout: "3 seconds" }
+ *
+ * const Local = LocalFlags.layer(connection)
+ * const Remote = RemoteFlags.layer(connection)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -213,6 +335,17 @@ export interface ConnectionOptions {
  * `remote`), `Variant fetch latency (ms)` (remote), and, when known, `$experiment_id`,
  * `$is_experiment_active` and `$is_qa_tester`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { FeatureFlags, TestConsumer } from "effect-mixpanel"
+ *
+ * // In a test: the exposure events tracked so far
+ * const exposures = Effect.map(TestConsumer.events, (events) =>
+ *   events.filter((event) => event.event === FeatureFlags.exposureEvent)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -221,21 +354,51 @@ export const exposureEvent = "$experiment_started"
 /**
  * One variant of a flag definition.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const variant = Schema.decodeUnknownSync(FeatureFlags.FlagVariant)({ key: "on", value: true, split: 0.5 })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const FlagVariant = schemas.Variant
 
 /**
+ * The type of `FlagVariant`: `key`, `value`, and the optional `is_control` and `split` (a fraction).
+ *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const control: FeatureFlags.FlagVariant = { key: "off", value: false, is_control: true, split: 0.5 }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export interface FlagVariant extends Schema.Schema.Type<typeof FlagVariant> {}
 
 /**
- * One rollout of a flag definition: a percentage of contexts, an optional runtime rule (JsonLogic over
+ * One rollout of a flag definition: a share of contexts (`rollout_percentage`, from 0 to 1), an optional
+ * runtime rule (JsonLogic over
  * the context's custom properties, or the legacy exact-match `runtime_evaluation_definition`), and an
  * optional variant override or per-rollout variant splits.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // A quarter of the users on the pro plan
+ * const rollout = Schema.decodeUnknownSync(FeatureFlags.Rollout)({
+ *   rollout_percentage: 0.25,
+ *   runtime_evaluation_rule: { "==": [{ var: "plan" }, "pro"] }
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -243,6 +406,16 @@ export interface FlagVariant extends Schema.Schema.Type<typeof FlagVariant> {}
 export const Rollout = schemas.Rollout
 
 /**
+ * The type of `Rollout`.
+ *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // Everyone, with the variant "on" forced
+ * const everyone: FeatureFlags.Rollout = { rollout_percentage: 1, variant_override: { key: "on" } }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -251,12 +424,39 @@ export interface Rollout extends Schema.Schema.Type<typeof Rollout> {}
 /**
  * The rules of a flag: its variants (at least one), its rollouts, and its test users.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const ruleset = Schema.decodeUnknownSync(FeatureFlags.RuleSet)({
+ *   variants: [
+ *     { key: "off", value: false, is_control: true, split: 0.5 },
+ *     { key: "on", value: true, split: 0.5 }
+ *   ],
+ *   rollout: [{ rollout_percentage: 1 }],
+ *   test: { users: { "qa-user": "on" } }
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const RuleSet = schemas.RuleSet
 
 /**
+ * The type of `RuleSet`.
+ *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const onForEveryone: FeatureFlags.RuleSet = {
+ *   variants: [{ key: "on", value: true }],
+ *   rollout: [{ rollout_percentage: 1 }]
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -265,12 +465,46 @@ export interface RuleSet extends Schema.Schema.Type<typeof RuleSet> {}
 /**
  * One flag definition, as `GET /flags/definitions` lists it.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const definition = Schema.decodeUnknownSync(FeatureFlags.FlagDefinition)({
+ *   key: "new-checkout",
+ *   context: "distinct_id",
+ *   ruleset: { variants: [{ key: "on", value: true }], rollout: [{ rollout_percentage: 1 }] }
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const FlagDefinition = schemas.FlagDefinition
 
 /**
+ * The type of `FlagDefinition`.
+ *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // Half of the users get the new checkout; the embedded server serves the definition to LocalFlags
+ * const newCheckout: FeatureFlags.FlagDefinition = {
+ *   key: "new-checkout",
+ *   context: "distinct_id",
+ *   ruleset: {
+ *     variants: [
+ *       { key: "off", value: false, is_control: true, split: 0.5 },
+ *       { key: "on", value: true, split: 0.5 }
+ *     ],
+ *     rollout: [{ rollout_percentage: 1 }]
+ *   }
+ * }
+ * const server = MixpanelTestServer.make({ flagDefinitions: [newCheckout] })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -280,6 +514,15 @@ export interface FlagDefinition extends Schema.Schema.Type<typeof FlagDefinition
  * The answer of `GET /flags/definitions`: `{"flags": [...]}`. Each flag is decoded on its own with
  * `FlagDefinition`, so that one malformed flag fails alone.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const response = Schema.decodeUnknownSync(FeatureFlags.DefinitionsResponse)({ flags: [{ key: "new-checkout" }] })
+ * console.log(response.flags.length) // 1: each flag is checked on its own, with FlagDefinition
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -288,12 +531,29 @@ export const DefinitionsResponse = schemas.DefinitionsResponse
 /**
  * One variant as `GET /flags` serves it.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const variant = Schema.decodeUnknownSync(FeatureFlags.RemoteVariant)({ variant_key: "on", variant_value: true })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const RemoteVariant = schemas.RemoteVariant
 
 /**
+ * The type of `RemoteVariant`.
+ *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const served: FeatureFlags.RemoteVariant = { variant_key: "on", variant_value: true, experiment_id: "exp-7" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -302,6 +562,17 @@ export interface RemoteVariant extends Schema.Schema.Type<typeof RemoteVariant> 
 /**
  * The answer of `GET /flags`: `{"code": 200, "flags": {"<flag key>": <RemoteVariant>}}`, holding only the
  * flags that serve the context a variant. Each variant is decoded on its own with `RemoteVariant`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * const response = Schema.decodeUnknownSync(FeatureFlags.RemoteResponse)({
+ *   code: 200,
+ *   flags: { "new-checkout": { variant_key: "on", variant_value: true } }
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -337,6 +608,14 @@ export const getVariant = <A = JsonValue>(
 /**
  * The value of the variant served for `context`, or `fallbackValue`.
  *
+ * @example
+ * ```ts
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // "blue" unless the flag serves a value
+ * const color = FeatureFlags.getVariantValue("button-color", "blue", { distinct_id: "u1" })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -357,7 +636,8 @@ export const getVariantValue = <A>(
  * import { FeatureFlags } from "effect-mixpanel"
  *
  * const checkout = Effect.gen(function* () {
- *   const enabled = yield* FeatureFlags.isEnabled("new-checkout", { distinct_id: "u1", custom_properties: { plan: "pro" } })
+ *   const context = { distinct_id: "u1", custom_properties: { plan: "pro" } }
+ *   const enabled = yield* FeatureFlags.isEnabled("new-checkout", context)
  *   return enabled ? "new" : "old"
  * })
  * ```
@@ -375,6 +655,17 @@ export const isEnabled = (
 /**
  * Every variant served to `context`, by flag key, without exposure events.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // Every flag's value for a user, for a web page to read
+ * const values = Effect.map(FeatureFlags.getAllVariants({ distinct_id: "u1" }), (variants) =>
+ *   Object.fromEntries(Object.entries(variants).map(([key, variant]) => [key, variant.value]))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -385,6 +676,22 @@ export const getAllVariants = (
 
 /**
  * Tracks the exposure event of a served variant, and waits for the `Mixpanel` service to take it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // Look the flag up early, and count the exposure only when the user sees the feature
+ * const program = Effect.gen(function* () {
+ *   const context = { distinct_id: "u1" }
+ *   const variant = yield* FeatureFlags.getVariant("new-checkout", { value: false }, context, { exposure: false })
+ *   if (variant.source !== "fallback") {
+ *     // ... when the checkout page renders:
+ *     yield* FeatureFlags.trackExposure("new-checkout", variant, context)
+ *   }
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -398,6 +705,20 @@ export const trackExposure = (
 
 /**
  * Waits until every exposure event started so far has been handed to the `Mixpanel` service.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Consumer, FeatureFlags } from "effect-mixpanel"
+ *
+ * // A serverless handler: its exposure events must go out before it returns
+ * const handler = Effect.gen(function* () {
+ *   const enabled = yield* FeatureFlags.isEnabled("new-checkout", { distinct_id: "u1" })
+ *   yield* FeatureFlags.awaitExposures // handed to the Mixpanel service
+ *   yield* Consumer.flush // and delivered
+ *   return enabled
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category accessors

@@ -31,6 +31,14 @@ import type { FlagsError, InvalidConfig } from "./MixpanelError.js"
 /**
  * Options of `LocalFlags`: how to reach Mixpanel (`FeatureFlags.ConnectionOptions`), and polling.
  *
+ * @example
+ * ```ts
+ * import { LocalFlags } from "effect-mixpanel"
+ *
+ * const options: LocalFlags.Options = { token: "YOUR_TOKEN", region: "EU", pollingInterval: "5 minutes" }
+ * const FlagsLive = LocalFlags.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -50,6 +58,14 @@ export interface Options extends FeatureFlags.ConnectionOptions {
  * - `lastError`: why the latest fetch failed, if it did (cleared by the next success);
  * - `invalidFlags`: the flags of the last good fetch that were refused as malformed.
  *
+ * @example
+ * ```ts
+ * import { LocalFlags } from "effect-mixpanel"
+ *
+ * const describe = (status: LocalFlags.Status): string =>
+ *   status.ready ? `${status.flags} flags, ${status.invalidFlags.length} malformed` : "no definitions yet"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -64,6 +80,19 @@ export interface Status {
 /**
  * The lookups of `FeatureFlags.Service`, plus the state of the definitions.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { LocalFlags } from "effect-mixpanel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const flags: LocalFlags.Service = yield* LocalFlags.LocalFlags
+ *   yield* flags.refresh
+ *   const status = yield* flags.status
+ *   yield* Effect.logInfo(`${status.flags} flags ready`)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -74,6 +103,23 @@ export interface Service extends FeatureFlags.Service {
 }
 
 /**
+ * The `LocalFlags` service: the lookups, and the state of the definitions. `layer` provides it together
+ * with `FeatureFlags`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { LocalFlags, RemoteFlags } from "effect-mixpanel"
+ *
+ * // With both modes in one context, each is reached by its own tag
+ * const program = Effect.gen(function* () {
+ *   const local = yield* LocalFlags.LocalFlags
+ *   const remote = yield* RemoteFlags.RemoteFlags
+ *   const context = { distinct_id: "u1" }
+ *   return [yield* local.isEnabled("fast-path", context), yield* remote.isEnabled("cohort-offer", context)]
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -82,6 +128,31 @@ export class LocalFlags extends Context.Tag("effect-mixpanel/LocalFlags")<LocalF
 /**
  * Builds the service in a scope: the first fetch is awaited (its failure does not fail the construction),
  * and polling runs in a fiber of the scope.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { LocalFlags, Mixpanel, TestConsumer } from "effect-mixpanel"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const flagDefinitions = [
+ *   {
+ *     key: "new-checkout",
+ *     context: "distinct_id",
+ *     ruleset: { variants: [{ key: "on", value: true }], rollout: [{ rollout_percentage: 1 }] }
+ *   }
+ * ]
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* MixpanelTestServer.make({ flagDefinitions })
+ *   const flags = yield* LocalFlags.make({ token: "T", baseUrl: server.url, polling: false })
+ *   return yield* flags.isEnabled("new-checkout", { distinct_id: "u1" }) // true
+ * })
+ *
+ * const TestMixpanel = Mixpanel.layer({ token: "T" }).pipe(Layer.provide(TestConsumer.layer))
+ * Effect.runPromise(program.pipe(Effect.scoped, Effect.provide([TestMixpanel, FetchHttpClient.layer])))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -107,15 +178,13 @@ const toLayer = <E, R>(
  * import { Effect, Layer } from "effect"
  * import { Consumer, FeatureFlags, LocalFlags, Mixpanel } from "effect-mixpanel"
  *
- * const MixpanelLive = Mixpanel.layer({ token: "YOUR_TOKEN" }).pipe(Layer.provide(Consumer.layerDirect()))
+ * const MixpanelLive = Mixpanel.layer({ token: "YOUR_TOKEN" }).pipe(Layer.provide(Consumer.layerBuffered()))
  * const FlagsLive = LocalFlags.layer({ token: "YOUR_TOKEN", pollingInterval: "30 seconds" }).pipe(
- *   Layer.provide(MixpanelLive),
+ *   Layer.provideMerge(MixpanelLive),
  *   Layer.provide(FetchHttpClient.layer)
  * )
  *
- * const program = FeatureFlags.isEnabled("new-checkout", { distinct_id: "u1" })
- *
- * program.pipe(Effect.provide(FlagsLive), Effect.runPromise)
+ * const main = FeatureFlags.isEnabled("new-checkout", { distinct_id: "u1" }).pipe(Effect.provide(FlagsLive))
  * ```
  *
  * @since 0.1.0
@@ -131,6 +200,14 @@ export const layer = (
  * `Redacted`), `MIXPANEL_REGION`, `MIXPANEL_BASE_URL`, `MIXPANEL_REQUEST_TIMEOUT`, the service account
  * variables, `MIXPANEL_FLAGS_POLLING_INTERVAL` (see docs/configuration.md).
  *
+ * @example
+ * ```ts
+ * import { LocalFlags } from "effect-mixpanel"
+ *
+ * // MIXPANEL_TOKEN, MIXPANEL_FLAGS_POLLING_INTERVAL, ... from the environment; needs an HttpClient and Mixpanel
+ * const FlagsLive = LocalFlags.layerConfig()
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -145,6 +222,15 @@ export const layerConfig = (
 /**
  * The state of the definitions of the `LocalFlags` in context.
  *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { LocalFlags } from "effect-mixpanel"
+ *
+ * // A readiness check: definitions fetched, and the latest fetch did not fail
+ * const ready = Effect.map(LocalFlags.status, (status) => status.ready && Option.isNone(status.lastError))
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -152,6 +238,15 @@ export const status: Effect.Effect<Status, never, LocalFlags> = Effect.flatMap(L
 
 /**
  * Fetches the definitions now.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { LocalFlags } from "effect-mixpanel"
+ *
+ * // After editing flags in Mixpanel: fetch them now rather than at the next poll
+ * const program = LocalFlags.refresh.pipe(Effect.catchTag("FlagsError", (error) => Effect.logWarning(error.message)))
+ * ```
  *
  * @since 0.1.0
  * @category accessors

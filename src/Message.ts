@@ -18,6 +18,13 @@ import * as Json from "./internal/json.js"
 /**
  * A property value as a caller gives it: JSON, plus `Date`.
  *
+ * @example
+ * ```ts
+ * import { Message } from "effect-mixpanel"
+ *
+ * const value: Message.PropertyValue = { plan: "pro", seats: 40, renewsAt: new Date("2025-01-01"), tags: ["b2b"] }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -33,6 +40,16 @@ export type PropertyValue =
 /**
  * A JSON value, as it goes on the wire.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * // A Date goes on the wire as a string
+ * const wire: Message.JsonValue = Schema.encodeSync(Message.PropertyValue)(new Date("2024-03-01T12:00:00Z"))
+ * console.log(wire) // "2024-03-01T12:00:00"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -45,6 +62,16 @@ export type JsonValue =
   | { readonly [key: string]: JsonValue }
 
 /**
+ * An object of property values, as a caller gives them.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel, Message } from "effect-mixpanel"
+ *
+ * const properties: Message.Properties = { plan: "pro", trial: false, renewsAt: new Date("2025-01-01") }
+ * const program = Mixpanel.track("u1", "Subscribed", properties)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -53,6 +80,17 @@ export interface Properties {
 }
 
 /**
+ * An object of JSON values, as properties go on the wire.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * const wire: Message.JsonObject = Schema.encodeSync(Message.Properties)({ renewsAt: new Date("2025-01-01T00:00:00Z") })
+ * console.log(wire) // { renewsAt: "2025-01-01T00:00:00" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -95,6 +133,15 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
  * One property value: any JSON value, or a `Date` (encoded as `YYYY-MM-DDTHH:MM:SS`, UTC). Functions,
  * symbols, bigints, `undefined`, `NaN`, `Infinity`, class instances other than `Date`, and cycles fail.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.PropertyValue)(new Date())) // true
+ * console.log(Schema.is(Message.PropertyValue)(Number.NaN)) // false
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -106,6 +153,15 @@ export const PropertyValue: Schema.Schema<PropertyValue, JsonValue> = jsonSchema
 
 /**
  * An object of property values.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * const result = Schema.encodeEither(Message.Properties)({ price: 9.99, discount: Number.POSITIVE_INFINITY })
+ * console.log(result._tag) // "Left": the path of the issue names `discount`
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -119,6 +175,14 @@ export const Properties: Schema.Schema<Properties, JsonObject> = jsonSchema(
 /**
  * The project token, as it appears inside every message.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.Token)("")) // false
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -130,6 +194,14 @@ export const Token = Schema.String.pipe(
 /**
  * An event name: any non-empty string.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.EventName)("Signed Up")) // true
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -140,6 +212,13 @@ export const EventName = Schema.String.pipe(
 
 /**
  * Placeholder ids that Mixpanel refuses as a `distinct_id` (compared without regard to case).
+ *
+ * @example
+ * ```ts
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Message.placeholderIds.has("anonymous")) // true
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -168,6 +247,15 @@ export const placeholderIds: ReadonlySet<string> = new Set([
  * A `distinct_id` for an event: any string but Mixpanel's placeholder ids; `""` means the event is tied to
  * no user.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.DistinctId)("u1")) // true
+ * console.log(Schema.is(Message.DistinctId)("Undefined")) // false: a placeholder, in any case
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -179,6 +267,14 @@ export const DistinctId = Schema.String.pipe(
 /**
  * A `$distinct_id` for a profile update: a `DistinctId` that is not empty.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.ProfileDistinctId)("")) // false
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -188,6 +284,15 @@ export const ProfileDistinctId = DistinctId.pipe(
 
 /**
  * An `$insert_id`: 1 to 36 characters of `[A-Za-z0-9-]`. Mixpanel deduplicates events on it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.InsertId)("order-1001")) // true
+ * console.log(Schema.is(Message.InsertId)("order#1001")) // false
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -201,6 +306,15 @@ export const InsertId = Schema.String.pipe(
 
 /**
  * A time in milliseconds since the Unix epoch.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.Time)(Date.UTC(2024, 2, 1))) // true
+ * console.log(Schema.is(Message.Time)(-1)) // false
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -216,6 +330,14 @@ const extraProperties = Schema.Record({ key: Schema.String, value: PropertyValue
 /**
  * The properties of an event: the caller's own, beside the ones the library sets. `time` and
  * `$insert_id` are set on every tracked and imported event; `alias` sends neither, as Mixpanel's own SDKs.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * const properties = Schema.decodeUnknownSync(Message.EventProperties)({ token: "T", distinct_id: "u1", plan: "pro" })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -233,6 +355,17 @@ export const EventProperties = Schema.Struct(
 /**
  * An event, for `/track` or `/import`: `{ event, properties }`.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * // A message as it was sent, checked as Mixpanel would
+ * const event = Schema.decodeUnknownSync(Schema.parseJson(Message.Event))(
+ *   '{"event":"Signed Up","properties":{"token":"T","distinct_id":"u1","time":1709294400000}}'
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -242,6 +375,15 @@ export const Event = Schema.Struct({
 }).annotations({ identifier: "Event" })
 
 /**
+ * The type of `Event`.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "effect-mixpanel"
+ *
+ * const event: Message.Event = { event: "Signed Up", properties: { token: "T", distinct_id: "u1", plan: "pro" } }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -256,6 +398,14 @@ const Longitude = Schema.Number.pipe(
  * The modifiers a profile update may carry beside its operation: `$ip` (geolocate from this address),
  * `$ignore_time` (do not update `$last_seen`), `$ignore_alias`, and `$latitude` with `$longitude`.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.Modifiers)({ $ip: "203.0.113.7", $ignore_time: true })) // true
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -268,6 +418,16 @@ export const Modifiers = Schema.Struct({
 })
 
 /**
+ * The type of `Modifiers`.
+ *
+ * @example
+ * ```ts
+ * import { Message, Mixpanel } from "effect-mixpanel"
+ *
+ * const berlin: Message.Modifiers = { $latitude: 52.52, $longitude: 13.405 }
+ * const program = Mixpanel.peopleSet("u1", { city: "Berlin" }, berlin)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -298,6 +458,14 @@ const profileOperations = {
 /**
  * The operations of a user profile update; a message holds exactly one.
  *
+ * @example
+ * ```ts
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Message.profileOperationNames)
+ * // [ '$set', '$set_once', '$union', '$remove', '$unset', '$delete', '$add', '$append' ]
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -305,6 +473,13 @@ export const profileOperationNames = Object.keys(profileOperations) as ReadonlyA
 
 /**
  * The operations of a group profile update (no `$add`, no `$append`); a message holds exactly one.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Message.groupOperationNames) // [ '$set', '$set_once', '$union', '$remove', '$unset', '$delete' ]
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -327,6 +502,20 @@ const modifierLocation = (message: Modifiers) =>
 /**
  * A user profile update, for `/engage`: `{ $token, $distinct_id, $time, <operation>, ...modifiers }`.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * const result = Schema.decodeUnknownEither(Message.ProfileUpdate)({
+ *   $token: "T",
+ *   $distinct_id: "u1",
+ *   $set: { plan: "pro" },
+ *   $unset: ["trial_ends"]
+ * })
+ * console.log(result._tag) // "Left": a profile update holds one operation, not $set and $unset
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -341,6 +530,15 @@ export const ProfileUpdate = Schema.Struct({
   .annotations({ identifier: "ProfileUpdate" })
 
 /**
+ * The type of `ProfileUpdate`.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "effect-mixpanel"
+ *
+ * const update: Message.ProfileUpdate = { $token: "T", $distinct_id: "u1", $add: { logins: 1 } }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -349,6 +547,14 @@ export interface ProfileUpdate extends Schema.Schema.Type<typeof ProfileUpdate> 
 /**
  * A group key, such as `company_id`.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.GroupKey)("company_id")) // true
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -356,6 +562,15 @@ export const GroupKey = Schema.String.pipe(Schema.minLength(1, { message: () => 
 
 /**
  * A group id: a non-empty string, or a number.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.GroupId)(42)) // true
+ * console.log(Schema.is(Message.GroupId)("")) // false
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -367,6 +582,19 @@ export const GroupId = Schema.Union(
 
 /**
  * A group profile update, for `/groups`: `{ $token, $group_key, $group_id, $time, <operation> }`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * const update = Schema.decodeUnknownSync(Message.GroupUpdate)({
+ *   $token: "T",
+ *   $group_key: "company_id",
+ *   $group_id: "acme",
+ *   $set: { seats: 40 }
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -382,6 +610,15 @@ export const GroupUpdate = Schema.Struct({
   .annotations({ identifier: "GroupUpdate" })
 
 /**
+ * The type of `GroupUpdate`.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "effect-mixpanel"
+ *
+ * const update: Message.GroupUpdate = { $token: "T", $group_key: "company_id", $group_id: "acme", $delete: "" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -391,6 +628,14 @@ export interface GroupUpdate extends Schema.Schema.Type<typeof GroupUpdate> {}
  * Extra top-level keys merged into a message (the seed's `meta`). A key the message sets itself cannot
  * be overridden this way.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Message } from "effect-mixpanel"
+ *
+ * console.log(Schema.is(Message.Meta)({ $source: "server" })) // true
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -398,6 +643,15 @@ export const Meta = Properties
 
 /**
  * The largest message Mixpanel ingests: 1 MB of JSON (the stricter reading of Mixpanel's "1MB").
+ *
+ * @example
+ * ```ts
+ * import { Message } from "effect-mixpanel"
+ *
+ * // Whether properties leave room in a message (the rest of an event takes a few hundred bytes)
+ * const fits = (properties: Message.Properties): boolean =>
+ *   new TextEncoder().encode(JSON.stringify(properties)).length < Message.maxMessageBytes - 1024
+ * ```
  *
  * @since 0.1.0
  * @category models

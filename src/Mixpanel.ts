@@ -21,6 +21,15 @@ import type { InvalidConfig, MixpanelError } from "./MixpanelError.js"
 /**
  * Options of the `Mixpanel` service.
  *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const options: Mixpanel.Options = { token: Redacted.make("YOUR_TOKEN") }
+ * const MixpanelLive = Mixpanel.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -31,6 +40,14 @@ export interface Options {
 
 /**
  * `meta`: extra top-level keys merged into the message, as the seed's `meta` argument.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const options: Mixpanel.MessageOptions = { meta: { $source: "server" } }
+ * const program = Mixpanel.track("u1", "Signed Up", { plan: "pro" }, options)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -43,6 +60,15 @@ export interface MessageOptions {
  * Options of a user profile update: `meta`, and the modifiers that go beside the operation (`$ip`,
  * `$ignore_time`, `$ignore_alias`, `$latitude` with `$longitude`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * // Leave "last seen" alone, and geolocate the profile from the user's address
+ * const options: Mixpanel.ProfileOptions = { $ignore_time: true, $ip: "203.0.113.7" }
+ * const program = Mixpanel.peopleSet("u1", { plan: "pro" }, options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -50,6 +76,17 @@ export interface ProfileOptions extends MessageOptions, Message.Modifiers {}
 
 /**
  * One event of `trackBatch`.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const events: Array<Mixpanel.BatchEvent> = [
+ *   { distinctId: "u1", event: "Page Viewed", properties: { path: "/pricing" } },
+ *   { distinctId: "u2", event: "Page Viewed", properties: { path: "/docs" } }
+ * ]
+ * const program = Mixpanel.trackBatch(events)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -64,6 +101,22 @@ export interface BatchEvent {
 /**
  * One event of `importEvents`: a `BatchEvent` with its time (milliseconds since the epoch, or a `Date`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const rows = [{ user: "u1", sku: "A-1", placedAt: "2024-03-01T12:00:00Z" }]
+ * const events = rows.map(
+ *   (row): Mixpanel.ImportedEvent => ({
+ *     distinctId: row.user,
+ *     event: "Order Placed",
+ *     time: new Date(row.placedAt),
+ *     properties: { sku: row.sku }
+ *   })
+ * )
+ * const program = Mixpanel.importEvents(events)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -74,6 +127,14 @@ export interface ImportedEvent extends BatchEvent {
 /**
  * A user profile update as `peopleUpdate` takes it: the message without `$token` (`$time` optional).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const update: Mixpanel.ProfileUpdateInput = { $distinct_id: "u1", $set: { plan: "pro" } }
+ * const program = Mixpanel.peopleUpdate(update)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -81,6 +142,18 @@ export type ProfileUpdateInput = Omit<Message.ProfileUpdate, "$token" | "$time">
 
 /**
  * A group profile update as `groupUpdate` takes it: the message without `$token` (`$time` optional).
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const update: Mixpanel.GroupUpdateInput = {
+ *   $group_key: "company_id",
+ *   $group_id: "acme",
+ *   $set_once: { created: new Date("2020-01-01") }
+ * }
+ * const program = Mixpanel.groupUpdate(update)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -90,6 +163,18 @@ export type GroupUpdateInput = Omit<Message.GroupUpdate, "$token" | "$time"> & {
 /**
  * Every operation. Each fails with `InvalidMessage` before sending anything it cannot send, and with the
  * consumer's error when delivery fails.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * // A function that takes the service as an argument rather than from the context
+ * const onboard = (mixpanel: Mixpanel.Service, userId: string) =>
+ *   Effect.all([mixpanel.track(userId, "Onboarded"), mixpanel.peopleSetOnce(userId, { onboarded: new Date() })], {
+ *     discard: true
+ *   })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -223,13 +308,45 @@ export interface Service {
 }
 
 /**
+ * The `Mixpanel` service. Its operations are also this module's accessor functions (`Mixpanel.track`, ...);
+ * provide it with `layer` or `layerConfig`, over a `Consumer`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const signUp = (userId: string, plan: string) =>
+ *   Effect.gen(function* () {
+ *     const mixpanel = yield* Mixpanel.Mixpanel
+ *     yield* mixpanel.track(userId, "Signed Up", { plan })
+ *     yield* mixpanel.peopleSet(userId, { plan })
+ *   })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
 export class Mixpanel extends Context.Tag("effect-mixpanel/Mixpanel")<Mixpanel, Service>() {}
 
 /**
- * Builds the service over the `Consumer` in context.
+ * Builds the service over the `Consumer` in context. An empty token fails with `InvalidConfig`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel, TestConsumer } from "effect-mixpanel"
+ *
+ * // Two projects from one application, over one consumer
+ * const program = Effect.gen(function* () {
+ *   const production = yield* Mixpanel.make({ token: "PRODUCTION_TOKEN" })
+ *   const staging = yield* Mixpanel.make({ token: "STAGING_TOKEN" })
+ *   yield* production.track("u1", "Signed Up")
+ *   yield* staging.track("u1", "Signed Up")
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(TestConsumer.layer)))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -262,6 +379,16 @@ export const layer = (options: Options): Layer.Layer<Mixpanel, InvalidConfig, Co
  * The service as a layer with its options read from `Config`; by default the token is the environment
  * variable `MIXPANEL_TOKEN`, read as `Redacted`.
  *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * // The token from MIXPANEL_TOKEN, or from a variable of your own
+ * const MixpanelLive = Mixpanel.layerConfig()
+ * const FromOwnVariable = Mixpanel.layerConfig({ token: Config.redacted("ANALYTICS_TOKEN") })
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -272,6 +399,13 @@ export const layerConfig = (
 
 /**
  * Tracks an event for `distinctId` (`/track`), with `time` from the `Clock` and a fresh `$insert_id` unless `properties` give them.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.track("u1", "Signed Up", { plan: "pro", referrer: "newsletter" })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -287,6 +421,16 @@ export const track = (
 /**
  * Tracks several events in as few requests as Mixpanel allows. Valid events are sent even if some are invalid; the call then fails naming the first invalid one.
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.trackBatch([
+ *   { distinctId: "u1", event: "Page Viewed", properties: { path: "/pricing" } },
+ *   { distinctId: "u2", event: "Page Viewed", properties: { path: "/docs" } }
+ * ])
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -295,6 +439,21 @@ export const trackBatch = (events: Iterable<BatchEvent>): Effect.Effect<void, Mi
 
 /**
  * Imports a historical event (`/import`, which needs `importAuth` on the consumer). `time` is milliseconds since the epoch or a `Date`.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.importEvent("u1", "Order Placed", new Date("2024-03-01T12:00:00Z"), { total: 42.5 })
+ *
+ * const ImportLive = Mixpanel.layer({ token: "YOUR_TOKEN" }).pipe(
+ *   Layer.provide(Consumer.layerDirect({ importAuth: Consumer.apiSecret("YOUR_API_SECRET") })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * const main = program.pipe(Effect.provide(ImportLive))
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -311,6 +470,22 @@ export const importEvent = (
 /**
  * Imports several historical events in as few requests as Mixpanel allows.
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * // The order id as `$insert_id`: imported twice, an order still counts once
+ * const orders = [{ id: "o-1001", user: "u1", total: 42.5, placedAt: 1709294400000 }]
+ * const program = Mixpanel.importEvents(
+ *   orders.map((order) => ({
+ *     distinctId: order.user,
+ *     event: "Order Placed",
+ *     time: order.placedAt,
+ *     properties: { $insert_id: order.id, total: order.total }
+ *   }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -319,6 +494,13 @@ export const importEvents = (events: Iterable<ImportedEvent>): Effect.Effect<voi
 
 /**
  * Links `aliasId` to the existing `original` id (`$create_alias`). Sent at once, even through a buffering consumer.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.alias("user-42", "anon-7f3c")
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -333,6 +515,14 @@ export const alias = (
 /**
  * Merges two identities (`$merge`, through `/import`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * // goes through /import: the consumer needs `importAuth`
+ * const program = Mixpanel.merge("anon-7f3c", "user-42")
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -345,6 +535,13 @@ export const merge = (
 
 /**
  * Sets properties of a user profile (`$set`), creating the profile if needed.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleSet("u1", { $name: "Ada Lovelace", $email: "ada@example.com", plan: "pro" })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -359,6 +556,13 @@ export const peopleSet = (
 /**
  * Sets properties of a user profile that are not set yet (`$set_once`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleSetOnce("u1", { signup_source: "newsletter" })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -371,6 +575,13 @@ export const peopleSetOnce = (
 
 /**
  * Adds to numeric properties of a user profile (`$add`); negative numbers subtract.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleIncrement("u1", { logins: 1, credits: -5 })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -385,6 +596,13 @@ export const peopleIncrement = (
 /**
  * Appends values to list properties of a user profile (`$append`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleAppend("u1", { viewed_plans: "enterprise" })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -397,6 +615,13 @@ export const peopleAppend = (
 
 /**
  * Merges values into list properties of a user profile, without duplicates (`$union`).
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleUnion("u1", { interests: ["analytics", "effect"] })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -411,6 +636,13 @@ export const peopleUnion = (
 /**
  * Removes values from list properties of a user profile (`$remove`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleRemove("u1", { interests: "effect" })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -423,6 +655,13 @@ export const peopleRemove = (
 
 /**
  * Removes properties from a user profile (`$unset`).
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleUnset("u1", ["trial_ends"])
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -437,6 +676,13 @@ export const peopleUnset = (
 /**
  * Deletes a user profile (`$delete`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleDelete("u1")
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -448,6 +694,13 @@ export const peopleDelete = (
 
 /**
  * Records a charge on a user profile (`$append` to `$transactions`), with `$time` now unless `properties` give one.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleTrackCharge("u1", 29.99, { plan: "pro" })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -463,6 +716,13 @@ export const peopleTrackCharge = (
 /**
  * Clears every charge of a user profile (`$unset` of `$transactions`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleClearCharges("u1")
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -475,6 +735,13 @@ export const peopleClearCharges = (
 /**
  * Sends a profile update that the caller writes (`$distinct_id` and one operation); the token and `$time` are added.
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.peopleUpdate({ $distinct_id: "u1", $add: { logins: 1 } }, { $ignore_time: true })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -486,6 +753,13 @@ export const peopleUpdate = (
 
 /**
  * Sets properties of a group profile (`$set`).
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.groupSet("company_id", "acme", { name: "Acme Inc.", seats: 40 })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -501,6 +775,13 @@ export const groupSet = (
 /**
  * Sets properties of a group profile that are not set yet (`$set_once`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.groupSetOnce("company_id", "acme", { created: new Date("2020-01-01") })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -514,6 +795,13 @@ export const groupSetOnce = (
 
 /**
  * Merges values into list properties of a group profile (`$union`).
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.groupUnion("company_id", "acme", { features: ["sso"] })
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -529,6 +817,13 @@ export const groupUnion = (
 /**
  * Removes values from list properties of a group profile (`$remove`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.groupRemove("company_id", "acme", { features: "beta" })
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -542,6 +837,13 @@ export const groupRemove = (
 
 /**
  * Removes properties from a group profile (`$unset`).
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.groupUnset("company_id", "acme", ["trial_ends"])
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -557,6 +859,13 @@ export const groupUnset = (
 /**
  * Deletes a group profile (`$delete`).
  *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.groupDelete("company_id", 42)
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -569,6 +878,13 @@ export const groupDelete = (
 
 /**
  * Sends a group update that the caller writes (`$group_key`, `$group_id` and one operation).
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.groupUpdate({ $group_key: "company_id", $group_id: "acme", $union: { regions: ["EU"] } })
+ * ```
  *
  * @since 0.1.0
  * @category accessors

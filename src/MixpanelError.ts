@@ -15,12 +15,31 @@ import * as Schema from "effect/Schema"
 import { Endpoint } from "./Endpoint.js"
 
 /**
+ * The brand every error of this library carries; `isMixpanelError` tests for it.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelError } from "effect-mixpanel"
+ *
+ * const error = new MixpanelError.InvalidConfig({ option: "token", detail: "the project token is empty" })
+ * console.log(MixpanelError.TypeId in error) // true
+ * ```
+ *
  * @since 0.1.0
  * @category type ids
  */
 export const TypeId: unique symbol = Symbol.for("effect-mixpanel/MixpanelError")
 
 /**
+ * The type of `TypeId`.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelError } from "effect-mixpanel"
+ *
+ * const brand: MixpanelError.TypeId = MixpanelError.TypeId
+ * ```
+ *
  * @since 0.1.0
  * @category type ids
  */
@@ -29,6 +48,21 @@ export type TypeId = typeof TypeId
 /**
  * A message that was not delivered: the endpoint it was meant for and its JSON text, exactly as it would
  * have been sent. Handing it back to `Consumer.send` sends it again.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel, MixpanelError } from "effect-mixpanel"
+ *
+ * // Keep the messages of a failed send, to send them again later
+ * const saved: Array<MixpanelError.Undelivered> = []
+ * const program = Mixpanel.track("u1", "Signed Up").pipe(
+ *   Effect.catchTags({
+ *     RequestError: (error) => Effect.sync(() => saved.push(...error.undelivered)),
+ *     ResponseError: (error) => Effect.sync(() => saved.push(...error.undelivered))
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -52,6 +86,17 @@ const redactedJson = (error: { readonly _tag: string; readonly message: string }
  * A message that Mixpanel would reject, or that cannot be JSON, caught before it is sent. `field` is the
  * path of the offending value, e.g. `properties.price` or `event`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.track("u1", "").pipe(
+ *   // "track: invalid `event`: an event name cannot be empty"
+ *   Effect.catchTag("InvalidMessage", (error) => Effect.logWarning(error.message))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -64,11 +109,24 @@ export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("effect-m
   }
 ) {
   /**
+   * Brands the error as this library's, for `isMixpanelError`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const error = new MixpanelError.InvalidMessage({ operation: "track", field: "event", detail: "empty" })
+   * console.log(MixpanelError.isMixpanelError(error)) // true
+   * ```
+   *
    * @since 0.1.0
    */
   readonly [TypeId]: TypeId = TypeId
 
   /**
+   * The error as a sentence, e.g.
+   * `track: invalid `event`: an event name cannot be empty`.
+   *
    * @since 0.1.0
    */
   override get message(): string {
@@ -80,6 +138,20 @@ export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("effect-m
  * Options or configuration that cannot work: an empty token, a malformed base URL, a secret that would
  * be sent over plain HTTP to a host other than loopback, an `/import` without credentials.
  *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { Mixpanel, TestConsumer } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.track("u1", "Signed Up").pipe(
+ *   Effect.provide(Mixpanel.layer({ token: "" }).pipe(Layer.provide(TestConsumer.layer))),
+ *   // "invalid option `token`: the project token is empty"
+ *   Effect.catchTag("InvalidConfig", (error) => Effect.logError(error.message))
+ * )
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -88,11 +160,24 @@ export class InvalidConfig extends Schema.TaggedError<InvalidConfig>("effect-mix
   detail: Schema.String
 }) {
   /**
+   * Brands the error as this library's, for `isMixpanelError`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const error = new MixpanelError.InvalidConfig({ option: "token", detail: "the project token is empty" })
+   * console.log(MixpanelError.isMixpanelError(error)) // true
+   * ```
+   *
    * @since 0.1.0
    */
   readonly [TypeId]: TypeId = TypeId
 
   /**
+   * The error as a sentence, e.g.
+   * `invalid option `token`: the project token is empty`.
+   *
    * @since 0.1.0
    */
   override get message(): string {
@@ -109,6 +194,18 @@ const undeliveredFields = {
  * The request did not get an answer: the connection failed or was dropped (`Transport`), or no
  * response came within the request timeout (`Timeout`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.track("u1", "Signed Up").pipe(
+ *   Effect.catchTag("RequestError", (error) =>
+ *     Effect.logWarning(`${error.reason} on ${error.endpoint}: ${error.undelivered.length} message(s) to send again`)
+ *   )
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -118,11 +215,29 @@ export class RequestError extends Schema.TaggedError<RequestError>("effect-mixpa
   detail: Schema.String
 }) {
   /**
+   * Brands the error as this library's, for `isMixpanelError`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const error = new MixpanelError.RequestError({
+   *   endpoint: "events",
+   *   reason: "Timeout",
+   *   detail: "no answer",
+   *   undelivered: []
+   * })
+   * console.log(MixpanelError.isMixpanelError(error)) // true
+   * ```
+   *
    * @since 0.1.0
    */
   readonly [TypeId]: TypeId = TypeId
 
   /**
+   * The error as a sentence, e.g.
+   * `events: request timed out (no answer within 10 seconds); 1 message not delivered`.
+   *
    * @since 0.1.0
    */
   override get message(): string {
@@ -131,6 +246,28 @@ export class RequestError extends Schema.TaggedError<RequestError>("effect-mixpa
   }
 
   /**
+   * The error as `JSON.stringify` writes it: the number of messages it carries, never the messages
+   * themselves (they hold the project token and the caller's property values).
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const undelivered = [
+   *   new MixpanelError.Undelivered({ endpoint: "events", json: '{"event":"E","properties":{"token":"SECRET"}}' })
+   * ]
+   * const error = new MixpanelError.RequestError({
+   *   endpoint: "events",
+   *   reason: "Timeout",
+   *   detail: "no answer",
+   *   undelivered
+   * })
+   *
+   * console.log(JSON.stringify(error))
+   * // {"_tag":"RequestError","message":"events: request timed out (no answer); 1 message not delivered",
+   * //  "endpoint":"events","reason":"Timeout","undelivered":1}
+   * ```
+   *
    * @since 0.1.0
    */
   override toJSON(): unknown {
@@ -138,6 +275,32 @@ export class RequestError extends Schema.TaggedError<RequestError>("effect-mixpa
   }
 
   /**
+   * What `console.log` and `util.inspect` show in Node: the same fields as `toJSON`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const undelivered = [
+   *   new MixpanelError.Undelivered({ endpoint: "events", json: '{"event":"E","properties":{"token":"SECRET"}}' })
+   * ]
+   * const error = new MixpanelError.RequestError({
+   *   endpoint: "events",
+   *   reason: "Timeout",
+   *   detail: "no answer",
+   *   undelivered
+   * })
+   *
+   * console.log(error)
+   * // {
+   * //   _tag: 'RequestError',
+   * //   message: 'events: request timed out (no answer); 1 message not delivered',
+   * //   endpoint: 'events',
+   * //   reason: 'Timeout',
+   * //   undelivered: 1
+   * // }
+   * ```
+   *
    * @since 0.1.0
    */
   override [NodeInspectSymbol](): unknown {
@@ -147,6 +310,20 @@ export class RequestError extends Schema.TaggedError<RequestError>("effect-mixpa
 
 /**
  * One record that a strict `/import` refused, as the server reported it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.importEvents([{ distinctId: "u1", event: "Order Placed", time: 1709294400000 }]).pipe(
+ *   Effect.catchTag("ResponseError", (error) =>
+ *     Effect.forEach(error.failedRecords, (record) =>
+ *       Effect.logWarning(`record ${record.index} refused at ${record.field ?? "?"}: ${record.detail}`)
+ *     )
+ *   )
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -169,6 +346,20 @@ export class FailedRecord extends Schema.Class<FailedRecord>("effect-mixpanel/Fa
  * - `UnexpectedStatus`: any other status.
  * - `Malformed`: a success status with a body that is not what Mixpanel sends.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.track("u1", "Signed Up").pipe(
+ *   Effect.catchTag("ResponseError", (error) =>
+ *     error.reason === "Unauthorized"
+ *       ? Effect.logError(`check the credentials for ${error.endpoint} (HTTP ${error.status})`)
+ *       : Effect.fail(error)
+ *   )
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -189,11 +380,29 @@ export class ResponseError extends Schema.TaggedError<ResponseError>("effect-mix
   failedRecords: Schema.optionalWith(Schema.Array(FailedRecord), { default: () => [] })
 }) {
   /**
+   * Brands the error as this library's, for `isMixpanelError`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const error = new MixpanelError.ResponseError({
+   *   endpoint: "events",
+   *   reason: "Rejected",
+   *   status: 400,
+   *   undelivered: []
+   * })
+   * console.log(MixpanelError.isMixpanelError(error)) // true
+   * ```
+   *
    * @since 0.1.0
    */
   readonly [TypeId]: TypeId = TypeId
 
   /**
+   * The error as a sentence, e.g.
+   * `imports: Rejected (HTTP 400): some data points in the request failed validation; 1 message not delivered`.
+   *
    * @since 0.1.0
    */
   override get message(): string {
@@ -203,6 +412,23 @@ export class ResponseError extends Schema.TaggedError<ResponseError>("effect-mix
   }
 
   /**
+   * The error as `JSON.stringify` writes it: the number of messages it carries, never the messages
+   * themselves (they hold the project token and the caller's property values).
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const undelivered = [
+   *   new MixpanelError.Undelivered({ endpoint: "events", json: '{"event":"E","properties":{"token":"SECRET"}}' })
+   * ]
+   * const error = new MixpanelError.ResponseError({ endpoint: "events", reason: "Rejected", status: 400, undelivered })
+   *
+   * console.log(JSON.stringify(error))
+   * // {"_tag":"ResponseError","message":"events: Rejected (HTTP 400); 1 message not delivered",
+   * //  "endpoint":"events","reason":"Rejected","status":400,"failedRecords":0,"undelivered":1}
+   * ```
+   *
    * @since 0.1.0
    */
   override toJSON(): unknown {
@@ -217,6 +443,30 @@ export class ResponseError extends Schema.TaggedError<ResponseError>("effect-mix
   }
 
   /**
+   * What `console.log` and `util.inspect` show in Node: the same fields as `toJSON`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const undelivered = [
+   *   new MixpanelError.Undelivered({ endpoint: "events", json: '{"event":"E","properties":{"token":"SECRET"}}' })
+   * ]
+   * const error = new MixpanelError.ResponseError({ endpoint: "events", reason: "Rejected", status: 400, undelivered })
+   *
+   * console.log(error)
+   * // {
+   * //   _tag: 'ResponseError',
+   * //   message: 'events: Rejected (HTTP 400); 1 message not delivered',
+   * //   endpoint: 'events',
+   * //   reason: 'Rejected',
+   * //   status: 400,
+   * //   serverError: undefined,
+   * //   failedRecords: 0,
+   * //   undelivered: 1
+   * // }
+   * ```
+   *
    * @since 0.1.0
    */
   override [NodeInspectSymbol](): unknown {
@@ -239,6 +489,17 @@ const countMessages = (n: number) => (n === 1 ? "1 message" : `${n} messages`)
  *
  * Lookups never fail with it: they serve the caller's fallback and carry this error as the reason.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { FeatureFlags } from "effect-mixpanel"
+ *
+ * // In remote mode getAllVariants is one request, and fails with its FlagsError
+ * const variants = FeatureFlags.getAllVariants({ distinct_id: "u1" }).pipe(
+ *   Effect.catchTag("FlagsError", (error) => Effect.as(Effect.logWarning(error.message), {}))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -259,11 +520,24 @@ export class FlagsError extends Schema.TaggedError<FlagsError>("effect-mixpanel/
   detail: Schema.String
 }) {
   /**
+   * Brands the error as this library's, for `isMixpanelError`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const error = new MixpanelError.FlagsError({ path: "/flags", reason: "Timeout", detail: "no answer" })
+   * console.log(MixpanelError.isMixpanelError(error)) // true
+   * ```
+   *
    * @since 0.1.0
    */
   readonly [TypeId]: TypeId = TypeId
 
   /**
+   * The error as a sentence, e.g.
+   * `/flags: Timeout: no answer within 10 seconds`.
+   *
    * @since 0.1.0
    */
   override get message(): string {
@@ -282,12 +556,31 @@ export class FlagsError extends Schema.TaggedError<FlagsError>("effect-mixpanel/
  *   (`RetriesExhausted`), or it came after the consumer had shut down (`Closed`).
  * - `Undelivered`: it was still waiting or in flight when the shutdown deadline passed (`Shutdown`).
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { MixpanelError } from "effect-mixpanel"
+ *
+ * const isOutcome = Schema.is(MixpanelError.DeliveryOutcome)
+ * console.log(isOutcome("Dropped")) // true
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export const DeliveryOutcome = Schema.Literal("Rejected", "Dropped", "Undelivered")
 
 /**
+ * The type of `DeliveryOutcome`: `"Rejected" | "Dropped" | "Undelivered"`.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelError } from "effect-mixpanel"
+ *
+ * // What Mixpanel rejected would be rejected again; the rest is worth sending later
+ * const worthResending = (outcome: MixpanelError.DeliveryOutcome): boolean => outcome !== "Rejected"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -307,6 +600,13 @@ export type DeliveryOutcome = typeof DeliveryOutcome.Type
  * - `Closed`: it was sent (or was waiting for room) when the consumer shut down.
  * - `Shutdown`: the shutdown deadline passed before it could be delivered.
  *
+ * @example
+ * ```ts
+ * import { MixpanelError } from "effect-mixpanel"
+ *
+ * console.log(MixpanelError.DeliveryReason.literals.length) // 10
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -324,6 +624,17 @@ export const DeliveryReason = Schema.Literal(
 )
 
 /**
+ * The type of `DeliveryReason`.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelError } from "effect-mixpanel"
+ *
+ * // Reasons that need a person: wrong credentials, or a buffer too small for the traffic
+ * const needsAttention = (reason: MixpanelError.DeliveryReason): boolean =>
+ *   reason === "Unauthorized" || reason === "BufferFull"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -335,6 +646,21 @@ export type DeliveryReason = typeof DeliveryReason.Type
  * `Consumer.send` sends it again. `detail` is a sentence (the server's own text where there is one, never a
  * token or a property value of ours); `status` is the HTTP status that decided it, if any; `field` the
  * field a strict `/import` named.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const BufferedConsumer = Consumer.layerBuffered({
+ *   onUndelivered: (failures) =>
+ *     Effect.forEach(
+ *       failures,
+ *       (failure) => Effect.logWarning(`${failure.outcome}/${failure.reason}: ${failure.detail}`),
+ *       { discard: true }
+ *     )
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -353,6 +679,15 @@ export class DeliveryFailure extends Undelivered.extend<DeliveryFailure>("effect
  * (beyond the consumer's `capacity`). The buffered consumer has already handed every one of them to its
  * `onUndelivered` hook: this error is for the caller of `flush` to know, not a second copy to persist.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * // e.g. "3 messages not delivered (2 Dropped/RetriesExhausted, 1 Rejected/Invalid)"
+ * const flushed = Consumer.flush.pipe(Effect.catchTag("DeliveryError", (error) => Effect.logError(error.message)))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -361,11 +696,24 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
   omitted: Schema.optionalWith(Schema.Number, { default: () => 0 })
 }) {
   /**
+   * Brands the error as this library's, for `isMixpanelError`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const error = new MixpanelError.DeliveryError({ undelivered: [] })
+   * console.log(MixpanelError.isMixpanelError(error)) // true
+   * ```
+   *
    * @since 0.1.0
    */
   readonly [TypeId]: TypeId = TypeId
 
   /**
+   * The error as a sentence, e.g.
+   * `3 messages not delivered (2 Dropped/RetriesExhausted, 1 Rejected/Invalid)`.
+   *
    * @since 0.1.0
    */
   override get message(): string {
@@ -377,6 +725,24 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
 
   /**
    * The number of undelivered messages per `outcome/reason`, e.g. `{ "Rejected/Invalid": 2 }`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const undelivered = [
+   *   new MixpanelError.DeliveryFailure({
+   *     endpoint: "events",
+   *     json: '{"event":"E","properties":{"token":"SECRET"}}',
+   *     outcome: "Dropped",
+   *     reason: "BufferFull",
+   *     detail: "the buffer is full"
+   *   })
+   * ]
+   * const error = new MixpanelError.DeliveryError({ undelivered })
+   *
+   * console.log(error.counts()) // { 'Dropped/BufferFull': 1 }
+   * ```
    *
    * @since 0.1.0
    */
@@ -390,6 +756,29 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
   }
 
   /**
+   * The error as `JSON.stringify` writes it: the number of messages it carries, never the messages
+   * themselves (they hold the project token and the caller's property values).
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const undelivered = [
+   *   new MixpanelError.DeliveryFailure({
+   *     endpoint: "events",
+   *     json: '{"event":"E","properties":{"token":"SECRET"}}',
+   *     outcome: "Dropped",
+   *     reason: "BufferFull",
+   *     detail: "the buffer is full"
+   *   })
+   * ]
+   * const error = new MixpanelError.DeliveryError({ undelivered })
+   *
+   * console.log(JSON.stringify(error))
+   * // {"_tag":"DeliveryError","message":"1 message not delivered (1 Dropped/BufferFull)",
+   * //  "counts":{"Dropped/BufferFull":1},"undelivered":1,"omitted":0}
+   * ```
+   *
    * @since 0.1.0
    */
   override toJSON(): unknown {
@@ -401,6 +790,33 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
   }
 
   /**
+   * What `console.log` and `util.inspect` show in Node: the same fields as `toJSON`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const undelivered = [
+   *   new MixpanelError.DeliveryFailure({
+   *     endpoint: "events",
+   *     json: '{"event":"E","properties":{"token":"SECRET"}}',
+   *     outcome: "Dropped",
+   *     reason: "BufferFull",
+   *     detail: "the buffer is full"
+   *   })
+   * ]
+   * const error = new MixpanelError.DeliveryError({ undelivered })
+   *
+   * console.log(error)
+   * // {
+   * //   _tag: 'DeliveryError',
+   * //   message: '1 message not delivered (1 Dropped/BufferFull)',
+   * //   counts: { 'Dropped/BufferFull': 1 },
+   * //   undelivered: 1,
+   * //   omitted: 0
+   * // }
+   * ```
+   *
    * @since 0.1.0
    */
   override [NodeInspectSymbol](): unknown {
@@ -411,12 +827,32 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
 /**
  * Any error of this library.
  *
+ * @example
+ * ```ts
+ * import { MixpanelError } from "effect-mixpanel"
+ *
+ * // Whether a failed operation may pass later, unchanged
+ * const isTransient = (error: MixpanelError.MixpanelError): boolean =>
+ *   error._tag === "RequestError" ||
+ *   (error._tag === "ResponseError" && (error.reason === "RateLimited" || error.reason === "ServerError"))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
 export type MixpanelError = InvalidMessage | InvalidConfig | RequestError | ResponseError | FlagsError | DeliveryError
 
 /**
+ * Whether `u` is an error of this library, any member of `MixpanelError`.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelError } from "effect-mixpanel"
+ *
+ * const describe = (cause: unknown): string =>
+ *   MixpanelError.isMixpanelError(cause) ? `Mixpanel: ${cause.message}` : String(cause)
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */

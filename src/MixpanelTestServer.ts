@@ -25,7 +25,7 @@
  * import { Effect } from "effect"
  * import { MixpanelTestServer } from "effect-mixpanel/testing"
  *
- * const program = Effect.gen(function*() {
+ * const program = Effect.gen(function* () {
  *   const server = yield* MixpanelTestServer.make()
  *   server.fail(MixpanelTestServer.Fault.rateLimited(1))
  *   // ... point a consumer at `server.url`, send, then:
@@ -48,6 +48,15 @@ import * as internal from "./internal/testServer.js"
 /**
  * A JSON object as the server decoded it from a request: one event, profile update or group update.
  *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const isSignUp = (event: MixpanelTestServer.JsonObject): boolean => event.event === "Signed Up"
+ *
+ * const signUps = (server: MixpanelTestServer.MixpanelTestServer) => server.received("events").filter(isSignUp).length
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -57,6 +66,18 @@ export type JsonObject = { readonly [key: string]: unknown }
  * The routes of the feature flags API: `flagDefinitions` is `GET /flags/definitions`, `flags` is
  * `GET /flags`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* MixpanelTestServer.make()
+ *   const route: MixpanelTestServer.FlagsRoute = "flagDefinitions"
+ *   server.failOn(route, MixpanelTestServer.Fault.status(503)) // the next fetch of the definitions fails
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -64,6 +85,15 @@ export type FlagsRoute = "flags" | "flagDefinitions"
 
 /**
  * Everything the server serves: the four ingestion endpoints and the two flags routes.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // The requests to one route, e.g. to count the polls of LocalFlags
+ * const requestsTo = (server: MixpanelTestServer.MixpanelTestServer, route: MixpanelTestServer.Route) =>
+ *   server.requests().filter((request) => request.endpoint === route)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -73,6 +103,17 @@ export type Route = Endpoint | FlagsRoute
 /**
  * One `GET /flags` request, as a `RemoteFlags` function sees it: the decoded `context` parameter and the
  * `flag_key` parameter, if any.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // Serve the new checkout to the users of one company only
+ * const remoteFlags = (request: MixpanelTestServer.RemoteFlagsRequest) =>
+ *   request.context.company_id === "acme" ? { "new-checkout": { variant_key: "on", variant_value: true } } : {}
+ *
+ * const server = MixpanelTestServer.make({ remoteFlags })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -88,6 +129,17 @@ export interface RemoteFlagsRequest {
  * them. The server answers `{"code":200,"flags":{...}}`, keeping only the requested flag when the request
  * names one (`flag_key`).
  *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const remoteFlags: MixpanelTestServer.RemoteFlags = {
+ *   "new-checkout": { variant_key: "on", variant_value: true, experiment_id: "exp-7" }
+ * }
+ *
+ * const server = MixpanelTestServer.make({ remoteFlags })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -99,6 +151,14 @@ export type RemoteFlags =
  * Answer with an HTTP status. `retryAfter` sets the `Retry-After` header: a number is seconds, a string
  * is sent as it is (e.g. an HTTP date). Without `body` the server answers with a Mixpanel-style JSON
  * error (for 429, Mixpanel's own rate-limit text).
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // 503, with `Retry-After: 2`
+ * const unavailable: MixpanelTestServer.StatusFault = MixpanelTestServer.Fault.status(503, { retryAfter: 2 })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -113,6 +173,13 @@ export interface StatusFault {
 /**
  * Read the request, then destroy the connection without an answer.
  *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const drop: MixpanelTestServer.DropFault = MixpanelTestServer.Fault.drop
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -124,6 +191,14 @@ export interface DropFault {
  * Read the request and never answer: the connection stays open until the client gives up or the server
  * closes (closing destroys it, so a stall never keeps the server from closing).
  *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // With a consumer's `requestTimeout`, this tests its timeout
+ * const stall: MixpanelTestServer.StallFault = MixpanelTestServer.Fault.stall
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -133,6 +208,13 @@ export interface StallFault {
 
 /**
  * Answer normally, after a real delay of `millis`. The only fault whose request is recorded.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const slow: MixpanelTestServer.SlowFault = MixpanelTestServer.Fault.slow("200 millis")
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -145,6 +227,14 @@ export interface SlowFault {
 /**
  * Answer with a broken body such as `garbage` or `{"status":`, with `status` (default 200) and
  * `Content-Type: application/json`.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // A success status with a body that is not Mixpanel's
+ * const garbage: MixpanelTestServer.BodyFault = MixpanelTestServer.Fault.body("garbage")
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -159,6 +249,22 @@ export interface BodyFault {
  * What the server can do to a request instead of (or, for `Slow`, before) serving it. A faulted request's
  * items are not recorded, except under `Slow`; the fault is kept in the request log.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const { Fault } = MixpanelTestServer
+ *
+ * // A flaky network: each of these once, in this order, then normal service
+ * const flaky: ReadonlyArray<MixpanelTestServer.Fault> = [Fault.drop, Fault.status(502), Fault.rateLimited(1)]
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* MixpanelTestServer.make()
+ *   server.fail(...flaky)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -166,6 +272,14 @@ export type Fault = StatusFault | DropFault | StallFault | SlowFault | BodyFault
 
 /**
  * The constructors of `Fault`.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const faults: MixpanelTestServer.FaultConstructors = MixpanelTestServer.Fault
+ * const fault = faults.status(500, { body: '{"error":"internal"}' })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -193,6 +307,20 @@ export interface FaultConstructors {
  * `Fault.rateLimited()`, `Fault.rateLimited(1)`, `Fault.drop`, `Fault.stall`, `Fault.slow("20 millis")`,
  * `Fault.body("garbage")`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* MixpanelTestServer.make()
+ *   server.fail(MixpanelTestServer.Fault.status(503, { retryAfter: 2 }), MixpanelTestServer.Fault.body("garbage"))
+ *   console.log(server.pendingFaults()) // 2
+ * })
+ *
+ * Effect.runPromise(Effect.scoped(program))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -204,6 +332,20 @@ export const Fault: FaultConstructors = internal.Fault
  * (0 to 1), a fault chosen uniformly from `faults`. The draws come from a small PRNG seeded with `seed`
  * (default 0), so a run is reproducible: the same seed and the same sequence of requests give the same
  * faults. Scripted faults (`fail`) go first; a request that takes a scripted fault draws nothing.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // One request in five fails, the same ones on every run
+ * const chaos: MixpanelTestServer.RandomFaults = {
+ *   rate: 0.2,
+ *   faults: [MixpanelTestServer.Fault.status(503), MixpanelTestServer.Fault.drop],
+ *   seed: 42
+ * }
+ *
+ * const server = MixpanelTestServer.make({ failRandomly: chaos })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -220,6 +362,18 @@ export interface RandomFaults {
  * - `serviceAccount`: `username:secret`, with `project_id` in the query equal to `projectId`;
  * - `apiSecret`: `secret:` (empty password);
  * - `token`: `token:` (empty password), only when the request has no `project_id`.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // `/import` accepts this service account only
+ * const auth: MixpanelTestServer.Auth = {
+ *   serviceAccount: { username: "importer", secret: "s3cret", projectId: 1 }
+ * }
+ *
+ * const server = MixpanelTestServer.make({ auth })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -238,6 +392,21 @@ export interface Auth {
  * What `rejectRecord` returns to reject a record: a message (the field is then `properties`), or a field
  * and a message.
  *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // Refuse orders without a price, as a project's own validation might
+ * const server = MixpanelTestServer.make({
+ *   rejectRecord: (_endpoint, record): MixpanelTestServer.Rejection | undefined => {
+ *     const properties = record.properties as MixpanelTestServer.JsonObject | undefined
+ *     return record.event === "Order Placed" && properties?.price === undefined
+ *       ? { field: "properties.price", message: "an order needs a price" }
+ *       : undefined
+ *   }
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -245,6 +414,15 @@ export type Rejection = string | { readonly field: string; readonly message: str
 
 /**
  * Options of the server. Every one is optional.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const options: MixpanelTestServer.Options = { token: "T", maxItems: 50, checkTime: true }
+ *
+ * const TestServer = MixpanelTestServer.layer(options)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -300,6 +478,18 @@ export interface Options {
  * connection was dropped or stalled), `fault` the fault applied, if any. `endpoint` is the route,
  * `undefined` for a path the server does not serve. Header names are lower case.
  *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // The number of messages in each `/import` request, e.g. [2000, 2000, 1000]
+ * const importSizes = (server: MixpanelTestServer.MixpanelTestServer) =>
+ *   server
+ *     .requests()
+ *     .filter((request: MixpanelTestServer.RecordedRequest) => request.endpoint === "imports")
+ *     .map((request) => request.items)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -342,6 +532,26 @@ export interface RecordedRequest {
  * service account of `auth`) when the `token` option is set (401 otherwise). `GET /flags` needs a
  * `context` parameter holding a JSON object with a string `distinct_id` (400 otherwise, as Mixpanel).
  *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const program = Effect.gen(function* () {
+ *   const server: MixpanelTestServer.MixpanelTestServer = yield* MixpanelTestServer.make({ token: "T" })
+ *   const MixpanelLive = Mixpanel.layer({ token: "T" }).pipe(
+ *     Layer.provide(Consumer.layerDirect({ baseUrl: server.url })),
+ *     Layer.provide(FetchHttpClient.layer)
+ *   )
+ *   yield* Mixpanel.track("u1", "Signed Up").pipe(Effect.provide(MixpanelLive))
+ *   console.log(server.received("events").length) // 1
+ * })
+ *
+ * Effect.runPromise(Effect.scoped(program))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -366,6 +576,19 @@ export interface MixpanelTestServer {
  * A server started from Promise code, with a `close` that destroys open connections (stalled ones
  * included) and resolves once the server has closed. Calling it again is harmless.
  *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // One server for a whole test file, from Promise code
+ * let server: MixpanelTestServer.StartedServer | undefined
+ *
+ * export const setup = async () => {
+ *   server = await MixpanelTestServer.start({ token: "T" })
+ * }
+ * export const teardown = () => server?.close()
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -375,6 +598,20 @@ export interface StartedServer extends MixpanelTestServer {
 
 /**
  * The service tag of a running server.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* MixpanelTestServer.MixpanelTestServer
+ *   server.fail(MixpanelTestServer.Fault.rateLimited(1))
+ *   return server.url
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(MixpanelTestServer.layer())))
+ * ```
  *
  * @since 0.1.0
  * @category tags
@@ -391,7 +628,7 @@ export const MixpanelTestServer: Context.Tag<MixpanelTestServer, MixpanelTestSer
  * import { MixpanelTestServer } from "effect-mixpanel/testing"
  *
  * const program = Effect.scoped(
- *   Effect.gen(function*() {
+ *   Effect.gen(function* () {
  *     const server = yield* MixpanelTestServer.make({ token: "T" })
  *     yield* Effect.promise(() =>
  *       fetch(`${server.url}/track`, {
@@ -413,6 +650,32 @@ export const make: (options?: Options) => Effect.Effect<MixpanelTestServer, neve
 
 /**
  * A layer that provides a running `MixpanelTestServer`, closed with the layer.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // A consumer pointed at the server in context
+ * const ConsumerLive = Layer.unwrapEffect(
+ *   Effect.map(MixpanelTestServer.MixpanelTestServer, (server) => Consumer.layerDirect({ baseUrl: server.url }))
+ * )
+ * const TestLive = Mixpanel.layer({ token: "T" }).pipe(
+ *   Layer.provide(ConsumerLive),
+ *   Layer.provideMerge(MixpanelTestServer.layer({ token: "T" })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * const program = Effect.gen(function* () {
+ *   yield* Mixpanel.peopleSet("u1", { plan: "pro" })
+ *   const server = yield* MixpanelTestServer.MixpanelTestServer
+ *   console.log(server.received("people").length) // 1
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(TestLive)))
+ * ```
  *
  * @since 0.1.0
  * @category layers

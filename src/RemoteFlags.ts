@@ -25,6 +25,14 @@ import type { InvalidConfig } from "./MixpanelError.js"
 /**
  * Options of `RemoteFlags`: how to reach Mixpanel.
  *
+ * @example
+ * ```ts
+ * import { RemoteFlags } from "effect-mixpanel"
+ *
+ * const options: RemoteFlags.Options = { token: "YOUR_TOKEN", requestTimeout: "500 millis" }
+ * const FlagsLive = RemoteFlags.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -33,12 +41,35 @@ export interface Options extends FeatureFlags.ConnectionOptions {}
 /**
  * The lookups of `FeatureFlags.Service`, each one request.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RemoteFlags } from "effect-mixpanel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const flags: RemoteFlags.Service = yield* RemoteFlags.RemoteFlags
+ *   return yield* flags.getVariantValue("cohort-offer", "none", { distinct_id: "u1" })
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export interface Service extends FeatureFlags.Service {}
 
 /**
+ * The `RemoteFlags` service: the lookups, each asked of Mixpanel. `layer` provides it together with
+ * `FeatureFlags`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RemoteFlags } from "effect-mixpanel"
+ *
+ * // A lookup that must be Mixpanel's own decision, even where FeatureFlags is served locally
+ * const offer = Effect.flatMap(RemoteFlags.RemoteFlags, (flags) => flags.isEnabled("cohort-offer", { distinct_id: "u1" }))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -46,6 +77,25 @@ export class RemoteFlags extends Context.Tag("effect-mixpanel/RemoteFlags")<Remo
 
 /**
  * Builds the service in a scope (which owns the fibers of exposure events).
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { Mixpanel, RemoteFlags, TestConsumer } from "effect-mixpanel"
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* MixpanelTestServer.make({
+ *     remoteFlags: { "button-color": { variant_key: "green", variant_value: "green" } }
+ *   })
+ *   const flags = yield* RemoteFlags.make({ token: "T", baseUrl: server.url })
+ *   return yield* flags.getVariantValue("button-color", "blue", { distinct_id: "u1" }) // "green"
+ * })
+ *
+ * const TestMixpanel = Mixpanel.layer({ token: "T" }).pipe(Layer.provide(TestConsumer.layer))
+ * Effect.runPromise(program.pipe(Effect.scoped, Effect.provide([TestMixpanel, FetchHttpClient.layer])))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -76,9 +126,7 @@ const toLayer = <E, R>(
  *   Layer.provide(FetchHttpClient.layer)
  * )
  *
- * const program = FeatureFlags.getVariantValue("button-color", "blue", { distinct_id: "u1" })
- *
- * program.pipe(Effect.provide(FlagsLive), Effect.runPromise)
+ * const main = FeatureFlags.getVariantValue("button-color", "blue", { distinct_id: "u1" }).pipe(Effect.provide(FlagsLive))
  * ```
  *
  * @since 0.1.0
@@ -93,6 +141,14 @@ export const layer = (
  * `layer` with its options read from `Config`; by default from the environment: `MIXPANEL_TOKEN` (as
  * `Redacted`), `MIXPANEL_REGION`, `MIXPANEL_BASE_URL`, `MIXPANEL_REQUEST_TIMEOUT`, the service account
  * variables (see docs/configuration.md).
+ *
+ * @example
+ * ```ts
+ * import { RemoteFlags } from "effect-mixpanel"
+ *
+ * // MIXPANEL_TOKEN, MIXPANEL_REGION, ... from the environment; needs an HttpClient and Mixpanel
+ * const FlagsLive = RemoteFlags.layerConfig()
+ * ```
  *
  * @since 0.1.0
  * @category layers

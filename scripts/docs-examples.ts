@@ -1,0 +1,92 @@
+/**
+ * Type-checks every `@example` of the public modules (src/*.ts), with docgen.json's
+ * `examplesCompilerOptions` and "effect-mixpanel" resolved to src/ as in tsconfig.json.
+ *
+ * docgen 0.5.2 compiles the examples of functions, constants, interfaces, types, methods and modules,
+ * but not those of classes, class properties or re-exports; this covers all of them, in one program
+ * held in memory. Run by scripts/docs.sh; exits 1 on any error, naming the source line.
+ */
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import ts from "typescript"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const src = join(root, "src")
+const scratch = join(root, ".docs-examples") // never written: the files live in memory
+
+interface Example {
+  readonly file: string
+  readonly line: number // of the example's first line of code, 1-based
+  readonly code: string
+}
+
+/** The ```-fenced `@example` blocks of one source file's JSDoc comments. */
+const examplesOf = (file: string, text: string): Array<Example> => {
+  const examples: Array<Example> = []
+  for (const comment of text.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
+    const firstLine = text.slice(0, comment.index).split("\n").length
+    const lines = comment[0].split("\n").map((line) => line.replace(/^\s*\/?\*+\/?\s?/, ""))
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]?.startsWith("@example")) continue
+      const start = lines.findIndex((line, j) => j > i && line.startsWith("```"))
+      const end = lines.findIndex((line, j) => j > start && line.startsWith("```"))
+      if (start === -1 || end === -1) throw new Error(`${file}:${firstLine + i}: an @example without a fenced block`)
+      examples.push({ file, line: firstLine + start + 1, code: lines.slice(start + 1, end).join("\n") })
+      i = end
+    }
+  }
+  return examples
+}
+
+const examples = readdirSync(src)
+  .filter((name) => name.endsWith(".ts"))
+  .sort()
+  .flatMap((name) => examplesOf(`src/${name}`, readFileSync(join(src, name), "utf8")))
+
+// As docgen does: `assert.` in an example brings its own import (and shifts the lines by one).
+const withImports = (code: string) => (code.includes("assert.") ? `import * as assert from "assert"\n${code}` : code)
+const files = new Map(
+  examples.map((example) => [
+    join(scratch, `${example.file.slice(4, -3)}-${example.line}.ts`),
+    { example, text: `${withImports(example.code)}\nexport {}\n` }
+  ])
+)
+
+const docgen = JSON.parse(readFileSync(join(root, "docgen.json"), "utf8"))
+const converted = ts.convertCompilerOptionsFromJson(docgen.examplesCompilerOptions, root)
+const options: ts.CompilerOptions = {
+  ...converted.options,
+  paths: { "effect-mixpanel": [join(src, "index.ts")], "effect-mixpanel/testing": [join(src, "testing.ts")] }
+}
+
+const host = ts.createCompilerHost(options)
+const { fileExists, readFile, getSourceFile } = host
+host.fileExists = (path) => files.has(path) || fileExists(path)
+host.readFile = (path) => files.get(path)?.text ?? readFile(path)
+host.getSourceFile = (path, language, ...rest) => {
+  const file = files.get(path)
+  return file === undefined ? getSourceFile(path, language, ...rest) : ts.createSourceFile(path, file.text, language)
+}
+
+const program = ts.createProgram([...files.keys()], options, host)
+const diagnostics = [...converted.errors, ...ts.getPreEmitDiagnostics(program)]
+
+const where = (diagnostic: ts.Diagnostic): string => {
+  if (diagnostic.file === undefined || diagnostic.start === undefined) return ""
+  const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
+  const file = files.get(diagnostic.file.fileName)
+  if (file === undefined) return `${diagnostic.file.fileName}:${line + 1}: `
+  const offset = file.text.startsWith("import * as assert") ? 1 : 0
+  return `${file.example.file}:${file.example.line + line - offset}: `
+}
+
+for (const diagnostic of diagnostics) {
+  const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")
+  console.error(`${where(diagnostic)}error TS${diagnostic.code}: ${message}`)
+}
+if (diagnostics.length > 0) {
+  console.error(`${diagnostics.length} error(s) in the @example blocks of src/`)
+  process.exit(1)
+}
+console.log(`${examples.length} @example blocks of src/ type-check`)
