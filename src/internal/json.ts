@@ -18,8 +18,6 @@ const failed: unique symbol = Symbol.for("effect-mixpanel/internal/json/failed")
 /** Mutable state of one walk: the objects being visited (to find cycles), and the failure, if any. */
 interface Walk {
   readonly dates: "format" | "keep"
-  /** An object of the caller's own making, which the walk may change in place rather than copy. */
-  readonly owned: object | undefined
   readonly stack: Array<object>
   path: Array<PropertyKey>
   detail: string
@@ -114,7 +112,7 @@ const walkRecord = (record: object, walk: Walk): unknown => {
       return failed
     }
     if (result !== item) {
-      copy ??= record === walk.owned ? (record as Record<string, unknown>) : { ...record }
+      copy ??= { ...record }
       copy[key] = result
     }
   }
@@ -123,15 +121,10 @@ const walkRecord = (record: object, walk: Walk): unknown => {
 
 /**
  * Checks that `value` is a JSON value (with valid `Date`s allowed) and returns it with its dates formatted
- * or kept as they are. Returns an `Issue` on failure. `owned`, if given, is an object the caller made for
- * this walk: its dates are replaced in place instead of copying it.
+ * or kept as they are. Returns an `Issue` on failure.
  */
-export const toJson = (
-  value: unknown,
-  dates: "format" | "keep",
-  owned?: object
-): { readonly value: unknown } | Issue => {
-  const walk: Walk = { dates, owned, stack: [], path: [], detail: "" }
+export const toJson = (value: unknown, dates: "format" | "keep"): { readonly value: unknown } | Issue => {
+  const walk: Walk = { dates, stack: [], path: [], detail: "" }
   const result = walkValue(value, walk)
   return result === failed ? { path: walk.path.reverse(), detail: walk.detail } : { value: result }
 }

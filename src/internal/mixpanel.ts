@@ -99,8 +99,11 @@ const isPlainObject = (value: unknown): value is Message.Properties => {
 const isAcceptedDistinctId = (id: unknown): id is string =>
   typeof id === "string" && (id.length > 36 || !Message.placeholderIds.has(id.toLowerCase()))
 
-/** Keys of an event's properties that the fast path leaves to the schema, which checks their values. */
-const checkedKeys = ["token", "distinct_id", "time", "$insert_id"] as const
+/**
+ * Keys of an event's properties that the library sets: a caller who sets one takes the schema's path,
+ * which checks the value and lets it override the library's.
+ */
+const librarySetKeys = ["token", "distinct_id", "time", "$insert_id", "mp_lib", "$lib_version"] as const
 
 /** A JSON text of at most this many UTF-16 units is under `maxMessageBytes` whatever it holds. */
 const surelySmall = Math.floor(Message.maxMessageBytes / 3)
@@ -154,6 +157,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       event: string,
       distinctId: string,
       time: number,
+      insertId: string,
       properties: Message.Properties | undefined
     ): Message.Event => ({
       event,
@@ -161,7 +165,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         token,
         distinct_id: distinctId,
         time,
-        $insert_id: nextInsertId(),
+        $insert_id: insertId,
         mp_lib: libraryName,
         $lib_version: version,
         ...properties
@@ -174,6 +178,10 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
      * and one `JSON.stringify`; anything else goes through the schema, which also words the errors. A test
      * holds both paths to the same output.
      */
+    // The part of every event's JSON that is the same for every event of this service.
+    const fixedJson = `"token":${JSON.stringify(token)}`
+    const libraryJson = `"mp_lib":${JSON.stringify(libraryName)},"$lib_version":${JSON.stringify(version)}`
+
     const encodeTracked = (
       operation: string,
       event: string,
@@ -183,7 +191,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       meta: Message.Properties | undefined,
       prefix = ""
     ): Either.Either<string, InvalidMessage> => {
-      const message = eventMessage(event, distinctId, time, properties)
+      const insertId = nextInsertId()
       if (
         meta === undefined &&
         typeof event === "string" &&
@@ -191,16 +199,18 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         isAcceptedDistinctId(distinctId) &&
         Number.isFinite(time) &&
         time >= 0 &&
-        (properties === undefined || (isPlainObject(properties) && !checkedKeys.some((key) => key in properties)))
+        (properties === undefined || (isPlainObject(properties) && !librarySetKeys.some((key) => key in properties)))
       ) {
-        // `message.properties` is a fresh object: its dates are formatted in place. On failure it is left
-        // half-formatted, which the schema below does not mind: it formats dates and strings alike.
-        if (!Json.isIssue(Json.toJson(message.properties, "format", message.properties))) {
-          const json = JSON.stringify(message)
+        const walked = properties === undefined ? undefined : Json.toJson(properties, "format")
+        if (walked === undefined || !Json.isIssue(walked)) {
+          // The JSON that `JSON.stringify` would write for the message below, with the fixed part written
+          // once per service: the properties are the only object serialized per event.
+          const rest = walked === undefined ? "}" : JSON.stringify(walked.value)
+          const json = `{"event":${JSON.stringify(event)},"properties":{${fixedJson},"distinct_id":${JSON.stringify(distinctId)},"time":${time},"$insert_id":"${insertId}",${libraryJson}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}}`
           if (json.length <= surelySmall) return Either.right(json)
         }
       }
-      return encodeEvent(operation, message, meta, prefix)
+      return encodeEvent(operation, eventMessage(event, distinctId, time, insertId, properties), meta, prefix)
     }
 
     const tracking = traced("track", "events")
