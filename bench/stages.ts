@@ -18,6 +18,8 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Schema from "effect/Schema"
 import { Consumer, Message, Mixpanel } from "effect-mixpanel"
+import { formatDate } from "../src/internal/json.js"
+import { formData } from "../src/internal/transport.js"
 import { makeEvent } from "./events.js"
 import { median } from "./stats.js"
 
@@ -64,6 +66,15 @@ const loop = (body: (i: number) => Effect.Effect<void, unknown, never>) => (coun
       yield* Effect.yieldNow()
     }
   })
+
+/** `Mixpanel.track` of each event, into whatever consumer the runtime provides. */
+const trackEach = (count: number) =>
+  Effect.flatMap(Mixpanel.Mixpanel, (mixpanel) =>
+    loop((i) => {
+      const { distinctId, event, properties } = makeEvent(i)
+      return mixpanel.track(distinctId, event, properties)
+    })(count)
+  )
 
 const encodeEvent = Schema.encodeEither(Message.Event)
 const message = (i: number) => {
@@ -144,12 +155,12 @@ const stages: ReadonlyArray<Stage> = [
   },
   {
     name: "2 dates, by hand",
-    what: "the same format from getUTC* fields and a padding table (json.ts builds it by hand since be4db3c)",
+    what: "json.ts's formatDate (from getUTC* fields, by hand since be4db3c)",
     run: async (count) => {
       for (let i = 0; i < count; i++) {
         const { properties } = makeEvent(i)
-        formatByHand(properties.signed_up_at)
-        formatByHand(properties.viewed_at)
+        formatDate(properties.signed_up_at)
+        formatDate(properties.viewed_at)
       }
     }
   },
@@ -184,28 +195,12 @@ const stages: ReadonlyArray<Stage> = [
   {
     name: "track, no-op consumer",
     what: "yield* Mixpanel.track(...) with a consumer that drops the JSON: the whole service",
-    run: (count) =>
-      noopRuntime.runPromise(
-        Effect.flatMap(Mixpanel.Mixpanel, (mixpanel) =>
-          loop((i) => {
-            const { distinctId, event, properties } = makeEvent(i)
-            return mixpanel.track(distinctId, event, properties)
-          })(count)
-        )
-      )
+    run: (count) => noopRuntime.runPromise(trackEach(count))
   },
   {
     name: "track, no-op consumer, tracer off",
     what: "the same under Effect.withTracerEnabled(false)",
-    run: (count) =>
-      noopRuntime.runPromise(
-        Effect.flatMap(Mixpanel.Mixpanel, (mixpanel) =>
-          loop((i) => {
-            const { distinctId, event, properties } = makeEvent(i)
-            return mixpanel.track(distinctId, event, properties)
-          })(count)
-        ).pipe(Effect.withTracerEnabled(false))
-      )
+    run: (count) => noopRuntime.runPromise(trackEach(count).pipe(Effect.withTracerEnabled(false)))
   },
   {
     name: "track, layerBuffered, instant HTTP",
@@ -232,7 +227,7 @@ const stages: ReadonlyArray<Stage> = [
   },
   {
     name: "body: join + encodeURIComponent + bytes",
-    what: "a 2000-message form body as transport.ts builds it: data=<encodeURIComponent(JSON)>, then UTF-8",
+    what: "a 2000-message form body as transport.ts built it before 984c7ca: data=<encodeURIComponent(JSON)>, then UTF-8",
     run: async (count) => {
       for (let done = 0; done < count; done += 2000) {
         encoder.encode(`data=${encodeURIComponent(`[${encodedMessages.join(",")}]`)}`)
@@ -241,10 +236,10 @@ const stages: ReadonlyArray<Stage> = [
   },
   {
     name: "body: join + minimal form escape + bytes",
-    what: "the same, escaping only what a form decoder reads (% & + =): same decoded value, ~1x the bytes",
+    what: "the form body as transport.ts builds it since 984c7ca, escaping only % & + = ; (same decoded value)",
     run: async (count) => {
       for (let done = 0; done < count; done += 2000) {
-        encoder.encode(`data=${`[${encodedMessages.join(",")}]`.replace(/[%&+=]/g, formEscape)}`)
+        encoder.encode(formData(`[${encodedMessages.join(",")}]`))
       }
     }
   },
@@ -265,13 +260,6 @@ const encodedMessages: ReadonlyArray<string> = Array.from({ length: 2000 }, (_, 
   if (Either.isLeft(encoded)) throw new Error(String(encoded.left))
   return JSON.stringify(encoded.right)
 })
-
-const two = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)))
-const formatByHand = (date: Date): string =>
-  `${date.getUTCFullYear()}-${two[date.getUTCMonth() + 1]}-${two[date.getUTCDate()]}T${two[date.getUTCHours()]}:${two[date.getUTCMinutes()]}:${two[date.getUTCSeconds()]}`
-
-const formEscapes: Record<string, string> = { "%": "%25", "&": "%26", "+": "%2B", "=": "%3D" }
-const formEscape = (character: string): string => formEscapes[character] ?? character
 
 const time = async (stage: Stage): Promise<number> => {
   const started = performance.now()
