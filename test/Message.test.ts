@@ -6,7 +6,10 @@ const TestMixpanel = Mixpanel.layer({ token: "T" }).pipe(Layer.provideMerge(Test
 
 // Keys that cannot collide with the properties the library sets itself (token, time, ...).
 const key = fc.string({ minLength: 1, maxLength: 12 }).map((k) => `p ${k}`)
-const jsonProperties = fc.dictionary(key, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 })
+// What JSON can carry: `fc.jsonValue` also makes -0, which JSON writes as 0 (as it does for Mixpanel).
+const jsonProperties = fc
+  .dictionary(key, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 })
+  .map((properties) => JSON.parse(JSON.stringify(properties)) as Record<string, unknown>)
 
 describe("Message: any JSON-able properties", () => {
   it.effect.prop("encode and decode back unchanged", { properties: jsonProperties }, ({ properties }) =>
