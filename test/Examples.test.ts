@@ -8,11 +8,16 @@ import { MixpanelTestServer } from "effect-mixpanel/testing"
 import { afterEach, describe, expect, it } from "vitest"
 
 const root = new URL("..", import.meta.url).pathname
-/** Runs an example with `env` on top of this process's environment, less any MIXPANEL_* of the developer's. */
+/** This process's environment, less any MIXPANEL_* of the developer's, with `env` on top. */
+const environment = (env: Record<string, string>) => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("MIXPANEL_"))),
+  ...env
+})
+
 const run = (example: string, env: Record<string, string> = {}) =>
   promisify(execFile)(process.execPath, ["--import", "tsx", `examples/${example}`], {
     cwd: root,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MIXPANEL_"))), ...env },
+    env: environment(env),
     timeout: 60_000
   })
 
@@ -44,7 +49,7 @@ describe("examples", () => {
       try {
         child = spawn(process.execPath, ["--import", "tsx", "examples/http-server.ts"], {
           cwd: root,
-          env: { ...process.env, PORT: "0", MIXPANEL_TOKEN: "T", MIXPANEL_BASE_URL: mixpanel.url },
+          env: environment({ PORT: "0", MIXPANEL_TOKEN: "T", MIXPANEL_BASE_URL: mixpanel.url }),
           stdio: ["ignore", "pipe", "pipe"]
         })
         let output = ""
