@@ -516,6 +516,37 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     }
   }
 
+  /**
+   * Applies a fault to a request: answers it (or drops or stalls it), logging the request through `record`,
+   * and says whether the request is done. A `Slow` fault only waits: the request then goes on as usual.
+   */
+  const applyFault = async (
+    fault: Api.Fault,
+    req: Http.IncomingMessage,
+    res: Http.ServerResponse,
+    record: (status: number | undefined) => void
+  ): Promise<boolean> => {
+    switch (fault._tag) {
+      case "Drop":
+        record(undefined)
+        req.socket.destroy()
+        return true
+      case "Stall":
+        // the connection stays open until the client gives up or `close` destroys it
+        record(undefined)
+        return true
+      case "Slow":
+        await delay(fault.millis)
+        return false
+      default: {
+        const answer = faultAnswer(fault)
+        record(answer.status)
+        write(res, answer)
+        return true
+      }
+    }
+  }
+
   const handle = async (
     req: Http.IncomingMessage,
     res: Http.ServerResponse,
@@ -567,26 +598,8 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
       payload === undefined || bytes > maxBytes ? { error: "not decoded" } : parseItems(payload.text, payload.ndjson)
     const items = "items" in parsed ? parsed.items.length : 0
 
-    if (fault !== undefined) {
-      switch (fault._tag) {
-        case "Drop":
-          log.push(entry(undefined, bytes, items))
-          req.socket.destroy()
-          return
-        case "Stall":
-          // the connection stays open until the client gives up or `close` destroys it
-          log.push(entry(undefined, bytes, items))
-          return
-        case "Slow":
-          await delay(fault.millis)
-          break
-        default: {
-          const answer = faultAnswer(fault)
-          log.push(entry(answer.status, bytes, items))
-          write(res, answer)
-          return
-        }
-      }
+    if (fault !== undefined && (await applyFault(fault, req, res, (status) => log.push(entry(status, bytes, items))))) {
+      return
     }
 
     const answer =
@@ -663,26 +676,7 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
       status,
       ...(fault !== undefined ? { fault } : {})
     })
-    if (fault !== undefined) {
-      switch (fault._tag) {
-        case "Drop":
-          log.push(entry(undefined, 0))
-          req.socket.destroy()
-          return
-        case "Stall":
-          log.push(entry(undefined, 0))
-          return
-        case "Slow":
-          await delay(fault.millis)
-          break
-        default: {
-          const answer = faultAnswer(fault)
-          log.push(entry(answer.status, 0))
-          write(res, answer)
-          return
-        }
-      }
-    }
+    if (fault !== undefined && (await applyFault(fault, req, res, (status) => log.push(entry(status, 0))))) return
     const [answer, items] = serveFlags(route, url, req)
     log.push(entry(answer.status, items))
     write(res, answer)
