@@ -54,10 +54,7 @@ import * as Retry from "./retry.js"
 import * as Transport from "./transport.js"
 
 /** `sendNow` is `layerDirect`'s send: its retry policy too. */
-const directRetry = {
-  schedule: Retry.backoff("1 second", "30 seconds"),
-  times: Direct.defaultMaxRetries
-}
+const directRetry = Direct.defaultRetry
 
 // ---------------------------------------------------------------------------------------------------
 // state

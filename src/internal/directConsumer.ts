@@ -15,16 +15,19 @@ import * as Ids from "./ids.js"
 import * as Retry from "./retry.js"
 import * as Transport from "./transport.js"
 
-/** Default retry policy of the direct consumer. */
-export const defaultMaxRetries = 3
+/** The direct consumer's default retry policy (and `sendNow`'s in the buffered consumer). */
+export const defaultRetry = {
+  schedule: Retry.backoff("1 second", "30 seconds"),
+  times: 3
+}
 
 export const make = (options: DirectOptions): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const transport = yield* Transport.make(options)
     const nextRequestId = yield* Ids.makeGenerator()
     const retry = {
-      schedule: options.retrySchedule ?? Retry.backoff("1 second", "30 seconds"),
-      times: options.maxRetries ?? defaultMaxRetries
+      schedule: options.retrySchedule ?? defaultRetry.schedule,
+      times: options.maxRetries ?? defaultRetry.times
     }
     const limits = { maxItems: Batch.maxItems, maxBytes: Batch.maxBytes }
 
