@@ -1,6 +1,11 @@
 /** Operations on `MixpanelError` values that the consumers share. */
 import type { NonEmptyReadonlyArray } from "effect/Array"
-import { type MixpanelError, RequestError, ResponseError, type Undelivered } from "../MixpanelError.js"
+import type { Endpoint } from "../Endpoint.js"
+import { type MixpanelError, RequestError, ResponseError, Undelivered } from "../MixpanelError.js"
+
+/** Every message of a request, as undelivered. */
+export const undeliveredAll = (endpoint: Endpoint, messages: ReadonlyArray<string>): Array<Undelivered> =>
+  messages.map((json) => new Undelivered({ endpoint, json }))
 
 /** The undelivered messages an error carries; none for errors raised before sending. */
 export const undelivered = (error: MixpanelError): ReadonlyArray<Undelivered> =>

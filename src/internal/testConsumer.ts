@@ -4,7 +4,7 @@ import * as Schema from "effect/Schema"
 import type { Service as ConsumerService } from "../Consumer.js"
 import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
-import { type MixpanelError, Undelivered } from "../MixpanelError.js"
+import type { MixpanelError } from "../MixpanelError.js"
 import type { Recorded, Service } from "../TestConsumer.js"
 import * as Errors from "./errors.js"
 
@@ -25,12 +25,7 @@ export const make = Effect.sync(() => {
     Effect.suspend(() => {
       const failure = failures.shift()
       if (failure !== undefined) {
-        return Effect.fail(
-          Errors.withUndelivered(
-            failure,
-            messages.map((json) => new Undelivered({ endpoint, json }))
-          )
-        )
+        return Effect.fail(Errors.withUndelivered(failure, Errors.undeliveredAll(endpoint, messages)))
       }
       for (const json of messages) {
         recorded.push({ endpoint, json, immediate, message: decoders[endpoint](json) } as Recorded)

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import type { ImportAuth, TransportOptions } from "../Consumer.js"
 import * as Endpoint from "../Endpoint.js"
 import { FailedRecord, InvalidConfig, RequestError, ResponseError, Undelivered } from "../MixpanelError.js"
+import { undeliveredAll } from "./errors.js"
 import { version } from "./version.js"
 
 /** The API host of each data residency region. */
@@ -204,7 +205,7 @@ export const readResponse = (
   const status = response.status
   const body = parseBody(text)
   const serverError = typeof body?.error === "string" && body.error !== "" ? { serverError: body.error } : {}
-  const all = () => messages.map((json) => new Undelivered({ endpoint, json }))
+  const all = () => undeliveredAll(endpoint, messages)
   if (status >= 200 && status < 300) {
     const trimmed = text.trim()
     if (trimmed === "1" || body?.status === 1 || (endpoint === "imports" && body !== undefined && !("error" in body))) {
@@ -251,7 +252,7 @@ const transportError = (
     reason: "Transport",
     // The platform's own description names the method and URL, which hold no secret (auth is a header).
     detail: error.reason,
-    undelivered: messages.map((json) => new Undelivered({ endpoint, json }))
+    undelivered: undeliveredAll(endpoint, messages)
   })
 
 /** Builds a transport over the `HttpClient` in context. */
@@ -274,7 +275,7 @@ export const make = (options: TransportOptions): Effect.Effect<Transport, Invali
                   endpoint,
                   reason: "Timeout",
                   detail: timeoutText,
-                  undelivered: messages.map((json) => new Undelivered({ endpoint, json }))
+                  undelivered: undeliveredAll(endpoint, messages)
                 })
             })
           )
