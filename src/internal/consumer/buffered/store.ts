@@ -1,0 +1,64 @@
+/**
+ * Where the buffered consumer keeps the messages it has accepted and not yet finished with: in memory
+ * (`layerBuffered`), or in a database (`layerDurable`, SQLite or any `SqlClient`). The engine (lanes,
+ * retries, reports, flushes) talks only to this interface, so a store plugs in without touching it.
+ *
+ * A message is stored by `append`, handed to one relay by `claim`, and leaves the store by `ack`
+ * (delivered) or `deadLetter` (never deliverable); `release` gives claimed messages back unfinished.
+ */
+import type * as Effect from "effect/Effect"
+import type { Endpoint } from "../../../Endpoint.js"
+import type { DeliveryFailure } from "../../../MixpanelError.js"
+
+/** One stored message: its id in the store (increasing in the order of `append`), and its JSON. */
+export interface Stored {
+  readonly id: number
+  readonly endpoint: Endpoint
+  readonly json: string
+  /** The message's bytes in a request body as sent (form-escaped for the form endpoints); see `batch.ts`. */
+  readonly bytes: number
+}
+
+/** What `append` did with each message, in order: stored, or refused because the store is full. */
+export interface Appended {
+  readonly stored: ReadonlyArray<Stored>
+  /** Messages refused for want of room (the store's cap), in order. */
+  readonly refused: ReadonlyArray<string>
+  /** With `dropOldest`: older messages removed to make room, which the engine reports as dropped. */
+  readonly evicted: ReadonlyArray<Stored>
+}
+
+/** A failure of the store itself: the disk, the file, the database connection. */
+export interface StoreFailure {
+  readonly _tag: "StoreFailure"
+  readonly operation: "append" | "claim" | "ack" | "deadLetter" | "release" | "open"
+  readonly detail: string
+  readonly cause: unknown
+}
+
+/**
+ * The store behind the buffered and durable consumers. A store that leases what it hands out (a durable
+ * one shared by several processes) renews the leases of claimed messages itself until they are acked,
+ * dead-lettered or released.
+ */
+export interface Store {
+  /** Keeps `messages` (all for `endpoint`) in order, within the store's cap and overflow policy. */
+  readonly append: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<Appended, StoreFailure>
+  /**
+   * Hands the oldest messages of `endpoint` not claimed by anyone to this relay, at most `maxItems`
+   * messages and `maxBytes` bytes (the first message always, whatever its size). For the ordered
+   * endpoints (`people`, `groups`), nothing while another relay holds messages of the endpoint.
+   */
+  readonly claim: (
+    endpoint: Endpoint,
+    limits: { readonly maxItems: number; readonly maxBytes: number }
+  ) => Effect.Effect<ReadonlyArray<Stored>, StoreFailure>
+  /** Messages Mixpanel accepted: they leave the store. */
+  readonly ack: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, StoreFailure>
+  /** Messages that will never be delivered, with why: they leave the store (a durable one keeps them apart). */
+  readonly deadLetter: (
+    failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>
+  ) => Effect.Effect<void, StoreFailure>
+  /** Claimed messages given back unfinished (at shutdown): a durable store sends them again later. */
+  readonly release: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, StoreFailure>
+}
