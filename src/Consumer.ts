@@ -20,10 +20,18 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "./Endpoint.js"
-import * as buffered from "./internal/bufferedConsumer.js"
-import * as config from "./internal/config.js"
-import * as direct from "./internal/directConsumer.js"
-import type { DeliveryFailure, InvalidConfig, MixpanelError } from "./MixpanelError.js"
+import * as buffered from "./internal/consumer/buffered/engine.js"
+import * as direct from "./internal/consumer/direct.js"
+import * as settings from "./internal/consumer/options.js"
+import type {
+  DeliveryError,
+  DeliveryFailure,
+  InvalidConfig,
+  InvalidMessage,
+  MixpanelError,
+  RequestError,
+  ResponseError
+} from "./MixpanelError.js"
 
 export type {
   /**
@@ -70,14 +78,36 @@ export type {
  */
 export interface Service {
   /** Delivers (or, for a buffered consumer, accepts for delivery) one message. */
-  readonly send: (endpoint: Endpoint, message: string) => Effect.Effect<void, MixpanelError>
+  readonly send: (endpoint: Endpoint, message: string) => Effect.Effect<void, SendError>
   /** Delivers (or accepts) several messages for one endpoint. */
-  readonly sendBatch: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<void, MixpanelError>
+  readonly sendBatch: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<void, SendError>
   /** Delivers one message at once, past any buffer: `alias` goes this way. */
-  readonly sendNow: (endpoint: Endpoint, message: string) => Effect.Effect<void, MixpanelError>
+  readonly sendNow: (endpoint: Endpoint, message: string) => Effect.Effect<void, SendError>
   /** Completes when every message accepted before it is delivered or has finally failed. */
-  readonly flush: Effect.Effect<void, MixpanelError>
+  readonly flush: Effect.Effect<void, DeliveryError>
 }
+
+/**
+ * The errors of a consumer's `send`, `sendBatch` and `sendNow`: arguments that are not an endpoint and a
+ * message (`InvalidMessage`, from untyped callers), `/import` without credentials (`InvalidConfig`), and,
+ * from a consumer that sends before it returns, the request's failure (`RequestError`, `ResponseError`).
+ * A buffered consumer reports delivery failures later, through `flush` and `onUndelivered`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const sendOrLog = (message: string) =>
+ *   Effect.flatMap(Consumer.Consumer, (consumer) => consumer.send("events", message)).pipe(
+ *     Effect.catchAll((error: Consumer.SendError) => Effect.logWarning(error.message))
+ *   )
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type SendError = InvalidMessage | InvalidConfig | RequestError | ResponseError
 
 /**
  * The `Consumer` service: where the `Mixpanel` service hands each message. Provide one with
@@ -117,7 +147,7 @@ export class Consumer extends Context.Tag("effect-mixpanel/Consumer")<Consumer, 
  * @since 0.1.0
  * @category accessors
  */
-export const flush: Effect.Effect<void, MixpanelError, Consumer> = Effect.flatMap(
+export const flush: Effect.Effect<void, DeliveryError, Consumer> = Effect.flatMap(
   Consumer,
   (consumer) => consumer.flush
 )
@@ -268,6 +298,11 @@ export interface TransportOptions {
   readonly gzip?: boolean | undefined
   /** Let Mixpanel geolocate events from the sending server's IP (`ip=1`). Default `false`. */
   readonly geolocate?: boolean | undefined
+  /**
+   * Changes the `HttpClient` the consumer sends with: a proxy's header, a policy of the application's own
+   * (as `@effect/ai-openai`'s `transformClient`). Default: the client in context as it is.
+   */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
 /**
@@ -341,7 +376,7 @@ export const layerDirect = (options: DirectOptions = {}): Layer.Layer<Consumer, 
  * @since 0.1.0
  * @category config
  */
-export const directConfig: Config.Config<DirectOptions> = config.direct
+export const directConfig: Config.Config<DirectOptions> = settings.directConfig
 
 /**
  * The buffered consumer's options, read from the environment (see `layerBufferedConfig`).
@@ -362,7 +397,7 @@ export const directConfig: Config.Config<DirectOptions> = config.direct
  * @since 0.1.0
  * @category config
  */
-export const bufferedConfig: Config.Config<BufferedOptions> = config.buffered
+export const bufferedConfig: Config.Config<BufferedOptions> = settings.bufferedConfig
 
 /**
  * `layerDirect` with its options read from `Config`. By default from the environment: `MIXPANEL_REGION`,

@@ -212,7 +212,8 @@ const undeliveredFields = {
 export class RequestError extends Schema.TaggedError<RequestError>("effect-mixpanel/RequestError")("RequestError", {
   ...undeliveredFields,
   reason: Schema.Literal("Transport", "Timeout"),
-  detail: Schema.String
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Unknown)
 }) {
   /**
    * Brands the error as this library's, for `isMixpanelError`.

@@ -8,11 +8,10 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Consumer } from "./Consumer.js"
+import { Consumer, type SendError } from "./Consumer.js"
 import type { Endpoint } from "./Endpoint.js"
 import * as internal from "./internal/testConsumer.js"
 import type * as Message from "./Message.js"
-import type { MixpanelError } from "./MixpanelError.js"
 
 /**
  * The decoded message type of each endpoint.
@@ -102,7 +101,7 @@ export interface Service {
    * Makes the next `times` (default 1) sends fail with `error`; their messages are not recorded, and the
    * error carries them as undelivered.
    */
-  readonly failNext: (error: MixpanelError, times?: number) => Effect.Effect<void>
+  readonly failNext: (error: SendError, times?: number) => Effect.Effect<void>
 }
 
 /**
@@ -375,5 +374,5 @@ export const clear: Effect.Effect<void, never, TestConsumer> = Effect.flatMap(Te
  * @since 0.1.0
  * @category accessors
  */
-export const failNext = (error: MixpanelError, times?: number): Effect.Effect<void, never, TestConsumer> =>
+export const failNext = (error: SendError, times?: number): Effect.Effect<void, never, TestConsumer> =>
   Effect.flatMap(TestConsumer, (test) => test.failNext(error, times))

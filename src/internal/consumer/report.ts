@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricLabel from "effect/MetricLabel"
-import type { Endpoint } from "../Endpoint.js"
+import type { Endpoint } from "../../Endpoint.js"
 import {
   DeliveryFailure,
   type DeliveryOutcome,
@@ -16,7 +16,7 @@ import {
   type MixpanelError,
   type RequestError,
   type ResponseError
-} from "../MixpanelError.js"
+} from "../../MixpanelError.js"
 
 // ---------------------------------------------------------------------------------------------------
 // metrics
@@ -219,7 +219,8 @@ export const exhausted = (
 // logs
 // ---------------------------------------------------------------------------------------------------
 
-const verbs: { readonly [O in DeliveryOutcome]: string } = {
+/** How each outcome reads in a log line. */
+export const verbs: { readonly [O in DeliveryOutcome]: string } = {
   Rejected: "rejected",
   Dropped: "dropped",
   Undelivered: "undelivered at shutdown"
