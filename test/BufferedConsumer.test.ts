@@ -496,7 +496,8 @@ describe("Consumer.layerBuffered", () => {
       )
       expect(result.both).toEqual([undefined, undefined])
       expect(result.afterShared).toBe(1)
-      expect(result.receivedAtFlush).toEqual(range(0, 11))
+      // what was sent before the flush had arrived when it returned (what came after may have gone along)
+      expect(result.receivedAtFlush).toEqual(expect.arrayContaining(range(0, 11)))
       expect(h.server.received("events").map(indexOf)).toEqual(range(0, 12))
       expect(result.errors[0]).toBe(result.errors[1])
       const [error] = result.errors

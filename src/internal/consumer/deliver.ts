@@ -8,7 +8,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import type { InvalidConfig, RequestError, ResponseError } from "../../MixpanelError.js"
+import { FailedRecord, type InvalidConfig, type RequestError, ResponseError } from "../../MixpanelError.js"
 import * as Retry from "./retry.js"
 
 /** The errors of one request. */
@@ -20,6 +20,7 @@ export type Part =
   | {
       readonly _tag: "Failed"
       readonly indices: ReadonlyArray<number>
+      /** The last error; a strict `/import`'s failed records are numbered by their place in the batch. */
       readonly error: SendError
       /** True when the error was transient and the retries ran out; false when it is final. */
       readonly exhausted: boolean
@@ -71,11 +72,22 @@ export const deliver = <R>(options: {
             elapsed: clock.unsafeCurrentTimeMillis() - started
           }
           if (failure._tag === "ResponseError" && failure.failedRecords.length > 0) {
-            const refused = new Set(failure.failedRecords.map((record) => record.index))
-            const rejected = indices.filter((_, i) => refused.has(i))
-            const imported = indices.filter((_, i) => !refused.has(i))
+            // The records refused, numbered by their place in the whole batch; the rest were imported.
+            const byPosition = new Map(failure.failedRecords.map((record) => [record.index, record]))
+            const positions = indices.flatMap((_, i) => (byPosition.has(i) ? [i] : []))
+            const error = new ResponseError({
+              ...failure,
+              failedRecords: positions.map(
+                (position) =>
+                  new FailedRecord({
+                    ...(byPosition.get(position) as FailedRecord),
+                    index: indices[position] as number
+                  })
+              )
+            })
+            const imported = indices.filter((_, i) => !byPosition.has(i))
             return Effect.zipRight(
-              settle({ ...failed, indices: rejected }),
+              settle({ ...failed, error, indices: positions.map((position) => indices[position] as number) }),
               imported.length === 0 ? Effect.void : settle({ _tag: "Delivered", indices: imported })
             )
           }

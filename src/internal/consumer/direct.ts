@@ -8,7 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { SendError, Service } from "../../Consumer.js"
 import type { Endpoint } from "../../Endpoint.js"
-import type { InvalidConfig, MixpanelError } from "../../MixpanelError.js"
+import { FailedRecord, type InvalidConfig, type MixpanelError, ResponseError } from "../../MixpanelError.js"
 import * as Errors from "../errors.js"
 import * as Http from "../http.js"
 import * as Ids from "../ids.js"
@@ -21,26 +21,34 @@ import * as Report from "./report.js"
 import type * as Retry from "./retry.js"
 
 /** A policy that logs the first failed try of a request at Warning, the next ones at Debug. */
-export const loggedPolicy = (policy: Retry.Policy, endpoint: Endpoint, requestId: string): Retry.Policy => ({
+export const loggedPolicy = (policy: Retry.Policy, endpoint: Endpoint): Retry.Policy => ({
   ...policy,
   onRetry: (error, tries, delay) =>
     (tries === 1 ? Effect.logWarning : Effect.logDebug)(
       `Mixpanel request failed (${Report.describe(error)}); try ${tries + 1} in ${Duration.format(delay)}`
     ).pipe(
-      Effect.annotateLogs({
-        package: "effect-mixpanel",
-        "mixpanel.endpoint": endpoint,
-        "mixpanel.request_id": requestId
-      }),
+      Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.endpoint": endpoint }),
       Effect.zipRight(policy.onRetry === undefined ? Effect.void : policy.onRetry(error, tries, delay))
     )
 })
+
+/** A strict `/import`'s failed records numbered by their place in the whole call, not in its request. */
+const numbered = (error: Deliver.SendError, offset: number): MixpanelError =>
+  offset === 0 || error._tag !== "ResponseError" || error.failedRecords.length === 0
+    ? error
+    : new ResponseError({
+        ...error,
+        failedRecords: error.failedRecords.map(
+          (record) => new FailedRecord({ ...record, index: record.index + offset })
+        )
+      })
 
 /** Sends `messages` now, in as many requests as the limits need; fails with every message not delivered. */
 export const sender = (ingestion: Ingestion.Ingestion, policy: Retry.Policy, nextRequestId: () => string) => {
   return (endpoint: Endpoint, messages: ReadonlyArray<string>): Effect.Effect<void, SendError> =>
     Effect.suspend(() => {
       const errors: Array<MixpanelError> = []
+      let offset = 0
       return Effect.forEach(
         Batch.split(endpoint, messages, Batch.mixpanelLimits),
         (batch) =>
@@ -54,9 +62,9 @@ export const sender = (ingestion: Ingestion.Ingestion, policy: Retry.Policy, nex
                 })
               )
             },
-            policy: loggedPolicy(policy, endpoint, "direct"),
-            settle: (part) => Effect.sync(() => part._tag === "Failed" && errors.push(part.error))
-          }),
+            policy: loggedPolicy(policy, endpoint),
+            settle: (part) => Effect.sync(() => part._tag === "Failed" && errors.push(numbered(part.error, offset)))
+          }).pipe(Effect.ensuring(Effect.sync(() => (offset += batch.length)))),
         { discard: true }
       ).pipe(
         Effect.flatMap(() =>

@@ -144,10 +144,19 @@ export const make = <R>(
           account(messages)
           return Effect.zipRight(store.ack(messages), completeFlushes)
         }
+        const endpoint = lane.state.endpoint
         const jsons = messages.map((message) => message.json)
-        const failures = part.exhausted
-          ? Report.exhausted(lane.state.endpoint, jsons, part.error as never, part.tries, part.elapsed)
-          : Report.rejections(lane.state.endpoint, jsons, part.error)
+        const failures =
+          part.error._tag === "InvalidConfig" || !part.exhausted
+            ? Report.rejections(
+                endpoint,
+                // failed records are numbered by their place in the batch
+                part.error._tag === "ResponseError" && part.error.failedRecords.length > 0
+                  ? batch.map((message) => message.json)
+                  : jsons,
+                part.error
+              )
+            : Report.exhausted(endpoint, jsons, part.error, part.tries, part.elapsed)
         reporter.report(failures)
         account(messages, failures)
         return Effect.zipRight(
@@ -164,7 +173,7 @@ export const make = <R>(
 
     // --- workers -------------------------------------------------------------------------------------
 
-    const policy = (lane: Lane, requestId: string): Retry.Policy =>
+    const policy = (lane: Lane): Retry.Policy =>
       Direct.loggedPolicy(
         {
           schedule: settings.retrySchedule,
@@ -174,7 +183,8 @@ export const make = <R>(
           onRetry: (error, _, delay) =>
             Effect.sync(() => {
               Report.metrics.retried.unsafeUpdate(1, lane.labels)
-              if (error._tag === "ResponseError" && error.retryAfter !== undefined) {
+              // Mixpanel's rate limit is per project: a 429, or any `Retry-After`, holds the whole endpoint.
+              if (error._tag === "ResponseError" && (error.status === 429 || error.retryAfter !== undefined)) {
                 lane.pausedUntil = Math.max(
                   lane.pausedUntil,
                   clock.unsafeCurrentTimeMillis() + Duration.toMillis(delay)
@@ -182,13 +192,13 @@ export const make = <R>(
               }
             })
         },
-        lane.state.endpoint,
-        requestId
+        lane.state.endpoint
       )
 
-    /** Waits out the endpoint's pause, then sends. */
-    const request = (lane: Lane, requestId: string) => (messages: ReadonlyArray<string>) =>
-      Effect.suspend(() => {
+    /** Waits out the endpoint's pause, then sends; each part of a batch is a request of its own, retried under its id. */
+    const request = (lane: Lane) => (messages: ReadonlyArray<string>) => {
+      const requestId = nextRequestId()
+      return Effect.suspend(() => {
         const wait = lane.pausedUntil - clock.unsafeCurrentTimeMillis()
         const send = ingestion.send(lane.state.endpoint, messages, requestId)
         return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), send) : send
@@ -198,6 +208,7 @@ export const make = <R>(
           attributes: { endpoint: lane.state.endpoint, messages: messages.length, request_id: requestId }
         })
       )
+    }
 
     const worker = (lane: Lane): Effect.Effect<never> =>
       Effect.forever(
@@ -216,12 +227,11 @@ export const make = <R>(
           if (!Lanes.ready(lane.state, limits)) lane.latch.unsafeClose()
           if (batch.length === 0) return
           inFlight.set(batch, new Set())
-          const requestId = nextRequestId()
           Report.metrics.batchSize.unsafeUpdate(batch.length, lane.labels)
           yield* Deliver.deliver({
             messages: batch.map((message) => message.json),
-            send: request(lane, requestId),
-            policy: policy(lane, requestId),
+            send: request(lane),
+            policy: policy(lane),
             settle: settle(lane, batch)
           })
           inFlight.delete(batch)
@@ -356,7 +366,8 @@ export const make = <R>(
       const timeout = settings.shutdownTimeout
       deadline = clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout)
       room.unsafeOpen()
-      yield* flush.pipe(Effect.exit, Effect.timeoutOption(timeout))
+      // A finalizer runs uninterruptibly: the wait must be made interruptible for its timeout to end it.
+      yield* flush.pipe(Effect.exit, Effect.interruptible, Effect.timeoutOption(timeout))
       yield* FiberSet.clear(workers)
       const left = yield* leftovers
       if (left.length > 0) {
@@ -379,7 +390,7 @@ export const make = <R>(
         yield* store.release(left)
       }
       // The hook gets a last, short chance at what is left: closing takes at most the timeout and half a second.
-      yield* reporter.drained.pipe(Effect.timeoutOption("500 millis"))
+      yield* reporter.drained.pipe(Effect.interruptible, Effect.timeoutOption("500 millis"))
       yield* FiberSet.clear(reporterFiber)
       yield* reporter.summary
       const missed = reporter.missed()
