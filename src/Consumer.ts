@@ -10,6 +10,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { NonEmptyReadonlyArray } from "effect/Array"
+import type * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -151,6 +152,30 @@ export const flush: Effect.Effect<void, DeliveryError, Consumer> = Effect.flatMa
   Consumer,
   (consumer) => consumer.flush
 )
+
+/**
+ * `flush` with a deadline: fails with a `TimeoutException` when what was sent before it is not all
+ * delivered (or finally failed) within `timeout`. The messages stay with the consumer, which goes on
+ * delivering them; a later flush, or closing its scope, waits for them again.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ *
+ * // A request handler that waits at most 2 seconds for its events, and never fails because of them
+ * const handler = Effect.gen(function* () {
+ *   yield* Mixpanel.track("u1", "Exported")
+ *   yield* Consumer.flushWithin("2 seconds").pipe(Effect.catchAll((error) => Effect.logWarning(error.message)))
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const flushWithin = (
+  timeout: Duration.DurationInput
+): Effect.Effect<void, DeliveryError | Cause.TimeoutException, Consumer> => Effect.timeout(flush, timeout)
 
 /**
  * A data residency region: `US` (`api.mixpanel.com`, the default), `EU` (`api-eu.mixpanel.com`) or
