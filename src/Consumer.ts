@@ -24,15 +24,7 @@ import type { Endpoint } from "./Endpoint.js"
 import * as buffered from "./internal/consumer/buffered/engine.js"
 import * as direct from "./internal/consumer/direct.js"
 import * as settings from "./internal/consumer/options.js"
-import type {
-  DeliveryError,
-  DeliveryFailure,
-  InvalidConfig,
-  InvalidMessage,
-  MixpanelError,
-  RequestError,
-  ResponseError
-} from "./MixpanelError.js"
+import type { DeliveryError, DeliveryFailure, InvalidConfig, MixpanelError, SendError } from "./MixpanelError.js"
 
 export type {
   /**
@@ -87,28 +79,6 @@ export interface Service {
   /** Completes when every message accepted before it is delivered or has finally failed. */
   readonly flush: Effect.Effect<void, DeliveryError>
 }
-
-/**
- * The errors of a consumer's `send`, `sendBatch` and `sendNow`: arguments that are not an endpoint and a
- * message (`InvalidMessage`, from untyped callers), `/import` without credentials (`InvalidConfig`), and,
- * from a consumer that sends before it returns, the request's failure (`RequestError`, `ResponseError`).
- * A buffered consumer reports delivery failures later, through `flush` and `onUndelivered`.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Consumer } from "effect-mixpanel"
- *
- * const sendOrLog = (message: string) =>
- *   Effect.flatMap(Consumer.Consumer, (consumer) => consumer.send("events", message)).pipe(
- *     Effect.catchAll((error: Consumer.SendError) => Effect.logWarning(error.message))
- *   )
- * ```
- *
- * @since 0.2.0
- * @category errors
- */
-export type SendError = InvalidMessage | InvalidConfig | RequestError | ResponseError
 
 /**
  * The `Consumer` service: where the `Mixpanel` service hands each message. Provide one with

@@ -16,7 +16,7 @@ import type * as Redacted from "effect/Redacted"
 import type { Consumer } from "./Consumer.js"
 import * as internal from "./internal/mixpanel.js"
 import type * as Message from "./Message.js"
-import type { InvalidConfig, MixpanelError } from "./MixpanelError.js"
+import type { InvalidConfig, SendError } from "./MixpanelError.js"
 
 /**
  * Options of the `Mixpanel` service.
@@ -186,9 +186,9 @@ export interface Service {
     event: string,
     properties?: Message.Properties,
     options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Tracks several events in as few requests as Mixpanel allows. Valid events are sent even if some are invalid; the call then fails naming the first invalid one. */
-  readonly trackBatch: (events: Iterable<BatchEvent>) => Effect.Effect<void, MixpanelError>
+  readonly trackBatch: (events: Iterable<BatchEvent>) => Effect.Effect<void, SendError>
   /** Imports a historical event (`/import`, which needs `importAuth` on the consumer). `time` is milliseconds since the epoch or a `Date`. Seed: `import_data`. */
   readonly importEvent: (
     distinctId: string,
@@ -196,115 +196,111 @@ export interface Service {
     time: number | Date,
     properties?: Message.Properties,
     options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Imports several historical events in as few requests as Mixpanel allows. */
-  readonly importEvents: (events: Iterable<ImportedEvent>) => Effect.Effect<void, MixpanelError>
+  readonly importEvents: (events: Iterable<ImportedEvent>) => Effect.Effect<void, SendError>
   /** Links `aliasId` to the existing `original` id (`$create_alias`). Sent at once, even through a buffering consumer. Seed: `alias`. */
-  readonly alias: (aliasId: string, original: string, options?: MessageOptions) => Effect.Effect<void, MixpanelError>
+  readonly alias: (aliasId: string, original: string, options?: MessageOptions) => Effect.Effect<void, SendError>
   /** Merges two identities (`$merge`, through `/import`). */
-  readonly merge: (
-    distinctId1: string,
-    distinctId2: string,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  readonly merge: (distinctId1: string, distinctId2: string, options?: MessageOptions) => Effect.Effect<void, SendError>
   /** Sets properties of a user profile (`$set`), creating the profile if needed. Seed: `people_set`. */
   readonly peopleSet: (
     distinctId: string,
     properties: Message.Properties,
     options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Sets properties of a user profile that are not set yet (`$set_once`). Seed: `people_set_once`. */
   readonly peopleSetOnce: (
     distinctId: string,
     properties: Message.Properties,
     options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Adds to numeric properties of a user profile (`$add`); negative numbers subtract. Seed: `people_increment`. */
   readonly peopleIncrement: (
     distinctId: string,
     properties: { readonly [key: string]: number },
     options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Appends values to list properties of a user profile (`$append`). Seed: `people_append`. */
   readonly peopleAppend: (
     distinctId: string,
     properties: Message.Properties,
     options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Merges values into list properties of a user profile, without duplicates (`$union`). Seed: `people_union`. */
   readonly peopleUnion: (
     distinctId: string,
     properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
     options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Removes values from list properties of a user profile (`$remove`). */
   readonly peopleRemove: (
     distinctId: string,
     properties: Message.Properties,
     options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Removes properties from a user profile (`$unset`). Seed: `people_unset`. */
   readonly peopleUnset: (
     distinctId: string,
     names: ReadonlyArray<string>,
     options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Deletes a user profile (`$delete`). Seed: `people_delete`. */
-  readonly peopleDelete: (distinctId: string, options?: ProfileOptions) => Effect.Effect<void, MixpanelError>
+  readonly peopleDelete: (distinctId: string, options?: ProfileOptions) => Effect.Effect<void, SendError>
   /** Records a charge on a user profile (`$append` to `$transactions`), with `$time` now unless `properties` give one. Seed: `people_track_charge`. */
   readonly peopleTrackCharge: (
     distinctId: string,
     amount: number,
     properties?: Message.Properties,
     options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Clears every charge of a user profile (`$unset` of `$transactions`). Seed: `people_clear_charges`. */
-  readonly peopleClearCharges: (distinctId: string, options?: ProfileOptions) => Effect.Effect<void, MixpanelError>
+  readonly peopleClearCharges: (distinctId: string, options?: ProfileOptions) => Effect.Effect<void, SendError>
   /** Sends a profile update that the caller writes (`$distinct_id` and one operation); the token and `$time` are added. Seed: `people_update`. */
-  readonly peopleUpdate: (update: ProfileUpdateInput, options?: ProfileOptions) => Effect.Effect<void, MixpanelError>
+  readonly peopleUpdate: (update: ProfileUpdateInput, options?: ProfileOptions) => Effect.Effect<void, SendError>
   /** Sets properties of a group profile (`$set`). */
   readonly groupSet: (
     groupKey: string,
     groupId: string | number,
     properties: Message.Properties,
     options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Sets properties of a group profile that are not set yet (`$set_once`). */
   readonly groupSetOnce: (
     groupKey: string,
     groupId: string | number,
     properties: Message.Properties,
     options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Merges values into list properties of a group profile (`$union`). */
   readonly groupUnion: (
     groupKey: string,
     groupId: string | number,
     properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
     options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Removes values from list properties of a group profile (`$remove`). */
   readonly groupRemove: (
     groupKey: string,
     groupId: string | number,
     properties: Message.Properties,
     options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Removes properties from a group profile (`$unset`). */
   readonly groupUnset: (
     groupKey: string,
     groupId: string | number,
     names: ReadonlyArray<string>,
     options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Deletes a group profile (`$delete`). */
   readonly groupDelete: (
     groupKey: string,
     groupId: string | number,
     options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
+  ) => Effect.Effect<void, SendError>
   /** Sends a group update that the caller writes (`$group_key`, `$group_id` and one operation). */
-  readonly groupUpdate: (update: GroupUpdateInput, options?: MessageOptions) => Effect.Effect<void, MixpanelError>
+  readonly groupUpdate: (update: GroupUpdateInput, options?: MessageOptions) => Effect.Effect<void, SendError>
 }
 
 /**
@@ -415,7 +411,7 @@ export const track = (
   event: string,
   properties?: Message.Properties,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.track(distinctId, event, properties, options))
 
 /**
@@ -434,7 +430,7 @@ export const track = (
  * @since 0.1.0
  * @category accessors
  */
-export const trackBatch = (events: Iterable<BatchEvent>): Effect.Effect<void, MixpanelError, Mixpanel> =>
+export const trackBatch = (events: Iterable<BatchEvent>): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.trackBatch(events))
 
 /**
@@ -464,7 +460,7 @@ export const importEvent = (
   time: number | Date,
   properties?: Message.Properties,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.importEvent(distinctId, event, time, properties, options))
 
 /**
@@ -489,7 +485,7 @@ export const importEvent = (
  * @since 0.1.0
  * @category accessors
  */
-export const importEvents = (events: Iterable<ImportedEvent>): Effect.Effect<void, MixpanelError, Mixpanel> =>
+export const importEvents = (events: Iterable<ImportedEvent>): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.importEvents(events))
 
 /**
@@ -509,7 +505,7 @@ export const alias = (
   aliasId: string,
   original: string,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.alias(aliasId, original, options))
 
 /**
@@ -530,7 +526,7 @@ export const merge = (
   distinctId1: string,
   distinctId2: string,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.merge(distinctId1, distinctId2, options))
 
 /**
@@ -550,7 +546,7 @@ export const peopleSet = (
   distinctId: string,
   properties: Message.Properties,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleSet(distinctId, properties, options))
 
 /**
@@ -570,7 +566,7 @@ export const peopleSetOnce = (
   distinctId: string,
   properties: Message.Properties,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleSetOnce(distinctId, properties, options))
 
 /**
@@ -590,7 +586,7 @@ export const peopleIncrement = (
   distinctId: string,
   properties: { readonly [key: string]: number },
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleIncrement(distinctId, properties, options))
 
 /**
@@ -610,7 +606,7 @@ export const peopleAppend = (
   distinctId: string,
   properties: Message.Properties,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleAppend(distinctId, properties, options))
 
 /**
@@ -630,7 +626,7 @@ export const peopleUnion = (
   distinctId: string,
   properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleUnion(distinctId, properties, options))
 
 /**
@@ -650,7 +646,7 @@ export const peopleRemove = (
   distinctId: string,
   properties: Message.Properties,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleRemove(distinctId, properties, options))
 
 /**
@@ -670,7 +666,7 @@ export const peopleUnset = (
   distinctId: string,
   names: ReadonlyArray<string>,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleUnset(distinctId, names, options))
 
 /**
@@ -686,10 +682,7 @@ export const peopleUnset = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleDelete = (
-  distinctId: string,
-  options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+export const peopleDelete = (distinctId: string, options?: ProfileOptions): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleDelete(distinctId, options))
 
 /**
@@ -710,7 +703,7 @@ export const peopleTrackCharge = (
   amount: number,
   properties?: Message.Properties,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleTrackCharge(distinctId, amount, properties, options))
 
 /**
@@ -729,7 +722,7 @@ export const peopleTrackCharge = (
 export const peopleClearCharges = (
   distinctId: string,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleClearCharges(distinctId, options))
 
 /**
@@ -748,7 +741,7 @@ export const peopleClearCharges = (
 export const peopleUpdate = (
   update: ProfileUpdateInput,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleUpdate(update, options))
 
 /**
@@ -769,7 +762,7 @@ export const groupSet = (
   groupId: string | number,
   properties: Message.Properties,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupSet(groupKey, groupId, properties, options))
 
 /**
@@ -790,7 +783,7 @@ export const groupSetOnce = (
   groupId: string | number,
   properties: Message.Properties,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupSetOnce(groupKey, groupId, properties, options))
 
 /**
@@ -811,7 +804,7 @@ export const groupUnion = (
   groupId: string | number,
   properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupUnion(groupKey, groupId, properties, options))
 
 /**
@@ -832,7 +825,7 @@ export const groupRemove = (
   groupId: string | number,
   properties: Message.Properties,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupRemove(groupKey, groupId, properties, options))
 
 /**
@@ -853,7 +846,7 @@ export const groupUnset = (
   groupId: string | number,
   names: ReadonlyArray<string>,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupUnset(groupKey, groupId, names, options))
 
 /**
@@ -873,7 +866,7 @@ export const groupDelete = (
   groupKey: string,
   groupId: string | number,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupDelete(groupKey, groupId, options))
 
 /**
@@ -892,5 +885,5 @@ export const groupDelete = (
 export const groupUpdate = (
   update: GroupUpdateInput,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupUpdate(update, options))

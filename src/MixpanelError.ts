@@ -826,6 +826,31 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
 }
 
 /**
+ * The errors of sending a message: of every tracking operation of `Mixpanel`, and of a consumer's `send`,
+ * `sendBatch` and `sendNow`. `InvalidMessage`: the message (or, from untyped callers, the consumer's
+ * arguments) is not valid; `InvalidConfig`: an `/import` without credentials; `RequestError` and
+ * `ResponseError`: from a consumer that sends before it returns (`layerDirect`, and `alias` on any consumer),
+ * the request's failure. A buffered consumer reports delivery failures later: through `Consumer.flush`
+ * (`DeliveryError`) and `onUndelivered`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel, type MixpanelError } from "effect-mixpanel"
+ *
+ * // Tracking that never fails the request it runs in
+ * const trackOrLog = (userId: string) =>
+ *   Mixpanel.track(userId, "Signed Up").pipe(
+ *     Effect.catchAll((error: MixpanelError.SendError) => Effect.logWarning(error.message))
+ *   )
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type SendError = InvalidMessage | InvalidConfig | RequestError | ResponseError
+
+/**
  * Any error of this library.
  *
  * @example

@@ -8,10 +8,11 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Consumer, type SendError } from "./Consumer.js"
+import { Consumer } from "./Consumer.js"
 import type { Endpoint } from "./Endpoint.js"
 import * as internal from "./internal/testConsumer.js"
 import type * as Message from "./Message.js"
+import type { SendError } from "./MixpanelError.js"
 
 /**
  * The decoded message type of each endpoint.

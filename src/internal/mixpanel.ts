@@ -5,6 +5,7 @@
 import * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
@@ -24,7 +25,7 @@ import type {
   ProfileUpdateInput,
   Service
 } from "../Mixpanel.js"
-import { InvalidConfig, InvalidMessage, type MixpanelError } from "../MixpanelError.js"
+import { InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
 import * as Ids from "./ids.js"
 import * as Json from "./json.js"
 import { formatDate, formatPath, utf8Length } from "./json.js"
@@ -112,7 +113,7 @@ const surelySmall = Math.floor(Message.maxMessageBytes / 3)
  * Spans that go to Effect's own tracer are recorded nowhere, and cost more than building the message
  * itself; operation spans are made only when an application has installed a tracer of its own.
  */
-const nativeTracer = Effect.runSync(Effect.tracer)
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Consumer> =>
   Effect.gen(function* () {
@@ -131,7 +132,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     const operation = (name: string, endpoint: Endpoint) => {
       const spanName = `Mixpanel.${name}`
       const span = { attributes: { endpoint }, captureStackTrace: false } as const
-      return (body: (now: number) => Effect.Effect<void, MixpanelError>): Effect.Effect<void, MixpanelError> =>
+      return (body: (now: number) => Effect.Effect<void, SendError>): Effect.Effect<void, SendError> =>
         Effect.withFiberRuntime((fiber) => {
           const services = fiber.currentDefaultServices
           const effect = body(Context.get(services, Clock.Clock).unsafeCurrentTimeMillis())
@@ -222,7 +223,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     const sendMany = (
       endpoint: Endpoint,
       encoded: ReadonlyArray<Either.Either<string, InvalidMessage>>
-    ): Effect.Effect<void, MixpanelError> => {
+    ): Effect.Effect<void, SendError> => {
       const [invalids, valid] = Arr.partitionMap(encoded, (result) => result)
       const sent = valid.length === 0 ? Effect.void : consumer.sendBatch(endpoint, valid)
       return Arr.isNonEmptyReadonlyArray(invalids) ? Effect.zipRight(sent, Effect.fail(invalids[0])) : sent

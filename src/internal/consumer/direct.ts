@@ -6,9 +6,15 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Arr from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type { SendError, Service } from "../../Consumer.js"
+import type { Service } from "../../Consumer.js"
 import type { Endpoint } from "../../Endpoint.js"
-import { FailedRecord, type InvalidConfig, type MixpanelError, ResponseError } from "../../MixpanelError.js"
+import {
+  FailedRecord,
+  type InvalidConfig,
+  type MixpanelError,
+  ResponseError,
+  type SendError
+} from "../../MixpanelError.js"
 import * as Errors from "../errors.js"
 import * as Http from "../http.js"
 import * as Ids from "../ids.js"

@@ -19,10 +19,10 @@ import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Scope from "effect/Scope"
-import type { BufferedOptions, OnUndelivered, SendError, Service } from "../../../Consumer.js"
+import type { BufferedOptions, OnUndelivered, Service } from "../../../Consumer.js"
 import type { Endpoint } from "../../../Endpoint.js"
 import * as Endpoints from "../../../Endpoint.js"
-import { DeliveryError, type DeliveryFailure, InvalidConfig } from "../../../MixpanelError.js"
+import { DeliveryError, type DeliveryFailure, InvalidConfig, type SendError } from "../../../MixpanelError.js"
 import * as Http from "../../http.js"
 import * as Ids from "../../ids.js"
 import * as Args from "../args.js"
@@ -200,7 +200,16 @@ export const make = <R>(
       const requestId = nextRequestId()
       return Effect.suspend(() => {
         const wait = lane.pausedUntil - clock.unsafeCurrentTimeMillis()
-        const send = ingestion.send(lane.state.endpoint, messages, requestId)
+        const send = Effect.suspend(() => {
+          const started = clock.unsafeCurrentTimeMillis()
+          return ingestion.send(lane.state.endpoint, messages, requestId).pipe(
+            Effect.onExit(() =>
+              Effect.sync(() =>
+                Report.metrics.requestLatency.unsafeUpdate(clock.unsafeCurrentTimeMillis() - started, lane.labels)
+              )
+            )
+          )
+        })
         return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), send) : send
       }).pipe(
         Effect.withSpan("Mixpanel.request", {
