@@ -18,6 +18,7 @@ import {
   type Wire,
   wireLayer
 } from "./support/buffered.js"
+import { capture } from "./support/logs.js"
 
 const { Fault } = MixpanelTestServer
 
@@ -479,27 +480,42 @@ describe("Consumer.layerBuffered", () => {
     })
   )
 
-  it.scoped("a failing hook is logged, and does not hold up delivery or flush", () =>
+  it.scoped("a failing hook is logged, and does not hold up delivery, flush, or the next reports", () =>
     Effect.gen(function* () {
       const server = yield* MixpanelTestServer.make()
       const wire: Wire = { inFlight: 0, interrupted: 0, log: [] }
-      server.fail(Fault.status(400))
-      const exit = yield* drive(
+      const logs = capture()
+      server.fail(Fault.status(400), Fault.status(400))
+      let calls = 0
+      const exits = yield* drive(
         Effect.gen(function* () {
           const consumer = yield* Consumer.Consumer
           yield* consumer.send("events", event(1))
-          return yield* Effect.exit(consumer.flush)
+          const first = yield* Effect.exit(consumer.flush)
+          yield* consumer.send("events", event(2))
+          const second = yield* Effect.exit(consumer.flush)
+          return [first, second]
         }).pipe(
           Effect.provide(
-            Consumer.layerBuffered({ baseUrl: server.url, onUndelivered: () => Effect.fail("disk full") }).pipe(
-              Layer.provide(wireLayer(wire))
-            )
-          )
+            Consumer.layerBuffered({
+              baseUrl: server.url,
+              onUndelivered: () =>
+                Effect.zipRight(
+                  Effect.sync(() => calls++),
+                  Effect.fail("disk full")
+                )
+            }).pipe(Layer.provide(wireLayer(wire)))
+          ),
+          Effect.provide(logs.layer)
         ),
         server,
         wire
       )
-      expect(Exit.isFailure(exit)).toBe(true)
+      expect(exits.map(Exit.isFailure)).toEqual([true, true])
+      expect(calls).toBe(2)
+      expect(
+        logs.lines.filter((line) => line.level === "ERROR" && line.message.includes("onUndelivered hook failed")).length
+      ).toBe(2)
     })
   )
 

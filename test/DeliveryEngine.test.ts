@@ -5,10 +5,11 @@
 import * as Net from "node:net"
 import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Clock, Deferred, Effect, Exit, Fiber, HashMap, Layer, List, Logger, LogLevel, TestClock } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Layer, TestClock } from "effect"
 import { Consumer, Mixpanel } from "../src/index.js"
 import { MixpanelTestServer } from "../src/testing.js"
 import { drive, event, harness, range, sendAll, turn } from "./support/buffered.js"
+import { accounted, capture } from "./support/logs.js"
 
 const { Fault } = MixpanelTestServer
 
@@ -23,35 +24,6 @@ const closedPort = Effect.promise(
       })
     })
 )
-
-interface Line {
-  readonly level: string
-  readonly message: string
-  readonly annotations: Record<string, unknown>
-}
-
-/** Every log line, with its annotations, in a list a test can read. */
-const capture = () => {
-  const lines: Array<Line> = []
-  const logger = Logger.make<unknown, void>(({ annotations, logLevel, message }) => {
-    const text = List.isList(message) ? List.toArray(message).map(String).join(" ") : String(message)
-    lines.push({
-      level: logLevel.label,
-      message: Array.isArray(message) ? message.map(String).join(" ") : text,
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
-    })
-  })
-  return {
-    lines,
-    layer: Logger.replace(Logger.defaultLogger, logger).pipe(Layer.merge(Logger.minimumLogLevel(LogLevel.Debug)))
-  }
-}
-
-/** How many messages the warning lines account for, by their reason. */
-const accounted = (lines: ReadonlyArray<Line>, reason: string): number =>
-  lines
-    .filter((line) => line.level === "WARN" && line.annotations["mixpanel.reason"] === reason)
-    .reduce((n, line) => n + Number(line.annotations["mixpanel.messages"] ?? 0), 0)
 
 describe("the delivery engine", () => {
   it.scoped("1. a slow onUndelivered hook holds up no send and no worker", () =>
