@@ -14,6 +14,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
 import * as Json from "./internal/json.js"
+import * as Rules from "./internal/rules.js"
 
 /**
  * A property value as a caller gives it: JSON, plus `Date`.
@@ -111,13 +112,10 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
     <Out>(dates: "format" | "keep") =>
     () =>
     (input: unknown, _: AST.ParseOptions, ast: AST.Declaration): Either.Either<Out, ParseResult.ParseIssue> => {
-      if (
-        objectOnly &&
-        (typeof input !== "object" || input === null || Array.isArray(input) || input instanceof Date)
-      ) {
-        return ParseResult.fail(new ParseResult.Type(ast, input, "expected an object of properties"))
+      if (objectOnly && !Json.isPlainObject(input)) {
+        return ParseResult.fail(new ParseResult.Type(ast, input, "expected a plain object of properties"))
       }
-      const result = Json.toJson(input, dates)
+      const result = Json.snapshot(input, dates)
       return Json.isIssue(result)
         ? ParseResult.fail(jsonIssue(ast, input, result))
         : ParseResult.succeed(result.value as Out)
@@ -187,7 +185,7 @@ export const Properties: Schema.Schema<Properties, JsonObject> = jsonSchema(
  * @category schemas
  */
 export const Token = Schema.String.pipe(
-  Schema.minLength(1, { message: () => "the project token is empty" }),
+  Schema.filter(Rules.isToken, { message: () => "the project token is empty" }),
   Schema.annotations({ identifier: "Token" })
 )
 
@@ -206,7 +204,7 @@ export const Token = Schema.String.pipe(
  * @category schemas
  */
 export const EventName = Schema.String.pipe(
-  Schema.minLength(1, { message: () => "an event name cannot be empty" }),
+  Schema.filter(Rules.isEventName, { message: () => "an event name cannot be empty" }),
   Schema.annotations({ identifier: "EventName" })
 )
 
@@ -223,25 +221,7 @@ export const EventName = Schema.String.pipe(
  * @since 0.1.0
  * @category models
  */
-export const placeholderIds: ReadonlySet<string> = new Set([
-  "00000000-0000-0000-0000-000000000000",
-  "anon",
-  "anonymous",
-  "nil",
-  "none",
-  "null",
-  "n/a",
-  "na",
-  "undefined",
-  "unknown",
-  "<nil>",
-  "0",
-  "-1",
-  "true",
-  "false",
-  "[]",
-  "{}"
-])
+export const placeholderIds: ReadonlySet<string> = Rules.placeholderIds
 
 /**
  * A `distinct_id` for an event: any string but Mixpanel's placeholder ids; `""` means the event is tied to
@@ -260,7 +240,9 @@ export const placeholderIds: ReadonlySet<string> = new Set([
  * @category schemas
  */
 export const DistinctId = Schema.String.pipe(
-  Schema.filter((id) => !placeholderIds.has(id.toLowerCase()) || `"${id}" is a placeholder id that Mixpanel refuses`),
+  Schema.filter(Rules.isDistinctId, {
+    message: () => "a placeholder id (such as `null` or `anonymous`) that Mixpanel refuses"
+  }),
   Schema.annotations({ identifier: "DistinctId" })
 )
 
@@ -298,7 +280,7 @@ export const ProfileDistinctId = DistinctId.pipe(
  * @category schemas
  */
 export const InsertId = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z0-9-]{1,36}$/, {
+  Schema.pattern(Rules.insertIdPattern, {
     message: () => "an $insert_id is 1 to 36 characters of letters, digits and '-'"
   }),
   Schema.annotations({ identifier: "InsertId" })
@@ -320,8 +302,9 @@ export const InsertId = Schema.String.pipe(
  * @category schemas
  */
 export const Time = Schema.Number.pipe(
-  Schema.finite({ message: () => "a time must be a finite number of milliseconds since the epoch" }),
-  Schema.nonNegative({ message: () => "a time cannot be before 1970" }),
+  Schema.filter(Rules.isTime, {
+    message: () => "a time must be a finite number of milliseconds since the epoch, not before 1970"
+  }),
   Schema.annotations({ identifier: "Time" })
 )
 
@@ -656,4 +639,4 @@ export const Meta = Properties
  * @since 0.1.0
  * @category models
  */
-export const maxMessageBytes = 1_000_000
+export const maxMessageBytes: number = Json.maxBytes

@@ -120,7 +120,7 @@ describe("Message: any non-JSON input", () => {
       const loop: Record<string, unknown> = {}
       loop.again = bury(path, loop)
       const error = yield* Effect.flip(Mixpanel.peopleSet("u1", { loop: loop as never }))
-      expect(error).toMatchObject({ _tag: "InvalidMessage", field: `$set.loop.again${pathText(path)}` })
+      expect(error).toMatchObject({ _tag: "InvalidMessage", field: `properties.loop.again${pathText(path)}` })
     }).pipe(Effect.provide(TestMixpanel))
   )
 

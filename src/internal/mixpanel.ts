@@ -1,8 +1,8 @@
 /**
- * The `Mixpanel` service: builds each message from the caller's arguments, encodes and checks it with the
- * schemas of `Message`, and hands its JSON to the `Consumer`.
+ * The `Mixpanel` service: reads the caller's arguments once (`json.ts`), builds each message from them,
+ * encodes and checks it with the schemas of `Message`, and hands its JSON to the `Consumer`. Any argument,
+ * from any caller, ends as a message or an `InvalidMessage` naming the argument: never a defect.
  */
-import * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
@@ -10,104 +10,208 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import type * as Schema from "effect/Schema"
+import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
 import { Consumer } from "../Consumer.js"
 import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
-import type {
-  BatchEvent,
-  GroupUpdateInput,
-  ImportedEvent,
-  MessageOptions,
-  Options,
-  ProfileOptions,
-  ProfileUpdateInput,
-  Service
-} from "../Mixpanel.js"
-import { InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
+import type { Options, Service } from "../Mixpanel.js"
+import { type InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
 import * as Ids from "./ids.js"
+import * as Issues from "./issues.js"
 import * as Json from "./json.js"
 import { formatDate, formatPath, utf8Length } from "./json.js"
+import * as Rules from "./options.js"
+import * as Fields from "./rules.js"
 import { version } from "./version.js"
 
 /** The `mp_lib` of every event. */
 export const libraryName = "effect-mixpanel"
 
-const invalid = (operation: string, error: ParseResult.ParseIssue, prefix = ""): InvalidMessage => {
-  const [issue] = ParseResult.ArrayFormatter.formatIssueSync(error)
-  const path = formatPath(issue?.path ?? [])
-  return new InvalidMessage({
-    operation,
-    field:
-      prefix === "" ? path : path === "" ? prefix : path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`,
-    detail: issue?.message ?? ParseResult.TreeFormatter.formatIssueSync(error)
-  })
+type Read<A> = Either.Either<A, InvalidMessage>
+
+const join = (prefix: string, path: string) =>
+  prefix === "" ? path : path === "" ? prefix : path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`
+
+const fromIssue = (operation: string, issue: Json.Issue, prefix: string): InvalidMessage =>
+  new InvalidMessage({ operation, field: join(prefix, formatPath(issue.path)), detail: issue.detail })
+
+/**
+ * Where a field of a message came from, for errors that name what the caller passed: the message's first
+ * path segment renamed (`$add` → `properties`, `$distinct_id` → `distinctId`), and where `meta` came from.
+ */
+interface Origin {
+  readonly prefix: string
+  readonly meta: string
+  readonly renames?: Readonly<Record<string, string>>
+}
+
+const renamed = (origin: Origin, path: ReadonlyArray<PropertyKey>): string => {
+  const [head, ...rest] = path
+  const name = typeof head === "string" ? origin.renames?.[head] : undefined
+  return join(origin.prefix, name === undefined ? formatPath(path) : join(name, formatPath(rest)))
 }
 
 /** Encodes one message of `schema` to its JSON text, with `meta` merged in; `Left` names what is wrong. */
 const encoder = <A, I>(schema: Schema.Schema<A, I>) => {
-  const encode = ParseResult.encodeEither(schema)
-  const encodeMeta = ParseResult.encodeEither(Message.Meta)
-  return (
-    operation: string,
-    message: A,
-    meta: Message.Properties | undefined,
-    prefix = ""
-  ): Either.Either<string, InvalidMessage> => {
+  const encode = ParseResult.encodeEither(schema, { onExcessProperty: "error" })
+  return (operation: string, message: A, meta: object | undefined, origin: Origin): Read<string> => {
     const encoded = encode(message)
-    if (Either.isLeft(encoded)) return Either.left(invalid(operation, encoded.left, prefix))
-    let wire: object = encoded.right as object
+    if (Either.isLeft(encoded)) {
+      const { detail, path } = Issues.first(encoded.left)
+      return Either.left(new InvalidMessage({ operation, field: renamed(origin, path), detail }))
+    }
+    let wire = encoded.right as object
     if (meta !== undefined) {
-      const extra = encodeMeta(meta)
-      if (Either.isLeft(extra))
-        return Either.left(invalid(operation, extra.left, prefix === "" ? "meta" : `${prefix}.meta`))
-      const clash = Object.keys(extra.right).find((key) => key in wire)
+      const clash = Object.keys(meta).find((key) => Object.hasOwn(wire, key))
       if (clash !== undefined) {
         return Either.left(
-          new InvalidMessage({ operation, field: `meta.${clash}`, detail: "the message sets this key itself" })
+          new InvalidMessage({
+            operation,
+            field: join(origin.meta, formatPath([clash])),
+            detail: "the message sets this key itself"
+          })
         )
       }
-      wire = { ...wire, ...extra.right }
+      wire = { ...wire, ...meta }
     }
-    const json = JSON.stringify(wire)
-    const bytes = utf8Length(json)
-    if (bytes > Message.maxMessageBytes) {
-      return Either.left(
+    return sized(operation, JSON.stringify(wire), origin.prefix)
+  }
+}
+
+/** A JSON text of at most this many UTF-16 units is under `maxBytes` whatever it holds. */
+const surelySmall = Math.floor(Json.maxBytes / 3)
+
+const sized = (operation: string, json: string, prefix: string): Read<string> => {
+  if (json.length <= surelySmall) return Either.right(json)
+  const bytes = utf8Length(json)
+  return bytes <= Json.maxBytes
+    ? Either.right(json)
+    : Either.left(
         new InvalidMessage({
           operation,
           field: prefix,
-          detail: `the message is ${bytes} bytes of JSON; Mixpanel takes at most ${Message.maxMessageBytes}`
+          detail: `the message is ${bytes} bytes of JSON; Mixpanel takes less than ${Json.maxBytes}`
         })
       )
-    }
-    return Either.right(json)
-  }
 }
 
 const encodeEvent = encoder(Message.Event)
 const encodeProfile = encoder(Message.ProfileUpdate)
 const encodeGroup = encoder(Message.GroupUpdate)
 
-const toMillis = (time: number | Date): number => (typeof time === "number" ? time : time.getTime())
+// ---------------------------------------------------------------------------------------------------
+// reading arguments
+// ---------------------------------------------------------------------------------------------------
 
-const isPlainObject = (value: unknown): value is Message.Properties => {
-  if (typeof value !== "object" || value === null) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
+const bad = (operation: string, field: string, detail: string) =>
+  Either.left(new InvalidMessage({ operation, field, detail }))
+
+/** A snapshot of an optional object argument (a plain object of JSON values and dates). */
+const readObject = (operation: string, field: string, value: unknown): Read<Record<string, unknown> | undefined> => {
+  if (value === undefined) return Either.right(undefined)
+  if (!Json.isPlainObject(value)) return bad(operation, field, "expected a plain object")
+  const snapshot = Json.snapshot(value)
+  return Json.isIssue(snapshot)
+    ? Either.left(fromIssue(operation, snapshot, field))
+    : Either.right(snapshot.value as Record<string, unknown>)
 }
 
-const isAcceptedDistinctId = (id: unknown): id is string =>
-  typeof id === "string" && (id.length > 36 || !Message.placeholderIds.has(id.toLowerCase()))
+const readDistinctId = (operation: string, field: string, id: unknown, profile: boolean): Read<string> => {
+  if (typeof id !== "string") return bad(operation, field, "expected a string")
+  if (profile && id === "") return bad(operation, field, "a profile needs a non-empty distinct id")
+  if (!Fields.isDistinctId(id))
+    return bad(operation, field, "a placeholder id (such as `null` or `anonymous`) that Mixpanel refuses")
+  return Either.right(id)
+}
 
-/**
- * Keys of an event's properties that the library sets: a caller who sets one takes the schema's path,
- * which checks the value and lets it override the library's.
- */
-const librarySetKeys = ["token", "distinct_id", "time", "$insert_id", "mp_lib", "$lib_version"] as const
+const readEventName = (operation: string, field: string, name: unknown): Read<string> =>
+  Fields.isEventName(name)
+    ? Either.right(name)
+    : bad(operation, field, typeof name === "string" ? "an event name cannot be empty" : "expected a string")
 
-/** A JSON text of at most this many UTF-16 units is under `maxMessageBytes` whatever it holds. */
-const surelySmall = Math.floor(Message.maxMessageBytes / 3)
+const readTime = (operation: string, field: string, time: unknown): Read<number> => {
+  let millis: unknown = time
+  if (typeof time === "object" && time !== null) {
+    try {
+      millis = time instanceof Date ? time.getTime() : undefined
+    } catch {
+      millis = undefined
+    }
+  }
+  return Fields.isTime(millis)
+    ? Either.right(millis)
+    : bad(operation, field, "expected a valid Date, or milliseconds since the epoch (not before 1970)")
+}
+
+/** The options object of an operation: only `names` are allowed, each read once. */
+const readOptions = (
+  operation: string,
+  options: unknown,
+  names: ReadonlyArray<string>
+): Read<Record<string, unknown>> => {
+  const read = readObject(operation, "options", options)
+  if (Either.isLeft(read) || read.right === undefined) return Either.map(read, (value) => value ?? {})
+  const unknown = Object.keys(read.right).find((key) => !names.includes(key))
+  return unknown === undefined
+    ? Either.right(read.right)
+    : bad(
+        operation,
+        `options${formatPath([unknown]).startsWith("[") ? "" : "."}${formatPath([unknown])}`,
+        `is not an option of ${operation} (${names.join(", ")})`
+      )
+}
+
+/** The `meta` of read options, which must be an object if given. */
+const metaOf = (operation: string, options: Record<string, unknown>): Read<Record<string, unknown> | undefined> =>
+  options.meta === undefined || Json.isPlainObject(options.meta)
+    ? Either.right(options.meta as Record<string, unknown> | undefined)
+    : bad(operation, "options.meta", "expected a plain object")
+
+const modifierNames = ["meta", "$ip", "$ignore_time", "$ignore_alias", "$latitude", "$longitude"]
+
+/** Errors about a modifier name the option it came from. */
+const modifierOptions: Readonly<Record<string, string>> = Object.fromEntries(
+  modifierNames.map((name) => [name, `options.${name}`])
+)
+
+/** Errors about a field of a whole update name it inside the `update` argument. */
+const updateFields: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    "$distinct_id",
+    "$group_key",
+    "$group_id",
+    "$time",
+    "$set",
+    "$set_once",
+    "$add",
+    "$append",
+    "$union",
+    "$remove",
+    "$unset",
+    "$delete"
+  ].map((name) => [name, `update.${name}`])
+)
+
+/** Reads the items of a batch argument, keeping only the first failure (a batch of bad items costs O(1)). */
+const readItems = (operation: string, items: unknown): Read<ReadonlyArray<unknown>> => {
+  if (
+    typeof items !== "object" ||
+    items === null ||
+    typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function"
+  ) {
+    return bad(operation, "events", "expected an array (or an iterable) of events")
+  }
+  try {
+    return Either.right(Array.isArray(items) ? items.slice() : Array.from(items as Iterable<unknown>))
+  } catch {
+    return bad(operation, "events", "reading the events threw an exception")
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// the service
+// ---------------------------------------------------------------------------------------------------
 
 /**
  * Spans that go to Effect's own tracer are recorded nowhere, and cost more than building the message
@@ -115,12 +219,17 @@ const surelySmall = Math.floor(Message.maxMessageBytes / 3)
  */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
+const decodeOptions = Rules.decoder(Schema.Struct({ token: Rules.secret(Message.Token) }))
+
+/**
+ * Keys of an event's properties that the library sets: a caller who sets one takes the schema's path,
+ * which checks the value and lets it override the library's.
+ */
+const librarySetKeys = ["token", "distinct_id", "time", "$insert_id", "mp_lib", "$lib_version"] as const
+
 export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Consumer> =>
   Effect.gen(function* () {
-    const token = Redacted.isRedacted(options.token) ? Redacted.value(options.token) : options.token
-    if (token.trim() === "") {
-      return yield* new InvalidConfig({ option: "token", detail: "the project token is empty" })
-    }
+    const token = Redacted.value((yield* decodeOptions(options)).token)
     const consumer = yield* Consumer
     const nextInsertId = yield* Ids.makeGenerator()
 
@@ -129,7 +238,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
      * span when a tracer is installed. One primitive step, read straight from the fiber's services: the
      * hot path of `track` pays for no more than it needs.
      */
-    const operation = (name: string, endpoint: Endpoint) => {
+    const traced = (name: string, endpoint: Endpoint) => {
       const spanName = `Mixpanel.${name}`
       const span = { attributes: { endpoint }, captureStackTrace: false } as const
       return (body: (now: number) => Effect.Effect<void, SendError>): Effect.Effect<void, SendError> =>
@@ -141,92 +250,133 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
             : Effect.withSpan(effect, spanName, span)
         })
     }
-    const operations = new Map<string, ReturnType<typeof operation>>()
-    const traced = (name: string, endpoint: Endpoint) => {
-      let run = operations.get(name)
-      if (run === undefined) {
-        run = operation(name, endpoint)
-        operations.set(name, run)
-      }
-      return run
-    }
 
-    const send = (endpoint: Endpoint, json: Either.Either<string, InvalidMessage>) =>
+    const send = (endpoint: Endpoint, json: Read<string>) =>
       Either.isLeft(json) ? Effect.fail(json.left) : consumer.send(endpoint, json.right)
 
-    const eventMessage = (
-      event: string,
-      distinctId: string,
-      time: number,
-      insertId: string,
-      properties: Message.Properties | undefined
-    ): Message.Event => ({
-      event,
-      properties: {
-        token,
-        distinct_id: distinctId,
-        time,
-        $insert_id: insertId,
-        mp_lib: libraryName,
-        $lib_version: version,
-        ...properties
-      }
-    })
-
-    /**
-     * Encodes a tracked or imported event. The common case (no `meta`, none of the keys the library sets
-     * overridden) is checked here in the same terms as `Message.Event`, and costs one walk of the properties
-     * and one `JSON.stringify`; anything else goes through the schema, which also words the errors. A test
-     * holds both paths to the same output.
-     */
     // The part of every event's JSON that is the same for every event of this service.
     const fixedJson = `"token":${JSON.stringify(token)}`
     const libraryJson = `"mp_lib":${JSON.stringify(libraryName)},"$lib_version":${JSON.stringify(version)}`
 
+    /**
+     * Encodes a tracked or imported event from its arguments. The common case (no `meta`, none of the keys
+     * the library sets, no integer-like keys, which `JSON.stringify` would write first) is checked by the
+     * same rules as `Message.Event` and costs one walk of the properties and one `JSON.stringify`; anything
+     * else goes through the schema, which also words the errors. A property test holds both to the same bytes.
+     */
     const encodeTracked = (
       operation: string,
-      event: string,
-      distinctId: string,
+      distinctIdArg: unknown,
+      eventArg: unknown,
       time: number,
-      properties: Message.Properties | undefined,
-      meta: Message.Properties | undefined,
-      prefix = ""
-    ): Either.Either<string, InvalidMessage> => {
+      propertiesArg: unknown,
+      metaArg: unknown,
+      prefix: string,
+      names: { readonly distinctId: string; readonly event: string; readonly properties: string; readonly meta: string }
+    ): Read<string> => {
+      const distinctId = readDistinctId(operation, join(prefix, names.distinctId), distinctIdArg, false)
+      if (Either.isLeft(distinctId)) return distinctId
+      const event = readEventName(operation, join(prefix, names.event), eventArg)
+      if (Either.isLeft(event)) return event
+      const properties = readObject(operation, join(prefix, names.properties), propertiesArg)
+      if (Either.isLeft(properties)) return Either.left(properties.left)
+      const meta = readObject(operation, join(prefix, names.meta), metaArg)
+      if (Either.isLeft(meta)) return Either.left(meta.left)
       const insertId = nextInsertId()
+      const props = properties.right
       if (
-        meta === undefined &&
-        typeof event === "string" &&
-        event !== "" &&
-        isAcceptedDistinctId(distinctId) &&
-        Number.isFinite(time) &&
-        time >= 0 &&
-        (properties === undefined || (isPlainObject(properties) && !librarySetKeys.some((key) => key in properties)))
+        meta.right === undefined &&
+        Fields.isTime(time) &&
+        (props === undefined || (!librarySetKeys.some((key) => Object.hasOwn(props, key)) && !hasIntegerKey(props)))
       ) {
-        const walked = properties === undefined ? undefined : Json.toJson(properties, "format")
-        if (walked === undefined || !Json.isIssue(walked)) {
-          // The JSON that `JSON.stringify` would write for the message below, with the fixed part written
-          // once per service: the properties are the only object serialized per event.
-          const rest = walked === undefined ? "}" : JSON.stringify(walked.value)
-          const json = `{"event":${JSON.stringify(event)},"properties":{${fixedJson},"distinct_id":${JSON.stringify(distinctId)},"time":${time},"$insert_id":"${insertId}",${libraryJson}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}}`
-          if (json.length <= surelySmall) return Either.right(json)
-        }
+        // The JSON that `JSON.stringify` would write for the message below, with the fixed part written
+        // once per service: the properties are the only object serialized per event.
+        const rest = props === undefined ? "{}" : JSON.stringify(props)
+        return sized(
+          operation,
+          `{"event":${JSON.stringify(event.right)},"properties":{${fixedJson},"distinct_id":${JSON.stringify(distinctId.right)},"time":${time},"$insert_id":"${insertId}",${libraryJson}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}}`,
+          prefix
+        )
       }
-      return encodeEvent(operation, eventMessage(event, distinctId, time, insertId, properties), meta, prefix)
+      return encodeEvent(
+        operation,
+        {
+          event: event.right,
+          properties: {
+            token,
+            distinct_id: distinctId.right,
+            time,
+            $insert_id: insertId,
+            mp_lib: libraryName,
+            $lib_version: version,
+            ...(props as Message.Properties | undefined)
+          }
+        },
+        meta.right,
+        { prefix, meta: join(prefix, names.meta), renames: { properties: names.properties } }
+      )
     }
+
+    const trackNames = { distinctId: "distinctId", event: "event", properties: "properties", meta: "options.meta" }
+    const itemNames = { distinctId: "distinctId", event: "event", properties: "properties", meta: "meta" }
 
     const tracking = traced("track", "events")
     const track: Service["track"] = (distinctId, event, properties, options) =>
-      tracking((now) => send("events", encodeTracked("track", event, distinctId, now, properties, options?.meta)))
+      tracking((now) => {
+        const read = readOptions("track", options, ["meta"])
+        if (Either.isLeft(read)) return Effect.fail(read.left)
+        return send(
+          "events",
+          encodeTracked("track", distinctId, event, now, properties, read.right.meta, "", trackNames)
+        )
+      })
 
-    // Valid messages go out even when others in the same call are invalid; the call then fails naming the
-    // first invalid one.
+    /**
+     * Valid messages go out even when others in the same call are invalid; the call then fails naming the
+     * first invalid one and counting the others (only the first error is kept).
+     */
     const sendMany = (
+      operation: string,
       endpoint: Endpoint,
-      encoded: ReadonlyArray<Either.Either<string, InvalidMessage>>
+      itemsArg: unknown,
+      encode: (item: unknown, prefix: string) => Read<string>
     ): Effect.Effect<void, SendError> => {
-      const [invalids, valid] = Arr.partitionMap(encoded, (result) => result)
+      const items = readItems(operation, itemsArg)
+      if (Either.isLeft(items)) return Effect.fail(items.left)
+      const valid: Array<string> = []
+      let first: InvalidMessage | undefined
+      let invalid = 0
+      items.right.forEach((item, i) => {
+        const encoded = encode(item, `events[${i}]`)
+        if (Either.isRight(encoded)) valid.push(encoded.right)
+        else {
+          invalid++
+          first ??= encoded.left
+        }
+      })
       const sent = valid.length === 0 ? Effect.void : consumer.sendBatch(endpoint, valid)
-      return Arr.isNonEmptyReadonlyArray(invalids) ? Effect.zipRight(sent, Effect.fail(invalids[0])) : sent
+      if (first === undefined) return sent
+      const error =
+        invalid === 1
+          ? first
+          : new InvalidMessage({
+              operation,
+              field: first.field,
+              detail: `${first.detail} (and ${invalid - 1} more of the ${items.right.length} events are invalid)`
+            })
+      return Effect.zipRight(sent, Effect.fail(error))
+    }
+
+    /** The fields of one item of a batch, read once. */
+    const readItem = (operation: string, item: unknown, prefix: string, names: ReadonlyArray<string>) => {
+      if (!Json.isPlainObject(item)) return bad(operation, prefix, "expected an object describing one event")
+      try {
+        const fields: Record<string, unknown> = {}
+        for (const name of names) fields[name] = item[name]
+        return Either.right(fields)
+      } catch {
+        return bad(operation, prefix, "reading the event threw an exception")
+      }
     }
 
     const trackBatch: Service["trackBatch"] = (events) =>
@@ -234,61 +384,49 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         "trackBatch",
         "events"
       )((now) =>
-        sendMany(
-          "events",
-          Arr.map(Arr.fromIterable(events), (event: BatchEvent, i) =>
-            encodeTracked(
-              "trackBatch",
-              event.event,
-              event.distinctId,
-              now,
-              event.properties,
-              event.meta,
-              `events[${i}]`
-            )
+        sendMany("trackBatch", "events", events, (item, prefix) =>
+          Either.flatMap(readItem("trackBatch", item, prefix, ["distinctId", "event", "properties", "meta"]), (e) =>
+            encodeTracked("trackBatch", e.distinctId, e.event, now, e.properties, e.meta, prefix, itemNames)
           )
         )
       )
 
-    const importMessage = (event: ImportedEvent, operation: string, prefix = "") =>
-      encodeTracked(
-        operation,
-        event.event,
-        event.distinctId,
-        toMillis(event.time),
-        event.properties,
-        event.meta,
-        prefix
+    const importOne = (
+      operation: string,
+      e: Record<string, unknown>,
+      prefix: string,
+      names: typeof trackNames & { readonly time: string }
+    ) =>
+      Either.flatMap(readTime(operation, join(prefix, names.time), e.time), (time) =>
+        encodeTracked(operation, e.distinctId, e.event, time, e.properties, e.meta, prefix, names)
       )
 
     const importEvent: Service["importEvent"] = (distinctId, event, time, properties, options) =>
       traced(
         "importEvent",
         "imports"
-      )(() =>
-        send(
+      )(() => {
+        const read = readOptions("importEvent", options, ["meta"])
+        if (Either.isLeft(read)) return Effect.fail(read.left)
+        return send(
           "imports",
-          importMessage(
-            {
-              distinctId,
-              event,
-              time,
-              ...(properties === undefined ? {} : { properties }),
-              ...(options?.meta === undefined ? {} : { meta: options.meta })
-            },
-            "importEvent"
-          )
+          importOne("importEvent", { distinctId, event, time, properties, meta: read.right.meta }, "", {
+            ...trackNames,
+            time: "time"
+          })
         )
-      )
+      })
 
     const importEvents: Service["importEvents"] = (events) =>
       traced(
         "importEvents",
         "imports"
       )(() =>
-        sendMany(
-          "imports",
-          Arr.map(Arr.fromIterable(events), (event, i) => importMessage(event, "importEvents", `events[${i}]`))
+        sendMany("importEvents", "imports", events, (item, prefix) =>
+          Either.flatMap(
+            readItem("importEvents", item, prefix, ["distinctId", "event", "time", "properties", "meta"]),
+            (e) => importOne("importEvents", e, prefix, { ...itemNames, time: "time" })
+          )
         )
       )
 
@@ -297,10 +435,17 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         "alias",
         "events"
       )(() => {
+        const read = Either.all({
+          alias: readDistinctId("alias", "aliasId", aliasId, true),
+          original: readDistinctId("alias", "original", original, true),
+          options: Either.flatMap(readOptions("alias", options, ["meta"]), (o) => metaOf("alias", o))
+        })
+        if (Either.isLeft(read)) return Effect.fail(read.left)
         const json = encodeEvent(
           "alias",
-          { event: "$create_alias", properties: { token, distinct_id: original, alias: aliasId } },
-          options?.meta
+          { event: "$create_alias", properties: { token, distinct_id: read.right.original, alias: read.right.alias } },
+          read.right.options,
+          { prefix: "", meta: "options.meta" }
         )
         return Either.isLeft(json) ? Effect.fail(json.left) : consumer.sendNow("events", json.right)
       })
@@ -309,34 +454,174 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       traced(
         "merge",
         "imports"
-      )((now) =>
-        send(
+      )((now) => {
+        const read = Either.all({
+          first: readDistinctId("merge", "distinctId1", distinctId1, true),
+          second: readDistinctId("merge", "distinctId2", distinctId2, true),
+          options: Either.flatMap(readOptions("merge", options, ["meta"]), (o) => metaOf("merge", o))
+        })
+        if (Either.isLeft(read)) return Effect.fail(read.left)
+        return send(
           "imports",
           encodeEvent(
             "merge",
             {
               event: "$merge",
-              properties: { token, time: now, $insert_id: nextInsertId(), $distinct_ids: [distinctId1, distinctId2] }
+              properties: {
+                token,
+                time: now,
+                $insert_id: nextInsertId(),
+                $distinct_ids: [read.right.first, read.right.second]
+              }
             },
-            options?.meta
+            read.right.options,
+            { prefix: "", meta: "options.meta" }
           )
         )
-      )
-
-    const profile = (name: string, update: (now: number) => ProfileUpdateInput, options: ProfileOptions | undefined) =>
-      traced(
-        name,
-        "people"
-      )((now) => {
-        const { meta, ...modifiers } = options ?? {}
-        return send("people", encodeProfile(name, { $token: token, $time: now, ...modifiers, ...update(now) }, meta))
       })
 
-    const group = (name: string, update: GroupUpdateInput, options: MessageOptions | undefined) =>
+    /** Sends a profile update from its read parts: the modifiers of the options go beside the operation. */
+    const sendProfile = (
+      name: string,
+      now: number,
+      id: Read<string>,
+      options: unknown,
+      operation: Read<Record<string, unknown>>,
+      renames: Readonly<Record<string, string>>
+    ): Effect.Effect<void, SendError> => {
+      const read = Either.all({ id, options: readOptions(name, options, modifierNames), operation })
+      if (Either.isLeft(read)) return Effect.fail(read.left)
+      const { meta, ...modifiers } = read.right.options
+      const checkedMeta = metaOf(name, { meta })
+      if (Either.isLeft(checkedMeta)) return Effect.fail(checkedMeta.left)
+      const message = { $token: token, $distinct_id: read.right.id, $time: now, ...modifiers, ...read.right.operation }
+      return send(
+        "people",
+        encodeProfile(name, message as Message.ProfileUpdate, checkedMeta.right, {
+          prefix: "",
+          meta: "options.meta",
+          renames
+        })
+      )
+    }
+
+    /** A profile operation of the seed's shape: `(distinctId, ...arguments, options)`. */
+    const profile =
+      <Args extends ReadonlyArray<unknown>>(
+        name: string,
+        build: (now: number, ...args: Args) => Read<Record<string, unknown>>,
+        renames: Readonly<Record<string, string>> = {}
+      ) =>
+      (distinctId: unknown, ...rest: [...Args, unknown]): Effect.Effect<void, SendError> =>
+        traced(
+          name,
+          "people"
+        )((now) =>
+          sendProfile(
+            name,
+            now,
+            readDistinctId(name, "distinctId", distinctId, true),
+            rest[rest.length - 1],
+            build(now, ...(rest.slice(0, -1) as unknown as Args)),
+            { $distinct_id: "distinctId", ...modifierOptions, ...renames }
+          )
+        )
+
+    const operand = (operation: string, field: string, op: string) => (_: number, value: unknown) =>
+      Either.map(
+        value === undefined ? bad(operation, field, "expected a plain object") : readObject(operation, field, value),
+        (read) => ({ [op]: read })
+      )
+
+    const names = (operation: string, op: string) => (_: number, value: unknown) => {
+      const snapshot = Json.snapshot(value)
+      if (Json.isIssue(snapshot)) return Either.left(fromIssue(operation, snapshot, "names"))
+      return Array.isArray(snapshot.value)
+        ? Either.right({ [op]: snapshot.value })
+        : bad(operation, "names", "expected an array of property names")
+    }
+
+    const charge = (now: number, amount: unknown, properties: unknown) => {
+      if (typeof amount !== "number" || !Number.isFinite(amount)) {
+        return bad("peopleTrackCharge", "amount", "expected a finite number")
+      }
+      return Either.map(readObject("peopleTrackCharge", "properties", properties), (props) => ({
+        $append: { $transactions: { $time: formatDate(new Date(now)), ...props, $amount: amount } }
+      }))
+    }
+
+    /** A whole update given by the caller: no `$token`, and nothing Mixpanel does not know (the schema says). */
+    const update = (operation: string, value: unknown): Read<Record<string, unknown>> => {
+      const read = readObject(operation, "update", value)
+      if (Either.isLeft(read)) return Either.left(read.left)
+      if (read.right === undefined) return bad(operation, "update", "expected a plain object")
+      if (Object.hasOwn(read.right, "$token"))
+        return bad(operation, "update.$token", "the service sets the token itself")
+      return Either.right(read.right)
+    }
+
+    const group = (
+      name: string,
+      groupKey: unknown,
+      groupId: unknown,
+      op: Read<Record<string, unknown>>,
+      options: unknown,
+      renames: Readonly<Record<string, string>> = {}
+    ) =>
       traced(
         name,
         "groups"
-      )((now) => send("groups", encodeGroup(name, { $token: token, $time: now, ...update }, options?.meta)))
+      )((now) => {
+        const read = Either.all({
+          key:
+            typeof groupKey !== "string"
+              ? bad(name, "groupKey", "expected a string")
+              : groupKey === ""
+                ? bad(name, "groupKey", "a group key cannot be empty")
+                : Either.right(groupKey),
+          id:
+            (typeof groupId === "string" && groupId !== "") || (typeof groupId === "number" && Number.isFinite(groupId))
+              ? Either.right(groupId)
+              : bad(name, "groupId", "expected a non-empty string or a finite number"),
+          options: Either.flatMap(readOptions(name, options, ["meta"]), (o) => metaOf(name, o)),
+          operation: op
+        })
+        if (Either.isLeft(read)) return Effect.fail(read.left)
+        return send(
+          "groups",
+          encodeGroup(
+            name,
+            {
+              $token: token,
+              $group_key: read.right.key,
+              $group_id: read.right.id,
+              $time: now,
+              ...read.right.operation
+            } as Message.GroupUpdate,
+            read.right.options,
+            { prefix: "", meta: "options.meta", renames: { $group_key: "groupKey", $group_id: "groupId", ...renames } }
+          )
+        )
+      })
+
+    const groupUpdate: Service["groupUpdate"] = (value, options) => {
+      const read = update("groupUpdate", value)
+      if (Either.isLeft(read)) return Effect.fail(read.left)
+      const { $group_id, $group_key, ...op } = read.right
+      return group("groupUpdate", $group_key, $group_id, Either.right(op), options, updateFields)
+    }
+
+    const peopleUpdate: Service["peopleUpdate"] = (value, options) =>
+      traced(
+        "peopleUpdate",
+        "people"
+      )((now) => {
+        const read = update("peopleUpdate", value)
+        if (Either.isLeft(read)) return Effect.fail(read.left)
+        const { $distinct_id, ...op } = read.right
+        const id = readDistinctId("peopleUpdate", "update.$distinct_id", $distinct_id, true)
+        return sendProfile("peopleUpdate", now, id, options, Either.right(op), { ...modifierOptions, ...updateFields })
+      })
 
     return {
       track,
@@ -345,46 +630,66 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       importEvents,
       alias,
       merge,
-      peopleSet: (distinctId, properties, options) =>
-        profile("peopleSet", () => ({ $distinct_id: distinctId, $set: properties }), options),
-      peopleSetOnce: (distinctId, properties, options) =>
-        profile("peopleSetOnce", () => ({ $distinct_id: distinctId, $set_once: properties }), options),
-      peopleIncrement: (distinctId, properties, options) =>
-        profile("peopleIncrement", () => ({ $distinct_id: distinctId, $add: properties }), options),
-      peopleAppend: (distinctId, properties, options) =>
-        profile("peopleAppend", () => ({ $distinct_id: distinctId, $append: properties }), options),
-      peopleUnion: (distinctId, properties, options) =>
-        profile("peopleUnion", () => ({ $distinct_id: distinctId, $union: properties }), options),
-      peopleRemove: (distinctId, properties, options) =>
-        profile("peopleRemove", () => ({ $distinct_id: distinctId, $remove: properties }), options),
-      peopleUnset: (distinctId, names, options) =>
-        profile("peopleUnset", () => ({ $distinct_id: distinctId, $unset: names }), options),
-      peopleDelete: (distinctId, options) =>
-        profile("peopleDelete", () => ({ $distinct_id: distinctId, $delete: "" }), options),
-      peopleTrackCharge: (distinctId, amount, properties, options) =>
-        profile(
-          "peopleTrackCharge",
-          (now) => ({
-            $distinct_id: distinctId,
-            $append: { $transactions: { $time: formatDate(new Date(now)), ...properties, $amount: amount } }
-          }),
-          options
-        ),
-      peopleClearCharges: (distinctId, options) =>
-        profile("peopleClearCharges", () => ({ $distinct_id: distinctId, $unset: ["$transactions"] }), options),
-      peopleUpdate: (update, options) => profile("peopleUpdate", () => update, options),
+      peopleSet: profile("peopleSet", operand("peopleSet", "properties", "$set"), { $set: "properties" }),
+      peopleSetOnce: profile("peopleSetOnce", operand("peopleSetOnce", "properties", "$set_once"), {
+        $set_once: "properties"
+      }),
+      peopleIncrement: profile("peopleIncrement", operand("peopleIncrement", "properties", "$add"), {
+        $add: "properties"
+      }),
+      peopleAppend: profile("peopleAppend", operand("peopleAppend", "properties", "$append"), {
+        $append: "properties"
+      }),
+      peopleUnion: profile("peopleUnion", operand("peopleUnion", "properties", "$union"), { $union: "properties" }),
+      peopleRemove: profile("peopleRemove", operand("peopleRemove", "properties", "$remove"), {
+        $remove: "properties"
+      }),
+      peopleUnset: profile("peopleUnset", names("peopleUnset", "$unset"), { $unset: "names" }),
+      peopleDelete: profile("peopleDelete", () => Either.right({ $delete: "" })),
+      peopleTrackCharge: profile("peopleTrackCharge", charge, { $append: "properties" }),
+      peopleClearCharges: profile("peopleClearCharges", () => Either.right({ $unset: ["$transactions"] })),
+      peopleUpdate,
       groupSet: (groupKey, groupId, properties, options) =>
-        group("groupSet", { $group_key: groupKey, $group_id: groupId, $set: properties }, options),
+        group("groupSet", groupKey, groupId, operand("groupSet", "properties", "$set")(0, properties), options, {
+          $set: "properties"
+        }),
       groupSetOnce: (groupKey, groupId, properties, options) =>
-        group("groupSetOnce", { $group_key: groupKey, $group_id: groupId, $set_once: properties }, options),
+        group(
+          "groupSetOnce",
+          groupKey,
+          groupId,
+          operand("groupSetOnce", "properties", "$set_once")(0, properties),
+          options,
+          { $set_once: "properties" }
+        ),
       groupUnion: (groupKey, groupId, properties, options) =>
-        group("groupUnion", { $group_key: groupKey, $group_id: groupId, $union: properties }, options),
+        group("groupUnion", groupKey, groupId, operand("groupUnion", "properties", "$union")(0, properties), options, {
+          $union: "properties"
+        }),
       groupRemove: (groupKey, groupId, properties, options) =>
-        group("groupRemove", { $group_key: groupKey, $group_id: groupId, $remove: properties }, options),
-      groupUnset: (groupKey, groupId, names, options) =>
-        group("groupUnset", { $group_key: groupKey, $group_id: groupId, $unset: names }, options),
+        group(
+          "groupRemove",
+          groupKey,
+          groupId,
+          operand("groupRemove", "properties", "$remove")(0, properties),
+          options,
+          { $remove: "properties" }
+        ),
+      groupUnset: (groupKey, groupId, propertyNames, options) =>
+        group("groupUnset", groupKey, groupId, names("groupUnset", "$unset")(0, propertyNames), options, {
+          $unset: "names"
+        }),
       groupDelete: (groupKey, groupId, options) =>
-        group("groupDelete", { $group_key: groupKey, $group_id: groupId, $delete: "" }, options),
-      groupUpdate: (update, options) => group("groupUpdate", update, options)
-    }
+        group("groupDelete", groupKey, groupId, Either.right({ $delete: "" }), options),
+      groupUpdate
+    } as Service
   })
+
+/** Whether a key might be integer-like (`JSON.stringify` writes those first): then the schema's road is taken. */
+const hasIntegerKey = (record: object): boolean => {
+  for (const key of Object.keys(record)) {
+    const c = key.charCodeAt(0)
+    if (c >= 48 && c <= 57) return true
+  }
+  return false
+}

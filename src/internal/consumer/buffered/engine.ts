@@ -202,13 +202,15 @@ export const make = <R>(
         const wait = lane.pausedUntil - clock.unsafeCurrentTimeMillis()
         const send = Effect.suspend(() => {
           const started = clock.unsafeCurrentTimeMillis()
-          return ingestion.send(lane.state.endpoint, messages, requestId).pipe(
-            Effect.onExit(() =>
-              Effect.sync(() =>
-                Report.metrics.requestLatency.unsafeUpdate(clock.unsafeCurrentTimeMillis() - started, lane.labels)
+          return ingestion
+            .send(lane.state.endpoint, messages, requestId)
+            .pipe(
+              Effect.onExit(() =>
+                Effect.sync(() =>
+                  Report.metrics.requestLatency.unsafeUpdate(clock.unsafeCurrentTimeMillis() - started, lane.labels)
+                )
               )
             )
-          )
         })
         return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), send) : send
       }).pipe(
