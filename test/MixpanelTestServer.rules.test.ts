@@ -15,7 +15,7 @@ interface RawRequest {
   readonly method?: "GET" | "POST"
   readonly path: string
   readonly headers?: Readonly<Record<string, string>>
-  readonly body?: string | Buffer
+  readonly body?: string | Uint8Array<ArrayBuffer>
 }
 
 interface Case {

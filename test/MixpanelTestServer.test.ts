@@ -1,7 +1,9 @@
 import * as Zlib from "node:zlib"
+import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
 import type { Endpoint } from "../src/Endpoint.js"
+import { Consumer, Mixpanel } from "../src/index.js"
 import { MixpanelTestServer } from "../src/testing.js"
 
 const { Fault } = MixpanelTestServer
@@ -541,7 +543,10 @@ describe("MixpanelTestServer", () => {
           error: "request exceeds max limit of 3 items",
           status: "Bad Request"
         })
-        const tooManyLive = yield* send(`${server.url}/track?verbose=1`, form(JSON.stringify([4, 5, 6, 7].map(event))))
+        const tooManyLive = yield* send(
+          `${server.url}/track?verbose=1`,
+          form(JSON.stringify([4, 5, 6, 7].map((n) => event(n))))
+        )
         expect([tooManyLive.status, JSON.parse(tooManyLive.text)]).toEqual([
           400,
           { status: 0, error: "request exceeds max limit of 3 items" }
@@ -668,8 +673,11 @@ describe("MixpanelTestServer", () => {
         })
         expect(request?.headers["x-custom"]).toBe("yes")
         expect(request?.fault).toBeUndefined()
+        yield* send(`${server.url}/track`, form(JSON.stringify([event(9, { distinct_id: "anonymous" })])))
+        expect(server.dropped()).toHaveLength(1)
         server.clear()
         expect(server.requests()).toEqual([])
+        expect(server.dropped()).toEqual([])
         expect(server.received("imports")).toEqual([])
         expect(server.receivedCount("imports")).toBe(0)
         // after clear, the dedup memory is gone too
@@ -755,6 +763,76 @@ describe("MixpanelTestServer", () => {
         expect(server.receivedCount("imports")).toBe(0)
         expect(server.requests()).toMatchObject([{ status: undefined, fault: { _tag: "Drop" }, items: 1 }])
         expect((yield* send(`${server.url}/import`, jsonBody([event(1)]))).status).toBe(200)
+      })
+    )
+
+    it.scoped("lostAnswer: the request is served and its items recorded, then the connection is cut", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make()
+        server.fail(Fault.lostAnswer, Fault.lostAnswer)
+        const error = yield* sendFailing(`${server.url}/import`, jsonBody([event(1), event(2)]))
+        expect(error).toBeInstanceOf(TypeError)
+        expect(server.received("imports")).toEqual([event(1), event(2)])
+        const flags = yield* sendFailing(`${server.url}/track`, form(JSON.stringify([event(3)])))
+        expect(flags).toBeInstanceOf(TypeError)
+        expect(server.received("events")).toEqual([event(3)])
+        expect(server.requests()).toMatchObject([
+          { status: undefined, fault: { _tag: "LostAnswer" }, items: 2 },
+          { status: undefined, fault: { _tag: "LostAnswer" }, items: 1 }
+        ])
+        // the retry is deduplicated, as Mixpanel does
+        expect((yield* send(`${server.url}/import`, jsonBody([event(1), event(2)]))).status).toBe(200)
+        expect(server.received("imports")).toEqual([event(1), event(2)])
+        expect(server.duplicates("imports")).toBe(2)
+      })
+    )
+
+    it.scoped("lostAnswer: the client sees a transport error for messages that did arrive", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ token: "T" })
+        server.fail(Fault.lostAnswer)
+        const MixpanelLive = Mixpanel.layer({ token: "T" }).pipe(
+          Layer.provide(Consumer.layerDirect({ baseUrl: server.url, maxRetries: 0 })),
+          Layer.provide(FetchHttpClient.layer)
+        )
+        const error = yield* Effect.flip(Mixpanel.track("u1", "Signed Up").pipe(Effect.provide(MixpanelLive)))
+        expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+        expect(server.received("events")).toMatchObject([{ event: "Signed Up", properties: { distinct_id: "u1" } }])
+      })
+    )
+
+    it.scoped("lostAnswer at random: a probability beside the fault mix, reproducible with a seed", () =>
+      Effect.gen(function* () {
+        const run = (server: MixpanelTestServer.MixpanelTestServer) =>
+          Effect.gen(function* () {
+            const outcomes: Array<number | "lost"> = []
+            for (let n = 0; n < 30; n++) {
+              const init = form(JSON.stringify([event(n)]))
+              const reply = yield* Effect.promise(() =>
+                fetch(`${server.url}/track`, init).then(
+                  (response) => response.status,
+                  () => "lost" as const
+                )
+              )
+              outcomes.push(reply)
+            }
+            return outcomes
+          })
+        const options = { rate: 0.3, faults: [Fault.status(503)], lostAnswer: 0.3, seed: 9 }
+        const a = yield* MixpanelTestServer.make({ failRandomly: options })
+        const b = yield* MixpanelTestServer.make({ failRandomly: options })
+        const first = yield* run(a)
+        expect(yield* run(b)).toEqual(first)
+        const lost = first.filter((outcome) => outcome === "lost").length
+        expect(lost).toBeGreaterThan(2)
+        expect(first.filter((outcome) => outcome === 503).length).toBeGreaterThan(2)
+        // lost answers were served: their events are received, the 503s' are not
+        expect(a.receivedCount("events")).toBe(first.filter((outcome) => outcome !== 503).length)
+        expect(a.requests().filter((r) => r.fault?._tag === "LostAnswer")).toHaveLength(lost)
+        // without faults in the mix, only lost answers
+        const only = yield* MixpanelTestServer.make({ failRandomly: { lostAnswer: 1 } })
+        expect(new Set(yield* run(only))).toEqual(new Set(["lost"]))
+        expect(only.receivedCount("events")).toBe(30)
       })
     )
 
@@ -864,6 +942,77 @@ describe("MixpanelTestServer", () => {
         server.stopFailing()
         expect(server.pendingFaults()).toBe(0)
         expect((yield* send(`${server.url}/track`, form(JSON.stringify([event(1)])))).status).toBe(200)
+      })
+    )
+  })
+
+  describe("lenient: the old behaviour", () => {
+    it.scoped("reads the transports Mixpanel does not", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ lenient: true })
+        const json = JSON.stringify([event(1)])
+        const replies = [
+          yield* send(`${server.url}/track/`, form(json)),
+          yield* send(`${server.url}/track?data=${encodeURIComponent(json)}`, { method: "POST" }),
+          yield* send(`${server.url}/track`, { method: "POST", headers: { "content-type": "text/plain" }, body: json }),
+          yield* send(`${server.url}/track`, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: `data=${base64(JSON.stringify([{ event: ">>>", properties: {} }]))}`
+          }),
+          yield* send(`${server.url}/import`, {
+            method: "POST",
+            body: `${JSON.stringify(event(2))}\n${JSON.stringify(event(3))}\n`
+          })
+        ]
+        expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200])
+        expect(server.receivedCount("events")).toBe(4)
+        expect(server.receivedCount("imports")).toBe(2)
+      })
+    )
+
+    it.scoped("checks only the shape of items, refuses a request whole, and drops nothing", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ lenient: true })
+        const loose = [
+          { event: "E", properties: { distinct_id: "anonymous", $insert_id: null } },
+          { $distinct_id: 5, $set: {}, $unset: "x" }
+        ]
+        expect((yield* send(`${server.url}/track`, form(JSON.stringify([loose[0]])))).text).toBe("1")
+        expect((yield* send(`${server.url}/engage`, form(JSON.stringify([loose[1]])))).text).toBe("1")
+        const whole = yield* send(`${server.url}/track?verbose=1`, form(JSON.stringify([event(1), { event: "" }])))
+        expect([whole.status, JSON.parse(whole.text)]).toEqual([
+          400,
+          { status: 0, error: "item 1: 'event' must be a non-empty string" }
+        ])
+        expect(server.receivedCount("events")).toBe(1)
+        expect(server.dropped()).toEqual([])
+      })
+    )
+
+    it.scoped("/import is strict only with strict=1; too many items is 413; bytes are the decoded JSON", () =>
+      Effect.gen(function* () {
+        const json = JSON.stringify([event(1, { url: "a=1&b=2" })])
+        const server = yield* MixpanelTestServer.make({ lenient: true, maxItems: 2 })
+        const bad = [event(1), { event: "E", properties: {} }]
+        expect(JSON.parse((yield* send(`${server.url}/import`, jsonBody(bad))).text)).toEqual({
+          code: 200,
+          num_records_imported: 1,
+          status: "OK"
+        })
+        const strict = yield* send(`${server.url}/import?strict=1`, jsonBody(bad))
+        expect(JSON.parse(strict.text).failed_records).toEqual([
+          {
+            index: 1,
+            insert_id: "",
+            field: "properties.time",
+            message: "'properties.time' must be a number"
+          }
+        ])
+        expect((yield* send(`${server.url}/import`, jsonBody([event(1), event(2), event(3)]))).status).toBe(413)
+        const exact = yield* MixpanelTestServer.make({ lenient: true, maxBytes: json.length })
+        expect((yield* send(`${exact.url}/track`, form(json))).status).toBe(200)
+        expect(exact.requests().at(-1)?.bytes).toBe(json.length)
       })
     )
   })
