@@ -19,16 +19,7 @@ import { type FlagsState, serveFlags } from "./testServer/flags.js"
 import { serveLenient } from "./testServer/lenient.js"
 import { makeRecords } from "./testServer/records.js"
 import { answerOnly, type Served, type Settings, serve } from "./testServer/serve.js"
-import {
-  decodeBody,
-  type Parsed,
-  parseItems,
-  type Read,
-  readBody,
-  readPayload,
-  routeOf,
-  sizeAsSent
-} from "./testServer/wire.js"
+import { decodeBody, type Parsed, parseItems, readBody, readPayload, routeOf, sizeAsSent } from "./testServer/wire.js"
 
 /** @internal */
 export const tag = Context.GenericTag<Api.MixpanelTestServer>("effect-mixpanel/MixpanelTestServer")
@@ -135,36 +126,37 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     write(res, answer)
   }
 
-  /** Reads an ingestion request: its size as Mixpanel counts it, and its items. */
-  const read = async (
-    req: Http.IncomingMessage,
-    url: URL,
-    method: string
-  ): Promise<{ readonly bytes: number; readonly parsed: Parsed; readonly early?: Answer; readonly read?: Read }> => {
+  /** What an ingestion request holds: its size as Mixpanel counts it, its items, and its form, if any. */
+  interface Received {
+    readonly bytes: number
+    readonly parsed: Parsed
+    readonly form?: ReadonlyMap<string, string> | undefined
+    /** The answer when the body cannot even be decoded. */
+    readonly early?: Answer
+  }
+
+  const notRead: Parsed = { error: "not read" }
+
+  const read = async (req: Http.IncomingMessage, url: URL, method: string): Promise<Received> => {
     const raw = await readBody(req)
     const decoded = await decodeBody(raw, req.headers["content-encoding"] ?? "", maxDecompressed)
     switch (decoded._tag) {
       case "TooLarge":
-        return { bytes: raw.length, parsed: { error: "not read" }, early: tooManyBytes(settings.maxBytes) }
+        return { bytes: raw.length, parsed: notRead, early: tooManyBytes(settings.maxBytes) }
       case "Broken":
-        return { bytes: raw.length, parsed: { error: "not read" }, early: errorAnswer(400, decoded.error) }
+        return { bytes: raw.length, parsed: notRead, early: errorAnswer(400, decoded.error) }
       case "Unsupported":
         return {
           bytes: raw.length,
-          parsed: { error: "not read" },
+          parsed: notRead,
           early: errorAnswer(415, `unsupported content encoding ${decoded.encoding}`)
         }
       case "Body": {
         const payload = readPayload(lenient, method, url, req.headers["content-type"] ?? "", decoded.body)
-        const text = "error" in payload ? undefined : payload.text
-        const bytes = lenient
-          ? text === undefined
-            ? decoded.body.length
-            : Buffer.byteLength(text)
-          : sizeAsSent(method, url, decoded.body)
-        const parsed =
-          "error" in payload ? payload : bytes > settings.maxBytes ? { error: "not read" } : parseItems(payload)
-        return { bytes, parsed, read: payload }
+        if ("error" in payload) return { bytes: sizeAsSent(method, url, decoded.body), parsed: payload }
+        // the lenient server counts the decoded JSON, as earlier versions did
+        const bytes = lenient ? Buffer.byteLength(payload.text) : sizeAsSent(method, url, decoded.body)
+        return { bytes, parsed: bytes > settings.maxBytes ? notRead : parseItems(payload), form: payload.form }
       }
     }
   }
@@ -177,11 +169,10 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     fault: Api.Fault | undefined
   ): Promise<void> => {
     const method = req.method ?? "GET"
-    const { bytes, early, parsed, read: payload } = await read(req, url, method)
+    const { bytes, early, form, parsed } = await read(req, url, method)
     const items = "items" in parsed ? parsed.items.length : 0
     const record = (status: number | undefined) => log.push(entry(req, url, endpoint, fault, { bytes, items, status }))
     if (fault !== undefined && (await preempt(fault, req, res, record))) return
-    const form = payload !== undefined && "form" in payload ? payload.form : undefined
     const served: Served =
       early !== undefined
         ? answerOnly(early)
