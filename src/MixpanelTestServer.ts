@@ -487,7 +487,8 @@ export interface Options {
   /**
    * The project token. When set, `/track` events must carry it as `properties.token`, `/engage` and
    * `/groups` updates as `$token`, and `/import` records must not carry a different `properties.token`.
-   * Default: not checked.
+   * Default: any token, though `/track`, `/engage` and `/groups` still need one (a non-empty string), as
+   * at Mixpanel.
    */
   readonly token?: string
   /** Authentication for `/import`. Default: `/import` accepts any request. Other endpoints never need it. */
