@@ -215,6 +215,12 @@ const cases: ReadonlyArray<Case> = [
     )
   },
   {
+    rule: "$merge needs the project token",
+    request: json("/import", [{ event: "$merge", properties: { $distinct_ids: ["a", "b"] } }]),
+    status: 400,
+    body: failedRecords(0, [field(0, "properties.token")])
+  },
+  {
     rule: "$create_alias needs a string alias",
     request: form("/track?verbose=1", [
       { event: "$create_alias", properties: { token: "T", distinct_id: "u1" } },
