@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
+import { documents } from "./documents.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const src = join(root, "src")
@@ -56,20 +57,12 @@ const blocksOf = (file: string, text: string): Array<Example> => {
   return blocks
 }
 
-const markdown = [
-  "README.md",
-  ...readdirSync(join(root, "docs"))
-    .filter((name) => name.endsWith(".md"))
-    .sort()
-    .map((name) => `docs/${name}`)
-]
-
 const examples = [
   ...readdirSync(src)
     .filter((name) => name.endsWith(".ts"))
     .sort()
     .flatMap((name) => examplesOf(`src/${name}`, readFileSync(join(src, name), "utf8"))),
-  ...markdown.flatMap((file) => blocksOf(file, readFileSync(join(root, file), "utf8")))
+  ...documents.flatMap((file) => blocksOf(file, readFileSync(join(root, file), "utf8")))
 ]
 
 // As docgen does: `assert.` in an example brings its own import (and shifts the lines by one).

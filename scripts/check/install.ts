@@ -15,8 +15,9 @@
  *
  * Needs the npm registry (or a warm cache). INSTALL=real installs for real instead.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { documents } from "../documents.js"
 import { check, emptyProject, finish, pack, quietInstall, root, run, step } from "./support.js"
 
 interface InstallLine {
@@ -24,14 +25,6 @@ interface InstallLine {
   readonly line: number
   readonly command: string
 }
-
-const documents = [
-  "README.md",
-  ...readdirSync(join(root, "docs"))
-    .filter((name) => name.endsWith(".md"))
-    .sort()
-    .map((name) => `docs/${name}`)
-]
 
 const installCommand = /^npm (install|i|add)\b/
 
