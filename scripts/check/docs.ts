@@ -3,11 +3,13 @@
  *   - every `@example` of src/ and every ```ts block of README.md and docs/ type-checks, every `@example`
  *     runs, and docs/api/ is what `scripts/docs.sh` generates from the JSDoc today (it regenerates the
  *     reference into a scratch directory and compares);
- *   - the README's quick start is examples/quickstart.ts, unchanged;
+ *   - a block introduced as "This is `examples/…`" (the README's quick start, testing.md's suites) is that
+ *     file, unchanged;
  *   - the README names the commands `.ci/run` runs, and `.ci/run` runs every `check:*` script.
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { documents } from "../documents.js"
 import { check, finish, root, run, scratch, step } from "./support.js"
 
 const read = (path: string) => readFileSync(join(root, path), "utf8")
@@ -33,11 +35,21 @@ step(
   }
 )
 
-step("the README's quick start is examples/quickstart.ts, unchanged", () => {
-  const readme = read("README.md")
-  const section = readme.slice(readme.indexOf("## Quick start"))
-  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1]
-  check(block === read("examples/quickstart.ts"), "the quick start and examples/quickstart.ts differ")
+/** The blocks a document introduces with "This is `examples/…`": each must be that file (less its header comment). */
+step("every code block that says it is a file of examples/ is that file, unchanged", () => {
+  const problems: Array<string> = []
+  let count = 0
+  for (const document of documents) {
+    const text = read(document)
+    for (const match of text.matchAll(/This is `(examples\/[^`]+)`[\s\S]*?```ts\n([\s\S]*?)```/g)) {
+      const [, file = "", block] = match
+      const source = read(file).replace(/^\/\*\*[\s\S]*?\*\/\n/, "")
+      count++
+      if (block !== source) problems.push(`${document}: the block shown as ${file} differs from it`)
+    }
+  }
+  check(count >= 3, `only ${count} blocks found that say they are a file of examples/`)
+  check(problems.length === 0, problems.join("\n"))
 })
 
 step("the README names the commands .ci/run runs; .ci/run runs every check", () => {
