@@ -11,7 +11,8 @@
  *     is replaced by the packed tarball (it is not on the registry yet). It runs
  *     `npm install --package-lock-only`, which resolves the whole tree (peers included)
  *     as a real install does, without downloading the packages;
- *   - what they resolve to holds one `effect`, of major version 3.
+ *   - what they resolve to holds one `effect`, of major version 3;
+ *   - in a project on Effect 4 the library is refused with ERESOLVE (what the README tells Effect 4 users).
  *
  * Needs the npm registry (or a warm cache). INSTALL=real installs for real instead.
  */
@@ -158,5 +159,17 @@ for (const file of documents) {
     checkEffect(project)
   })
 }
+
+step("an Effect 4 project refuses the library with ERESOLVE, as the README says", () => {
+  const project = emptyProject("install")
+  install(project, "npm install effect@^4")
+  let refusal = ""
+  try {
+    install(project, "npm install effect-mixpanel")
+  } catch (error) {
+    refusal = String(error)
+  }
+  check(refusal.includes("ERESOLVE"), refusal === "" ? "it installed" : refusal)
+})
 
 finish("check:install")
