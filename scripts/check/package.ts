@@ -207,7 +207,8 @@ const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as
 }
 
 let tarball = ""
-let project = ""
+// made here, not in a step: every later write goes into it, never into the working directory
+const project = emptyProject("user", { type: "module" })
 
 step("npm pack", () => {
   tarball = pack()
@@ -215,7 +216,6 @@ step("npm pack", () => {
 })
 
 step("install the tarball into an empty project, with effect and @effect/platform", () => {
-  project = emptyProject("user", { type: "module" })
   run(
     "npm",
     [
