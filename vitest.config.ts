@@ -7,7 +7,8 @@ const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^effect-mixpanel\/testing$/, replacement: source("./src/testing.ts") },
+      // every subpath (effect-mixpanel/testing, effect-mixpanel/Mixpanel, …) is the module of that name
+      { find: /^effect-mixpanel\/(\w+)$/, replacement: `${source("./src/")}$1.ts` },
       { find: /^effect-mixpanel$/, replacement: source("./src/index.ts") }
     ]
   },

@@ -4,9 +4,9 @@
  * asserted: figures from a test runner's machine say nothing.
  */
 import { describe, expect, it } from "vitest"
-import { variants } from "../bench/clients/index.js"
-import { runBench } from "../bench/runner.js"
-import { formatTable } from "../bench/table.js"
+import { variants } from "../../bench/clients/index.js"
+import { runBench } from "../../bench/runner.js"
+import { formatTable } from "../../bench/table.js"
 
 describe("bench (smoke run)", () => {
   it("delivers every client's events to the sink, in one process per client", { timeout: 180_000 }, async () => {

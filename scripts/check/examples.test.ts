@@ -7,7 +7,7 @@ import { promisify } from "node:util"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 import { afterEach, describe, expect, it } from "vitest"
 
-const root = new URL("..", import.meta.url).pathname
+const root = new URL("../..", import.meta.url).pathname
 /** This process's environment, less any MIXPANEL_* of the developer's, with `env` on top. */
 const environment = (env: Record<string, string>) => ({
   ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("MIXPANEL_"))),
