@@ -38,9 +38,16 @@ if (record === undefined || result === undefined) throw new Error(`the run faile
 const n = record.n
 const window = { from: result.firstCallMonotonicMicros, to: result.doneMonotonicMicros }
 const inclusivePatterns = [
+  // The caller's side on the runFork path: the fork, the new fiber's first run (synchronous), the loop.
+  /^viaRunFork bench\//,
+  /^runFork effect\/dist\/esm\/internal\/managedRuntime/,
+  /^\(anonymous\) effect\/dist\/esm\/internal\/runtime\.js:31:/,
+  /^start effect\/dist\/esm\/internal\/fiberRuntime/,
+  /^(updateManyAs|forkAs) effect\/dist\/esm\/internal\/fiberRefs/,
+  /^FiberRuntime effect\/dist\/esm\/internal\/fiberRuntime/,
   /^track src\/internal\/mixpanel/,
   /^encode.* src\/internal\/mixpanel/,
-  /^(anonymous) src\/internal\/mixpanel/,
+  /^\(anonymous\) src\/internal\/mixpanel/,
   /^toJson src\/internal\/json/,
   /^walk(Value|Object|Record|Array) src\/internal\/json/,
   /^offer src\/internal\/bufferedConsumer/,
