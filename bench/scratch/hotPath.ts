@@ -16,6 +16,7 @@ import * as Json from "../../src/internal/json.js"
 import { libraryName } from "../../src/internal/mixpanel.js"
 import { version } from "../../src/internal/version.js"
 import { type BenchEvent, makeEvent } from "../events.js"
+import { timed } from "./measure.js"
 
 export const token = "bench-project-token"
 
@@ -70,7 +71,7 @@ export const runForkThenFlush =
   async (count: number): Promise<void> => {
     for (let i = 0; i < count; i++) {
       const e = at(events, i)
-      runtime.runFork(Mixpanel.track(e.distinctId, e.event, e.properties))
+      timed(i, () => runtime.runFork(Mixpanel.track(e.distinctId, e.event, e.properties)))
     }
     await runtime.runPromise(Consumer.flush)
   }

@@ -14,7 +14,8 @@
  * 3. Cheaper `$insert_id`s.
  * 4. Fewer allocations in the walk (one reused walk state, no result wrapper).
  * 5. Request bodies from bytes: each message's form-escaped UTF-8 bytes made at `offer`, a body the
- *    concatenation of its messages' bytes (today: join, escape and encode per request).
+ *    concatenation of its messages' bytes, or each message written at `offer` into its batch's one
+ *    growing `Buffer` (today: join, escape and encode per request).
  *
  * Every prototype's output is held equal to the library's, byte for byte.
  */
@@ -39,7 +40,7 @@ import {
   study,
   token
 } from "./hotPath.js"
-import { type Case, compare, print } from "./measure.js"
+import { type Case, compare, print, record, timed } from "./measure.js"
 
 const { n, rounds, events, captured, capture } = await study()
 const time = 1_764_000_000_000
@@ -217,6 +218,40 @@ const bodyFromBytes = (chunks: ReadonlyArray<Buffer>): Buffer => {
   return Buffer.concat(parts)
 }
 
+/**
+ * One batch's form body, written message by message into one growing `Buffer` as they are accepted:
+ * no string per request, no per-message `Buffer`, and a waiting message holds only its bytes.
+ */
+class BodyArena {
+  private buffer = Buffer.allocUnsafe(64 * 1024)
+  private length = open.copy(this.buffer, 0)
+  private count = 0
+
+  append(json: string): void {
+    const escaped = escapeForm(json)
+    // At most 3 bytes per UTF-16 unit, and a comma.
+    const room = escaped.length * 3 + 2
+    if (this.length + room > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + room))
+      this.buffer.copy(bigger, 0, 0, this.length)
+      this.buffer = bigger
+    }
+    if (this.count++ > 0) this.buffer[this.length++] = 0x2c
+    this.length += this.buffer.write(escaped, this.length, "utf8")
+  }
+
+  body(): Buffer {
+    this.buffer[this.length] = 0x5d
+    return this.buffer.subarray(0, this.length + 1)
+  }
+}
+
+const arenaOf = (messages: ReadonlyArray<string>): BodyArena => {
+  const arena = new BodyArena()
+  for (const json of messages) arena.append(json)
+  return arena
+}
+
 // ---------------------------------------------------------------------------------------------------
 // equality checks
 // ---------------------------------------------------------------------------------------------------
@@ -248,6 +283,7 @@ const bodyOf = (messages: ReadonlyArray<string>): Uint8Array => {
   const sample = captured.slice(0, 2000)
   const fromBytes = bodyFromBytes(sample.map((json) => Buffer.from(escapeForm(json))))
   if (Buffer.compare(fromBytes, Buffer.from(bodyOf(sample))) !== 0) throw new Error("the body from bytes differs")
+  if (Buffer.compare(arenaOf(sample).body(), Buffer.from(bodyOf(sample))) !== 0) throw new Error("the arena differs")
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -261,12 +297,6 @@ const facade = makeFacade(facadeRuntime)
   // The facade's messages on the wire are the library's.
   const bad = facade("u1", "", {})
   if (bad?._tag !== "InvalidMessage") throw new Error(`the facade let an empty event name through: ${String(bad)}`)
-}
-
-/** `body` over events `0..count`, then the runtime's consumer flushed. */
-const thenFlush = async (runtime: Runtime, body: (count: number) => void, count: number) => {
-  body(count)
-  await runtime.runPromise(Consumer.flush)
 }
 
 const batches = (count: number, size: number) => Math.ceil(count / size)
@@ -287,29 +317,35 @@ const facadeCases: ReadonlyArray<Case> = [
     run: runForkThenFlush(buffered, events)
   },
   {
-    name: "1. sync facade + flush",
-    what: "validate + encode in plain JS, the consumer's offer run synchronously, no fiber per call",
+    name: "today: in a fiber, yield* track + flush",
+    what: "the same calls from inside one Effect (an Effect application's way)",
     run: (count) =>
-      thenFlush(
-        facadeRuntime,
-        (c) => {
-          for (let i = 0; i < c; i++) {
+      buffered.runPromise(
+        Effect.gen(function* () {
+          const service = yield* Mixpanel.Mixpanel
+          for (let i = 0; i < count; i++) {
             const e = at(events, i)
-            facade(e.distinctId, e.event, e.properties)
+            if (i % 4 !== 0) yield* service.track(e.distinctId, e.event, e.properties)
+            else {
+              // timed by hand: `timed` takes a plain function
+              const start = process.hrtime.bigint()
+              yield* service.track(e.distinctId, e.event, e.properties)
+              record(Number(process.hrtime.bigint() - start))
+            }
           }
-        },
-        count
+          yield* Consumer.flush
+        })
       )
   },
   {
-    name: "today, the call alone: runFork(Mixpanel.track)",
-    what: "the caller's time per event (the workers run after the loop, at flush)",
-    run: (count) => {
+    name: "1. sync facade + flush",
+    what: "validate + encode in plain JS, the consumer's offer run synchronously, no fiber per call",
+    run: async (count) => {
       for (let i = 0; i < count; i++) {
         const e = at(events, i)
-        buffered.runFork(Mixpanel.track(e.distinctId, e.event, e.properties))
+        timed(i, () => facade(e.distinctId, e.event, e.properties))
       }
-      return buffered.runPromise(Consumer.flush).then(() => undefined)
+      await facadeRuntime.runPromise(Consumer.flush)
     }
   }
 ]
@@ -353,6 +389,15 @@ const serializeCases: ReadonlyArray<Case> = [
       for (let b = 0; b < batches(count, 2000); b++) {
         new TextEncoder().encode(Transport.formData(writeWhole(checked)))
       }
+    }
+  },
+  {
+    name: "2c. worker: JSON per message into the Buffer",
+    what: "per batch: the text of each message as today, escaped and written into one Buffer (5c)",
+    run: (count) => {
+      const ids = makeInsertIds()
+      const checked = events.slice(0, Math.min(count, 2000)).map((e) => check(ids, e) as Checked)
+      for (let b = 0; b < batches(count, 2000); b++) arenaOf(writePerMessage(checked)).body()
     }
   }
 ]
@@ -417,6 +462,13 @@ const bodyCases: ReadonlyArray<Case> = [
       const chunks = captured.slice(0, 2000).map((json) => Buffer.from(escapeForm(json)))
       for (let b = 0; b < batches(count, 2000); b++) bodyFromBytes(chunks)
     }
+  },
+  {
+    name: "5c. at offer: escape + write into the batch's Buffer",
+    what: "each message written into its batch's one growing Buffer; the body a view of it",
+    run: (count) => {
+      for (let b = 0; b < batches(count, 2000); b++) arenaOf(captured.slice(b * 2000, b * 2000 + 2000)).body()
+    }
   }
 ]
 
@@ -446,14 +498,22 @@ const retained = async (make: () => unknown): Promise<number> => {
 const ids = makeInsertIds()
 const encode = makeEncoder(makeInsertIds())
 console.log(`\nheld per waiting message, after a GC (the events themselves are the caller's, held anyway):`)
+// `offer` measures each message with `Buffer.byteLength`, which flattens the JSON's rope in place.
+const flattened = (json: string | undefined) => {
+  Buffer.byteLength(json ?? "")
+  return json
+}
 console.log(
-  `  today, its JSON string:           ${(await retained(() => events.map((e) => encode(e.event, e.distinctId, time, e.properties)))).toFixed(0)} B`
+  `  today, its JSON string:           ${(await retained(() => events.map((e) => flattened(encode(e.event, e.distinctId, time, e.properties))))).toFixed(0)} B`
 )
 console.log(
   `  2, the checked record:            ${(await retained(() => events.map((e) => check(ids, e)))).toFixed(0)} B`
 )
 console.log(
-  `  5, its escaped UTF-8 bytes:       ${(await retained(() => captured.map((json) => Buffer.from(escapeForm(json))))).toFixed(0)} B`
+  `  5a, its escaped UTF-8 bytes:      ${(await retained(() => captured.map((json) => Buffer.from(escapeForm(json))))).toFixed(0)} B`
+)
+console.log(
+  `  5c, its bytes in the batch's body: ${(await retained(() => Array.from({ length: batches(n, 2000) }, (_, b) => arenaOf(captured.slice(b * 2000, b * 2000 + 2000))))).toFixed(0)} B`
 )
 
 await Promise.all([buffered.dispose(), facadeRuntime.dispose(), capture.dispose()])
