@@ -41,9 +41,8 @@ const inclusivePatterns = [
   // The caller's side on the runFork path: the fork, the new fiber's first run (synchronous), the loop.
   /^viaRunFork bench\//,
   /^runFork effect\/dist\/esm\/internal\/managedRuntime/,
-  /^\(anonymous\) effect\/dist\/esm\/internal\/runtime\.js:31:/,
+  /^\(anonymous\) effect\/dist\/esm\/internal\/runtime\.js:31$/,
   /^start effect\/dist\/esm\/internal\/fiberRuntime/,
-  /^(updateManyAs|forkAs) effect\/dist\/esm\/internal\/fiberRefs/,
   /^FiberRuntime effect\/dist\/esm\/internal\/fiberRuntime/,
   /^track src\/internal\/mixpanel/,
   /^encode.* src\/internal\/mixpanel/,
