@@ -338,6 +338,29 @@ const facadeCases: ReadonlyArray<Case> = [
       )
   },
   {
+    name: "1+2c+5c. checks in the call, JSON in a worker",
+    what: "a sketch of all three: the call checks and appends a record; per 2000, JSON written into one Buffer",
+    run: async (count) => {
+      const ids = makeInsertIds()
+      let open: Array<Checked> = []
+      const ready: Array<Array<Checked>> = []
+      for (let i = 0; i < count; i++) {
+        timed(i, () => {
+          const checked = check(ids, at(events, i))
+          if (checked === undefined) throw new Error("not on the fast path")
+          open.push(checked)
+          if (open.length === 2000) {
+            ready.push(open)
+            open = []
+          }
+        })
+      }
+      if (open.length > 0) ready.push(open)
+      // the worker's side, after the calls (no engine bookkeeping, no HTTP)
+      for (const batch of ready) arenaOf(writePerMessage(batch)).body()
+    }
+  },
+  {
     name: "1. sync facade + flush",
     what: "validate + encode in plain JS, the consumer's offer run synchronously, no fiber per call",
     run: async (count) => {
