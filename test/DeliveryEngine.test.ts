@@ -216,6 +216,53 @@ describe("the delivery engine", () => {
       })
   )
 
+  it.scoped(
+    "10,000 events through 10% lost answers and the other faults: every $insert_id arrives, duplicates only from lost answers",
+    () =>
+      Effect.gen(function* () {
+        const h = yield* harness()
+        h.server.failRandomly({
+          rate: 0.2,
+          seed: 11,
+          lostAnswer: 0.1,
+          faults: [
+            Fault.status(503),
+            Fault.status(502),
+            Fault.rateLimited(),
+            Fault.rateLimited(1),
+            Fault.drop,
+            Fault.stall
+          ]
+        })
+        yield* h.drive(
+          Effect.gen(function* () {
+            for (let i = 0; i < 10_000; i++) yield* Mixpanel.track(`u${i % 50}`, "Played", { i })
+          }).pipe(
+            Effect.provide(Mixpanel.layer({ token: "T" })),
+            Effect.provide(
+              h.layer({ maxBatchSize: 100, maxRetries: 100, maxRetryTime: "1 hour", shutdownTimeout: "1 hour" })
+            )
+          )
+        )
+        const received = h.server.received("events")
+        const ids = new Set(received.map((e) => (e.properties as { $insert_id: string }).$insert_id))
+        expect(ids.size).toBe(10_000)
+        expect(received.length).toBe(10_000)
+        expect(h.failures).toEqual([])
+        // a duplicate comes only from a request whose answer was lost: it was sent again under its id
+        const requests = h.server.requests()
+        const lost = requests.filter((r) => r.fault?._tag === "LostAnswer")
+        expect(lost.length).toBeGreaterThan(0)
+        const lostItems = lost.reduce((n, r) => n + r.items, 0)
+        expect(h.server.duplicates("events")).toBe(lostItems)
+        for (const r of lost) {
+          expect(
+            requests.filter((other) => other.headers["x-request-id"] === r.headers["x-request-id"]).length
+          ).toBeGreaterThan(1)
+        }
+      })
+  )
+
   it.scoped("a rejected message from alias is reported and fails the call", () =>
     Effect.gen(function* () {
       const h = yield* harness()
