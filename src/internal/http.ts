@@ -10,6 +10,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { InvalidConfig } from "../MixpanelError.js"
 import { version } from "./version.js"
 
 /** The `User-Agent` of every request. */
@@ -62,6 +63,13 @@ export interface Http {
 const isLoopback = (hostname: string) =>
   hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname)
 
+/**
+ * An HTTP Basic `Authorization` value. Credentials are checked to be printable ASCII where they are options;
+ * anything else is encoded as Latin-1 here rather than thrown on (as `btoa` would), and Mixpanel refuses it.
+ */
+export const basicAuth = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`, "latin1").toString("base64")}`
+
 /** Whether a secret may travel to `url`: over https, or over plain http to this machine only. */
 export const safeForSecrets = (url: URL): boolean => url.protocol === "https:" || isLoopback(url.hostname)
 
@@ -104,23 +112,46 @@ const transportFailure = (
   return { reason: "Transport", detail: `${text}: ${detail}`, cause: error.cause ?? error.reason }
 }
 
+/** The user's `transformClient` applied: what it throws or returns instead of a client is an `InvalidConfig`. */
+const transformed = (client: HttpClient.HttpClient, transform: TransformClient | undefined) => {
+  if (transform === undefined) return Effect.succeed(client)
+  const invalid = (detail: string) => new InvalidConfig({ option: "transformClient", detail })
+  try {
+    const result: unknown = transform(client)
+    return typeof result === "object" && result !== null && HttpClient.TypeId in result
+      ? Effect.succeed(result as HttpClient.HttpClient)
+      : Effect.fail(invalid("must return an HttpClient"))
+  } catch {
+    return Effect.fail(invalid("threw an exception"))
+  }
+}
+
 /** The `Http` over the `HttpClient` in context. */
-export const make = (settings: Settings): Effect.Effect<Http, never, HttpClient.HttpClient> =>
-  Effect.map(HttpClient.HttpClient, (platform) => {
-    const identified = HttpClient.mapRequest(platform, HttpClientRequest.setHeader("user-agent", userAgent))
-    const client = settings.transformClient === undefined ? identified : settings.transformClient(identified)
-    const { baseUrl, timeout } = settings
-    const timeoutText = `no response within ${Duration.format(timeout)}`
-    const execute = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, Failure> =>
-      client.execute(request).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(response.text, (text): Answer => ({ status: response.status, headers: response.headers, text }))
-        ),
-        Effect.mapError((error) => transportFailure(request, error)),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: (): Failure => ({ reason: "Timeout", detail: `${target(request).text}: ${timeoutText}` })
-        })
-      )
-    return { baseUrl, url: (path) => new URL(path, baseUrl), execute }
-  })
+export const make = (settings: Settings): Effect.Effect<Http, InvalidConfig, HttpClient.HttpClient> =>
+  Effect.flatMap(HttpClient.HttpClient, (platform) =>
+    Effect.map(
+      transformed(
+        HttpClient.mapRequest(platform, HttpClientRequest.setHeader("user-agent", userAgent)),
+        settings.transformClient
+      ),
+      (client) => {
+        const { baseUrl, timeout } = settings
+        const timeoutText = `no response within ${Duration.format(timeout)}`
+        const execute = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, Failure> =>
+          client.execute(request).pipe(
+            Effect.flatMap((response) =>
+              Effect.map(
+                response.text,
+                (text): Answer => ({ status: response.status, headers: response.headers, text })
+              )
+            ),
+            Effect.mapError((error) => transportFailure(request, error)),
+            Effect.timeoutFail({
+              duration: timeout,
+              onTimeout: (): Failure => ({ reason: "Timeout", detail: `${target(request).text}: ${timeoutText}` })
+            })
+          )
+        return { baseUrl, url: (path) => new URL(path, baseUrl), execute }
+      }
+    )
+  )

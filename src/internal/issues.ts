@@ -64,7 +64,7 @@ export const first = (issue: ParseResult.ParseIssue): Issue => {
       case "Missing":
         return { path, detail: current.message ?? "is missing" }
       case "Unexpected":
-        return { path, detail: current.message ?? "is not one of the known names" }
+        return { path, detail: "is not a field this message can hold" }
     }
   }
 }

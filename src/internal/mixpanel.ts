@@ -17,6 +17,7 @@ import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
 import type { Options, Service } from "../Mixpanel.js"
 import { type InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
+import * as Args from "./consumer/args.js"
 import * as Ids from "./ids.js"
 import * as Issues from "./issues.js"
 import * as Json from "./json.js"
@@ -44,12 +45,15 @@ interface Origin {
   readonly prefix: string
   readonly meta: string
   readonly renames?: Readonly<Record<string, string>>
+  /** The argument that holds every other field (`update` for a whole update). */
+  readonly others?: string
 }
 
 const renamed = (origin: Origin, path: ReadonlyArray<PropertyKey>): string => {
   const [head, ...rest] = path
   const name = typeof head === "string" ? origin.renames?.[head] : undefined
-  return join(origin.prefix, name === undefined ? formatPath(path) : join(name, formatPath(rest)))
+  if (name !== undefined) return join(origin.prefix, join(name, formatPath(rest)))
+  return join(origin.prefix, origin.others === undefined ? formatPath(path) : join(origin.others, formatPath(path)))
 }
 
 /** Encodes one message of `schema` to its JSON text, with `meta` merged in; `Left` names what is wrong. */
@@ -175,35 +179,15 @@ const modifierOptions: Readonly<Record<string, string>> = Object.fromEntries(
   modifierNames.map((name) => [name, `options.${name}`])
 )
 
-/** Errors about a field of a whole update name it inside the `update` argument. */
-const updateFields: Readonly<Record<string, string>> = Object.fromEntries(
-  [
-    "$distinct_id",
-    "$group_key",
-    "$group_id",
-    "$time",
-    "$set",
-    "$set_once",
-    "$add",
-    "$append",
-    "$union",
-    "$remove",
-    "$unset",
-    "$delete"
-  ].map((name) => [name, `update.${name}`])
-)
-
 /** Reads the items of a batch argument, keeping only the first failure (a batch of bad items costs O(1)). */
 const readItems = (operation: string, items: unknown): Read<ReadonlyArray<unknown>> => {
-  if (
-    typeof items !== "object" ||
-    items === null ||
-    typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function"
-  ) {
-    return bad(operation, "events", "expected an array (or an iterable) of events")
-  }
+  if (typeof items !== "object" || items === null) return bad(operation, "events", "expected an array of events")
   try {
-    return Either.right(Array.isArray(items) ? items.slice() : Array.from(items as Iterable<unknown>))
+    if (Array.isArray(items)) return Either.right(items.slice())
+    if (typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      return bad(operation, "events", "expected an array (or an iterable) of events")
+    }
+    return Either.right(Array.from(items as Iterable<unknown>))
   } catch {
     return bad(operation, "events", "reading the events threw an exception")
   }
@@ -231,6 +215,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
   Effect.gen(function* () {
     const token = Redacted.value((yield* decodeOptions(options)).token)
     const consumer = yield* Consumer
+    const target = Args.trusted(consumer)
     const nextInsertId = yield* Ids.makeGenerator()
 
     /**
@@ -252,7 +237,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     }
 
     const send = (endpoint: Endpoint, json: Read<string>) =>
-      Either.isLeft(json) ? Effect.fail(json.left) : consumer.send(endpoint, json.right)
+      Either.isLeft(json) ? Effect.fail(json.left) : target.send(endpoint, json.right)
 
     // The part of every event's JSON that is the same for every event of this service.
     const fixedJson = `"token":${JSON.stringify(token)}`
@@ -354,7 +339,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
           first ??= encoded.left
         }
       })
-      const sent = valid.length === 0 ? Effect.void : consumer.sendBatch(endpoint, valid)
+      const sent = valid.length === 0 ? Effect.void : target.sendBatch(endpoint, valid)
       if (first === undefined) return sent
       const error =
         invalid === 1
@@ -487,7 +472,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       id: Read<string>,
       options: unknown,
       operation: Read<Record<string, unknown>>,
-      renames: Readonly<Record<string, string>>
+      renames: Readonly<Record<string, string>>,
+      others?: string
     ): Effect.Effect<void, SendError> => {
       const read = Either.all({ id, options: readOptions(name, options, modifierNames), operation })
       if (Either.isLeft(read)) return Effect.fail(read.left)
@@ -500,7 +486,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         encodeProfile(name, message as Message.ProfileUpdate, checkedMeta.right, {
           prefix: "",
           meta: "options.meta",
-          renames
+          renames,
+          ...(others === undefined ? {} : { others })
         })
       )
     }
@@ -512,8 +499,10 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         build: (now: number, ...args: Args) => Read<Record<string, unknown>>,
         renames: Readonly<Record<string, string>> = {}
       ) =>
-      (distinctId: unknown, ...rest: [...Args, unknown]): Effect.Effect<void, SendError> =>
-        traced(
+      (distinctId: unknown, ...rest: [...Args, unknown]): Effect.Effect<void, SendError> => {
+        // the arguments `build` takes after `now`, then the options, wherever an untyped caller stopped
+        const arity = Math.max(0, build.length - 1)
+        return traced(
           name,
           "people"
         )((now) =>
@@ -521,11 +510,12 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
             name,
             now,
             readDistinctId(name, "distinctId", distinctId, true),
-            rest[rest.length - 1],
-            build(now, ...(rest.slice(0, -1) as unknown as Args)),
+            rest[arity],
+            build(now, ...(rest.slice(0, arity) as unknown as Args)),
             { $distinct_id: "distinctId", ...modifierOptions, ...renames }
           )
         )
+      }
 
     const operand = (operation: string, field: string, op: string) => (_: number, value: unknown) =>
       Either.map(
@@ -566,7 +556,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       groupId: unknown,
       op: Read<Record<string, unknown>>,
       options: unknown,
-      renames: Readonly<Record<string, string>> = {}
+      renames: Readonly<Record<string, string>> = {},
+      others?: string
     ) =>
       traced(
         name,
@@ -599,7 +590,12 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
               ...read.right.operation
             } as Message.GroupUpdate,
             read.right.options,
-            { prefix: "", meta: "options.meta", renames: { $group_key: "groupKey", $group_id: "groupId", ...renames } }
+            {
+              prefix: "",
+              meta: "options.meta",
+              renames: { $group_key: "groupKey", $group_id: "groupId", ...renames },
+              ...(others === undefined ? {} : { others })
+            }
           )
         )
       })
@@ -608,7 +604,15 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       const read = update("groupUpdate", value)
       if (Either.isLeft(read)) return Effect.fail(read.left)
       const { $group_id, $group_key, ...op } = read.right
-      return group("groupUpdate", $group_key, $group_id, Either.right(op), options, updateFields)
+      return group(
+        "groupUpdate",
+        $group_key,
+        $group_id,
+        Either.right(op),
+        options,
+        { $group_key: "update.$group_key", $group_id: "update.$group_id" },
+        "update"
+      )
     }
 
     const peopleUpdate: Service["peopleUpdate"] = (value, options) =>
@@ -620,7 +624,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         if (Either.isLeft(read)) return Effect.fail(read.left)
         const { $distinct_id, ...op } = read.right
         const id = readDistinctId("peopleUpdate", "update.$distinct_id", $distinct_id, true)
-        return sendProfile("peopleUpdate", now, id, options, Either.right(op), { ...modifierOptions, ...updateFields })
+        return sendProfile("peopleUpdate", now, id, options, Either.right(op), modifierOptions, "update")
       })
 
     return {

@@ -10,13 +10,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { InvalidConfig } from "../MixpanelError.js"
 import * as Issues from "./issues.js"
-import { formatPath } from "./json.js"
+import { formatPath, isPlainObject } from "./json.js"
 
 // ---------------------------------------------------------------------------------------------------
 // values
@@ -165,13 +164,17 @@ export const schedule = Schema.declare(
 
 /** A secret as a string or a `Redacted`, kept as a `Redacted`. */
 export const secret = <A extends string>(value: Schema.Schema<A, A>) =>
-  Schema.Union(Schema.RedactedFromSelf(value), value).pipe(
-    Schema.transform(Schema.RedactedFromSelf(Schema.typeSchema(value)), {
-      strict: true,
-      decode: (input) => (Redacted.isRedacted(input) ? input : Redacted.make(input)),
-      encode: (redacted) => redacted
+  Schema.Union(Schema.RedactedFromSelf(value), value)
+    .annotations({
+      message: () => "is missing or not a string: expected a string or a Redacted string"
     })
-  )
+    .pipe(
+      Schema.transform(Schema.RedactedFromSelf(Schema.typeSchema(value)), {
+        strict: true,
+        decode: (input) => (Redacted.isRedacted(input) ? input : Redacted.make(input)),
+        encode: (redacted) => redacted
+      })
+    )
 
 /** HTTP Basic credentials: printable ASCII, as Mixpanel issues them (anything else cannot be encoded). */
 export const credential = Schema.String.pipe(
@@ -226,7 +229,7 @@ export const decoder = <A, I>(
   const decodeEither = ParseResult.decodeUnknownEither(schema, { errors: "first" })
   return (input: unknown) =>
     Effect.suspend(() => {
-      if (!Predicate.isObject(input) || Array.isArray(input)) {
+      if (!isPlainObject(input)) {
         return Effect.fail(new InvalidConfig({ option: prefix || "options", detail: "expected an object of options" }))
       }
       let result: Either.Either<A, ParseResult.ParseIssue>

@@ -89,16 +89,21 @@ export const make = (options: unknown): Effect.Effect<Service, InvalidConfig, Ht
     const one =
       (operation: string) =>
       (endpoint: Endpoint, message: string): Effect.Effect<void, SendError> => {
-        const invalid = Args.checkOne(operation, endpoint, message)
+        const invalid = Args.checkMessage(operation, endpoint, message)
         return invalid === undefined ? send(endpoint, [message]) : Effect.fail(invalid)
       }
+    const trusted: Args.Trusted = {
+      send: (endpoint, message) => send(endpoint, [message]),
+      sendBatch: (endpoint, messages) => (messages.length === 0 ? Effect.void : send(endpoint, messages))
+    }
     return {
       send: one("Consumer.send"),
       sendNow: one("Consumer.sendNow"),
       sendBatch: (endpoint, messages) =>
-        Effect.flatMap(Args.checkMany("Consumer.sendBatch", endpoint, messages), (checked) =>
-          checked.length === 0 ? Effect.void : send(endpoint, checked)
+        Effect.flatMap(Args.checkMessages("Consumer.sendBatch", endpoint, messages), (checked) =>
+          trusted.sendBatch(endpoint, checked)
         ),
-      flush: Effect.void
+      flush: Effect.void,
+      [Args.TrustedTypeId]: trusted
     }
   })

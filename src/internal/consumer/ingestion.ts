@@ -14,7 +14,7 @@ import type { ImportAuth } from "../../Consumer.js"
 import * as Endpoint from "../../Endpoint.js"
 import { FailedRecord, InvalidConfig, RequestError, ResponseError, Undelivered } from "../../MixpanelError.js"
 import { undeliveredAll } from "../errors.js"
-import type * as Http from "../http.js"
+import * as Http from "../http.js"
 import { formData, isForm } from "./batch.js"
 
 /** What the requests of a consumer carry besides their messages. */
@@ -34,9 +34,6 @@ export interface Ingestion {
   ) => Effect.Effect<void, RequestError | ResponseError | InvalidConfig>
 }
 
-const basic = (user: string, password: string) =>
-  `Basic ${Buffer.from(`${user}:${password}`, "latin1").toString("base64")}`
-
 /** The `Authorization` header and query of `/import`, made once. */
 const importCredentials = (
   auth: ImportAuth | undefined
@@ -45,13 +42,13 @@ const importCredentials = (
   switch (auth._tag) {
     case "ServiceAccount":
       return {
-        header: Redacted.make(basic(auth.username, Redacted.value(auth.secret))),
+        header: Redacted.make(Http.basicAuth(auth.username, Redacted.value(auth.secret))),
         params: { project_id: auth.projectId, strict: "1" }
       }
     case "ApiSecret":
-      return { header: Redacted.make(basic(Redacted.value(auth.secret), "")), params: { strict: "1" } }
+      return { header: Redacted.make(Http.basicAuth(Redacted.value(auth.secret), "")), params: { strict: "1" } }
     case "ProjectToken":
-      return { header: Redacted.make(basic(Redacted.value(auth.token), "")), params: { strict: "1" } }
+      return { header: Redacted.make(Http.basicAuth(Redacted.value(auth.token), "")), params: { strict: "1" } }
   }
 }
 

@@ -91,7 +91,7 @@ const serverText = (text: string): string => {
 }
 
 /** A requester for checked connection options. */
-export const make = (connection: Connection): Effect.Effect<Requester, never, HttpClient.HttpClient> =>
+export const make = (connection: Connection): Effect.Effect<Requester, InvalidConfig, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const token = Redacted.value(connection.token)
     const http = yield* Http.make({
@@ -102,17 +102,16 @@ export const make = (connection: Connection): Effect.Effect<Requester, never, Ht
     const account = connection.serviceAccount
     const common: Record<string, string> = { mp_lib: "effect-mixpanel", $lib_version: version, token }
     if (account !== undefined) common.project_id = account.projectId
-    const authorize =
+    const authorization =
       account !== undefined
-        ? HttpClientRequest.basicAuth(account.username, account.secret)
-        : HttpClientRequest.basicAuth(token, "")
+        ? Http.basicAuth(account.username, Redacted.value(account.secret))
+        : Http.basicAuth(token, "")
 
     const get = (path: Path, params: Readonly<Record<string, string>> = {}): Effect.Effect<unknown, FlagsError> =>
       Effect.gen(function* () {
         const request = HttpClientRequest.get(http.url(path)).pipe(
           HttpClientRequest.setUrlParams({ ...common, ...params }),
-          HttpClientRequest.setHeader("content-type", "application/json"),
-          authorize
+          HttpClientRequest.setHeaders({ "content-type": "application/json", authorization })
         )
         const { status, text } = yield* http
           .execute(request)

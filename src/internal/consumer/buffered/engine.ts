@@ -433,28 +433,37 @@ export const make = <R>(
     const one =
       (operation: string) =>
       (endpoint: Endpoint, message: string): Effect.Effect<void, SendError> => {
-        const invalid = Args.checkOne(operation, endpoint, message)
+        const invalid = Args.checkMessage(operation, endpoint, message)
         return invalid === undefined ? offer(endpoint, [message]) : Effect.fail(invalid)
       }
+
+    const now = (endpoint: Endpoint, message: string): Effect.Effect<void, SendError> =>
+      sendNow(endpoint, [message]).pipe(
+        Effect.tapError((error) =>
+          Effect.sync(() => {
+            if (error._tag === "RequestError" || error._tag === "ResponseError") {
+              reporter.report(Report.rejections(endpoint, [message], error))
+            }
+          })
+        )
+      )
+
+    const trusted: Args.Trusted = {
+      send: (endpoint, message) => offer(endpoint, [message]),
+      sendBatch: offer
+    }
 
     return {
       send: one("Consumer.send"),
       sendBatch: (endpoint, messages) =>
-        Effect.flatMap(Args.checkMany("Consumer.sendBatch", endpoint, messages), (checked) => offer(endpoint, checked)),
+        Effect.flatMap(Args.checkMessages("Consumer.sendBatch", endpoint, messages), (checked) =>
+          offer(endpoint, checked)
+        ),
       sendNow: (endpoint, message) => {
-        const invalid = Args.checkOne("Consumer.sendNow", endpoint, message)
-        if (invalid !== undefined) return Effect.fail(invalid)
-        return sendNow(endpoint, [message]).pipe(
-          Effect.tapError((error) =>
-            Effect.sync(() => {
-              if (error._tag === "RequestError" || error._tag === "ResponseError") {
-                const failures = Report.rejections(endpoint, [message], error)
-                reporter.report(failures)
-              }
-            })
-          )
-        )
+        const invalid = Args.checkMessage("Consumer.sendNow", endpoint, message)
+        return invalid === undefined ? now(endpoint, message) : Effect.fail(invalid)
       },
-      flush
+      flush,
+      [Args.TrustedTypeId]: trusted
     }
   })
