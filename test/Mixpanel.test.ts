@@ -1,6 +1,7 @@
+import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
-import { Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
+import { Consumer, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
 import packageJson from "../package.json" with { type: "json" }
 
 const token = "project-token"
@@ -415,7 +416,7 @@ const invalids: ReadonlyArray<Invalid> = [
     name: "two operations in one update",
     program: Mixpanel.peopleUpdate({ $distinct_id: "u1", $set: { a: 1 }, $unset: ["b"] }),
     operation: "peopleUpdate",
-    field: "",
+    field: "update",
     detail: /one operation/
   },
   {
@@ -446,6 +447,39 @@ describe("Mixpanel: invalid input", () => {
       })
     )
   }
+
+  it.effect("errors a new user meets name what to fix", () =>
+    Effect.gen(function* () {
+      const run = <E>(effect: Effect.Effect<unknown, E, Mixpanel.Mixpanel>, options: object = { token: "T" }) =>
+        Effect.flip(
+          effect.pipe(
+            Effect.provide(Mixpanel.layer(options as Mixpanel.Options).pipe(Layer.provide(TestConsumer.layer)))
+          )
+        )
+      // `Mixpanel.layer({ token: process.env.MIXPANEL_TOKEN! })` with the variable unset
+      expect((yield* run(Mixpanel.track("u1", "E"), { token: undefined })).message).toBe(
+        "invalid option `token`: is missing or not a string: expected a string or a Redacted string"
+      )
+      expect((yield* run(Mixpanel.track(undefined as never, "E"))).message).toBe(
+        "track: invalid `distinctId`: expected a string"
+      )
+      expect(
+        (yield* run(Mixpanel.peopleUpdate({ $distinct_id: "u1", $set: { a: 1 }, $custom: true } as never))).message
+      ).toBe("peopleUpdate: invalid `update.$custom`: is not a field this message can hold")
+      expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $token: "OTHER" } as never))).message).toBe(
+        "peopleSet: invalid `options.$token`: is not an option of peopleSet (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+      )
+      const noScheme = yield* Effect.flip(
+        Layer.build(Consumer.layerDirect({ baseUrl: "api.mixpanel.com" })).pipe(
+          Effect.scoped,
+          Effect.provide(FetchHttpClient.layer)
+        )
+      )
+      expect(noScheme.message).toBe(
+        "invalid option `baseUrl`: has no scheme: write it in full, e.g. https://api.mixpanel.com"
+      )
+    })
+  )
 
   it.effect("sends the valid events of a batch that holds an invalid one", () =>
     Effect.gen(function* () {

@@ -26,6 +26,20 @@ describe("batch: limits counted on the body as sent", () => {
     )
   })
 
+  it("writes a body as bytes: the form text of the JSON array, or the JSON array, as UTF-8", () => {
+    const messages = ['{"a":"x&y=z+1%;é"}', '{"b":2}', '{"c":"😀"}']
+    const json = `[${messages.join(",")}]`
+    expect(Buffer.from(Batch.body("events", messages)).toString("utf8")).toBe(Batch.formData(json))
+    expect(Buffer.from(Batch.body("imports", messages)).toString("utf8")).toBe(json)
+    expect(Batch.body("people", messages).length).toBe(
+      Batch.bodyBytes(
+        "people",
+        3,
+        messages.reduce((n, m) => n + Batch.wireBytes("people", m), 0)
+      )
+    )
+  })
+
   it("splits 2,000 escape-heavy events into bodies under 2 MiB as sent, where their JSON alone fits one", () => {
     const messages = Array.from({ length: 2000 }, (_, i) =>
       JSON.stringify({ event: "Viewed", properties: { i, url: `https://example.com/?${"a=1&b=2+3&".repeat(80)}` } })

@@ -33,7 +33,37 @@ const formEscapes: Readonly<Record<string, string>> = { "%": "%25", "&": "%26", 
  * and `&`, `=` and `;` (separators), so only those are escaped: JSON then travels nearly as it is, where
  * `encodeURIComponent` would escape every quote, brace and colon (40% more bytes, three times the time).
  */
-export const formData = (json: string): string => `data=${json.replace(escaped, (c) => formEscapes[c] ?? c)}`
+export const formData = (json: string): string => `data=${formEscape(json)}`
+
+const formEscape = (json: string): string => json.replace(escaped, (c) => formEscapes[c] ?? c)
+
+const hasEscapes = /[%&+=;]/
+
+/**
+ * The body of a request of `messages` to `endpoint`, as bytes: `data=[m1,m2,...]` form-escaped for the
+ * form endpoints, `[m1,m2,...]` for `/import`. Each message is written into one buffer of the exact size,
+ * escaped only if it needs it: no joined string, no regex pass over the whole body, no second copy. The
+ * same bytes as `formData` (or the JSON array) encoded as UTF-8.
+ */
+export const body = (endpoint: Endpoint, messages: ReadonlyArray<string>): Uint8Array => {
+  const form = isForm(endpoint)
+  const parts: Array<string> = new Array(messages.length)
+  let size = (form ? 7 : 2) + Math.max(0, messages.length - 1)
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as string
+    const part = form && hasEscapes.test(message) ? formEscape(message) : message
+    parts[i] = part
+    size += Buffer.byteLength(part, "utf8")
+  }
+  const buffer = Buffer.allocUnsafe(size)
+  let at = buffer.write(form ? "data=[" : "[", 0, "latin1")
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) buffer[at++] = 44 // ","
+    at += buffer.write(parts[i] as string, at, "utf8")
+  }
+  buffer[at] = 93 // "]"
+  return buffer
+}
 
 /** The bytes `json` takes in a request body to `endpoint`: its UTF-8 size, plus two per escaped character. */
 export const wireBytes = (endpoint: Endpoint, json: string): number => {

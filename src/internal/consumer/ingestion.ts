@@ -15,7 +15,7 @@ import * as Endpoint from "../../Endpoint.js"
 import { FailedRecord, InvalidConfig, RequestError, ResponseError, Undelivered } from "../../MixpanelError.js"
 import { undeliveredAll } from "../errors.js"
 import * as Http from "../http.js"
-import { formData, isForm } from "./batch.js"
+import { body, isForm } from "./batch.js"
 
 /** What the requests of a consumer carry besides their messages. */
 export interface Settings {
@@ -176,9 +176,9 @@ export const readAnswer = (
   )
 }
 
-const gzip = (text: string): Effect.Effect<Uint8Array> =>
+const gzip = (bytes: Uint8Array): Effect.Effect<Uint8Array> =>
   Effect.promise(async () => {
-    const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"))
     return new Uint8Array(await new Response(stream).arrayBuffer())
   })
 
@@ -199,7 +199,7 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
 
   const request = (
     endpoint: Endpoint.Endpoint,
-    json: string,
+    messages: ReadonlyArray<string>,
     requestId: string
   ): Effect.Effect<HttpClientRequest.HttpClientRequest, InvalidConfig> => {
     const base = HttpClientRequest.post(urls[endpoint]).pipe(
@@ -207,21 +207,24 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
       HttpClientRequest.setHeader("x-request-id", requestId)
     )
     if (isForm(endpoint)) {
-      return Effect.succeed(HttpClientRequest.bodyText(base, formData(json), "application/x-www-form-urlencoded"))
+      return Effect.succeed(
+        HttpClientRequest.bodyUint8Array(base, body(endpoint, messages), "application/x-www-form-urlencoded")
+      )
     }
     if (credentials === undefined) return Effect.fail(noCredentials)
     const authorized = base.pipe(
       HttpClientRequest.appendUrlParams(credentials.params),
       HttpClientRequest.setHeader("authorization", Redacted.value(credentials.header))
     )
+    const json = body(endpoint, messages)
     return settings.gzip
-      ? Effect.map(gzip(json), (body) =>
+      ? Effect.map(gzip(json), (compressed) =>
           authorized.pipe(
             HttpClientRequest.setHeader("content-encoding", "gzip"),
-            HttpClientRequest.bodyUint8Array(body, "application/json")
+            HttpClientRequest.bodyUint8Array(compressed, "application/json")
           )
         )
-      : Effect.succeed(HttpClientRequest.bodyText(authorized, json, "application/json"))
+      : Effect.succeed(HttpClientRequest.bodyUint8Array(authorized, json, "application/json"))
   }
 
   const send = (
@@ -229,7 +232,7 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
     messages: ReadonlyArray<string>,
     requestId: string
   ): Effect.Effect<void, RequestError | ResponseError | InvalidConfig> =>
-    Effect.flatMap(request(endpoint, `[${messages.join(",")}]`, requestId), (req) =>
+    Effect.flatMap(request(endpoint, messages, requestId), (req) =>
       http.execute(req).pipe(
         Effect.mapError(
           (failure) =>
