@@ -128,6 +128,55 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
 }
 
 /**
+ * What a caller may pass as properties: any object type whose values are property values, an `interface`
+ * included (an interface has no index signature, so it is not assignable to `Properties`), checked key by
+ * key; functions, symbols, `undefined` and class instances are refused as types, as the runtime refuses
+ * them as values.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from "effect-mixpanel"
+ *
+ * interface SignupInput {
+ *   readonly plan: string
+ *   readonly seats: number
+ *   readonly tags: ReadonlyArray<string>
+ * }
+ *
+ * const ok = <P extends Message.PropertiesOf<P>>(properties: P): P => properties
+ * ok<SignupInput>({ plan: "pro", seats: 5, tags: ["b2b"] })
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type PropertiesOf<P> = { readonly [K in keyof P]: PropertyInput<P[K]> }
+
+/**
+ * One property value as `PropertiesOf` checks it: a JSON value or a `Date`, or an array or object type
+ * (an `interface` too) made of them.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from "effect-mixpanel"
+ *
+ * const at: Message.PropertyInput<Date> = new Date()
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type PropertyInput<V> = V extends string | number | boolean | null | Date
+  ? V
+  : V extends ReadonlyArray<infer I>
+    ? ReadonlyArray<PropertyInput<I>>
+    : V extends (...args: ReadonlyArray<never>) => unknown
+      ? never
+      : V extends object
+        ? { readonly [K in keyof V]: PropertyInput<V[K]> }
+        : never
+
+/**
  * One property value: any JSON value, or a `Date` (encoded as `YYYY-MM-DDTHH:MM:SS`, UTC). Functions,
  * symbols, bigints, `undefined`, `NaN`, `Infinity`, class instances other than `Date`, and cycles fail.
  *

@@ -181,20 +181,20 @@ export type GroupUpdateInput = Omit<Message.GroupUpdate, "$token" | "$time"> & {
  */
 export interface Service {
   /** Tracks an event for `distinctId` (`/track`), with `time` from the `Clock` and a fresh `$insert_id` unless `properties` give them. Seed: `track`. */
-  readonly track: (
+  readonly track: <P extends Message.PropertiesOf<P>>(
     distinctId: string,
     event: string,
-    properties?: Message.Properties,
+    properties?: P,
     options?: MessageOptions
   ) => Effect.Effect<void, SendError>
   /** Tracks several events in as few requests as Mixpanel allows. Valid events are sent even if some are invalid; the call then fails naming the first invalid one. */
   readonly trackBatch: (events: Iterable<BatchEvent>) => Effect.Effect<void, SendError>
   /** Imports a historical event (`/import`, which needs `importAuth` on the consumer). `time` is milliseconds since the epoch or a `Date`. Seed: `import_data`. */
-  readonly importEvent: (
+  readonly importEvent: <P extends Message.PropertiesOf<P>>(
     distinctId: string,
     event: string,
     time: number | Date,
-    properties?: Message.Properties,
+    properties?: P,
     options?: MessageOptions
   ) => Effect.Effect<void, SendError>
   /** Imports several historical events in as few requests as Mixpanel allows. */
@@ -204,15 +204,15 @@ export interface Service {
   /** Merges two identities (`$merge`, through `/import`). */
   readonly merge: (distinctId1: string, distinctId2: string, options?: MessageOptions) => Effect.Effect<void, SendError>
   /** Sets properties of a user profile (`$set`), creating the profile if needed. Seed: `people_set`. */
-  readonly peopleSet: (
+  readonly peopleSet: <P extends Message.PropertiesOf<P>>(
     distinctId: string,
-    properties: Message.Properties,
+    properties: P,
     options?: ProfileOptions
   ) => Effect.Effect<void, SendError>
   /** Sets properties of a user profile that are not set yet (`$set_once`). Seed: `people_set_once`. */
-  readonly peopleSetOnce: (
+  readonly peopleSetOnce: <P extends Message.PropertiesOf<P>>(
     distinctId: string,
-    properties: Message.Properties,
+    properties: P,
     options?: ProfileOptions
   ) => Effect.Effect<void, SendError>
   /** Adds to numeric properties of a user profile (`$add`); negative numbers subtract. Seed: `people_increment`. */
@@ -222,9 +222,9 @@ export interface Service {
     options?: ProfileOptions
   ) => Effect.Effect<void, SendError>
   /** Appends values to list properties of a user profile (`$append`). Seed: `people_append`. */
-  readonly peopleAppend: (
+  readonly peopleAppend: <P extends Message.PropertiesOf<P>>(
     distinctId: string,
-    properties: Message.Properties,
+    properties: P,
     options?: ProfileOptions
   ) => Effect.Effect<void, SendError>
   /** Merges values into list properties of a user profile, without duplicates (`$union`). Seed: `people_union`. */
@@ -234,9 +234,9 @@ export interface Service {
     options?: ProfileOptions
   ) => Effect.Effect<void, SendError>
   /** Removes values from list properties of a user profile (`$remove`). */
-  readonly peopleRemove: (
+  readonly peopleRemove: <P extends Message.PropertiesOf<P>>(
     distinctId: string,
-    properties: Message.Properties,
+    properties: P,
     options?: ProfileOptions
   ) => Effect.Effect<void, SendError>
   /** Removes properties from a user profile (`$unset`). Seed: `people_unset`. */
@@ -248,10 +248,10 @@ export interface Service {
   /** Deletes a user profile (`$delete`). Seed: `people_delete`. */
   readonly peopleDelete: (distinctId: string, options?: ProfileOptions) => Effect.Effect<void, SendError>
   /** Records a charge on a user profile (`$append` to `$transactions`), with `$time` now unless `properties` give one. Seed: `people_track_charge`. */
-  readonly peopleTrackCharge: (
+  readonly peopleTrackCharge: <P extends Message.PropertiesOf<P>>(
     distinctId: string,
     amount: number,
-    properties?: Message.Properties,
+    properties?: P,
     options?: ProfileOptions
   ) => Effect.Effect<void, SendError>
   /** Clears every charge of a user profile (`$unset` of `$transactions`). Seed: `people_clear_charges`. */
@@ -259,17 +259,17 @@ export interface Service {
   /** Sends a profile update that the caller writes (`$distinct_id` and one operation); the token and `$time` are added. Seed: `people_update`. */
   readonly peopleUpdate: (update: ProfileUpdateInput, options?: ProfileOptions) => Effect.Effect<void, SendError>
   /** Sets properties of a group profile (`$set`). */
-  readonly groupSet: (
+  readonly groupSet: <P extends Message.PropertiesOf<P>>(
     groupKey: string,
     groupId: string | number,
-    properties: Message.Properties,
+    properties: P,
     options?: MessageOptions
   ) => Effect.Effect<void, SendError>
   /** Sets properties of a group profile that are not set yet (`$set_once`). */
-  readonly groupSetOnce: (
+  readonly groupSetOnce: <P extends Message.PropertiesOf<P>>(
     groupKey: string,
     groupId: string | number,
-    properties: Message.Properties,
+    properties: P,
     options?: MessageOptions
   ) => Effect.Effect<void, SendError>
   /** Merges values into list properties of a group profile (`$union`). */
@@ -280,10 +280,10 @@ export interface Service {
     options?: MessageOptions
   ) => Effect.Effect<void, SendError>
   /** Removes values from list properties of a group profile (`$remove`). */
-  readonly groupRemove: (
+  readonly groupRemove: <P extends Message.PropertiesOf<P>>(
     groupKey: string,
     groupId: string | number,
-    properties: Message.Properties,
+    properties: P,
     options?: MessageOptions
   ) => Effect.Effect<void, SendError>
   /** Removes properties from a group profile (`$unset`). */
@@ -406,10 +406,10 @@ export const layerConfig = (
  * @since 0.1.0
  * @category accessors
  */
-export const track = (
+export const track = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
   event: string,
-  properties?: Message.Properties,
+  properties?: P,
   options?: MessageOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.track(distinctId, event, properties, options))
@@ -454,11 +454,11 @@ export const trackBatch = (events: Iterable<BatchEvent>): Effect.Effect<void, Se
  * @since 0.1.0
  * @category accessors
  */
-export const importEvent = (
+export const importEvent = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
   event: string,
   time: number | Date,
-  properties?: Message.Properties,
+  properties?: P,
   options?: MessageOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.importEvent(distinctId, event, time, properties, options))
@@ -542,9 +542,9 @@ export const merge = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleSet = (
+export const peopleSet = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
-  properties: Message.Properties,
+  properties: P,
   options?: ProfileOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleSet(distinctId, properties, options))
@@ -562,9 +562,9 @@ export const peopleSet = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleSetOnce = (
+export const peopleSetOnce = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
-  properties: Message.Properties,
+  properties: P,
   options?: ProfileOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleSetOnce(distinctId, properties, options))
@@ -602,9 +602,9 @@ export const peopleIncrement = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleAppend = (
+export const peopleAppend = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
-  properties: Message.Properties,
+  properties: P,
   options?: ProfileOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleAppend(distinctId, properties, options))
@@ -642,9 +642,9 @@ export const peopleUnion = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleRemove = (
+export const peopleRemove = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
-  properties: Message.Properties,
+  properties: P,
   options?: ProfileOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleRemove(distinctId, properties, options))
@@ -698,10 +698,10 @@ export const peopleDelete = (distinctId: string, options?: ProfileOptions): Effe
  * @since 0.1.0
  * @category accessors
  */
-export const peopleTrackCharge = (
+export const peopleTrackCharge = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
   amount: number,
-  properties?: Message.Properties,
+  properties?: P,
   options?: ProfileOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleTrackCharge(distinctId, amount, properties, options))
@@ -757,10 +757,10 @@ export const peopleUpdate = (
  * @since 0.1.0
  * @category accessors
  */
-export const groupSet = (
+export const groupSet = <P extends Message.PropertiesOf<P>>(
   groupKey: string,
   groupId: string | number,
-  properties: Message.Properties,
+  properties: P,
   options?: MessageOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupSet(groupKey, groupId, properties, options))
@@ -778,10 +778,10 @@ export const groupSet = (
  * @since 0.1.0
  * @category accessors
  */
-export const groupSetOnce = (
+export const groupSetOnce = <P extends Message.PropertiesOf<P>>(
   groupKey: string,
   groupId: string | number,
-  properties: Message.Properties,
+  properties: P,
   options?: MessageOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupSetOnce(groupKey, groupId, properties, options))
@@ -820,10 +820,10 @@ export const groupUnion = (
  * @since 0.1.0
  * @category accessors
  */
-export const groupRemove = (
+export const groupRemove = <P extends Message.PropertiesOf<P>>(
   groupKey: string,
   groupId: string | number,
-  properties: Message.Properties,
+  properties: P,
   options?: MessageOptions
 ): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupRemove(groupKey, groupId, properties, options))

@@ -481,6 +481,46 @@ describe("Mixpanel: invalid input", () => {
     })
   )
 
+  it.effect("properties typed with an interface are accepted, and checked like any others", () =>
+    Effect.gen(function* () {
+      interface Address {
+        readonly city: string
+      }
+      interface SignupInput {
+        readonly plan: string
+        readonly seats: number
+        readonly startedAt: Date
+        readonly tags: ReadonlyArray<string>
+        readonly address: Address
+      }
+      const input: SignupInput = {
+        plan: "pro",
+        seats: 5,
+        startedAt: new Date(0),
+        tags: ["b2b"],
+        address: { city: "Paris" }
+      }
+      yield* Mixpanel.track("u1", "Signed Up", input)
+      yield* Mixpanel.peopleSet("u1", input)
+      yield* Mixpanel.groupSet("company", "acme", input)
+      const [event] = yield* TestConsumer.events
+      expect(event?.properties).toMatchObject({
+        plan: "pro",
+        seats: 5,
+        startedAt: "1970-01-01T00:00:00",
+        address: { city: "Paris" }
+      })
+      interface WithFunction {
+        readonly plan: string
+        readonly render: () => string
+      }
+      const bad: WithFunction = { plan: "pro", render: () => "x" }
+      // @ts-expect-error a function is not a property value, in an interface as elsewhere
+      const error = yield* Effect.flip(Mixpanel.track("u1", "E", bad))
+      expect(error).toMatchObject({ _tag: "InvalidMessage", field: "properties.render" })
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
   it.effect("sends the valid events of a batch that holds an invalid one", () =>
     Effect.gen(function* () {
       const result = yield* Effect.either(

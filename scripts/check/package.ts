@@ -52,6 +52,16 @@ export const checkout = (userId: string, cart: { total: number; items: ReadonlyA
 
 export const signedUp = (userId: string) => Mixpanel.track(userId, "Signed Up")
 
+// a domain type declared as an interface, as users model them
+export interface SignupInput {
+  readonly plan: string
+  readonly seats: number
+  readonly startedAt: Date
+}
+
+export const signedUpWith = (userId: string, input: SignupInput) =>
+  Effect.zipRight(Mixpanel.track(userId, "Signed Up", input), Mixpanel.peopleSet(userId, input))
+
 export const flushed = Consumer.flush.pipe(Effect.timeout("2 seconds"))
 `,
   "src/testLayer.ts": `import { Layer } from "effect"
