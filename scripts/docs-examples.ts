@@ -57,7 +57,11 @@ const docgen = JSON.parse(readFileSync(join(root, "docgen.json"), "utf8"))
 const converted = ts.convertCompilerOptionsFromJson(docgen.examplesCompilerOptions, root)
 const options: ts.CompilerOptions = {
   ...converted.options,
-  paths: { "effect-mixpanel": [join(src, "index.ts")], "effect-mixpanel/testing": [join(src, "testing.ts")] }
+  paths: {
+    "effect-mixpanel": [join(src, "index.ts")],
+    "effect-mixpanel/testing": [join(src, "testing.ts")],
+    "effect-mixpanel/durable": [join(src, "durable.ts")]
+  }
 }
 
 const host = ts.createCompilerHost(options)
