@@ -53,7 +53,7 @@ export const startPostgres = async (): Promise<Server> => {
     password: connection.password,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "max_connections=300", "-c", `unix_socket_directories=${dir}`],
+    postgresFlags: ["-c", "max_connections=300", "-c", "unix_socket_directories="],
     onLog: (message) => {
       logs.push(message)
     },

@@ -231,14 +231,24 @@ export const make = (
         }
       }).pipe(Effect.uninterruptible)
 
+    /** Requests the committer has taken from the queue and not yet committed: the drain at close commits them. */
+    let inHand: Array<Request> = []
     const committer = Effect.gen(function* () {
-      const first = yield* Queue.take(queue)
+      // Once taken, a request is in hand until committed; interruption only lands while waiting
+      const first = yield* Effect.uninterruptibleMask((restore) =>
+        Effect.tap(restore(Queue.take(queue)), (request) => Effect.sync(() => inHand.push(request)))
+      )
       if (first.async && first.deferred === undefined) {
         yield* Effect.ignore(Effect.timeout(full.await, options.asyncInterval))
       }
-      yield* full.close
-      const rest = yield* Queue.takeUpTo(queue, maxRequestsPerCommit - 1)
-      yield* commit([first, ...rest])
+      yield* Effect.uninterruptible(
+        Effect.gen(function* () {
+          yield* full.close
+          inHand.push(...(yield* Queue.takeUpTo(queue, maxRequestsPerCommit - 1)))
+          yield* commit(inHand)
+          inHand = []
+        })
+      )
     }).pipe(Effect.forever)
 
     // Finalizers run last-in first-out: the committer is interrupted (between transactions), then what
@@ -262,11 +272,11 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         closed = true
-        return Effect.flatMap(Queue.takeAll(queue), (rest) =>
-          rest.length === 0
-            ? Effect.void
-            : Effect.forEach(chunks([...rest], maxRequestsPerCommit), commit, { discard: true })
-        )
+        return Effect.flatMap(Queue.takeAll(queue), (queued) => {
+          const rest = [...inHand, ...queued]
+          inHand = []
+          return Effect.forEach(chunks(rest, maxRequestsPerCommit), commit, { discard: true })
+        })
       }).pipe(Join.outsideTransaction)
     )
     yield* Effect.forkScoped(Join.outsideTransaction(committer))
