@@ -29,7 +29,7 @@ import type { Appended, Stored } from "../buffered/store.js"
 import * as DeadLetters from "./deadLetters.js"
 import * as Failure from "./failure.js"
 import * as Join from "./join.js"
-import { migrate } from "./migrations.js"
+import { instanceKey, migrate } from "./migrations.js"
 import * as Room from "./room.js"
 import type { DurableAppended, Late, Resolved, Service, Settings } from "./service.js"
 import * as Statements from "./statements.js"
@@ -104,6 +104,8 @@ export const make = (
     if (instance === undefined) {
       return yield* Effect.fail(Failure.make("open", "Schema", `the outbox instance id is missing from ${tables.meta}`))
     }
+    // A database opened read-only (a read-only file, a replica) reads fine: find out now, not at the first append
+    yield* opened(sql`UPDATE ${sql(tables.meta)} SET value = value WHERE key = ${instanceKey}`)
     const inTransaction = Join.make(sql, tables, instance)
     const settings: Settings = { ...options, dialect }
     const cap: Room.Cap = options

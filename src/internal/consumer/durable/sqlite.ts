@@ -67,4 +67,4 @@ export const open = (options: Options): Effect.Effect<SqlClient.SqlClient, Failu
       yield* pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxFileBytes / pageSize))}`)
     }
     return sql as SqlClient.SqlClient
-  }).pipe((effect) => Failure.wrap("open", effect))
+  }).pipe((effect) => new Failure.Health(options.filename).track(Failure.wrap("open", effect)))
