@@ -4,7 +4,8 @@
  *   child.ts append <sqlite file> <tag>        appends events from 8 fibers ("commit" durability) and
  *                                             relays them (claim, ack); prints `appended <ids>` after each
  *                                             append returns and `claimed <ids>` before each ack
- *   child.ts relay <pg json> <prefix> <lease>  claims and acks events and people updates from a PostgreSQL
+ *   child.ts relay <pg json> <prefix> <lease> <request ms>
+ *                                             claims and acks events and people updates from a PostgreSQL
  *                                             outbox; logs each people batch to `<prefix>fleet_log` while
  *                                             it holds it; prints `claimed <ids>` before each ack
  *
@@ -22,7 +23,7 @@ const say = (line: string) => Effect.sync(() => writeSync(1, `${line}\n`))
 
 const idOf = (json: string): string => /"\$insert_id":"([^"]+)"/.exec(json)?.[1] ?? /"n":(\d+)/.exec(json)?.[1] ?? json
 
-const [mode, target = "", tag = "", lease = "1000"] = process.argv.slice(2)
+const [mode, target = "", tag = "", lease = "1000", requestMillis = "2"] = process.argv.slice(2)
 
 const relay = (
   store: Service,
@@ -34,7 +35,7 @@ const relay = (
     if (claimed.length === 0) return yield* Effect.sleep("5 millis")
     yield* log(claimed.map((m) => m.id))
     yield* say(`claimed ${endpoint} ${claimed.map((m) => idOf(m.json)).join(" ")}`)
-    yield* Effect.sleep("2 millis") // a request to Mixpanel
+    yield* Effect.sleep(Number(requestMillis)) // a request to Mixpanel
     yield* store.ack(claimed)
   }).pipe(Effect.forever)
 
