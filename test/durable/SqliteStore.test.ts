@@ -84,6 +84,27 @@ describe("DurableStore.layerSqlite", () => {
     })
   )
 
+  it.scopedLive("inside the application's transaction on another SQLite file, append does not join it", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const app = yield* look(join(dir, "app.db"))
+      const store = yield* build(DurableStore.layerSqlite({ filename: join(dir, "outbox.db") }))
+      yield* app`CREATE TABLE users (n INTEGER)`
+      yield* Effect.exit(
+        app.withTransaction(
+          Effect.gen(function* () {
+            yield* app`INSERT INTO users (n) VALUES (1)`
+            expect((yield* store.append("events", [event(1)])).stored.length).toBe(1)
+            yield* app`INSERT INTO users (n) VALUES (2)`
+            return yield* Effect.fail("rolled back")
+          })
+        )
+      )
+      expect(yield* app`SELECT n FROM users`).toEqual([])
+      expect((yield* claimAll(store, "events")).map((m) => m.json)).toEqual([event(1)])
+    })
+  )
+
   it.scopedLive("syncs every commit (FULL) or only at checkpoints (NORMAL), as asked", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
