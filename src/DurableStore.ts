@@ -56,20 +56,38 @@ import {
 export const DurableStore: typeof service.DurableStore = service.DurableStore
 
 /**
- * The type of the `DurableStore` service.
+ * The identifier of the `DurableStore` service, for the requirements of effects and layers.
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { DurableStore } from "effect-mixpanel/durable"
+ * import type { Effect } from "effect"
+ * import type { DurableStore } from "effect-mixpanel/durable"
  *
- * const durability = (store: DurableStore.DurableStore) => store.settings.durability
+ * type NeedsTheStore = Effect.Effect<void, never, DurableStore.DurableStore>
  * ```
  *
  * @since 0.1.0
  * @category models
  */
 export type DurableStore = service.DurableStore
+
+/**
+ * What the `DurableStore` service holds: the operations the durable consumer drives (`append`, `claim`,
+ * `ack`, `deadLetter`, `release`), its settings, the dead letters and the stats. Applications use the
+ * accessors of this module (`deadLetters`, `replayDeadLetters`, `removeDeadLetters`, `stats`).
+ *
+ * @example
+ * ```ts
+ * import { DurableStore } from "effect-mixpanel/durable"
+ *
+ * const describe = (store: DurableStore.Service) =>
+ *   `${store.settings.dialect} outbox, ${store.settings.durability} durability, cap ${store.settings.capacity}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Service = service.Service
 
 /**
  * When `append` (and so `Mixpanel.track`) returns:
@@ -237,7 +255,7 @@ export type StoreErrorReason = typeof StoreErrorReason.Type
  * import { DurableStore } from "effect-mixpanel/durable"
  *
  * const Store = DurableStore.layerSqlite({ filename: "./data/mixpanel.db" }).pipe(
- *   Layer.tapErrorTag("StoreError", (error) => Effect.logError(error.message))
+ *   Layer.tapError((error) => Effect.logError(error.message))
  * )
  * ```
  *
