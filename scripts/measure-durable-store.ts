@@ -56,7 +56,23 @@ interface Row {
   readonly p99: number
   readonly transactions?: number
   readonly bytesPerEvent?: number
+  /** The relay's side: claiming (2,000 at a time) and acknowledging everything appended. */
+  readonly drainedPerSecond?: number
 }
+
+/** Claims and acknowledges everything of `events`, as the relay would; events per second. */
+const drain = (store: Service) =>
+  Effect.gen(function* () {
+    const started = performance.now()
+    let count = 0
+    for (;;) {
+      const claimed = yield* store.claim("events", { maxItems: 2000, maxBytes: 2 * 1024 * 1024 })
+      if (claimed.length === 0) break
+      yield* store.ack(claimed)
+      count += claimed.length
+    }
+    return count / ((performance.now() - started) / 1000)
+  })
 
 /** `concurrency` fibers calling `send` with `perCall` of the `count` first events; latency of every call, in µs. */
 const drive = (
@@ -93,7 +109,8 @@ const report = (row: Row) =>
     rows.push(row)
     const extra = [
       row.transactions === undefined ? "" : `${row.transactions} transactions`,
-      row.bytesPerEvent === undefined ? "" : `${row.bytesPerEvent.toFixed(0)} B/event on disk`
+      row.bytesPerEvent === undefined ? "" : `${row.bytesPerEvent.toFixed(0)} B/event on disk`,
+      row.drainedPerSecond === undefined ? "" : `relay drains ${Math.round(row.drainedPerSecond)} events/s`
     ]
       .filter((s) => s !== "")
       .join(", ")
@@ -145,7 +162,8 @@ const sqlite = (setup: string, options: DurableStore.SqliteOptions, count: numbe
         )
         yield* sql`PRAGMA wal_checkpoint(TRUNCATE)`
         const [row] = yield* sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM effect_mixpanel_outbox`
-        yield* report({ setup, ...result, transactions, bytesPerEvent: fileBytes(file) / (row?.n ?? 1) })
+        const bytesPerEvent = fileBytes(file) / (row?.n ?? 1)
+        yield* report({ setup, ...result, transactions, bytesPerEvent, drainedPerSecond: yield* drain(store) })
         console.log(`${"".padEnd(44)} (peak file + WAL during the run: ${(peak / 1024 / 1024).toFixed(1)} MiB)`)
       })
     )
@@ -172,10 +190,13 @@ const postgres = Effect.gen(function* () {
         const before = store.commits()
         const result = yield* drive((messages) => store.append("events", messages), n, callers)
         if (durability === "async") yield* Effect.sleep("300 millis")
+        const transactions = store.commits() - before
+        const drainedPerSecond = yield* drain(store)
         yield* report({
           setup: `PostgreSQL ${durability}, ${callers} callers`,
           ...result,
-          transactions: store.commits() - before
+          transactions,
+          drainedPerSecond
         })
       })
     )
@@ -188,6 +209,7 @@ const main = Effect.gen(function* () {
   )
   yield* memory
   yield* sqlite(`SQLite commit (FULL), ${callers} callers`, { filename: "", durability: "commit" }, n, callers)
+  yield* sqlite(`SQLite commit (FULL), ${callers * 8} callers`, { filename: "", durability: "commit" }, n, callers * 8)
   yield* sqlite(
     `SQLite commit (NORMAL), ${callers} callers`,
     { filename: "", durability: "commit", synchronous: "normal" },

@@ -16,11 +16,9 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as FiberId from "effect/FiberId"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "../../../Endpoint.js"
@@ -28,24 +26,21 @@ import type { DeliveryFailure } from "../../../MixpanelError.js"
 import type { Appended, Stored } from "../buffered/store.js"
 import * as DeadLetters from "./deadLetters.js"
 import * as Failure from "./failure.js"
+import * as GroupCommit from "./groupCommit.js"
 import * as Join from "./join.js"
 import { instanceKey, migrate } from "./migrations.js"
 import * as Room from "./room.js"
 import type { DurableAppended, Late, Resolved, Service, Settings } from "./service.js"
 import * as Statements from "./statements.js"
 
-/** One `append` waiting for the committer. */
+/** One `append` for the group committer. */
 interface Request {
   readonly endpoint: Endpoint
   readonly messages: ReadonlyArray<string>
   readonly bytes: ReadonlyArray<number>
-  /** Set when the caller waits for the commit ("commit" durability, or "async" beyond its window). */
-  readonly deferred: Deferred.Deferred<Appended, Failure.Failure<"append">> | undefined
-  readonly async: boolean
+  /** "async" and nobody waits for it: its outcome goes to `onLate`. */
+  readonly late: boolean
 }
-
-/** Most requests the committer writes in one transaction. */
-const maxRequestsPerCommit = 1024
 
 /** Most ids in one `IN (...)`. */
 const maxIdsPerStatement = 1000
@@ -126,15 +121,10 @@ export const make = (
     const write = writes.withPermits(1)
 
     let late = logLate(options.label)
-    let commits = 0
-    let closed = false
     /** "async": messages handed to the committer and not yet committed (the loss window). */
     let pending: Room.Size = Room.empty
 
     // ---- group commit
-
-    const queue = yield* Queue.unbounded<Request>()
-    const full = yield* Effect.makeLatch(false)
 
     /** Frees room for `needed` by deleting the oldest free messages; returns them. */
     const evict = (needed: Room.Size) =>
@@ -162,8 +152,8 @@ export const make = (
     /** One transaction for `requests`: the cap, `dropOldest` evictions, and one insert for all that fits. */
     const commitBatch = (requests: ReadonlyArray<Request>) =>
       Effect.gen(function* () {
-        let incoming: Array<number> = []
-        for (const request of requests) incoming = incoming.concat(request.bytes)
+        const incoming: Array<number> = []
+        for (const request of requests) for (const bytes of request.bytes) incoming.push(bytes)
         let now = held
         if (!Room.within(now, Room.sizeOf(incoming), cap)) now = yield* recount
         let evicted: Array<Stored> = []
@@ -205,56 +195,31 @@ export const make = (
         })
       }).pipe(sql.withTransaction)
 
-    /** Commits `requests` and tells their callers (or the `onLate` handler) how it went. */
-    const commit = (requests: ReadonlyArray<Request>) =>
+    /** After a batch: the counts, and the outcome of "async" appends nobody waits for. */
+    const settled = (
+      requests: ReadonlyArray<Request>,
+      exit: Exit.Exit<ReadonlyArray<Appended>, Failure.Failure<"append">>
+    ) =>
       Effect.gen(function* () {
-        const before = held
-        const exit = yield* Effect.exit(health.track(Failure.wrap("append", commitBatch(requests))))
-        commits++
-        if (exit._tag === "Failure") held = before
-        for (let i = 0; i < requests.length; i++) {
-          const request = requests[i] as Request
-          if (request.async) {
-            pending = Room.minus(pending, Room.sizeOf(request.bytes))
-          }
-          if (exit._tag === "Success") {
-            const appended = exit.value[i] ?? nothing
-            if (request.deferred !== undefined) yield* Deferred.succeed(request.deferred, appended)
-            else if (request.async) yield* late({ _tag: "Committed", endpoint: request.endpoint, appended })
-          } else {
-            const failure = Option.getOrElse(Cause.failureOption(exit.cause), () =>
+        const failure = Exit.isFailure(exit)
+          ? Option.getOrElse(Cause.failureOption(exit.cause), () =>
               Failure.fromCause("append", Cause.squash(exit.cause))
             )
-            if (request.deferred !== undefined) yield* Deferred.fail(request.deferred, failure)
-            else if (request.async) {
-              yield* late({ _tag: "Failed", endpoint: request.endpoint, messages: request.messages, failure })
-            }
+          : undefined
+        for (let i = 0; i < requests.length; i++) {
+          const request = requests[i] as Request
+          if (options.durability === "async") pending = Room.minus(pending, Room.sizeOf(request.bytes))
+          if (!request.late) continue
+          if (failure === undefined && Exit.isSuccess(exit)) {
+            yield* late({ _tag: "Committed", endpoint: request.endpoint, appended: exit.value[i] ?? nothing })
+          } else if (failure !== undefined) {
+            yield* late({ _tag: "Failed", endpoint: request.endpoint, messages: request.messages, failure })
           }
         }
-      }).pipe(Effect.uninterruptible)
+      })
 
-    /** Requests the committer has taken from the queue and not yet committed: the drain at close commits them. */
-    let inHand: Array<Request> = []
-    const committer = Effect.gen(function* () {
-      // Once taken, a request is in hand until committed; interruption only lands while waiting
-      const first = yield* Effect.uninterruptibleMask((restore) =>
-        Effect.tap(restore(Queue.take(queue)), (request) => Effect.sync(() => inHand.push(request)))
-      )
-      if (first.async && first.deferred === undefined) {
-        yield* Effect.ignore(Effect.timeout(full.await, options.asyncInterval))
-      }
-      yield* Effect.uninterruptible(
-        Effect.gen(function* () {
-          yield* full.close
-          inHand.push(...(yield* Queue.takeUpTo(queue, maxRequestsPerCommit - 1)))
-          yield* commit(inHand)
-          inHand = []
-        })
-      )
-    }).pipe(Effect.forever)
-
-    // Finalizers run last-in first-out: the committer is interrupted (between transactions), then what
-    // is still queued is committed, then the renewal stops, then the leases are given back.
+    // Finalizers run last-in first-out: the group committer runs what is open, then the renewal stops,
+    // then the leases are given back.
     yield* Effect.addFinalizer(() =>
       write(statements.releaseAll(holder)).pipe(
         Effect.catchAll((error) => health.failed(Failure.fromCause("release", error))),
@@ -271,17 +236,22 @@ export const make = (
       Join.outsideTransaction
     )
     yield* Effect.forkScoped(Effect.delay(renew, Math.max(1, Math.floor(options.leaseDuration / 3))))
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        closed = true
-        return Effect.flatMap(Queue.takeAll(queue), (queued) => {
-          const rest = [...inHand, ...queued]
-          inHand = []
-          return Effect.forEach(chunks(rest, maxRequestsPerCommit), commit, { discard: true })
-        })
-      }).pipe(Join.outsideTransaction)
+    const committer = yield* Join.outsideTransaction(
+      GroupCommit.make({
+        run: (requests: ReadonlyArray<Request>) => {
+          const before = held
+          return health.track(Failure.wrap("append", commitBatch(requests))).pipe(
+            Effect.tapError(() =>
+              Effect.sync(() => {
+                held = before
+              })
+            )
+          )
+        },
+        settled,
+        delay: options.durability === "async" ? options.asyncInterval : undefined
+      })
     )
-    yield* Effect.forkScoped(Join.outsideTransaction(committer))
 
     // ---- the Store operations
 
@@ -310,11 +280,11 @@ export const make = (
         const bytes = messages.map((json) => options.measure(endpoint, json))
         if (joined) return health.track(Failure.wrap("append", appendJoined(endpoint, messages, bytes)))
         return Effect.suspend((): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
-          if (closed) return Effect.fail(closedFailure)
+          if (committer.isClosed()) return Effect.fail(closedFailure)
           if (options.durability === "commit") {
-            const deferred = Deferred.unsafeMake<Appended, Failure.Failure<"append">>(FiberId.none)
-            Queue.unsafeOffer(queue, { endpoint, messages, bytes, deferred, async: false })
-            return Effect.map(Deferred.await(deferred), (appended) => ({ ...appended, pending: [] }))
+            const committed =
+              committer.add({ endpoint, messages, bytes, late: false }, true) ?? Effect.die("unreachable")
+            return Effect.map(committed, (appended) => ({ ...appended, pending: [] }))
           }
           // "async": refuse now what clearly does not fit (so that `wait` can wait), take the rest
           const fits =
@@ -324,18 +294,17 @@ export const make = (
           const taken = messages.slice(0, fits)
           const takenBytes = bytes.slice(0, fits)
           pending = Room.plus(pending, Room.sizeOf(takenBytes))
-          const deferred =
-            pending.messages > options.asyncMessages
-              ? Deferred.unsafeMake<Appended, Failure.Failure<"append">>(FiberId.none)
-              : undefined
-          Queue.unsafeOffer(queue, { endpoint, messages: taken, bytes: takenBytes, deferred, async: true })
-          if (deferred === undefined) {
-            if (pending.messages >= options.asyncMessages) full.unsafeOpen()
+          // Beyond the window the caller waits for its commit, so a crash never loses more than the window
+          const overWindow = pending.messages > options.asyncMessages
+          const committed = committer.add(
+            { endpoint, messages: taken, bytes: takenBytes, late: !overWindow },
+            overWindow
+          )
+          if (committed === undefined) {
+            if (pending.messages >= options.asyncMessages) committer.hurry()
             return Effect.succeed({ ...nothing, refused, pending: taken })
           }
-          full.unsafeOpen()
-          // Beyond the window the caller waits for its commit, so a crash never loses more than the window
-          return Effect.map(Deferred.await(deferred), (appended) => ({
+          return Effect.map(committed, (appended) => ({
             ...appended,
             refused: [...appended.refused, ...refused],
             pending: []
@@ -452,7 +421,7 @@ export const make = (
           )
         )
       ),
-      commits: () => commits
+      commits: committer.transactions
     }
     return service
   })
