@@ -51,6 +51,7 @@ describe("failure reasons", () => {
     [sqlError({ code: "53100", message: "could not extend file" }), "DiskFull"],
     [sqlError({ code: "25006", message: "cannot execute INSERT in a read-only transaction" }), "ReadOnly"],
     [sqlError({ code: "40P01", message: "deadlock detected" }), "Busy"],
+    [sqlError({ code: "42710", message: 'type "effect_mixpanel_migrations" already exists' }), "Busy"],
     [sqlError(new Error("Connection terminated unexpectedly")), "Unavailable"],
     [sqlError(new Error("something else")), "Unknown"]
   ])("%j is %s", (error, reason) => {

@@ -94,7 +94,9 @@ export const reasonOf = (cause: unknown): Reason => {
   if (code === "25006") return "ReadOnly"
   if (code === "XX001" || code === "XX002") return "Corrupt"
   if (code.startsWith("08") || code.startsWith("57P") || code === "53300") return "Unavailable"
-  if (code.startsWith("40") || code === "55P03" || code === "23505" || code === "42P07") return "Busy"
+  // 23505, 42P07, 42710: two processes creating the same table (or its row type) at once
+  if (code.startsWith("40") || code === "55P03" || code === "23505" || code === "42P07" || code === "42710")
+    return "Busy"
   if (code === "42P01" || code === "42703" || code === "3F000") return "Schema"
   return "Unknown"
 }
