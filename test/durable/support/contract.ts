@@ -297,7 +297,7 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
       Effect.gen(function* () {
         const db = yield* open
         const a = yield* db.store()
-        const b = yield* db.storeOn(yield* db.parallel)
+        const b = yield* db.storeOn(yield* db.other)
         yield* a.append("events", events(1, 3000))
         const claims = yield* Effect.all(
           Array.from({ length: 40 }, (_, i) =>
@@ -357,7 +357,7 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
       Effect.gen(function* () {
         const db = yield* open
         const a = yield* db.store()
-        const b = yield* db.storeOn(yield* db.parallel)
+        const b = yield* db.storeOn(yield* db.other)
         yield* a.append(
           "groups",
           Array.from({ length: 50 }, (_, i) => update("g", i))

@@ -52,15 +52,13 @@ export interface Database {
   readonly dialect: "sqlite" | "pg"
   /** The application's client: stores built by `store` use it, so they can join its transactions. */
   readonly client: SqlClient.SqlClient
-  /** Another connection to the same database, as another process would have. */
-  readonly other: Effect.Effect<SqlClient.SqlClient, unknown, Scope.Scope>
   /**
-   * A connection for a second relay working at the same time as the first. On PostgreSQL another one;
-   * on SQLite the same one: better-sqlite3 waits for a lock synchronously, so a second connection in the
-   * same process would block the event loop until the first one's transaction, which then never ends.
-   * (Separate processes on one SQLite file are the crash test's business.)
+   * A connection for a second store, as another process would have. On PostgreSQL another one; on
+   * SQLite the same one: better-sqlite3 waits for another connection's lock synchronously, so a second
+   * connection in the same process can block the event loop (and with it the transaction it waits for)
+   * for the busy timeout. Separate processes on one SQLite file are the crash test's business.
    */
-  readonly parallel: Effect.Effect<SqlClient.SqlClient, unknown, Scope.Scope>
+  readonly other: Effect.Effect<SqlClient.SqlClient, unknown, Scope.Scope>
   /** A store over `client`, with a table prefix of this test's own. */
   readonly store: (
     options?: DurableStore.Options
@@ -91,8 +89,7 @@ export const database = (
     return {
       dialect,
       client,
-      other: connect,
-      parallel: dialect === "pg" ? connect : Effect.succeed(client),
+      other: dialect === "pg" ? connect : Effect.succeed(client),
       prefix,
       store: (options) => storeOn(client, options),
       storeOn
