@@ -114,8 +114,8 @@ export const make = (
     })
     yield* opened(recount)
 
-    // Renewal takes every permit, so that it never runs beside this process's acks and releases: on
-    // PostgreSQL the two would lock the same rows in different orders.
+    // Renewal takes every permit, so that it never runs beside this process's claims, acks and releases:
+    // on PostgreSQL they would lock the same rows in different orders.
     const permits = 64
     const writes = yield* Effect.makeSemaphore(permits)
     const write = writes.withPermits(1)
@@ -176,10 +176,8 @@ export const make = (
         }
         const ids = rows.length === 0 ? [] : yield* statements.insert(rows)
         held = now
-        // Evictions are reported to the first request that needed the room
+        // The batch's evictions are reported with its first request: they were made for all of them
         let offset = 0
-        let evictedTo = requests.findIndex((request, i) => (accepted[i] ?? 0) < request.messages.length)
-        if (evictedTo === -1) evictedTo = 0
         return requests.map((request, i): Appended => {
           const fits = accepted[i] ?? 0
           const stored = request.messages.slice(0, fits).map(
@@ -191,7 +189,7 @@ export const make = (
             })
           )
           offset += fits
-          return { stored, refused: request.messages.slice(fits), evicted: i === evictedTo ? evicted : [] }
+          return { stored, refused: request.messages.slice(fits), evicted: i === 0 ? evicted : [] }
         })
       }).pipe(sql.withTransaction)
 
@@ -324,7 +322,9 @@ export const make = (
             })
           )
         : statements.claim(endpoint, limits, holder, options.leaseDuration, dialect === "pg")
-      return health.track(Failure.wrap("claim", Join.outsideTransaction(Effect.map(claimed, Statements.toStored))))
+      return health.track(
+        Failure.wrap("claim", Join.outsideTransaction(Effect.map(write(claimed), Statements.toStored)))
+      )
     }
 
     /** Deletes `messages` from the outbox (acked, or evicted by the caller); keeps the count. */
