@@ -62,12 +62,12 @@ export interface Database {
   /** A store over `client`, with a table prefix of this test's own. */
   readonly store: (
     options?: DurableStore.Options
-  ) => Effect.Effect<Service, DurableStore.StoreError | MixpanelError.InvalidConfig, Scope.Scope>
+  ) => Effect.Effect<Service, MixpanelError.StoreError | MixpanelError.InvalidConfig, Scope.Scope>
   /** A store over `other` connection, on the same tables as `store`. */
   readonly storeOn: (
     client: SqlClient.SqlClient,
     options?: DurableStore.Options
-  ) => Effect.Effect<Service, DurableStore.StoreError | MixpanelError.InvalidConfig, Scope.Scope>
+  ) => Effect.Effect<Service, MixpanelError.StoreError | MixpanelError.InvalidConfig, Scope.Scope>
   /** The table prefix of this test's stores. */
   readonly prefix: string
 }

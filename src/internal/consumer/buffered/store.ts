@@ -21,7 +21,7 @@ export interface Stored {
    * The number the engine gave `append` (its flush epoch), handed back by `claim` when the message was
    * appended through this same store instance; `undefined` for messages of another process or run.
    */
-  readonly epoch: number | undefined
+  readonly epoch?: number | undefined
 }
 
 /** What `append` did with each message, in order: stored, or refused because the store is full. */

@@ -111,6 +111,8 @@ export interface Service extends Store {
     readonly remove: (filter: DeadLetterFilter) => Effect.Effect<number, Failure<"deadLetters">>
   }
   readonly stats: Effect.Effect<Stats, Failure<"stats">>
+  /** The id of the oldest message still in the outbox, whoever appended it: a flush is done past it. */
+  readonly oldest: Effect.Effect<number | undefined, Failure<"stats">>
   /** Transactions the group committer has run so far (for tests and the benchmark). */
   readonly commits: () => number
 }

@@ -10,7 +10,7 @@ import type { Overflow } from "../../../Consumer.js"
 import type { Durability, Options } from "../../../DurableStore.js"
 import type { Endpoint } from "../../../Endpoint.js"
 import { InvalidConfig } from "../../../MixpanelError.js"
-import { utf8Length } from "../../json.js"
+import { wireBytes } from "../batch.js"
 import type { Resolved } from "./service.js"
 import * as Tables from "./tables.js"
 
@@ -62,11 +62,8 @@ const name = (option: string, value: string | undefined) => {
 
 const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0")
 
-/**
- * The bytes of a message in a request body, as `Stored.bytes` counts them: its UTF-8 length for now.
- * The engine's `wireBytes` (form escapes included) takes its place when the engine lands.
- */
-export const defaultMeasure = (_endpoint: Endpoint, json: string): number => utf8Length(json)
+/** The bytes of a message in a request body, as `Stored.bytes` counts them (form escapes included). */
+export const defaultMeasure: (endpoint: Endpoint, json: string) => number = wireBytes
 
 /** Checks `options` and fills in the defaults. */
 export const resolve = (options: Options, label: string): Effect.Effect<Resolved, InvalidConfig> =>

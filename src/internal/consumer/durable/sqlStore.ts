@@ -421,6 +421,16 @@ export const make = (
           )
         )
       ),
+      oldest: health.track(
+        Failure.wrap(
+          "stats",
+          Join.outsideTransaction(
+            Effect.map(statements.oldest, ([row]) =>
+              row?.oldest === null || row?.oldest === undefined ? undefined : Statements.toNumber(row.oldest)
+            )
+          )
+        )
+      ),
       commits: committer.transactions
     }
     return service

@@ -162,7 +162,9 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
       readonly bytes: number | string | null
     }>`SELECT COUNT(*) AS messages, SUM(bytes) AS bytes FROM ${outbox}`,
     claimed: sql<{ readonly claimed: number | string }>`SELECT COUNT(*) AS claimed FROM ${outbox}
-      WHERE lease_holder IS NOT NULL AND lease_until >= ${now}`
+      WHERE lease_holder IS NOT NULL AND lease_until >= ${now}`,
+    /** The id of the oldest message still in the outbox (by anyone's hand), if any. */
+    oldest: sql<{ readonly oldest: number | string | null }>`SELECT MIN(id) AS oldest FROM ${outbox}`
   }
 }
 
