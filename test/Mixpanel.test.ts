@@ -1,7 +1,8 @@
 import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
+import { ConfigProvider, Effect, Either, Layer, Redacted, Supervisor, TestClock } from "effect"
 import { Consumer, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
+import { MixpanelTestServer } from "effect-mixpanel/testing"
 import packageJson from "../package.json" with { type: "json" }
 
 const token = "project-token"
@@ -572,5 +573,64 @@ describe("Mixpanel: invalid input", () => {
       )
       expect(String(missing)).toContain("MIXPANEL_TOKEN")
     })
+  )
+})
+
+describe("Mixpanel.unsafe: the operations for code that is not Effect", () => {
+  it.scoped("accepts at once into a buffered consumer, returns errors as values, and the events arrive", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make({ token: "T" })
+      const layer = Mixpanel.layer({ token: "T" }).pipe(
+        Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url })),
+        Layer.provide(FetchHttpClient.layer)
+      )
+      const results = yield* Effect.gen(function* () {
+        const mixpanel = yield* Mixpanel.unsafe
+        const accepted = [mixpanel.track("u1", "Signed Up", { plan: "pro" }), mixpanel.peopleSet("u1", { plan: "pro" })]
+        const invalid = mixpanel.track("u1", "")
+        const untyped = (mixpanel.track as (...args: ReadonlyArray<unknown>) => unknown)(null, "E", () => 1)
+        yield* Consumer.flush
+        return { accepted, invalid, untyped }
+      }).pipe(Effect.provide(layer))
+      expect(results.accepted).toEqual([undefined, undefined])
+      expect(results.invalid).toMatchObject({ _tag: "InvalidMessage", field: "event" })
+      expect(results.untyped).toMatchObject({ _tag: "InvalidMessage", field: "distinctId" })
+      expect(server.received("events").map((e) => e.event)).toEqual(["Signed Up"])
+      expect(server.received("people")).toMatchObject([{ $set: { plan: "pro" } }])
+    })
+  )
+
+  it.scoped("makes no fiber per call when the consumer takes messages at once", () =>
+    Effect.gen(function* () {
+      class Counter extends Supervisor.AbstractSupervisor<number> {
+        started = 0
+        value = Effect.sync(() => this.started)
+        override onStart() {
+          this.started++
+        }
+      }
+      const counter = new Counter()
+      const server = yield* MixpanelTestServer.make({ token: "T" })
+      const context = yield* Layer.build(
+        Mixpanel.layer({ token: "T" }).pipe(
+          Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url, flushInterval: "1 hour" })),
+          Layer.provide(FetchHttpClient.layer)
+        )
+      ).pipe(Effect.supervised(counter))
+      const mixpanel = yield* Mixpanel.unsafe.pipe(Effect.provide(context))
+      const before = counter.started
+      for (let i = 0; i < 100; i++) expect(mixpanel.track(`u${i}`, "E", { i })).toBe(undefined)
+      expect(counter.started - before).toBe(0)
+    })
+  )
+
+  it.effect("over a consumer that must wait, the work goes on in the background", () =>
+    Effect.gen(function* () {
+      const mixpanel = yield* Mixpanel.unsafe
+      expect(mixpanel.track("u1", "E")).toBe(undefined)
+      expect(mixpanel.alias("a1", "u1")).toBe(undefined)
+      yield* Effect.yieldNow()
+      expect((yield* TestConsumer.events).map((e) => e.event)).toEqual(["E", "$create_alias"])
+    }).pipe(Effect.provide(TestMixpanel))
   )
 })

@@ -10,12 +10,13 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
 import { Consumer } from "../Consumer.js"
 import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
-import type { Options, Service } from "../Mixpanel.js"
+import type { Options, Service, Unsafe } from "../Mixpanel.js"
 import { type InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
 import * as Args from "./consumer/args.js"
 import * as Ids from "./ids.js"
@@ -197,6 +198,30 @@ const readItems = (operation: string, items: unknown): Read<ReadonlyArray<unknow
 // the service
 // ---------------------------------------------------------------------------------------------------
 
+/** Where a service built here keeps its synchronous face (`Mixpanel.unsafe`). */
+export const UnsafeTypeId: unique symbol = Symbol.for("effect-mixpanel/Mixpanel/unsafe")
+
+/**
+ * The synchronous face of `service`: its own when this library built it; else each call runs the
+ * operation on a fiber of the caller's runtime, and a failure is logged.
+ */
+export const unsafeOf = (service: Service): Effect.Effect<Unsafe> => {
+  const own = (service as Service & { readonly [UnsafeTypeId]?: Unsafe })[UnsafeTypeId]
+  if (own !== undefined) return Effect.succeed(own)
+  return Effect.map(Effect.runtime<never>(), (runtime) => {
+    const runFork = Runtime.runFork(runtime)
+    const face: Record<string, unknown> = {}
+    for (const [name, op] of Object.entries(service)) {
+      face[name] = (...args: ReadonlyArray<unknown>) => {
+        const effect = (op as (...a: ReadonlyArray<unknown>) => Effect.Effect<void, SendError>)(...args)
+        runFork(Effect.catchAll(effect, (failure) => Effect.logWarning(`Mixpanel.${name}: ${failure.message}`)))
+        return undefined
+      }
+    }
+    return face as unknown as Unsafe
+  })
+}
+
 /**
  * Spans that go to Effect's own tracer are recorded nowhere, and cost more than building the message
  * itself; operation spans are made only when an application has installed a tracer of its own.
@@ -216,28 +241,79 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     const token = Redacted.value((yield* decodeOptions(options)).token)
     const consumer = yield* Consumer
     const target = Args.trusted(consumer)
+    const clock = yield* Effect.clock
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>()) as (effect: Effect.Effect<void>) => unknown
     const nextInsertId = yield* Ids.makeGenerator()
 
-    /**
-     * Runs an operation: its body gets the time from the fiber's `Clock`, and the result is wrapped in a
-     * span when a tracer is installed. One primitive step, read straight from the fiber's services: the
-     * hot path of `track` pays for no more than it needs.
-     */
-    const traced = (name: string, endpoint: Endpoint) => {
-      const spanName = `Mixpanel.${name}`
-      const span = { attributes: { endpoint }, captureStackTrace: false } as const
-      return (body: (now: number) => Effect.Effect<void, SendError>): Effect.Effect<void, SendError> =>
-        Effect.withFiberRuntime((fiber) => {
-          const services = fiber.currentDefaultServices
-          const effect = body(Context.get(services, Clock.Clock).unsafeCurrentTimeMillis())
-          return Context.get(services, Tracer.Tracer) === nativeTracer
-            ? effect
-            : Effect.withSpan(effect, spanName, span)
-        })
+    /** Messages for the consumer from one operation; a batch also carries the error of its invalid items. */
+    interface Dispatch {
+      readonly endpoint: Endpoint
+      readonly messages: ReadonlyArray<string>
+      /** Past any buffer (`alias`): the consumer's `sendNow`. */
+      readonly immediate: boolean
+      readonly error: InvalidMessage | undefined
+    }
+    type Outcome = Either.Either<Dispatch, InvalidMessage>
+
+    const send = (endpoint: Endpoint, json: Read<string>): Outcome =>
+      Either.map(json, (message) => ({ endpoint, messages: [message], immediate: false, error: undefined }))
+
+    /** Hands an operation's messages to the consumer, and fails with its error after the valid ones went. */
+    const dispatch = (outcome: Outcome): Effect.Effect<void, SendError> => {
+      if (Either.isLeft(outcome)) return Effect.fail(outcome.left)
+      const { endpoint, error, immediate, messages } = outcome.right
+      const sent =
+        messages.length === 0
+          ? Effect.void
+          : immediate
+            ? consumer.sendNow(endpoint, messages[0] as string)
+            : messages.length === 1
+              ? target.send(endpoint, messages[0] as string)
+              : target.sendBatch(endpoint, messages)
+      return error === undefined ? sent : Effect.zipRight(sent, Effect.fail(error))
     }
 
-    const send = (endpoint: Endpoint, json: Read<string>) =>
-      Either.isLeft(json) ? Effect.fail(json.left) : target.send(endpoint, json.right)
+    /**
+     * An operation from its body, which reads the arguments and builds the messages at a given time, in two
+     * faces. As an `Effect`: the time from the fiber's `Clock`, a span when a tracer is installed, one
+     * primitive step read straight from the fiber's services (the hot path pays for no more than it needs).
+     * Synchronous (`Mixpanel.unsafe`): the time from the layer's `Clock`, the consumer's synchronous entry
+     * when it has one, a fiber only when the consumer must wait; the typed error returned, not thrown.
+     */
+    const operation = <Args extends ReadonlyArray<unknown>>(
+      name: string,
+      endpoint: Endpoint,
+      body: (now: number, ...args: Args) => Outcome
+    ) => {
+      const spanName = `Mixpanel.${name}`
+      const span = { attributes: { endpoint }, captureStackTrace: false } as const
+      const effect = (...args: Args): Effect.Effect<void, SendError> =>
+        Effect.withFiberRuntime((fiber) => {
+          const services = fiber.currentDefaultServices
+          const run = dispatch(body(Context.get(services, Clock.Clock).unsafeCurrentTimeMillis(), ...args))
+          return Context.get(services, Tracer.Tracer) === nativeTracer ? run : Effect.withSpan(run, spanName, span)
+        })
+      const unsafe = (...args: Args): SendError | undefined => {
+        const outcome = body(clock.unsafeCurrentTimeMillis(), ...args)
+        if (Either.isLeft(outcome)) return outcome.left
+        const { endpoint: to, error, immediate, messages } = outcome.right
+        if (messages.length > 0) {
+          const sent =
+            immediate || target.unsafeSend === undefined ? dispatch(outcome) : target.unsafeSend(to, messages)
+          if (Effect.isEffect(sent)) {
+            runFork(
+              Effect.catchAll(sent as Effect.Effect<void, SendError>, (failure) =>
+                Effect.logWarning(`Mixpanel.${name}: ${failure.message}`).pipe(
+                  Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.operation": name })
+                )
+              )
+            )
+          } else if (sent !== undefined) return sent
+        }
+        return error
+      }
+      return { effect, unsafe }
+    }
 
     // The part of every event's JSON that is the same for every event of this service.
     const fixedJson = `"token":${JSON.stringify(token)}`
@@ -305,16 +381,18 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     const trackNames = { distinctId: "distinctId", event: "event", properties: "properties", meta: "options.meta" }
     const itemNames = { distinctId: "distinctId", event: "event", properties: "properties", meta: "meta" }
 
-    const tracking = traced("track", "events")
-    const track: Service["track"] = (distinctId, event, properties, options) =>
-      tracking((now) => {
+    const track = operation(
+      "track",
+      "events",
+      (now, distinctId: unknown, event: unknown, properties?: unknown, options?: unknown): Outcome => {
         const read = readOptions("track", options, ["meta"])
-        if (Either.isLeft(read)) return Effect.fail(read.left)
+        if (Either.isLeft(read)) return Either.left(read.left)
         return send(
           "events",
           encodeTracked("track", distinctId, event, now, properties, read.right.meta, "", trackNames)
         )
-      })
+      }
+    )
 
     /**
      * Valid messages go out even when others in the same call are invalid; the call then fails naming the
@@ -325,9 +403,9 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       endpoint: Endpoint,
       itemsArg: unknown,
       encode: (item: unknown, prefix: string) => Read<string>
-    ): Effect.Effect<void, SendError> => {
+    ): Outcome => {
       const items = readItems(operation, itemsArg)
-      if (Either.isLeft(items)) return Effect.fail(items.left)
+      if (Either.isLeft(items)) return Either.left(items.left)
       const valid: Array<string> = []
       let first: InvalidMessage | undefined
       let invalid = 0
@@ -339,17 +417,15 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
           first ??= encoded.left
         }
       })
-      const sent = valid.length === 0 ? Effect.void : target.sendBatch(endpoint, valid)
-      if (first === undefined) return sent
       const error =
-        invalid === 1
+        first === undefined || invalid === 1
           ? first
           : new InvalidMessage({
               operation,
               field: first.field,
               detail: `${first.detail} (and ${invalid - 1} more of the ${items.right.length} events are invalid)`
             })
-      return Effect.zipRight(sent, Effect.fail(error))
+      return Either.right({ endpoint, messages: valid, immediate: false, error })
     }
 
     /** The fields of one item of a batch, read once. */
@@ -364,17 +440,13 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       }
     }
 
-    const trackBatch: Service["trackBatch"] = (events) =>
-      traced(
-        "trackBatch",
-        "events"
-      )((now) =>
-        sendMany("trackBatch", "events", events, (item, prefix) =>
-          Either.flatMap(readItem("trackBatch", item, prefix, ["distinctId", "event", "properties", "meta"]), (e) =>
-            encodeTracked("trackBatch", e.distinctId, e.event, now, e.properties, e.meta, prefix, itemNames)
-          )
+    const trackBatch = operation("trackBatch", "events", (now, events: unknown) =>
+      sendMany("trackBatch", "events", events, (item, prefix) =>
+        Either.flatMap(readItem("trackBatch", item, prefix, ["distinctId", "event", "properties", "meta"]), (e) =>
+          encodeTracked("trackBatch", e.distinctId, e.event, now, e.properties, e.meta, prefix, itemNames)
         )
       )
+    )
 
     const importOne = (
       operation: string,
@@ -386,13 +458,12 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         encodeTracked(operation, e.distinctId, e.event, time, e.properties, e.meta, prefix, names)
       )
 
-    const importEvent: Service["importEvent"] = (distinctId, event, time, properties, options) =>
-      traced(
-        "importEvent",
-        "imports"
-      )(() => {
+    const importEvent = operation(
+      "importEvent",
+      "imports",
+      (_, distinctId: unknown, event: unknown, time: unknown, properties?: unknown, options?: unknown): Outcome => {
         const read = readOptions("importEvent", options, ["meta"])
-        if (Either.isLeft(read)) return Effect.fail(read.left)
+        if (Either.isLeft(read)) return Either.left(read.left)
         return send(
           "imports",
           importOne("importEvent", { distinctId, event, time, properties, meta: read.right.meta }, "", {
@@ -400,52 +471,49 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
             time: "time"
           })
         )
-      })
+      }
+    )
 
-    const importEvents: Service["importEvents"] = (events) =>
-      traced(
-        "importEvents",
-        "imports"
-      )(() =>
-        sendMany("importEvents", "imports", events, (item, prefix) =>
-          Either.flatMap(
-            readItem("importEvents", item, prefix, ["distinctId", "event", "time", "properties", "meta"]),
-            (e) => importOne("importEvents", e, prefix, { ...itemNames, time: "time" })
-          )
+    const importEvents = operation("importEvents", "imports", (_, events: unknown) =>
+      sendMany("importEvents", "imports", events, (item, prefix) =>
+        Either.flatMap(
+          readItem("importEvents", item, prefix, ["distinctId", "event", "time", "properties", "meta"]),
+          (e) => importOne("importEvents", e, prefix, { ...itemNames, time: "time" })
         )
       )
+    )
 
-    const alias: Service["alias"] = (aliasId, original, options) =>
-      traced(
-        "alias",
-        "events"
-      )(() => {
-        const read = Either.all({
-          alias: readDistinctId("alias", "aliasId", aliasId, true),
-          original: readDistinctId("alias", "original", original, true),
-          options: Either.flatMap(readOptions("alias", options, ["meta"]), (o) => metaOf("alias", o))
-        })
-        if (Either.isLeft(read)) return Effect.fail(read.left)
-        const json = encodeEvent(
-          "alias",
-          { event: "$create_alias", properties: { token, distinct_id: read.right.original, alias: read.right.alias } },
-          read.right.options,
-          { prefix: "", meta: "options.meta" }
-        )
-        return Either.isLeft(json) ? Effect.fail(json.left) : consumer.sendNow("events", json.right)
+    const alias = operation("alias", "events", (_, aliasId: unknown, original: unknown, options?: unknown): Outcome => {
+      const read = Either.all({
+        alias: readDistinctId("alias", "aliasId", aliasId, true),
+        original: readDistinctId("alias", "original", original, true),
+        options: Either.flatMap(readOptions("alias", options, ["meta"]), (o) => metaOf("alias", o))
       })
+      if (Either.isLeft(read)) return Either.left(read.left)
+      const json = encodeEvent(
+        "alias",
+        { event: "$create_alias", properties: { token, distinct_id: read.right.original, alias: read.right.alias } },
+        read.right.options,
+        { prefix: "", meta: "options.meta" }
+      )
+      return Either.map(json, (message) => ({
+        endpoint: "events" as const,
+        messages: [message],
+        immediate: true,
+        error: undefined
+      }))
+    })
 
-    const merge: Service["merge"] = (distinctId1, distinctId2, options) =>
-      traced(
-        "merge",
-        "imports"
-      )((now) => {
+    const merge = operation(
+      "merge",
+      "imports",
+      (now, distinctId1: unknown, distinctId2: unknown, options?: unknown): Outcome => {
         const read = Either.all({
           first: readDistinctId("merge", "distinctId1", distinctId1, true),
           second: readDistinctId("merge", "distinctId2", distinctId2, true),
           options: Either.flatMap(readOptions("merge", options, ["meta"]), (o) => metaOf("merge", o))
         })
-        if (Either.isLeft(read)) return Effect.fail(read.left)
+        if (Either.isLeft(read)) return Either.left(read.left)
         return send(
           "imports",
           encodeEvent(
@@ -463,7 +531,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
             { prefix: "", meta: "options.meta" }
           )
         )
-      })
+      }
+    )
 
     /** Sends a profile update from its read parts: the modifiers of the options go beside the operation. */
     const sendProfile = (
@@ -471,15 +540,15 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       now: number,
       id: Read<string>,
       options: unknown,
-      operation: Read<Record<string, unknown>>,
+      op: Read<Record<string, unknown>>,
       renames: Readonly<Record<string, string>>,
       others?: string
-    ): Effect.Effect<void, SendError> => {
-      const read = Either.all({ id, options: readOptions(name, options, modifierNames), operation })
-      if (Either.isLeft(read)) return Effect.fail(read.left)
+    ): Outcome => {
+      const read = Either.all({ id, options: readOptions(name, options, modifierNames), operation: op })
+      if (Either.isLeft(read)) return Either.left(read.left)
       const { meta, ...modifiers } = read.right.options
       const checkedMeta = metaOf(name, { meta })
-      if (Either.isLeft(checkedMeta)) return Effect.fail(checkedMeta.left)
+      if (Either.isLeft(checkedMeta)) return Either.left(checkedMeta.left)
       const message = { $token: token, $distinct_id: read.right.id, $time: now, ...modifiers, ...read.right.operation }
       return send(
         "people",
@@ -493,29 +562,23 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     }
 
     /** A profile operation of the seed's shape: `(distinctId, ...arguments, options)`. */
-    const profile =
-      <Args extends ReadonlyArray<unknown>>(
-        name: string,
-        build: (now: number, ...args: Args) => Read<Record<string, unknown>>,
-        renames: Readonly<Record<string, string>> = {}
-      ) =>
-      (distinctId: unknown, ...rest: [...Args, unknown]): Effect.Effect<void, SendError> => {
+    const profile = <Args extends ReadonlyArray<unknown>>(
+      name: string,
+      build: (now: number, ...args: Args) => Read<Record<string, unknown>>,
+      renames: Readonly<Record<string, string>> = {}
+    ) =>
+      operation(name, "people", (now, distinctId: unknown, ...rest: ReadonlyArray<unknown>) => {
         // the arguments `build` takes after `now`, then the options, wherever an untyped caller stopped
         const arity = Math.max(0, build.length - 1)
-        return traced(
+        return sendProfile(
           name,
-          "people"
-        )((now) =>
-          sendProfile(
-            name,
-            now,
-            readDistinctId(name, "distinctId", distinctId, true),
-            rest[arity],
-            build(now, ...(rest.slice(0, arity) as unknown as Args)),
-            { $distinct_id: "distinctId", ...modifierOptions, ...renames }
-          )
+          now,
+          readDistinctId(name, "distinctId", distinctId, true),
+          rest[arity],
+          build(now, ...(rest.slice(0, arity) as unknown as Args)),
+          { $distinct_id: "distinctId", ...modifierOptions, ...renames }
         )
-      }
+      })
 
     const operand = (operation: string, field: string, op: string) => (_: number, value: unknown) =>
       Either.map(
@@ -552,60 +615,68 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
 
     const group = (
       name: string,
+      now: number,
       groupKey: unknown,
       groupId: unknown,
       op: Read<Record<string, unknown>>,
       options: unknown,
       renames: Readonly<Record<string, string>> = {},
       others?: string
-    ) =>
-      traced(
-        name,
-        "groups"
-      )((now) => {
-        const read = Either.all({
-          key:
-            typeof groupKey !== "string"
-              ? bad(name, "groupKey", "expected a string")
-              : groupKey === ""
-                ? bad(name, "groupKey", "a group key cannot be empty")
-                : Either.right(groupKey),
-          id:
-            (typeof groupId === "string" && groupId !== "") || (typeof groupId === "number" && Number.isFinite(groupId))
-              ? Either.right(groupId)
-              : bad(name, "groupId", "expected a non-empty string or a finite number"),
-          options: Either.flatMap(readOptions(name, options, ["meta"]), (o) => metaOf(name, o)),
-          operation: op
-        })
-        if (Either.isLeft(read)) return Effect.fail(read.left)
-        return send(
-          "groups",
-          encodeGroup(
-            name,
-            {
-              $token: token,
-              $group_key: read.right.key,
-              $group_id: read.right.id,
-              $time: now,
-              ...read.right.operation
-            } as Message.GroupUpdate,
-            read.right.options,
-            {
-              prefix: "",
-              meta: "options.meta",
-              renames: { $group_key: "groupKey", $group_id: "groupId", ...renames },
-              ...(others === undefined ? {} : { others })
-            }
-          )
-        )
+    ): Outcome => {
+      const read = Either.all({
+        key:
+          typeof groupKey !== "string"
+            ? bad(name, "groupKey", "expected a string")
+            : groupKey === ""
+              ? bad(name, "groupKey", "a group key cannot be empty")
+              : Either.right(groupKey),
+        id:
+          (typeof groupId === "string" && groupId !== "") || (typeof groupId === "number" && Number.isFinite(groupId))
+            ? Either.right(groupId)
+            : bad(name, "groupId", "expected a non-empty string or a finite number"),
+        options: Either.flatMap(readOptions(name, options, ["meta"]), (o) => metaOf(name, o)),
+        operation: op
       })
+      if (Either.isLeft(read)) return Either.left(read.left)
+      return send(
+        "groups",
+        encodeGroup(
+          name,
+          {
+            $token: token,
+            $group_key: read.right.key,
+            $group_id: read.right.id,
+            $time: now,
+            ...read.right.operation
+          } as Message.GroupUpdate,
+          read.right.options,
+          {
+            prefix: "",
+            meta: "options.meta",
+            renames: { $group_key: "groupKey", $group_id: "groupId", ...renames },
+            ...(others === undefined ? {} : { others })
+          }
+        )
+      )
+    }
 
-    const groupUpdate: Service["groupUpdate"] = (value, options) => {
+    /** A group operation of the seed's shape: `(groupKey, groupId, argument, options)`. */
+    const groupOperation = (
+      name: string,
+      build: (value: unknown) => Read<Record<string, unknown>>,
+      renames: Readonly<Record<string, string>>
+    ) =>
+      operation(name, "groups", (now, groupKey: unknown, groupId: unknown, value: unknown, options?: unknown) =>
+        group(name, now, groupKey, groupId, build(value), options, renames)
+      )
+
+    const groupUpdate = operation("groupUpdate", "groups", (now, value: unknown, options?: unknown): Outcome => {
       const read = update("groupUpdate", value)
-      if (Either.isLeft(read)) return Effect.fail(read.left)
+      if (Either.isLeft(read)) return Either.left(read.left)
       const { $group_id, $group_key, ...op } = read.right
       return group(
         "groupUpdate",
+        now,
         $group_key,
         $group_id,
         Either.right(op),
@@ -613,21 +684,17 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         { $group_key: "update.$group_key", $group_id: "update.$group_id" },
         "update"
       )
-    }
+    })
 
-    const peopleUpdate: Service["peopleUpdate"] = (value, options) =>
-      traced(
-        "peopleUpdate",
-        "people"
-      )((now) => {
-        const read = update("peopleUpdate", value)
-        if (Either.isLeft(read)) return Effect.fail(read.left)
-        const { $distinct_id, ...op } = read.right
-        const id = readDistinctId("peopleUpdate", "update.$distinct_id", $distinct_id, true)
-        return sendProfile("peopleUpdate", now, id, options, Either.right(op), modifierOptions, "update")
-      })
+    const peopleUpdate = operation("peopleUpdate", "people", (now, value: unknown, options?: unknown): Outcome => {
+      const read = update("peopleUpdate", value)
+      if (Either.isLeft(read)) return Either.left(read.left)
+      const { $distinct_id, ...op } = read.right
+      const id = readDistinctId("peopleUpdate", "update.$distinct_id", $distinct_id, true)
+      return sendProfile("peopleUpdate", now, id, options, Either.right(op), modifierOptions, "update")
+    })
 
-    return {
+    const operations = {
       track,
       trackBatch,
       importEvent,
@@ -653,40 +720,36 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       peopleTrackCharge: profile("peopleTrackCharge", charge, { $append: "properties" }),
       peopleClearCharges: profile("peopleClearCharges", () => Either.right({ $unset: ["$transactions"] })),
       peopleUpdate,
-      groupSet: (groupKey, groupId, properties, options) =>
-        group("groupSet", groupKey, groupId, operand("groupSet", "properties", "$set")(0, properties), options, {
-          $set: "properties"
-        }),
-      groupSetOnce: (groupKey, groupId, properties, options) =>
-        group(
-          "groupSetOnce",
-          groupKey,
-          groupId,
-          operand("groupSetOnce", "properties", "$set_once")(0, properties),
-          options,
-          { $set_once: "properties" }
-        ),
-      groupUnion: (groupKey, groupId, properties, options) =>
-        group("groupUnion", groupKey, groupId, operand("groupUnion", "properties", "$union")(0, properties), options, {
-          $union: "properties"
-        }),
-      groupRemove: (groupKey, groupId, properties, options) =>
-        group(
-          "groupRemove",
-          groupKey,
-          groupId,
-          operand("groupRemove", "properties", "$remove")(0, properties),
-          options,
-          { $remove: "properties" }
-        ),
-      groupUnset: (groupKey, groupId, propertyNames, options) =>
-        group("groupUnset", groupKey, groupId, names("groupUnset", "$unset")(0, propertyNames), options, {
-          $unset: "names"
-        }),
-      groupDelete: (groupKey, groupId, options) =>
-        group("groupDelete", groupKey, groupId, Either.right({ $delete: "" }), options),
+      groupSet: groupOperation("groupSet", (value) => operand("groupSet", "properties", "$set")(0, value), {
+        $set: "properties"
+      }),
+      groupSetOnce: groupOperation(
+        "groupSetOnce",
+        (value) => operand("groupSetOnce", "properties", "$set_once")(0, value),
+        {
+          $set_once: "properties"
+        }
+      ),
+      groupUnion: groupOperation("groupUnion", (value) => operand("groupUnion", "properties", "$union")(0, value), {
+        $union: "properties"
+      }),
+      groupRemove: groupOperation("groupRemove", (value) => operand("groupRemove", "properties", "$remove")(0, value), {
+        $remove: "properties"
+      }),
+      groupUnset: groupOperation("groupUnset", (value) => names("groupUnset", "$unset")(0, value), { $unset: "names" }),
+      groupDelete: operation("groupDelete", "groups", (now, groupKey: unknown, groupId: unknown, options?: unknown) =>
+        group("groupDelete", now, groupKey, groupId, Either.right({ $delete: "" }), options)
+      ),
       groupUpdate
-    } as Service
+    }
+
+    const service: Record<string, unknown> = {}
+    const unsafe: Record<string, unknown> = {}
+    for (const [name, op] of Object.entries(operations)) {
+      service[name] = op.effect
+      unsafe[name] = op.unsafe
+    }
+    return Object.assign(service, { [UnsafeTypeId]: unsafe }) as unknown as Service
   })
 
 /** Whether a key might be integer-like (`JSON.stringify` writes those first): then the schema's road is taken. */

@@ -90,6 +90,14 @@ export const TrustedTypeId: unique symbol = Symbol.for("effect-mixpanel/Consumer
 export interface Trusted {
   readonly send: (endpoint: Endpoint, message: string) => Effect.Effect<void, SendError>
   readonly sendBatch: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<void, SendError>
+  /**
+   * `sendBatch` without a fiber, for `Mixpanel.unsafe`: done at once (`undefined`, or the error), or the
+   * effect to run when the consumer must wait.
+   */
+  readonly unsafeSend?: (
+    endpoint: Endpoint,
+    messages: ReadonlyArray<string>
+  ) => SendError | undefined | Effect.Effect<void, SendError>
 }
 
 /** The trusted entry of `consumer`, or its public one. */

@@ -37,7 +37,7 @@ import * as Flushes from "./flushes.js"
 import * as Lanes from "./lanes.js"
 import * as Memory from "./memory.js"
 import * as Reporter from "./reporter.js"
-import type { Store, Stored } from "./store.js"
+import type { Appended, Store, Stored } from "./store.js"
 
 interface Lane {
   readonly state: Lanes.Lane
@@ -258,58 +258,84 @@ export const make = <R>(
 
     // --- the service ---------------------------------------------------------------------------------
 
+    /** What of `messages` may go to the store: refused after shutdown and too large alone are reported here. */
+    const admit = (endpoint: Endpoint, messages: ReadonlyArray<string>): ReadonlyArray<string> | SendError => {
+      if (endpoint === "imports" && settings.importAuth === undefined) return noImportAuth
+      if (closed) {
+        refuse(Report.failures(endpoint, messages, "Dropped", "Closed", "sent after the consumer shut down"))
+        return []
+      }
+      // a message of at most a third of the limit in UTF-16 units fits whatever it holds: most are not measured
+      const surely = (limits.maxBytes - 7) / 3
+      const tooLarge = messages.filter(
+        (json) => json.length > surely && !Batch.fitsAlone(endpoint, Batch.wireBytes(endpoint, json), limits)
+      )
+      if (tooLarge.length === 0) return messages
+      refuse(
+        Report.failures(
+          endpoint,
+          tooLarge,
+          "Rejected",
+          "TooLarge",
+          `the message alone makes a request body over the limit of ${limits.maxBytes} bytes`
+        )
+      )
+      return messages.filter((json) => !tooLarge.includes(json))
+    }
+
+    /** Takes in what the store did with appended messages; an effect only when a sender must wait for room. */
+    const accept = (endpoint: Endpoint, appended: Appended): Effect.Effect<void, SendError> | undefined => {
+      const lane = laneOf(endpoint)
+      const { evicted, refused, stored } = appended
+      if (stored.length > 0) {
+        const bytes = stored.reduce((sum, message) => sum + message.bytes, 0)
+        Flushes.accepted(flushes, stored.length)
+        Lanes.appended(lane.state, stored.length, bytes)
+        Report.metrics.enqueued.unsafeUpdate(stored.length, lane.labels)
+        Report.metrics.bufferDepth.unsafeModify(stored.length, lane.labels)
+        Report.metrics.bufferBytes.unsafeModify(bytes, lane.labels)
+        if (Lanes.ready(lane.state, limits)) lane.latch.unsafeOpen()
+      }
+      if (evicted.length > 0) evict(evicted)
+      if (refused.length === 0) return undefined
+      if (settings.overflow === "wait") {
+        room.unsafeClose()
+        return Effect.zipRight(room.await, offer(endpoint, refused))
+      }
+      refuse(
+        Report.failures(
+          endpoint,
+          refused,
+          "Dropped",
+          "BufferFull",
+          `the buffer was full (overflow: ${settings.overflow})`
+        )
+      )
+      return undefined
+    }
+
     const offer = (endpoint: Endpoint, messages: ReadonlyArray<string>): Effect.Effect<void, SendError> =>
       Effect.suspend(() => {
-        if (endpoint === "imports" && settings.importAuth === undefined) return Effect.fail(noImportAuth)
-        if (closed) {
-          refuse(Report.failures(endpoint, messages, "Dropped", "Closed", "sent after the consumer shut down"))
-          return Effect.void
-        }
-        let fitting = messages
-        const tooLarge = messages.filter((json) => !Batch.fitsAlone(endpoint, Batch.wireBytes(endpoint, json), limits))
-        if (tooLarge.length > 0) {
-          fitting = messages.filter((json) => !tooLarge.includes(json))
-          refuse(
-            Report.failures(
-              endpoint,
-              tooLarge,
-              "Rejected",
-              "TooLarge",
-              `the message alone makes a request body over the limit of ${limits.maxBytes} bytes`
-            )
-          )
-        }
-        if (fitting.length === 0) return Effect.void
-        const lane = laneOf(endpoint)
-        return Effect.flatMap(store.append(endpoint, fitting, Flushes.current(flushes).id), (appended) => {
-          const { evicted, refused, stored } = appended
-          if (stored.length > 0) {
-            const bytes = stored.reduce((sum, message) => sum + message.bytes, 0)
-            Flushes.accepted(flushes, stored.length)
-            Lanes.appended(lane.state, stored.length, bytes)
-            Report.metrics.enqueued.unsafeUpdate(stored.length, lane.labels)
-            Report.metrics.bufferDepth.unsafeModify(stored.length, lane.labels)
-            Report.metrics.bufferBytes.unsafeModify(bytes, lane.labels)
-            if (Lanes.ready(lane.state, limits)) lane.latch.unsafeOpen()
-          }
-          if (evicted.length > 0) evict(evicted)
-          if (refused.length === 0) return Effect.void
-          if (settings.overflow === "wait") {
-            room.unsafeClose()
-            return Effect.zipRight(room.await, offer(endpoint, refused))
-          }
-          refuse(
-            Report.failures(
-              endpoint,
-              refused,
-              "Dropped",
-              "BufferFull",
-              `the buffer was full (overflow: ${settings.overflow})`
-            )
-          )
-          return Effect.void
-        })
+        const admitted = admit(endpoint, messages)
+        if (!Array.isArray(admitted)) return Effect.fail(admitted as SendError)
+        if (admitted.length === 0) return Effect.void
+        return Effect.flatMap(
+          store.append(endpoint, admitted, Flushes.current(flushes).id),
+          (appended) => accept(endpoint, appended) ?? Effect.void
+        )
       })
+
+    /** `offer` without a fiber, when the store appends synchronously: what `Mixpanel.unsafe` calls. */
+    const unsafeOffer = (
+      endpoint: Endpoint,
+      messages: ReadonlyArray<string>
+    ): SendError | undefined | Effect.Effect<void, SendError> => {
+      if (store.unsafeAppend === undefined) return offer(endpoint, messages)
+      const admitted = admit(endpoint, messages)
+      if (!Array.isArray(admitted)) return admitted as SendError
+      if (admitted.length === 0) return undefined
+      return accept(endpoint, store.unsafeAppend(endpoint, admitted, Flushes.current(flushes).id))
+    }
 
     /** `dropOldest` victims: reported, each settling its own epoch. */
     const evict = (messages: ReadonlyArray<Stored>): void => {
@@ -450,7 +476,8 @@ export const make = <R>(
 
     const trusted: Args.Trusted = {
       send: (endpoint, message) => offer(endpoint, [message]),
-      sendBatch: offer
+      sendBatch: offer,
+      unsafeSend: unsafeOffer
     }
 
     return {

@@ -149,6 +149,7 @@ export const make = (limits: Limits): Store<never> & { readonly held: () => { me
 
   return {
     append: (endpoint, messages, epoch) => Effect.sync(() => appendNow(endpoint, messages, epoch)),
+    unsafeAppend: appendNow,
     claim: (endpoint, batch) => Effect.sync(() => claimNow(endpoint, batch)),
     ack: (messages) => Effect.sync(() => leave(messages)),
     deadLetter: (failures) => Effect.sync(() => leave(failures.map((failure) => failure.message))),

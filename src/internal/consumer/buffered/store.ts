@@ -66,4 +66,6 @@ export interface Store<E = StoreFailure> {
   ) => Effect.Effect<void, E>
   /** Claimed messages given back unfinished (at shutdown): a durable store sends them again later. */
   readonly release: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, E>
+  /** `append` done at once, by a store that needs no I/O for it (the memory store): no fiber per send. */
+  readonly unsafeAppend?: (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch: number) => Appended
 }
