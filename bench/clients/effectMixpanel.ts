@@ -9,6 +9,8 @@
  *   own; at the end `runtime.runPromise(Consumer.flush)` and `runtime.dispose()`. The main row.
  * - `fiber`: as an Effect application calls it, a loop inside one Effect, `yield* mixpanel.track(...)`
  *   per event, then `Consumer.flush` and the runtime's disposal.
+ * - `unsafe`: from plain JavaScript through the service's synchronous face, got once with
+ *   `runtime.runPromise(Mixpanel.unsafe)`, then `mixpanel.track(...)` per event (no fiber per call).
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 // Module imports rather than the barrels: a client process loads only what it uses (the barrels of
@@ -17,9 +19,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { Consumer, Mixpanel } from "effect-mixpanel"
+import type { BenchProperties } from "../events.js"
 import type { Client, Harness } from "../harness.js"
 
-export type CallStyle = "runFork" | "fiber"
+export type CallStyle = "runFork" | "fiber" | "unsafe"
 
 const tick = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
@@ -30,10 +33,11 @@ const flush = (harness: Harness) =>
     Effect.catchAll(() => Effect.sync(() => harness.error()))
   )
 
-/** The events through `runtime.runFork` per call, from plain JavaScript. */
-const viaRunFork = async (
+/** The events from plain JavaScript, one `call` per event, then a flush. */
+const fromJavaScript = async (
   harness: Harness,
-  runtime: ManagedRuntime.ManagedRuntime<Mixpanel.Mixpanel | Consumer.Consumer, unknown>
+  runtime: ManagedRuntime.ManagedRuntime<Mixpanel.Mixpanel | Consumer.Consumer, unknown>,
+  call: (distinctId: string, event: string, properties: BenchProperties) => unknown
 ) => {
   const { n, chunkSize } = harness.spec
   harness.begin()
@@ -43,9 +47,9 @@ const viaRunFork = async (
       const { distinctId, event, properties } = harness.event(i)
       if (harness.sampled(i)) {
         const start = harness.start()
-        runtime.runFork(Mixpanel.track(distinctId, event, properties))
+        call(distinctId, event, properties)
         harness.record(start)
-      } else runtime.runFork(Mixpanel.track(distinctId, event, properties))
+      } else call(distinctId, event, properties)
     }
     await harness.pause()
   }
@@ -94,8 +98,16 @@ export const make =
     const runtime = ManagedRuntime.make(live)
     // Built now, so that `runFork` finds the runtime ready and the clock does not count the layers.
     await runtime.runtime()
-    if (style === "runFork") await viaRunFork(harness, runtime)
-    else await runtime.runPromise(inFiber(harness))
+    if (style === "runFork") {
+      await fromJavaScript(harness, runtime, (distinctId, event, properties) =>
+        runtime.runFork(Mixpanel.track(distinctId, event, properties))
+      )
+    } else if (style === "unsafe") {
+      const mixpanel = await runtime.runPromise(Mixpanel.unsafe)
+      await fromJavaScript(harness, runtime, (distinctId, event, properties) =>
+        mixpanel.track(distinctId, event, properties)
+      )
+    } else await runtime.runPromise(inFiber(harness))
     await runtime.dispose()
     return { reportedUndelivered: undelivered }
   }

@@ -47,6 +47,16 @@ export const variants: ReadonlyArray<Variant> = [
     load: async () => (await import("./effectMixpanel.js")).undici("runFork")
   },
   {
+    id: "effect-undici-unsafe",
+    label: "effect-mixpanel (undici, Mixpanel.unsafe)",
+    setup:
+      "mixpanel.track(...) per event on the service's synchronous face (Mixpanel.unsafe), no fiber per call; layerBuffered defaults, NodeHttpClient.layerUndici",
+    role: "ours",
+    size: "full",
+    faults: true,
+    load: async () => (await import("./effectMixpanel.js")).undici("unsafe")
+  },
+  {
     id: "effect-undici-fiber",
     label: "effect-mixpanel (undici, in a fiber)",
     setup: "yield* mixpanel.track(...) per event in one Effect; layerBuffered defaults, NodeHttpClient.layerUndici",
