@@ -839,9 +839,9 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
  *
  * @example
  * ```ts
- * import { DurableStore } from "effect-mixpanel/durable"
+ * import type { MixpanelError } from "effect-mixpanel"
  *
- * const needsAnOperator = (reason: DurableStore.StoreErrorReason) =>
+ * const needsAnOperator = (reason: MixpanelError.StoreErrorReason) =>
  *   reason === "DiskFull" || reason === "ReadOnly" || reason === "Corrupt"
  * ```
  *
