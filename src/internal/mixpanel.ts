@@ -23,176 +23,25 @@ import * as Ids from "./ids.js"
 import * as Issues from "./issues.js"
 import * as Json from "./json.js"
 import { formatDate, formatPath, utf8Length } from "./json.js"
+import {
+  bad,
+  metaOf,
+  modifierNames,
+  modifierOptions,
+  readDistinctId,
+  readEventName,
+  readItems,
+  readObject,
+  readOptions,
+  readTime
+} from "./mixpanel/arguments.js"
+import { encodeEvent, encodeGroup, encodeProfile, fromIssue, join, type Read, sized } from "./mixpanel/encode.js"
 import * as Rules from "./options.js"
 import * as Fields from "./rules.js"
 import { version } from "./version.js"
 
 /** The `mp_lib` of every event. */
 export const libraryName = "effect-mixpanel"
-
-type Read<A> = Either.Either<A, InvalidMessage>
-
-const join = (prefix: string, path: string) =>
-  prefix === "" ? path : path === "" ? prefix : path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`
-
-const fromIssue = (operation: string, issue: Json.Issue, prefix: string): InvalidMessage =>
-  new InvalidMessage({ operation, field: join(prefix, formatPath(issue.path)), detail: issue.detail })
-
-/**
- * Where a field of a message came from, for errors that name what the caller passed: the message's first
- * path segment renamed (`$add` → `properties`, `$distinct_id` → `distinctId`), and where `meta` came from.
- */
-interface Origin {
-  readonly prefix: string
-  readonly meta: string
-  readonly renames?: Readonly<Record<string, string>>
-  /** The argument that holds every other field (`update` for a whole update). */
-  readonly others?: string
-}
-
-const renamed = (origin: Origin, path: ReadonlyArray<PropertyKey>): string => {
-  const [head, ...rest] = path
-  const name = typeof head === "string" ? origin.renames?.[head] : undefined
-  if (name !== undefined) return join(origin.prefix, join(name, formatPath(rest)))
-  return join(origin.prefix, origin.others === undefined ? formatPath(path) : join(origin.others, formatPath(path)))
-}
-
-/** Encodes one message of `schema` to its JSON text, with `meta` merged in; `Left` names what is wrong. */
-const encoder = <A, I>(schema: Schema.Schema<A, I>) => {
-  const encode = ParseResult.encodeEither(schema, { onExcessProperty: "error" })
-  return (operation: string, message: A, meta: object | undefined, origin: Origin): Read<string> => {
-    const encoded = encode(message)
-    if (Either.isLeft(encoded)) {
-      const { detail, path } = Issues.first(encoded.left)
-      return Either.left(new InvalidMessage({ operation, field: renamed(origin, path), detail }))
-    }
-    let wire = encoded.right as object
-    if (meta !== undefined) {
-      const clash = Object.keys(meta).find((key) => Object.hasOwn(wire, key))
-      if (clash !== undefined) {
-        return Either.left(
-          new InvalidMessage({
-            operation,
-            field: join(origin.meta, formatPath([clash])),
-            detail: "the message sets this key itself"
-          })
-        )
-      }
-      wire = { ...wire, ...meta }
-    }
-    return sized(operation, JSON.stringify(wire), origin.prefix)
-  }
-}
-
-/** A JSON text of at most this many UTF-16 units is under `maxBytes` whatever it holds. */
-const surelySmall = Math.floor(Json.maxBytes / 3)
-
-const sized = (operation: string, json: string, prefix: string): Read<string> => {
-  if (json.length <= surelySmall) return Either.right(json)
-  const bytes = utf8Length(json)
-  return bytes <= Json.maxBytes
-    ? Either.right(json)
-    : Either.left(
-        new InvalidMessage({
-          operation,
-          field: prefix,
-          detail: `the message is ${bytes} bytes of JSON; Mixpanel takes less than ${Json.maxBytes}`
-        })
-      )
-}
-
-const encodeEvent = encoder(Message.Event)
-const encodeProfile = encoder(Message.ProfileUpdate)
-const encodeGroup = encoder(Message.GroupUpdate)
-
-// ---------------------------------------------------------------------------------------------------
-// reading arguments
-// ---------------------------------------------------------------------------------------------------
-
-const bad = (operation: string, field: string, detail: string) =>
-  Either.left(new InvalidMessage({ operation, field, detail }))
-
-/** A snapshot of an optional object argument (a plain object of JSON values and dates). */
-const readObject = (operation: string, field: string, value: unknown): Read<Record<string, unknown> | undefined> => {
-  if (value === undefined) return Either.right(undefined)
-  if (!Json.isPlainObject(value)) return bad(operation, field, "expected a plain object")
-  const snapshot = Json.snapshot(value)
-  return Json.isIssue(snapshot)
-    ? Either.left(fromIssue(operation, snapshot, field))
-    : Either.right(snapshot.value as Record<string, unknown>)
-}
-
-const readDistinctId = (operation: string, field: string, id: unknown, profile: boolean): Read<string> => {
-  if (typeof id !== "string") return bad(operation, field, "expected a string")
-  if (profile && id === "") return bad(operation, field, "a profile needs a non-empty distinct id")
-  if (!Fields.isDistinctId(id))
-    return bad(operation, field, "a placeholder id (such as `null` or `anonymous`) that Mixpanel refuses")
-  return Either.right(id)
-}
-
-const readEventName = (operation: string, field: string, name: unknown): Read<string> =>
-  Fields.isEventName(name)
-    ? Either.right(name)
-    : bad(operation, field, typeof name === "string" ? "an event name cannot be empty" : "expected a string")
-
-const readTime = (operation: string, field: string, time: unknown): Read<number> => {
-  let millis: unknown = time
-  if (typeof time === "object" && time !== null) {
-    try {
-      millis = time instanceof Date ? time.getTime() : undefined
-    } catch {
-      millis = undefined
-    }
-  }
-  return Fields.isTime(millis)
-    ? Either.right(millis)
-    : bad(operation, field, "expected a valid Date, or milliseconds since the epoch (not before 1970)")
-}
-
-/** The options object of an operation: only `names` are allowed, each read once. */
-const readOptions = (
-  operation: string,
-  options: unknown,
-  names: ReadonlyArray<string>
-): Read<Record<string, unknown>> => {
-  const read = readObject(operation, "options", options)
-  if (Either.isLeft(read) || read.right === undefined) return Either.map(read, (value) => value ?? {})
-  const unknown = Object.keys(read.right).find((key) => !names.includes(key))
-  return unknown === undefined
-    ? Either.right(read.right)
-    : bad(
-        operation,
-        `options${formatPath([unknown]).startsWith("[") ? "" : "."}${formatPath([unknown])}`,
-        `is not an option of ${operation} (${names.join(", ")})`
-      )
-}
-
-/** The `meta` of read options, which must be an object if given. */
-const metaOf = (operation: string, options: Record<string, unknown>): Read<Record<string, unknown> | undefined> =>
-  options.meta === undefined || Json.isPlainObject(options.meta)
-    ? Either.right(options.meta as Record<string, unknown> | undefined)
-    : bad(operation, "options.meta", "expected a plain object")
-
-const modifierNames = ["meta", "$ip", "$ignore_time", "$ignore_alias", "$latitude", "$longitude"]
-
-/** Errors about a modifier name the option it came from. */
-const modifierOptions: Readonly<Record<string, string>> = Object.fromEntries(
-  modifierNames.map((name) => [name, `options.${name}`])
-)
-
-/** Reads the items of a batch argument, keeping only the first failure (a batch of bad items costs O(1)). */
-const readItems = (operation: string, items: unknown): Read<ReadonlyArray<unknown>> => {
-  if (typeof items !== "object" || items === null) return bad(operation, "events", "expected an array of events")
-  try {
-    if (Array.isArray(items)) return Either.right(items.slice())
-    if (typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function") {
-      return bad(operation, "events", "expected an array (or an iterable) of events")
-    }
-    return Either.right(Array.from(items as Iterable<unknown>))
-  } catch {
-    return bad(operation, "events", "reading the events threw an exception")
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------
 // the service
