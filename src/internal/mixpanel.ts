@@ -8,7 +8,6 @@ import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
@@ -20,9 +19,8 @@ import type { Options, Service, Unsafe } from "../Mixpanel.js"
 import { type InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
 import * as Args from "./consumer/args.js"
 import * as Ids from "./ids.js"
-import * as Issues from "./issues.js"
 import * as Json from "./json.js"
-import { formatDate, formatPath, utf8Length } from "./json.js"
+import { formatDate } from "./json.js"
 import {
   bad,
   metaOf,
