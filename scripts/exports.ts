@@ -18,6 +18,12 @@ export const publicModules: ReadonlyArray<string> = readdirSync(new URL("src", r
   .map((name) => name.slice(0, -3))
   .sort()
 
+/**
+ * The public modules that load SQL packages (optional peer dependencies): never in the main entry, and
+ * loadable only once the application installed them (`effect-mixpanel/durable`, `effect-mixpanel/DurableStore`).
+ */
+export const withOptionalPeers: ReadonlyArray<string> = ["DurableStore", "durable"]
+
 const entry = (file: string) => ({
   types: `./dist/dts/${file}.d.ts`,
   import: `./dist/esm/${file}.js`,

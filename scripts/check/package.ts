@@ -13,7 +13,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { publicModules } from "../exports.js"
+import { publicModules, withOptionalPeers } from "../exports.js"
 import { check, emptyProject, finish, pack, quietInstall, root, run, step, versionOf, writeFiles } from "./support.js"
 
 // ---------------------------------------------------------------------------------------------------
@@ -98,19 +98,22 @@ export const serverLayer = MixpanelTestServer.layer({ token: "T" })
 `
 
 /** A program that sends one event to the embedded Mixpanel and prints what arrived. */
+/** The subpaths that load with `effect` and `@effect/platform` alone: all but the SQL ones. */
+const plainModules = publicModules.filter((module) => !withOptionalPeers.includes(module))
+
 const program = (load: (name: string, binding: string) => string) => `
 ${load("effect", "effect")}
 ${load("@effect/platform", "platform")}
 ${load("effect-mixpanel", "effectMixpanel")}
 ${load("effect-mixpanel/testing", "testing")}
-${publicModules.map((module) => load(`effect-mixpanel/${module}`, `subpath_${module}`)).join("\n")}
+${plainModules.map((module) => load(`effect-mixpanel/${module}`, `subpath_${module}`)).join("\n")}
 const { Effect, Layer } = effect
 const { FetchHttpClient } = platform
 const { Consumer, Mixpanel } = effectMixpanel
 const { MixpanelTestServer } = testing
 
 // One instance of each module, whichever entry it was loaded through.
-const subpaths = { ${publicModules.map((module) => `${module}: subpath_${module}`).join(", ")} }
+const subpaths = { ${plainModules.map((module) => `${module}: subpath_${module}`).join(", ")} }
 for (const [name, module] of Object.entries(subpaths)) {
   const fromIndex = name === "MixpanelTestServer" ? testing.MixpanelTestServer : effectMixpanel[name]
   for (const key of Object.keys(fromIndex)) {
@@ -275,14 +278,43 @@ const runProgram = (file: string) => {
   check(output === '["Installed"]', `${file} printed ${JSON.stringify(output)}`)
 }
 
-step("works from an ES module (every subpath imported)", () => {
+step("works from an ES module (every subpath imported, but the SQL ones: the main entry needs no SQL package)", () => {
   writeFiles(project, { "esm.mjs": program((name, binding) => `import * as ${binding} from "${name}"`) })
   runProgram("esm.mjs")
 })
 
-step("works from CommonJS require (every subpath required)", () => {
+step("works from CommonJS require (every subpath required, but the SQL ones)", () => {
   writeFiles(project, { "cjs.cjs": program((name, binding) => `const ${binding} = require("${name}")`) })
   runProgram("cjs.cjs")
+})
+
+step("the durable store's subpaths load once its SQL packages are installed, from import and from require", () => {
+  run(
+    "npm",
+    [
+      "install",
+      ...quietInstall,
+      "--ignore-scripts",
+      `@effect/sql@${versionOf("@effect/sql")}`,
+      `@effect/experimental@${versionOf("@effect/experimental")}`,
+      `@effect/sql-sqlite-node@${versionOf("@effect/sql-sqlite-node")}`
+    ],
+    project
+  )
+  const probe = (load: (name: string, binding: string) => string) => `
+${load("effect-mixpanel/durable", "durable")}
+${load("effect-mixpanel/DurableStore", "store")}
+if (durable.DurableStore.layerSqlite !== store.layerSqlite) throw new Error("two instances of DurableStore")
+console.log(JSON.stringify(typeof store.layerSqlite))
+`
+  writeFiles(project, {
+    "durable.mjs": probe((name, binding) => `import * as ${binding} from "${name}"`),
+    "durable.cjs": probe((name, binding) => `const ${binding} = require("${name}")`)
+  })
+  for (const file of ["durable.mjs", "durable.cjs"]) {
+    const output = run(process.execPath, [file], project).trim()
+    check(output === '"function"', `${file} printed ${JSON.stringify(output)}`)
+  }
 })
 
 step("blocks the internal modules, from import and from require", () => {
