@@ -81,7 +81,14 @@ const decodeOptions = Rules.decoder(Schema.Struct({ token: Rules.secret(Message.
  * Keys of an event's properties that the library sets: a caller who sets one takes the schema's path,
  * which checks the value and lets it override the library's.
  */
-const librarySetKeys = ["token", "distinct_id", "time", "$insert_id", "mp_lib", "$lib_version"] as const
+const librarySetKeys: ReadonlySet<string> = new Set([
+  "token",
+  "distinct_id",
+  "time",
+  "$insert_id",
+  "mp_lib",
+  "$lib_version"
+])
 
 export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Consumer> =>
   Effect.gen(function* () {
@@ -192,11 +199,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       if (Either.isLeft(meta)) return Either.left(meta.left)
       const insertId = nextInsertId()
       const props = properties.right
-      if (
-        meta.right === undefined &&
-        Fields.isTime(time) &&
-        (props === undefined || (!librarySetKeys.some((key) => Object.hasOwn(props, key)) && !hasIntegerKey(props)))
-      ) {
+      if (meta.right === undefined && Fields.isTime(time) && (props === undefined || plainKeys(props))) {
         // The JSON that `JSON.stringify` would write for the message below, with the fixed part written
         // once per service: the properties are the only object serialized per event.
         const rest = props === undefined ? "{}" : JSON.stringify(props)
@@ -599,11 +602,14 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     return Object.assign(service, { [UnsafeTypeId]: unsafe }) as unknown as Service
   })
 
-/** Whether a key might be integer-like (`JSON.stringify` writes those first): then the schema's road is taken. */
-const hasIntegerKey = (record: object): boolean => {
-  for (const key of Object.keys(record)) {
+/**
+ * Whether the fast path may write `record`'s keys after the library's: none of them is one the library sets,
+ * and none might be integer-like (`JSON.stringify` writes those first). `record` is a snapshot: own keys only.
+ */
+const plainKeys = (record: object): boolean => {
+  for (const key in record) {
     const c = key.charCodeAt(0)
-    if (c >= 48 && c <= 57) return true
+    if ((c >= 48 && c <= 57) || librarySetKeys.has(key)) return false
   }
-  return false
+  return true
 }

@@ -267,10 +267,14 @@ export const make = <R>(
       }
       // a message of at most a third of the limit in UTF-16 units fits whatever it holds: most are not measured
       const surely = (limits.maxBytes - 7) / 3
-      const tooLarge = messages.filter(
-        (json) => json.length > surely && !Batch.fitsAlone(endpoint, Batch.wireBytes(endpoint, json), limits)
-      )
-      if (tooLarge.length === 0) return messages
+      let tooLarge: Array<string> | undefined
+      for (const json of messages) {
+        if (json.length > surely && !Batch.fitsAlone(endpoint, Batch.wireBytes(endpoint, json), limits)) {
+          tooLarge ??= []
+          tooLarge.push(json)
+        }
+      }
+      if (tooLarge === undefined) return messages
       refuse(
         Report.failures(
           endpoint,
@@ -280,7 +284,8 @@ export const make = <R>(
           `the message alone makes a request body over the limit of ${limits.maxBytes} bytes`
         )
       )
-      return messages.filter((json) => !tooLarge.includes(json))
+      const refused = tooLarge
+      return messages.filter((json) => !refused.includes(json))
     }
 
     /** Takes in what the store did with appended messages; an effect only when a sender must wait for room. */
