@@ -9,6 +9,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { StoreError } from "../../../MixpanelError.js"
 import type { StoreFailure } from "../buffered/store.js"
 
 /** What went wrong with the store, by what an operator would do about it. */
@@ -144,6 +145,15 @@ export const wrap = <Op extends Operation, A, E, R>(
     Effect.catchAllDefect((defect) => Effect.fail(fromCause(operation, defect))),
     Effect.mapError((error) => (isFailure(error) ? { ...error, operation } : fromCause(operation, error)))
   )
+
+/** The public error of a failure (what `send`, the layers and the dead-letter accessors fail with). */
+export const toStoreError = (failure: Failure): StoreError =>
+  new StoreError({
+    operation: failure.operation,
+    reason: failure.reason,
+    detail: failure.detail,
+    ...(failure.cause === undefined ? {} : { cause: failure.cause })
+  })
 
 /** Whether `u` is already a `Failure` (so that wrapping twice keeps the first). */
 export const isFailure = (u: unknown): u is Failure =>

@@ -40,6 +40,8 @@ interface Request {
   readonly bytes: ReadonlyArray<number>
   /** "async" and nobody waits for it: its outcome goes to `onLate`. */
   readonly late: boolean
+  /** The caller's number for it, handed back with its late outcome. */
+  readonly epoch: number | undefined
 }
 
 /** Most ids in one `IN (...)`. */
@@ -209,9 +211,20 @@ export const make = (
           if (options.durability === "async") pending = Room.minus(pending, Room.sizeOf(request.bytes))
           if (!request.late) continue
           if (failure === undefined && Exit.isSuccess(exit)) {
-            yield* late({ _tag: "Committed", endpoint: request.endpoint, appended: exit.value[i] ?? nothing })
+            yield* late({
+              _tag: "Committed",
+              endpoint: request.endpoint,
+              epoch: request.epoch,
+              appended: exit.value[i] ?? nothing
+            })
           } else if (failure !== undefined) {
-            yield* late({ _tag: "Failed", endpoint: request.endpoint, messages: request.messages, failure })
+            yield* late({
+              _tag: "Failed",
+              endpoint: request.endpoint,
+              epoch: request.epoch,
+              messages: request.messages,
+              failure
+            })
           }
         }
       })
@@ -272,7 +285,7 @@ export const make = (
         return appended
       })
 
-    const append = (endpoint: Endpoint, messages: ReadonlyArray<string>) =>
+    const append = (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch?: number) =>
       Effect.flatMap(inTransaction, (joined): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
         if (messages.length === 0) return Effect.succeed(nothing)
         const bytes = messages.map((json) => options.measure(endpoint, json))
@@ -281,7 +294,7 @@ export const make = (
           if (committer.isClosed()) return Effect.fail(closedFailure)
           if (options.durability === "commit") {
             const committed =
-              committer.add({ endpoint, messages, bytes, late: false }, true) ?? Effect.die("unreachable")
+              committer.add({ endpoint, messages, bytes, late: false, epoch }, true) ?? Effect.die("unreachable")
             return Effect.map(committed, (appended) => ({ ...appended, pending: [] }))
           }
           // "async": refuse now what clearly does not fit (so that `wait` can wait), take the rest
@@ -295,7 +308,7 @@ export const make = (
           // Beyond the window the caller waits for its commit, so a crash never loses more than the window
           const overWindow = pending.messages > options.asyncMessages
           const committed = committer.add(
-            { endpoint, messages: taken, bytes: takenBytes, late: !overWindow },
+            { endpoint, messages: taken, bytes: takenBytes, late: !overWindow, epoch },
             overWindow
           )
           if (committed === undefined) {
@@ -388,6 +401,7 @@ export const make = (
       deadLetter,
       release,
       settings,
+      inTransaction,
       onLate: (handler) =>
         Effect.sync(() => {
           late = handler
