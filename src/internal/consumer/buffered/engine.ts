@@ -63,6 +63,8 @@ interface Lane {
   readonly workers: number
   /** Open while a worker should claim a batch. */
   readonly latch: Effect.Latch
+  /** Taken by a worker while it claims from a durable store. */
+  readonly turn: Effect.Semaphore
   /** No request of this endpoint starts before this time (after a `Retry-After`). */
   pausedUntil: number
 }
@@ -126,6 +128,7 @@ const run = <R>(
         labels: Report.labels(endpoint),
         workers: endpoint === "people" || endpoint === "groups" ? 1 : settings.maxConcurrentRequests,
         latch: yield* Effect.makeLatch(false),
+        turn: yield* Effect.makeSemaphore(1),
         pausedUntil: 0
       })
     }
@@ -319,28 +322,41 @@ const run = <R>(
             Effect.as(Effect.sleep(durable.pollInterval), undefined)
           )
 
-    /** Durable: a claim that filled a request suggests more waits (perhaps others'): the lane keeps draining. */
+    /**
+     * Durable: a claim that filled a request with more than this lane knew of found a backlog (a previous
+     * run's, another process's): the lane keeps draining while its claims come back full.
+     */
     const filled = (lane: Lane, count: number, bytes: number): boolean =>
       count >= limits.maxItems || 2 * Batch.bodyBytes(lane.state.endpoint, count, bytes) > limits.maxBytes
+
+    /** A batch when the lane is ready; `undefined` when it is not, or (durable) when the claim failed. */
+    const take = (lane: Lane): Effect.Effect<ReadonlyArray<Stored> | undefined> =>
+      Effect.suspend(() => {
+        if (!Lanes.ready(lane.state, limits)) {
+          lane.latch.unsafeClose()
+          return Effect.succeed(undefined)
+        }
+        const known = lane.state.waiting
+        return Effect.map(claim(lane), (batch) => {
+          if (batch === undefined) return batch
+          const bytes = batch.reduce((sum, message) => sum + message.bytes, 0)
+          Lanes.claimed(lane.state, batch.length, bytes)
+          if (durable !== undefined && batch.length > 0) {
+            hold(lane, batch.length, bytes)
+            if (batch.length > known && filled(lane, batch.length, bytes)) Lanes.drain(lane.state)
+          }
+          if (!Lanes.ready(lane.state, limits)) lane.latch.unsafeClose()
+          return batch
+        })
+      })
 
     const worker = (lane: Lane): Effect.Effect<never> =>
       Effect.forever(
         Effect.gen(function* () {
           yield* lane.latch.await
-          if (!Lanes.ready(lane.state, limits)) {
-            lane.latch.unsafeClose()
-            return
-          }
-          const batch = yield* claim(lane)
-          if (batch === undefined) return
-          const bytes = batch.reduce((sum, message) => sum + message.bytes, 0)
-          Lanes.claimed(lane.state, batch.length, bytes)
-          if (durable !== undefined && batch.length > 0) {
-            hold(lane, batch.length, bytes)
-            if (filled(lane, batch.length, bytes)) Lanes.drain(lane.state)
-          }
-          if (!Lanes.ready(lane.state, limits)) lane.latch.unsafeClose()
-          if (batch.length === 0) return
+          // A durable claim takes time: the lane's workers take turns, so that none claims on a stale count
+          const batch = yield* durable === undefined ? take(lane) : lane.turn.withPermits(1)(take(lane))
+          if (batch === undefined || batch.length === 0) return
           inFlight.set(batch, new Set())
           Report.metrics.batchSize.unsafeUpdate(batch.length, lane.labels)
           yield* Deliver.deliver({
@@ -707,7 +723,8 @@ const run = <R>(
     if (durable !== undefined) {
       yield* durable.store.onLate(late)
       // What the store holds from before (a previous run, a dead process) goes at once
-      drainAll()
+      const before = yield* Effect.option(durable.store.oldest)
+      if (Option.isNone(before) || before.value !== undefined) drainAll()
       yield* Effect.sleep(durable.pollInterval).pipe(
         Effect.zipRight(poll(durable.store)),
         Effect.forever,

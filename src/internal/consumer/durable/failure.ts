@@ -210,6 +210,14 @@ export class Health {
     )
   })
 
+  /**
+   * Runs `effect`, logging its failure only: a read that works says little about the writes that failed
+   * (a read-only disk, a trigger), so it does not announce that the store works again.
+   */
+  readonly trackFailures = <A, Op extends Operation, R>(
+    effect: Effect.Effect<A, Failure<Op>, R>
+  ): Effect.Effect<A, Failure<Op>, R> => Effect.tapError(effect, this.failed)
+
   /** Runs `effect`, logging its failure or its success. */
   readonly track = <A, Op extends Operation, R>(
     effect: Effect.Effect<A, Failure<Op>, R>

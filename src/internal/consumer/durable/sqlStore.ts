@@ -120,7 +120,13 @@ export const make = (
     // on PostgreSQL they would lock the same rows in different orders.
     const permits = 64
     const writes = yield* Effect.makeSemaphore(permits)
-    const write = writes.withPermits(1)
+    // SQLite's client has one connection, shared with the application's statements: a statement outside
+    // a transaction runs on it even while another fiber's transaction is open, and becomes part of that
+    // transaction (whose rollback would undo an acknowledgement, and send a message twice). So the store
+    // writes in transactions of its own, which wait for the application's.
+    const own = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      dialect === "sqlite" ? sql.withTransaction(effect) : effect
+    const write = <A, E, R>(effect: Effect.Effect<A, E, R>) => writes.withPermits(1)(own(effect))
 
     let late = logLate(options.label)
     /** "async": messages handed to the committer and not yet committed (the loss window). */
@@ -238,7 +244,7 @@ export const make = (
       )
     )
     const renew = Effect.gen(function* () {
-      yield* writes.withPermits(permits)(statements.renew(holder, options.leaseDuration))
+      yield* writes.withPermits(permits)(own(statements.renew(holder, options.leaseDuration)))
       yield* recount
     }).pipe(
       (effect) => health.track(Failure.wrap("renew", effect)),
@@ -423,7 +429,7 @@ export const make = (
         remove: (filter) =>
           health.track(Failure.wrap("deadLetters", Join.outsideTransaction(deadLetters.remove(filter))))
       },
-      stats: health.track(
+      stats: health.trackFailures(
         Failure.wrap(
           "stats",
           Join.outsideTransaction(
@@ -435,7 +441,7 @@ export const make = (
           )
         )
       ),
-      oldest: health.track(
+      oldest: health.trackFailures(
         Failure.wrap(
           "stats",
           Join.outsideTransaction(
