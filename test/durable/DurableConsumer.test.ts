@@ -280,6 +280,32 @@ describe("Consumer.layerDurable on SQLite", () => {
     )
   })
 
+  it.scoped("a backlog left in the outbox goes out in full requests, back to back, not one per poll", () =>
+    Effect.gen(function* () {
+      const { file, h } = yield* setup
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const store = yield* DurableStore.DurableStore
+          yield* store.append(
+            "events",
+            range(0, 2000).map((i) => event(i))
+          )
+        }).pipe(Effect.provide(DurableStore.layerSqlite({ filename: file })))
+      )
+      yield* h.drive(
+        until(
+          Effect.sync(() => h.server.received("events").length === 2000),
+          10
+        ).pipe(
+          Effect.provide(
+            h.layer(DurableStore.layerSqlite({ filename: file }), { maxBatchSize: 100, pollInterval: "1 hour" })
+          )
+        )
+      )
+      expect(h.server.requests().map((r) => r.items)).toEqual(range(0, 20).map(() => 100))
+    })
+  )
+
   describe("the transactional outbox", () => {
     it.scoped("a track inside the application's transaction commits with it; a rollback sends nothing", () =>
       Effect.gen(function* () {
@@ -311,6 +337,25 @@ describe("Consumer.layerDurable on SQLite", () => {
       })
     )
   })
+
+  it.scoped('overflow "wait" inside a transaction drops what does not fit rather than wait for itself', () =>
+    Effect.gen(function* () {
+      const h = yield* durableHarness()
+      const sql = yield* sqliteClient(join(yield* tempDir, "app.db"))
+      const program = Effect.gen(function* () {
+        yield* sql.withTransaction(Effect.zipRight(Mixpanel.track("u1", "First"), Mixpanel.track("u1", "Second")))
+        const error = yield* Effect.flip(Consumer.flush)
+        expect(error.undelivered.map((f) => [f.reason, f.detail])).toEqual([
+          ["BufferFull", "the outbox was full (overflow: wait, which cannot wait inside a transaction)"]
+        ])
+      }).pipe(
+        Effect.provide(Mixpanel.layer({ token: "T" })),
+        Effect.provide(h.layer(storeOn(sql, { capacity: 1, overflow: "wait" })))
+      )
+      yield* h.drive(program)
+      expect(h.server.received("events").map((e) => e.event)).toEqual(["First"])
+    })
+  )
 
   it.scoped("a flush is done when another relay delivered its messages", () =>
     Effect.gen(function* () {
