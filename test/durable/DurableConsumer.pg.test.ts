@@ -7,6 +7,7 @@ import { PgClient } from "@effect/sql-pg"
 import { beforeAll, describe, expect, inject, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer } from "effect"
 import { Consumer, Mixpanel } from "../../src/index.js"
+import { event, range } from "../support/buffered.js"
 import { durableHarness, storeOn } from "./support/consumer.js"
 import { freshDatabase, pgLayer } from "./support/postgres.js"
 
@@ -52,6 +53,26 @@ describe("Consumer.layerDurable on PostgreSQL", () => {
       ])
       expect(h.server.received("people").map((p) => p.$distinct_id)).toEqual(["kept"])
       expect(yield* sql`SELECT COUNT(*)::int AS n FROM tx_outbox`).toEqual([{ n: 0 }])
+    })
+  )
+
+  it.scopedLive("a request goes out when a full batch waits, and only a full one: workers claim in turn", () =>
+    Effect.gen(function* () {
+      const h = yield* durableHarness()
+      const sql = yield* connect
+      yield* Effect.gen(function* () {
+        const consumer = yield* Consumer.Consumer
+        yield* consumer.sendBatch(
+          "events",
+          range(0, 3).map((i) => event(i))
+        )
+        yield* Effect.sleep("300 millis")
+        yield* consumer.send("events", event(3))
+        yield* Effect.sleep("300 millis")
+        expect(h.server.requests().map((r) => r.items)).toEqual([2, 2])
+      }).pipe(
+        Effect.provide(h.layer(storeOn(sql, { tablePrefix: "turns_" }), { maxBatchSize: 2, maxConcurrentRequests: 8 }))
+      )
     })
   )
 })
