@@ -28,16 +28,20 @@ const sources = (dir: string): Array<string> =>
 /** `effect-mixpanel` as the tsconfig `paths` map it: the sources. */
 const aliases: Record<string, string> = {
   "effect-mixpanel": "src/index.js",
-  "effect-mixpanel/testing": "src/testing.js"
+  "effect-mixpanel/testing": "src/testing.js",
+  "effect-mixpanel/durable": "src/durable.js"
 }
 
 const rewrite = (code: string, file: string): string =>
-  code.replace(/(from\s*|import\s*\(\s*)"(effect-mixpanel(?:\/testing)?)"/g, (match, prefix: string, name: string) => {
-    const target = aliases[name]
-    if (target === undefined) return match
-    const path = relative(dirname(file), target).replace(/\\/g, "/")
-    return `${prefix}"${path.startsWith(".") ? path : `./${path}`}"`
-  })
+  code.replace(
+    /(from\s*|import\s*\(\s*)"(effect-mixpanel(?:\/testing|\/durable)?)"/g,
+    (match, prefix: string, name: string) => {
+      const target = aliases[name]
+      if (target === undefined) return match
+      const path = relative(dirname(file), target).replace(/\\/g, "/")
+      return `${prefix}"${path.startsWith(".") ? path : `./${path}`}"`
+    }
+  )
 
 /** A compiled tree: `bench` is the compiled `bench/` directory; `remove` deletes the tree. */
 export interface Build {

@@ -43,6 +43,8 @@ export interface ClientOutcome {
   readonly eventsPerCall?: number | undefined
   /** The client stopped at its deadline rather than finishing. */
   readonly timedOut?: boolean | undefined
+  /** Bytes the client wrote to disk from its first call to its end, when it writes any (a durable store). */
+  readonly diskBytes?: number | undefined
 }
 
 /** One client variant's program. */
@@ -148,6 +150,7 @@ export const measure = async (client: Client, spec: ClientSpec): Promise<ClientR
     peakRssBytes: peakRss,
     peakHeapBytes: peakHeap,
     reportedUndelivered: outcome.reportedUndelivered,
+    diskBytes: outcome.diskBytes,
     errors
   }
 }

@@ -102,6 +102,8 @@ export interface ClientResult {
   readonly reportedUndelivered: number | undefined
   /** Errors the client surfaced (callbacks, error events, failed flushes), counted. */
   readonly errors: number
+  /** Bytes written to disk, for a client that writes (a durable store). */
+  readonly diskBytes?: number | undefined
 }
 
 /** Runner to client process. */

@@ -102,6 +102,8 @@ export interface Figures {
   readonly peakHeapBytes: number | undefined
   /** Requests the sink received, failed ones included. */
   readonly requests: number
+  /** Bytes written to disk per event, for a client with a durable store. */
+  readonly diskBytesPerEvent?: number | undefined
 }
 
 export interface ClientSummary {
@@ -334,7 +336,8 @@ const figuresOf = (n: number, result: ClientResult | undefined, sink: SinkStats)
     callP99Micros: result.callP99Micros / result.eventsPerCall,
     peakRssBytes: Math.max(0, result.peakRssBytes - result.baselineRssBytes),
     peakHeapBytes: Math.max(0, result.peakHeapBytes - result.baselineHeapBytes),
-    requests: sink.requests
+    requests: sink.requests,
+    diskBytesPerEvent: result.diskBytes === undefined ? undefined : result.diskBytes / n
   }
 }
 
@@ -367,7 +370,8 @@ const medianFigures = (records: ReadonlyArray<RunRecord>): Figures => {
     callP99Micros: of("callP99Micros"),
     peakRssBytes: of("peakRssBytes"),
     peakHeapBytes: of("peakHeapBytes"),
-    requests: of("requests") ?? 0
+    requests: of("requests") ?? 0,
+    diskBytesPerEvent: of("diskBytesPerEvent")
   }
 }
 

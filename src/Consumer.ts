@@ -23,6 +23,7 @@ import type * as Scope from "effect/Scope"
 import type { Endpoint } from "./Endpoint.js"
 import * as buffered from "./internal/consumer/buffered/engine.js"
 import * as direct from "./internal/consumer/direct.js"
+import type { DurableStore } from "./internal/consumer/durable/service.js"
 import * as settings from "./internal/consumer/options.js"
 import type { DeliveryError, DeliveryFailure, InvalidConfig, MixpanelError, SendError } from "./MixpanelError.js"
 
@@ -680,3 +681,120 @@ export const layerBufferedConfig = (
   options: Config.Config.Wrap<BufferedOptions> = bufferedConfig
 ): Layer.Layer<Consumer, InvalidConfig | ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.scoped(Consumer, Effect.flatMap(Config.unwrap(options), buffered.make))
+
+/**
+ * Options of `layerDurable`: those of `layerBuffered` but the cap (`capacity`, `capacityBytes` and
+ * `overflow` are the durable store's options), and `pollInterval`. Each default is stated once, next to
+ * its option (here or in `BufferedOptions`).
+ *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * const options: Consumer.DurableOptions = {
+ *   flushInterval: "5 seconds",
+ *   pollInterval: "2 seconds",
+ *   shutdownTimeout: "3 seconds"
+ * }
+ *
+ * const DurableConsumer = Consumer.layerDurable(options)
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface DurableOptions<R = never> extends Omit<BufferedOptions<R>, "capacity" | "capacityBytes" | "overflow"> {
+  /**
+   * How often the relay looks at the store for what this process did not append: messages of other
+   * processes sharing the outbox, of an earlier run, or of a relay that died (whose leases ran out); a
+   * lane with nothing of its own waiting then sends what it finds. Also how often a flush checks whether
+   * another relay delivered its messages, and how long a worker waits after a failure of the store.
+   * Default 1 second.
+   */
+  readonly pollInterval?: Duration.DurationInput | undefined
+}
+
+/**
+ * A consumer that keeps every message it accepts in a durable store (`DurableStore` from
+ * `effect-mixpanel/durable`: a SQLite file, or the application's own `SqlClient`, e.g. PostgreSQL shared
+ * by a fleet) until Mixpanel has it, and delivers it with the buffered consumer's engine: batches by
+ * count and bytes, retries with backoff and `Retry-After`, 413 splits, strict `/import` records, ordered
+ * profile and group updates. A message leaves the store only after Mixpanel's 2xx for it; one that can
+ * never be delivered goes to the store's dead letters with its reason.
+ *
+ * `send` returns once the store has the message (with `"commit"` durability, once it is committed; with
+ * `"async"`, at once), and fails with a `StoreError` when the store cannot take it. Inside the
+ * application's `sql.withTransaction` on the store's database, the message is written through that
+ * transaction: it commits or rolls back with the application's writes (do not `flush` there). A crash
+ * loses nothing committed: on the next start (or by another process of the fleet) it is sent again, with
+ * the same `$insert_id`. Closing the scope delivers what it can within `shutdownTimeout` and leaves the
+ * rest in the store, reported as nothing. See `docs/durable.md`.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ * import { DurableStore } from "effect-mixpanel/durable"
+ *
+ * const MixpanelLive = Mixpanel.layer({ token: "YOUR_TOKEN" }).pipe(
+ *   Layer.provide(Consumer.layerDurable({ flushInterval: "5 seconds" })),
+ *   Layer.provide(DurableStore.layerSqlite({ filename: "./data/mixpanel.db" })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerDurable = <R = never>(
+  options: DurableOptions<R> = {}
+): Layer.Layer<Consumer, InvalidConfig, HttpClient.HttpClient | DurableStore | Exclude<R, Scope.Scope>> =>
+  Layer.scoped(Consumer, buffered.makeDurable(options))
+
+/**
+ * The durable consumer's options, read from the environment (see `layerDurableConfig`).
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { Consumer } from "effect-mixpanel"
+ *
+ * // What the environment says, with a shorter poll whatever it says
+ * const options = Config.map(Consumer.durableConfig, (options) => ({ ...options, pollInterval: "500 millis" }))
+ *
+ * const DurableConsumer = Consumer.layerDurableConfig(options)
+ * ```
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const durableConfig: Config.Config<DurableOptions> = settings.durableConfig
+
+/**
+ * `layerDurable` with its options read from `Config`. By default from the environment: everything
+ * `layerBufferedConfig` reads but `MIXPANEL_CAPACITY`, `MIXPANEL_CAPACITY_BYTES` and `MIXPANEL_OVERFLOW`
+ * (the store's options), and `MIXPANEL_POLL_INTERVAL` (all in docs/configuration.md).
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ * import { DurableStore } from "effect-mixpanel/durable"
+ *
+ * // MIXPANEL_TOKEN, MIXPANEL_FLUSH_INTERVAL, MIXPANEL_POLL_INTERVAL, ... from the environment
+ * const MixpanelLive = Mixpanel.layerConfig().pipe(
+ *   Layer.provide(Consumer.layerDurableConfig()),
+ *   Layer.provide(DurableStore.layerSqlite({ filename: "./data/mixpanel.db" })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerDurableConfig = (
+  options: Config.Config.Wrap<DurableOptions> = durableConfig
+): Layer.Layer<Consumer, InvalidConfig | ConfigError.ConfigError, HttpClient.HttpClient | DurableStore> =>
+  Layer.scoped(Consumer, Effect.flatMap(Config.unwrap(options), buffered.makeDurable))

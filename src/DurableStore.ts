@@ -22,7 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type { Overflow } from "./Consumer.js"
 import type { Endpoint } from "./Endpoint.js"
-import type * as Failure from "./internal/consumer/durable/failure.js"
+import * as Failure from "./internal/consumer/durable/failure.js"
 import * as service from "./internal/consumer/durable/service.js"
 import * as settings from "./internal/consumer/durable/settings.js"
 import * as Sqlite from "./internal/consumer/durable/sqlite.js"
@@ -32,7 +32,7 @@ import {
   type DeliveryOutcome,
   type DeliveryReason,
   type InvalidConfig,
-  StoreError
+  type StoreError
 } from "./MixpanelError.js"
 
 /**
@@ -195,15 +195,6 @@ export interface SqliteOptions extends Options {
   readonly maxFileBytes?: number | undefined
 }
 
-/** The public error of an internal failure. */
-const toStoreError = (failure: Failure.Failure): StoreError =>
-  new StoreError({
-    operation: failure.operation,
-    reason: failure.reason,
-    detail: failure.detail,
-    ...(failure.cause === undefined ? {} : { cause: failure.cause })
-  })
-
 /**
  * A message that will never be delivered, as the store keeps it: the `DeliveryFailure` (endpoint, JSON,
  * outcome, reason, detail, status, field) with its id in the store, when it was first stored, when it
@@ -315,7 +306,7 @@ export const layer = (
   Layer.scoped(
     DurableStore,
     Effect.flatMap(settings.resolve(options, "sql"), (resolved) =>
-      Effect.mapError(SqlStore.make(resolved), toStoreError)
+      Effect.mapError(SqlStore.make(resolved), Failure.toStoreError)
     )
   )
 
@@ -347,7 +338,7 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<DurableStore, S
         busyTimeout: 5000
       })
       return yield* Effect.provideService(SqlStore.make(resolved), SqlClient.SqlClient, sql)
-    }).pipe(Effect.mapError((error) => (error._tag === "StoreFailure" ? toStoreError(error) : error)))
+    }).pipe(Effect.mapError((error) => (error._tag === "StoreFailure" ? Failure.toStoreError(error) : error)))
   )
 
 /**
@@ -387,7 +378,7 @@ export const deadLetters = (
             })
         )
       ),
-      Effect.mapError(toStoreError)
+      Effect.mapError(Failure.toStoreError)
     )
   )
 
@@ -411,7 +402,7 @@ export const deadLetters = (
  * @category accessors
  */
 export const replayDeadLetters = (filter: DeadLetterFilter = {}): Effect.Effect<number, StoreError, DurableStore> =>
-  Effect.flatMap(DurableStore, (store) => Effect.mapError(store.deadLetters.replay(filter), toStoreError))
+  Effect.flatMap(DurableStore, (store) => Effect.mapError(store.deadLetters.replay(filter), Failure.toStoreError))
 
 /**
  * Deletes the dead letters matching `filter` for good. Returns how many.
@@ -428,7 +419,7 @@ export const replayDeadLetters = (filter: DeadLetterFilter = {}): Effect.Effect<
  * @category accessors
  */
 export const removeDeadLetters = (filter: DeadLetterFilter = {}): Effect.Effect<number, StoreError, DurableStore> =>
-  Effect.flatMap(DurableStore, (store) => Effect.mapError(store.deadLetters.remove(filter), toStoreError))
+  Effect.flatMap(DurableStore, (store) => Effect.mapError(store.deadLetters.remove(filter), Failure.toStoreError))
 
 /**
  * How full the store is now (counted from the tables).
@@ -447,5 +438,5 @@ export const removeDeadLetters = (filter: DeadLetterFilter = {}): Effect.Effect<
  * @category accessors
  */
 export const stats: Effect.Effect<Stats, StoreError, DurableStore> = Effect.flatMap(DurableStore, (store) =>
-  Effect.mapError(store.stats, toStoreError)
+  Effect.mapError(store.stats, Failure.toStoreError)
 )

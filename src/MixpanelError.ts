@@ -554,7 +554,8 @@ export class FlagsError extends Schema.TaggedError<FlagsError>("effect-mixpanel/
  * - `Rejected`: refused for what it is (by Mixpanel, or before sending because no request could hold it);
  *   sending it again unchanged will fail again, except after fixing the credentials (`Unauthorized`).
  * - `Dropped`: the consumer let go of it: its buffer was full (`BufferFull`), its retries ran out
- *   (`RetriesExhausted`), or it came after the consumer had shut down (`Closed`).
+ *   (`RetriesExhausted`), it came after the consumer had shut down (`Closed`), or the durable store
+ *   failed to commit it after accepting it (`StoreFailed`).
  * - `Undelivered`: it was still waiting or in flight when the shutdown deadline passed (`Shutdown`).
  *
  * @example
@@ -600,12 +601,14 @@ export type DeliveryOutcome = typeof DeliveryOutcome.Type
  * - `RetriesExhausted`: it failed transiently until `maxRetries` or `maxRetryTime` ran out.
  * - `Closed`: it was sent (or was waiting for room) when the consumer shut down.
  * - `Shutdown`: the shutdown deadline passed before it could be delivered.
+ * - `StoreFailed`: a durable consumer with `"async"` durability accepted it, and the store's commit of it
+ *   failed (the disk, the database): it was never stored.
  *
  * @example
  * ```ts
  * import { MixpanelError } from "effect-mixpanel"
  *
- * console.log(MixpanelError.DeliveryReason.literals.length) // 10
+ * console.log(MixpanelError.DeliveryReason.literals.length) // 11
  * ```
  *
  * @since 0.1.0
@@ -621,7 +624,8 @@ export const DeliveryReason = Schema.Literal(
   "BufferFull",
   "RetriesExhausted",
   "Closed",
-  "Shutdown"
+  "Shutdown",
+  "StoreFailed"
 )
 
 /**

@@ -78,14 +78,22 @@ const inFiber = (harness: Harness) =>
     yield* flush(harness)
   })
 
+/** The consumer of a run, from the options every run sets; and, for a durable one, its bytes on disk so far. */
+interface Consumed {
+  readonly layer: (options: Consumer.DurableOptions) => Layer.Layer<Consumer.Consumer, unknown, HttpClient.HttpClient>
+  readonly written?: () => number
+}
+
+const buffered: Consumed = { layer: Consumer.layerBuffered }
+
 /** The client over an `HttpClient` layer, called in `style`. */
 export const make =
-  (http: Layer.Layer<HttpClient.HttpClient>, style: CallStyle): Client =>
+  (http: Layer.Layer<HttpClient.HttpClient>, style: CallStyle, consumer: Consumed = buffered): Client =>
   async (harness) => {
     let undelivered = 0
     const live = Mixpanel.layer({ token: harness.spec.token }).pipe(
       Layer.provideMerge(
-        Consumer.layerBuffered({
+        consumer.layer({
           baseUrl: harness.spec.sinkUrl,
           onUndelivered: (failures) =>
             Effect.sync(() => {
@@ -98,6 +106,7 @@ export const make =
     const runtime = ManagedRuntime.make(live)
     // Built now, so that `runFork` finds the runtime ready and the clock does not count the layers.
     await runtime.runtime()
+    const before = consumer.written?.() ?? 0
     if (style === "runFork") {
       await fromJavaScript(harness, runtime, (distinctId, event, properties) =>
         runtime.runFork(Mixpanel.track(distinctId, event, properties))
@@ -108,13 +117,39 @@ export const make =
         mixpanel.track(distinctId, event, properties)
       )
     } else await runtime.runPromise(inFiber(harness))
+    const diskBytes = consumer.written === undefined ? undefined : consumer.written() - before
     await runtime.dispose()
-    return { reportedUndelivered: undelivered }
+    return { reportedUndelivered: undelivered, diskBytes }
   }
 
 /** With `FetchHttpClient.layer` from `@effect/platform` (Node's global `fetch`). */
 export const fetch = async (style: CallStyle): Promise<Client> =>
   make((await import("@effect/platform/FetchHttpClient")).layer, style)
+
+/**
+ * `Consumer.layerDurable` over a SQLite file of its own (in a temporary directory), with undici, called
+ * with `runFork`. Its bytes on disk are the bytes this process wrote to storage (`/proc/self/io`, Linux;
+ * WAL, checkpoints and all), so they are measured only there.
+ */
+export const durable = async (durability: "commit" | "async"): Promise<Client> => {
+  const [{ DurableStore }, { layerUndici }, fs, os, path] = await Promise.all([
+    import("effect-mixpanel/durable"),
+    import("@effect/platform-node/NodeHttpClient"),
+    import("node:fs"),
+    import("node:os"),
+    import("node:path")
+  ])
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-durable-"))
+  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
+  const store = DurableStore.layerSqlite({ filename: path.join(dir, "outbox.db"), durability })
+  const written = fs.existsSync("/proc/self/io")
+    ? () => Number(/write_bytes: (\d+)/.exec(fs.readFileSync("/proc/self/io", "utf8"))?.[1] ?? 0)
+    : undefined
+  return make(layerUndici, "runFork", {
+    layer: (options) => Consumer.layerDurable(options).pipe(Layer.provide(store)),
+    ...(written === undefined ? {} : { written })
+  })
+}
 
 /** With `NodeHttpClient.layerUndici` from `@effect/platform-node`. */
 export const undici = async (style: CallStyle): Promise<Client> =>

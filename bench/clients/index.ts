@@ -75,6 +75,24 @@ export const variants: ReadonlyArray<Variant> = [
     load: async () => (await import("./effectMixpanel.js")).fetch("runFork")
   },
   {
+    id: "effect-durable-commit",
+    label: "effect-mixpanel durable (SQLite, commit)",
+    setup: 'runFork(Mixpanel.track(...)) per event; layerDurable over DurableStore.layerSqlite, durability "commit"',
+    role: "ours",
+    size: "full",
+    faults: false,
+    load: async () => (await import("./effectMixpanel.js")).durable("commit")
+  },
+  {
+    id: "effect-durable-async",
+    label: "effect-mixpanel durable (SQLite, async)",
+    setup: 'runFork(Mixpanel.track(...)) per event; layerDurable over DurableStore.layerSqlite, durability "async"',
+    role: "ours",
+    size: "full",
+    faults: false,
+    load: async () => (await import("./effectMixpanel.js")).durable("async")
+  },
+  {
     id: "mixpanel-batch",
     label: "mixpanel track_batch",
     setup: "track_batch per 1000 events (50 per request, all at once)",

@@ -38,6 +38,13 @@ describe("examples", () => {
     expect(stdout).toContain("after 3 invocations the server holds 3 events")
   })
 
+  it("transactional-outbox.ts sends the events of committed sign-ups only", async () => {
+    const { stdout } = await run("transactional-outbox.ts")
+    expect(stdout).toContain(
+      '3 users, 3 "Signed Up" events at Mixpanel: ada@example.com, grace@example.com, alan@example.com'
+    )
+  })
+
   describe("http-server.ts", () => {
     let child: ChildProcess | undefined
     afterEach(() => {

@@ -38,6 +38,10 @@ describe("a process killed while appending", () => {
               } else {
                 yield* child.ready
                 startup = Date.now() - started
+                // From its first append on (on a loaded machine the first commit can take a while)
+                for (let i = 0; i < 200 && printed(child.lines, "appended").length === 0; i++) {
+                  yield* Effect.sleep("50 millis")
+                }
                 yield* Effect.sleep(Math.floor(50 + next() * 600))
               }
               yield* child.kill

@@ -7,9 +7,13 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Logger } from "effect"
+import { Context, Effect, Exit, Layer, Logger, Schedule } from "effect"
 import { DurableStore } from "effect-mixpanel/durable"
+import { Consumer } from "../../src/index.js"
 import type { Late } from "../../src/internal/consumer/durable/service.js"
+import { MixpanelTestServer } from "../../src/testing.js"
+import { range, event as tracked } from "../support/buffered.js"
+import { durableHarness, storeOn } from "./support/consumer.js"
 import { freshDatabase, pgLayer, type Server, startPostgres } from "./support/postgres.js"
 import { build, claimAll, events } from "./support/store.js"
 
@@ -125,5 +129,54 @@ describe("the PostgreSQL store when the server stops and starts again", () => {
         Exit.fail(expect.objectContaining({ _tag: "StoreError", operation: "open", reason: "Unavailable" }))
       )
     })
+  )
+
+  it.scopedLive(
+    "through the consumer: sends fail with a StoreError while it is down, the relay waits; then everything accepted is delivered",
+    () => {
+      const logs = capture()
+      return Effect.gen(function* () {
+        const h = yield* durableHarness()
+        const sql = yield* client(yield* freshDatabase(server.connection, "consumer"))
+        // Mixpanel is down first: what is sent before the outage waits in the outbox through it
+        h.server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.status(503)] })
+        yield* Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.sendBatch(
+            "events",
+            range(1, 51).map((i) => tracked(i))
+          )
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              yield* outage
+              h.server.stopFailing()
+              const error = yield* Effect.flip(consumer.send("events", tracked(51)))
+              expect(error).toMatchObject({ _tag: "StoreError", operation: "append", reason: "Unavailable" })
+              // The workers' claims fail: nothing goes out, and nothing crashes
+              yield* Effect.sleep("1500 millis")
+            })
+          )
+          yield* consumer.sendBatch(
+            "events",
+            range(52, 62).map((i) => tracked(i))
+          )
+          yield* consumer.flush
+        }).pipe(
+          Effect.provide(
+            h.layer(storeOn(sql), {
+              pollInterval: "200 millis",
+              retrySchedule: Schedule.spaced("100 millis"),
+              maxRetries: 1000,
+              maxRetryTime: "1 minute"
+            })
+          )
+        )
+        const received = h.server.received("events").map((e) => (e.properties as { i: number }).i)
+        expect(new Set(received)).toEqual(new Set([...range(1, 51), ...range(52, 62)]))
+        expect(h.server.duplicates("events")).toBe(0)
+        expect(h.failures).toEqual([])
+        expect(logs.lines.some((line) => line.startsWith("ERROR") && line.includes("cannot be reached"))).toBe(true)
+      }).pipe(Effect.provide(logs.logger))
+    }
   )
 })

@@ -1,6 +1,7 @@
 /**
- * The options of `layerDirect` and `layerBuffered`: one schema per layer, its defaults, and the same rules
- * read from the environment for the `Config` twins (the names are in docs/configuration.md).
+ * The options of `layerDirect`, `layerBuffered` and `layerDurable`: one schema per layer, its defaults,
+ * and the same rules read from the environment for the `Config` twins (the names are in
+ * docs/configuration.md).
  */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -13,6 +14,7 @@ import * as Schema from "effect/Schema"
 import type {
   BufferedOptions,
   DirectOptions,
+  DurableOptions,
   ImportAuth,
   OnUndelivered,
   Overflow,
@@ -44,7 +46,8 @@ export const rules = {
   overflow: Options.literal("wait", "dropNewest", "dropOldest"),
   maxConcurrentRequests: Options.integer(1, 64),
   maxRetryTime: Options.duration(0, "1 day"),
-  shutdownTimeout: Options.duration(0, "1 day")
+  shutdownTimeout: Options.duration(0, "1 day"),
+  pollInterval: Options.duration(0, "1 hour", { exclusiveMin: true })
 }
 
 /** The defaults, as `DirectOptions` and `BufferedOptions` document them. */
@@ -65,7 +68,8 @@ export const defaults = {
   maxConcurrentRequests: 4,
   maxRetries: 10,
   maxRetryTime: Duration.minutes(5),
-  shutdownTimeout: Duration.seconds(10)
+  shutdownTimeout: Duration.seconds(10),
+  pollInterval: Duration.seconds(1)
 }
 
 const transportFields = {
@@ -94,7 +98,7 @@ const DirectSchema = Schema.Struct({
   retrySchedule: Schema.optional(Options.schedule)
 }).pipe(Schema.filter(secretsSafe))
 
-const BufferedSchema = Schema.Struct({
+const bufferedFields = {
   ...transportFields,
   maxBatchSize: Schema.optional(rules.maxBatchSize.option),
   maxBatchBytes: Schema.optional(rules.maxBatchBytes.option),
@@ -108,7 +112,17 @@ const BufferedSchema = Schema.Struct({
   shutdownTimeout: Schema.optional(rules.shutdownTimeout.option),
   retrySchedule: Schema.optional(Options.schedule),
   onUndelivered: Schema.optional(Options.fn)
-}).pipe(
+}
+
+// The durable consumer's: the engine's options, without the cap (the store's), and the poll
+const { capacity: _capacity, capacityBytes: _capacityBytes, overflow: _overflow, ...engineFields } = bufferedFields
+
+const DurableSchema = Schema.Struct({
+  ...engineFields,
+  pollInterval: Schema.optional(rules.pollInterval.option)
+}).pipe(Schema.filter(secretsSafe))
+
+const BufferedSchema = Schema.Struct(bufferedFields).pipe(
   Schema.filter(secretsSafe),
   Schema.filter(
     (options) =>
@@ -181,23 +195,49 @@ export interface Buffered extends Transport {
 
 const decodeBuffered = Options.decoder(BufferedSchema)
 
+/** The engine's options (those of both the buffered and the durable consumer) checked, with their defaults. */
+const engine = (options: Schema.Struct.Type<typeof engineFields>) => ({
+  ...transport(options),
+  maxBatchSize: options.maxBatchSize ?? defaults.maxBatchSize,
+  maxBatchBytes: options.maxBatchBytes ?? defaults.maxBatchBytes,
+  flushInterval: options.flushInterval ?? defaults.flushInterval,
+  maxConcurrentRequests: options.maxConcurrentRequests ?? defaults.maxConcurrentRequests,
+  retrySchedule:
+    (options.retrySchedule as Schedule.Schedule<unknown, MixpanelError> | undefined) ?? Retry.mixpanelBackoff,
+  maxRetries: options.maxRetries ?? defaults.maxRetries,
+  maxRetryTime: options.maxRetryTime ?? defaults.maxRetryTime,
+  shutdownTimeout: options.shutdownTimeout ?? defaults.shutdownTimeout,
+  onUndelivered: options.onUndelivered as OnUndelivered<unknown> | undefined
+})
+
 /** `BufferedOptions` checked, with their defaults. */
 export const buffered = (options: unknown): Effect.Effect<Buffered, InvalidConfig> =>
   Effect.map(decodeBuffered(options ?? {}), (options) => ({
-    ...transport(options),
-    maxBatchSize: options.maxBatchSize ?? defaults.maxBatchSize,
-    maxBatchBytes: options.maxBatchBytes ?? defaults.maxBatchBytes,
-    flushInterval: options.flushInterval ?? defaults.flushInterval,
+    ...engine(options),
     capacity: options.capacity ?? defaults.capacity,
     capacityBytes: options.capacityBytes ?? Math.max(defaults.capacityBytes, options.maxBatchBytes ?? 0),
-    overflow: options.overflow ?? defaults.overflow,
-    maxConcurrentRequests: options.maxConcurrentRequests ?? defaults.maxConcurrentRequests,
-    retrySchedule:
-      (options.retrySchedule as Schedule.Schedule<unknown, MixpanelError> | undefined) ?? Retry.mixpanelBackoff,
-    maxRetries: options.maxRetries ?? defaults.maxRetries,
-    maxRetryTime: options.maxRetryTime ?? defaults.maxRetryTime,
-    shutdownTimeout: options.shutdownTimeout ?? defaults.shutdownTimeout,
-    onUndelivered: options.onUndelivered as OnUndelivered<unknown> | undefined
+    overflow: options.overflow ?? defaults.overflow
+  }))
+
+/** The durable consumer's settings: the engine's, and how often it looks at the store. */
+export interface Durable extends Buffered {
+  readonly pollInterval: Duration.Duration
+}
+
+const decodeDurable = Options.decoder(DurableSchema)
+
+/**
+ * `DurableOptions` checked, with their defaults. The cap and its overflow policy are the store's
+ * (`overflow` is taken from it); `capacity` and `capacityBytes` keep their defaults, which bound the
+ * failures a flush's `DeliveryError` lists.
+ */
+export const durable = (options: unknown, overflow: Overflow): Effect.Effect<Durable, InvalidConfig> =>
+  Effect.map(decodeDurable(options ?? {}), (options) => ({
+    ...engine(options),
+    capacity: defaults.capacity,
+    capacityBytes: defaults.capacityBytes,
+    overflow,
+    pollInterval: options.pollInterval ?? defaults.pollInterval
   }))
 
 // ---------------------------------------------------------------------------------------------------
@@ -259,17 +299,29 @@ export const directConfig: Config.Config<DirectOptions> = Config.all({
   maxRetries: Options.env("MIXPANEL_MAX_RETRIES", rules.maxRetries)
 }).pipe(Config.map(({ maxRetries, transport }) => defined({ ...transport, maxRetries })))
 
-/** The buffered consumer's options, from the environment. */
-export const bufferedConfig: Config.Config<BufferedOptions> = Config.all({
-  transport: transportConfig,
+/** The engine's options, from the environment: those of both the buffered and the durable consumer. */
+const engineConfig = {
   maxBatchSize: Options.env("MIXPANEL_MAX_BATCH_SIZE", rules.maxBatchSize),
   maxBatchBytes: Options.env("MIXPANEL_MAX_BATCH_BYTES", rules.maxBatchBytes),
   flushInterval: Options.env("MIXPANEL_FLUSH_INTERVAL", rules.flushInterval),
-  capacity: Options.env("MIXPANEL_CAPACITY", rules.capacity),
-  capacityBytes: Options.env("MIXPANEL_CAPACITY_BYTES", rules.capacityBytes),
-  overflow: Options.env("MIXPANEL_OVERFLOW", rules.overflow),
   maxConcurrentRequests: Options.env("MIXPANEL_MAX_CONCURRENT_REQUESTS", rules.maxConcurrentRequests),
   maxRetries: Options.env("MIXPANEL_MAX_RETRIES", rules.maxRetries),
   maxRetryTime: Options.env("MIXPANEL_MAX_RETRY_TIME", rules.maxRetryTime),
   shutdownTimeout: Options.env("MIXPANEL_SHUTDOWN_TIMEOUT", rules.shutdownTimeout)
+}
+
+/** The buffered consumer's options, from the environment. */
+export const bufferedConfig: Config.Config<BufferedOptions> = Config.all({
+  transport: transportConfig,
+  ...engineConfig,
+  capacity: Options.env("MIXPANEL_CAPACITY", rules.capacity),
+  capacityBytes: Options.env("MIXPANEL_CAPACITY_BYTES", rules.capacityBytes),
+  overflow: Options.env("MIXPANEL_OVERFLOW", rules.overflow)
+}).pipe(Config.map(({ transport, ...knobs }) => defined({ ...transport, ...knobs })))
+
+/** The durable consumer's options, from the environment: the engine's, and the poll (the cap is the store's). */
+export const durableConfig: Config.Config<DurableOptions> = Config.all({
+  transport: transportConfig,
+  ...engineConfig,
+  pollInterval: Options.env("MIXPANEL_POLL_INTERVAL", rules.pollInterval)
 }).pipe(Config.map(({ transport, ...knobs }) => defined({ ...transport, ...knobs })))

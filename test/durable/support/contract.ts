@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { Scope } from "effect"
 import { Deferred, Effect, Exit, Fiber } from "effect"
+import * as Batch from "../../../src/internal/consumer/batch.js"
 import type { Late } from "../../../src/internal/consumer/durable/service.js"
 import { claimAll, type Database, event, events, ids, rejected, update } from "./store.js"
 
@@ -31,9 +32,14 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
 
         const batch = yield* store.claim("events", { maxItems: 2, maxBytes: 1_000_000 })
         expect(batch.map((m) => m.json)).toEqual(events(1, 2))
-        // The byte limit counts `bytes` (here the UTF-8 length): two of the next three fit
+        // The byte limit is a request body's, as the engine counts it (`bytes`, the commas, the brackets):
+        // a byte short of two messages' body, one goes; the body of two exactly, two of the next three
         const size = event(3).length
-        const next = yield* store.claim("events", { maxItems: 10, maxBytes: 2 * size })
+        const two = Batch.bodyBytes("events", 2, 2 * size)
+        const tight = yield* store.claim("events", { maxItems: 10, maxBytes: two - 1 })
+        expect(tight.map((m) => m.json)).toEqual([event(3)])
+        yield* store.release(tight)
+        const next = yield* store.claim("events", { maxItems: 10, maxBytes: two })
         expect(next.map((m) => m.json)).toEqual([event(3), event(4)])
         expect(next.every((m) => m.bytes === size)).toBe(true)
         // The first message always goes, whatever its size

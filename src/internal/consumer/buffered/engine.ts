@@ -1,8 +1,9 @@
 /**
- * `Consumer.layerBuffered`: the effectful shell around the engine's parts.
+ * `Consumer.layerBuffered` and `Consumer.layerDurable`: the effectful shell around the engine's parts.
  *
- * - `send` appends to the store (`store.ts`; in memory here) and tells the endpoint's lane (`lanes.ts`);
- *   when a lane has a full request waiting, or a flush or the timer drains it, its latch opens.
+ * - `send` appends to the store (`store.ts`: in memory, `memory.ts`, or the durable store, on the
+ *   caller's fiber so that it can join the caller's transaction) and tells the endpoint's lane
+ *   (`lanes.ts`); when a lane has a full request waiting, or a flush or the timer drains it, its latch opens.
  * - Workers (`maxConcurrentRequests` for events and imports, one for profile and group updates, so that
  *   their order holds) claim batches from the store and see each through with `deliver.ts`: retries,
  *   `Retry-After` (which also pauses the endpoint), 413 splits, strict `/import` records.
@@ -11,6 +12,19 @@
  *   and runs the user's hook. Nothing here waits for user code.
  * - Closing the scope drains within `shutdownTimeout`, then interrupts what still runs and reports what is
  *   left. The drain is registered before the timer fiber is forked (finalizers run last in, first out).
+ *
+ * With a durable store, shared with other processes and with later runs of this one:
+ *
+ * - the store does not hand back a message's flush epoch, so the engine keeps the epochs of its own
+ *   messages by id (`owned.ts`); another relay may deliver some of them, so a flush is also done with
+ *   the messages below the store's oldest id (looked up every `pollInterval` while a flush waits);
+ * - every `pollInterval` an idle lane claims what others appended (or a dead relay left); a claim that
+ *   fills a request keeps the lane draining;
+ * - the store's failures are a `StoreError` at `send`; in the workers they are logged by the store, and
+ *   the worker waits a `pollInterval` and goes on (an `ack` or a `deadLetter` that failed is tried again
+ *   at the next poll; the store's lease keeps the messages meanwhile);
+ * - "async" appends that fail to commit later are reported as `StoreFailed`;
+ * - closing releases what is claimed and reports nothing as undelivered: it stays in the store.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Deferred from "effect/Deferred"
@@ -18,8 +32,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import type * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
-import type { BufferedOptions, OnUndelivered, Service } from "../../../Consumer.js"
+import type { BufferedOptions, DurableOptions, OnUndelivered, Service } from "../../../Consumer.js"
 import type { Endpoint } from "../../../Endpoint.js"
 import * as Endpoints from "../../../Endpoint.js"
 import { DeliveryError, type DeliveryFailure, InvalidConfig, type SendError } from "../../../MixpanelError.js"
@@ -29,6 +44,8 @@ import * as Args from "../args.js"
 import * as Batch from "../batch.js"
 import * as Deliver from "../deliver.js"
 import * as Direct from "../direct.js"
+import * as Failure from "../durable/failure.js"
+import { type Service as DurableService, DurableStore, type Late } from "../durable/service.js"
 import * as Ingestion from "../ingestion.js"
 import * as Options from "../options.js"
 import * as Report from "../report.js"
@@ -36,8 +53,9 @@ import type * as Retry from "../retry.js"
 import * as Flushes from "./flushes.js"
 import * as Lanes from "./lanes.js"
 import * as Memory from "./memory.js"
+import * as Owned from "./owned.js"
 import * as Reporter from "./reporter.js"
-import type { Appended, Store, Stored } from "./store.js"
+import type { Appended, Store, Stored, StoreFailure } from "./store.js"
 
 interface Lane {
   readonly state: Lanes.Lane
@@ -45,6 +63,8 @@ interface Lane {
   readonly workers: number
   /** Open while a worker should claim a batch. */
   readonly latch: Effect.Latch
+  /** Taken by a worker while it claims from a durable store. */
+  readonly turn: Effect.Semaphore
   /** No request of this endpoint starts before this time (after a `Retry-After`). */
   pausedUntil: number
 }
@@ -54,18 +74,47 @@ const noImportAuth = new InvalidConfig({
   detail: "/import needs credentials: a service account, the project's API secret, or the project token"
 })
 
+/** Where the engine keeps what it accepted: in memory, or in a durable store polled every `pollInterval`. */
+type Backend =
+  | { readonly _tag: "Memory"; readonly store: Store<never> }
+  | { readonly _tag: "Durable"; readonly store: DurableService; readonly pollInterval: Duration.Duration }
+
+/** `Consumer.layerBuffered`'s service: the engine over a memory store. */
 export const make = <R>(
   options: BufferedOptions<R>
 ): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Scope.Scope | R> =>
+  Effect.flatMap(Options.buffered(options), (settings) =>
+    run<R>(settings, { _tag: "Memory", store: Memory.make(settings) })
+  )
+
+/** `Consumer.layerDurable`'s service: the engine over the `DurableStore` in context. */
+export const makeDurable = <R>(
+  options: DurableOptions<R>
+): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | DurableStore | Scope.Scope | R> =>
+  Effect.flatMap(DurableStore, (store) =>
+    Effect.flatMap(Options.durable(options, store.settings.overflow), (settings) =>
+      run<R>(settings, { _tag: "Durable", store, pollInterval: settings.pollInterval })
+    )
+  )
+
+/** Owned messages past this many are swept at every poll, flush or not (another relay may deliver them). */
+const sweepAbove = 10_000
+
+const run = <R>(
+  settings: Options.Buffered,
+  backend: Backend
+): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Scope.Scope | R> =>
   Effect.gen(function* () {
-    const settings = yield* Options.buffered(options)
     const http = yield* Http.make(settings.http)
     const ingestion = Ingestion.make(http, settings)
     const nextRequestId = yield* Ids.makeGenerator()
     const clock = yield* Effect.clock
     const context = yield* Effect.context<R>()
     const reporter = yield* Reporter.make(settings.onUndelivered as OnUndelivered<R> | undefined, context)
-    const store: Store<never> = Memory.make(settings)
+    const store: Store<StoreFailure> = backend.store
+    const durable = backend._tag === "Durable" ? backend : undefined
+    /** The epochs of this consumer's messages in a durable store. */
+    const owned = Owned.make()
     const limits: Batch.Limits = { maxItems: settings.maxBatchSize, maxBytes: settings.maxBatchBytes }
     const flushes = Flushes.make({ failures: settings.capacity, bytes: settings.capacityBytes })
     const waiting = new Map<number, Deferred.Deferred<void, DeliveryError>>()
@@ -79,15 +128,30 @@ export const make = <R>(
         labels: Report.labels(endpoint),
         workers: endpoint === "people" || endpoint === "groups" ? 1 : settings.maxConcurrentRequests,
         latch: yield* Effect.makeLatch(false),
+        turn: yield* Effect.makeSemaphore(1),
         pausedUntil: 0
       })
     }
     const laneOf = (endpoint: Endpoint) => lanes.get(endpoint) as Lane
 
     let closed = false
+    /** The durable consumer has shut down: late outcomes of the store are only logged. */
+    let finished = false
     let deadline: number | undefined
     /** Batches in flight, with the indices of their messages that already have an outcome. */
     const inFlight = new Map<ReadonlyArray<Stored>, Set<number>>()
+    /** Durable: outcomes the store failed to record, tried again at the next poll. */
+    let unacked: Array<Stored> = []
+    let unburied: Array<{ readonly message: Stored; readonly failure: DeliveryFailure }> = []
+
+    /**
+     * What this consumer holds, in the buffer gauges: in memory, what it accepted and has not settled; with
+     * a durable store (whose messages are also other processes'), what it claimed and has not settled.
+     */
+    const hold = (lane: Lane, messages: number, bytes: number): void => {
+      Report.metrics.bufferDepth.unsafeModify(messages, lane.labels)
+      Report.metrics.bufferBytes.unsafeModify(bytes, lane.labels)
+    }
 
     // --- outcomes ------------------------------------------------------------------------------------
 
@@ -113,11 +177,14 @@ export const make = <R>(
 
     /** Counts `messages` settled in their epochs, keeping `failures` for those epochs' flushes. */
     const account = (messages: ReadonlyArray<Stored>, failures?: ReadonlyArray<DeliveryFailure>): void => {
-      let epoch = messages[0]?.epoch
+      // A durable store's messages carry no epoch: this consumer's record of them has it (read once)
+      const epochs = durable === undefined ? undefined : messages.map((message) => Owned.take(owned, message))
+      const epochAt = (i: number) => (epochs === undefined ? messages[i]?.epoch : epochs[i])
+      let epoch = epochAt(0)
       let n = 0
       let from = 0
       for (let i = 0; i <= messages.length; i++) {
-        const next = messages[i]?.epoch
+        const next = epochAt(i)
         if (i < messages.length && next === epoch) {
           n++
           continue
@@ -130,19 +197,37 @@ export const make = <R>(
       }
     }
 
+    /** Durable: an ack the store failed is tried again at the next poll (the store's lease keeps the messages). */
+    const ack = (messages: ReadonlyArray<Stored>): Effect.Effect<void> =>
+      durable === undefined
+        ? (store.ack(messages) as Effect.Effect<void>)
+        : Effect.catchAll(store.ack(messages), () =>
+            Effect.sync(() => {
+              unacked.push(...messages)
+            })
+          )
+
+    const bury = (failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>) =>
+      durable === undefined
+        ? (store.deadLetter(failures) as Effect.Effect<void>)
+        : Effect.catchAll(store.deadLetter(failures), () =>
+            Effect.sync(() => {
+              unburied.push(...failures)
+            })
+          )
+
     const settle = (lane: Lane, batch: ReadonlyArray<Stored>) => (part: Deliver.Part) =>
       Effect.suspend(() => {
         const done = inFlight.get(batch)
         for (const i of part.indices) done?.add(i)
         const messages = part.indices.map((i) => batch[i] as Stored)
         const bytes = messages.reduce((sum, message) => sum + message.bytes, 0)
-        Report.metrics.bufferDepth.unsafeModify(-messages.length, lane.labels)
-        Report.metrics.bufferBytes.unsafeModify(-bytes, lane.labels)
+        hold(lane, -messages.length, -bytes)
         room.unsafeOpen()
         if (part._tag === "Delivered") {
           Report.metrics.delivered.unsafeUpdate(messages.length, lane.labels)
           account(messages)
-          return Effect.zipRight(store.ack(messages), completeFlushes)
+          return Effect.zipRight(ack(messages), completeFlushes)
         }
         const endpoint = lane.state.endpoint
         const jsons = messages.map((message) => message.json)
@@ -160,7 +245,7 @@ export const make = <R>(
         reporter.report(failures)
         account(messages, failures)
         return Effect.zipRight(
-          store.deadLetter(messages.map((message, i) => ({ message, failure: failures[i] as DeliveryFailure }))),
+          bury(messages.map((message, i) => ({ message, failure: failures[i] as DeliveryFailure }))),
           completeFlushes
         )
       })
@@ -169,6 +254,14 @@ export const make = <R>(
     const refuse = (failures: ReadonlyArray<DeliveryFailure>): void => {
       reporter.report(failures)
       Flushes.failed(flushes, failures)
+    }
+
+    /** Durable: failures of messages counted in `epoch` before the store took them: reported, settled. */
+    const dropFrom = (epoch: number | undefined, failures: ReadonlyArray<DeliveryFailure>): void => {
+      reporter.report(failures)
+      if (epoch === undefined) return
+      Flushes.failed(flushes, failures, epoch)
+      Flushes.settled(flushes, epoch, failures.length)
     }
 
     // --- workers -------------------------------------------------------------------------------------
@@ -221,22 +314,49 @@ export const make = <R>(
       )
     }
 
+    /** A batch, or (durable) `undefined` after a failed claim: the store logged it, the worker waits a poll. */
+    const claim = (lane: Lane): Effect.Effect<ReadonlyArray<Stored> | undefined> =>
+      durable === undefined
+        ? (store.claim(lane.state.endpoint, limits) as Effect.Effect<ReadonlyArray<Stored>>)
+        : Effect.catchAll(store.claim(lane.state.endpoint, limits), () =>
+            Effect.as(Effect.sleep(durable.pollInterval), undefined)
+          )
+
+    /**
+     * Durable: a claim that filled a request with more than this lane knew of found a backlog (a previous
+     * run's, another process's): the lane keeps draining while its claims come back full.
+     */
+    const filled = (lane: Lane, count: number, bytes: number): boolean =>
+      count >= limits.maxItems || 2 * Batch.bodyBytes(lane.state.endpoint, count, bytes) > limits.maxBytes
+
+    /** A batch when the lane is ready; `undefined` when it is not, or (durable) when the claim failed. */
+    const take = (lane: Lane): Effect.Effect<ReadonlyArray<Stored> | undefined> =>
+      Effect.suspend(() => {
+        if (!Lanes.ready(lane.state, limits)) {
+          lane.latch.unsafeClose()
+          return Effect.succeed(undefined)
+        }
+        const known = lane.state.waiting
+        return Effect.map(claim(lane), (batch) => {
+          if (batch === undefined) return batch
+          const bytes = batch.reduce((sum, message) => sum + message.bytes, 0)
+          Lanes.claimed(lane.state, batch.length, bytes)
+          if (durable !== undefined && batch.length > 0) {
+            hold(lane, batch.length, bytes)
+            if (batch.length > known && filled(lane, batch.length, bytes)) Lanes.drain(lane.state)
+          }
+          if (!Lanes.ready(lane.state, limits)) lane.latch.unsafeClose()
+          return batch
+        })
+      })
+
     const worker = (lane: Lane): Effect.Effect<never> =>
       Effect.forever(
         Effect.gen(function* () {
           yield* lane.latch.await
-          if (!Lanes.ready(lane.state, limits)) {
-            lane.latch.unsafeClose()
-            return
-          }
-          const batch = yield* store.claim(lane.state.endpoint, limits)
-          Lanes.claimed(
-            lane.state,
-            batch.length,
-            batch.reduce((sum, message) => sum + message.bytes, 0)
-          )
-          if (!Lanes.ready(lane.state, limits)) lane.latch.unsafeClose()
-          if (batch.length === 0) return
+          // A durable claim takes time: the lane's workers take turns, so that none claims on a stale count
+          const batch = yield* durable === undefined ? take(lane) : lane.turn.withPermits(1)(take(lane))
+          if (batch === undefined || batch.length === 0) return
           inFlight.set(batch, new Set())
           Report.metrics.batchSize.unsafeUpdate(batch.length, lane.labels)
           yield* Deliver.deliver({
@@ -258,7 +378,10 @@ export const make = <R>(
 
     // --- the service ---------------------------------------------------------------------------------
 
-    /** What of `messages` may go to the store: refused after shutdown and too large alone are reported here. */
+    /**
+     * The checks of every `send`: credentials for `/import`, a consumer still open, messages that fit a
+     * request. What of `messages` may go to the store; those refused are reported here.
+     */
     const admit = (endpoint: Endpoint, messages: ReadonlyArray<string>): ReadonlyArray<string> | SendError => {
       if (endpoint === "imports" && settings.importAuth === undefined) return noImportAuth
       if (closed) {
@@ -288,7 +411,23 @@ export const make = <R>(
       return messages.filter((json) => !refused.includes(json))
     }
 
-    /** Takes in what the store did with appended messages; an effect only when a sender must wait for room. */
+    /** Messages now in the store (appended by this consumer) that its lane should know of. */
+    const arrived = (lane: Lane, stored: ReadonlyArray<Stored>): void => {
+      const bytes = stored.reduce((sum, message) => sum + message.bytes, 0)
+      Lanes.appended(lane.state, stored.length, bytes)
+      if (Lanes.ready(lane.state, limits)) lane.latch.unsafeOpen()
+    }
+
+    const full = (endpoint: Endpoint, messages: ReadonlyArray<string>, detail: string) =>
+      Report.failures(
+        endpoint,
+        messages,
+        "Dropped",
+        "BufferFull",
+        `the ${durable === undefined ? "buffer" : "outbox"} was full (overflow: ${detail})`
+      )
+
+    /** Takes in what the memory store did with appended messages; an effect only when a sender must wait for room. */
     const accept = (endpoint: Endpoint, appended: Appended): Effect.Effect<void, SendError> | undefined => {
       const lane = laneOf(endpoint)
       const { evicted, refused, stored } = appended
@@ -297,8 +436,7 @@ export const make = <R>(
         Flushes.accepted(flushes, stored.length)
         Lanes.appended(lane.state, stored.length, bytes)
         Report.metrics.enqueued.unsafeUpdate(stored.length, lane.labels)
-        Report.metrics.bufferDepth.unsafeModify(stored.length, lane.labels)
-        Report.metrics.bufferBytes.unsafeModify(bytes, lane.labels)
+        hold(lane, stored.length, bytes)
         if (Lanes.ready(lane.state, limits)) lane.latch.unsafeOpen()
       }
       if (evicted.length > 0) evict(evicted)
@@ -307,35 +445,78 @@ export const make = <R>(
         room.unsafeClose()
         return Effect.zipRight(room.await, offer(endpoint, refused))
       }
-      refuse(
-        Report.failures(
-          endpoint,
-          refused,
-          "Dropped",
-          "BufferFull",
-          `the buffer was full (overflow: ${settings.overflow})`
-        )
-      )
+      refuse(full(endpoint, refused, settings.overflow))
       return undefined
     }
 
+    /** `send` into the memory store. */
     const offer = (endpoint: Endpoint, messages: ReadonlyArray<string>): Effect.Effect<void, SendError> =>
       Effect.suspend(() => {
         const admitted = admit(endpoint, messages)
         if (!Array.isArray(admitted)) return Effect.fail(admitted as SendError)
         if (admitted.length === 0) return Effect.void
         return Effect.flatMap(
-          store.append(endpoint, admitted, Flushes.current(flushes).id),
+          (store as Store<never>).append(endpoint, admitted, Flushes.current(flushes).id),
           (appended) => accept(endpoint, appended) ?? Effect.void
         )
       })
+
+    /**
+     * `send` into a durable store, on the caller's fiber (so that it joins the caller's transaction). The
+     * messages join the current epoch before the store has them, so that a flush waits for a commit in
+     * progress; those the store does not take leave it again.
+     */
+    const offerDurable =
+      (durableStore: DurableService) =>
+      (endpoint: Endpoint, messages: ReadonlyArray<string>): Effect.Effect<void, SendError> =>
+        Effect.suspend(() => {
+          const fits = admit(endpoint, messages)
+          if (!Array.isArray(fits)) return Effect.fail(fits as SendError)
+          if (fits.length === 0) return Effect.void
+          const lane = laneOf(endpoint)
+          const epoch = Flushes.current(flushes).id
+          Flushes.accepted(flushes, fits.length)
+          return durableStore.append(endpoint, fits, epoch).pipe(
+            Effect.catchAll((failure) => {
+              Flushes.settled(flushes, epoch, fits.length)
+              return Effect.zipRight(completeFlushes, Effect.fail(Failure.toStoreError(failure)))
+            }),
+            Effect.flatMap((appended) => {
+              const { evicted, pending, refused, stored } = appended
+              Report.metrics.enqueued.unsafeUpdate(stored.length + pending.length, lane.labels)
+              if (stored.length > 0) {
+                Owned.add(owned, stored, epoch)
+                arrived(lane, stored)
+              }
+              if (evicted.length > 0) evict(evicted)
+              if (refused.length === 0) return Effect.void
+              const drop = (detail: string) =>
+                Effect.suspend(() => {
+                  dropFrom(epoch, full(endpoint, refused, detail))
+                  return completeFlushes
+                })
+              if (settings.overflow !== "wait") return drop(settings.overflow)
+              // Inside the application's transaction nothing may wait for the relay: on SQLite it would
+              // wait for the transaction's own lock, and on any database for messages not yet committed
+              return Effect.flatMap(durableStore.inTransaction, (inside) => {
+                if (inside) return drop("wait, which cannot wait inside a transaction")
+                Flushes.settled(flushes, epoch, refused.length)
+                room.unsafeClose()
+                return Effect.zipRight(
+                  Effect.zipRight(completeFlushes, room.await),
+                  offerDurable(durableStore)(endpoint, refused)
+                )
+              })
+            })
+          )
+        })
 
     /** `offer` without a fiber, when the store appends synchronously: what `Mixpanel.unsafe` calls. */
     const unsafeOffer = (
       endpoint: Endpoint,
       messages: ReadonlyArray<string>
     ): SendError | undefined | Effect.Effect<void, SendError> => {
-      if (store.unsafeAppend === undefined) return offer(endpoint, messages)
+      if (durable !== undefined || store.unsafeAppend === undefined) return send(endpoint, messages)
       const admitted = admit(endpoint, messages)
       if (!Array.isArray(admitted)) return admitted as SendError
       if (admitted.length === 0) return undefined
@@ -347,21 +528,48 @@ export const make = <R>(
       for (const message of messages) {
         const lane = laneOf(message.endpoint)
         Lanes.evicted(lane.state, 1, message.bytes)
-        Report.metrics.bufferDepth.unsafeModify(-1, lane.labels)
-        Report.metrics.bufferBytes.unsafeModify(-message.bytes, lane.labels)
+        if (durable === undefined) hold(lane, -1, -message.bytes)
         const failure = Report.failure(
           message.endpoint,
           message.json,
           "Dropped",
           "BufferFull",
-          "the buffer was full (overflow: dropOldest)"
+          `the ${durable === undefined ? "buffer" : "outbox"} was full (overflow: dropOldest)`
         )
         reporter.report([failure])
         account([message], [failure])
       }
     }
 
-    const flush: Effect.Effect<void, DeliveryError> = Effect.suspend(() => {
+    /** The durable store's later outcome of an "async" append. */
+    const late = (outcome: Late): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (outcome._tag === "Failed") {
+          const detail = `the store failed to commit it after accepting it: ${outcome.failure.detail}`
+          if (finished) {
+            return Effect.logError(`${outcome.messages.length} Mixpanel messages dropped (StoreFailed): ${detail}`)
+          }
+          dropFrom(outcome.epoch, Report.failures(outcome.endpoint, outcome.messages, "Dropped", "StoreFailed", detail))
+          return completeFlushes
+        }
+        const { evicted, refused, stored } = outcome.appended
+        if (finished) {
+          if (refused.length + evicted.length === 0) return Effect.void
+          return Effect.logWarning(
+            `${refused.length + evicted.length} Mixpanel messages dropped (BufferFull): the outbox was full`
+          )
+        }
+        if (stored.length > 0) {
+          if (outcome.epoch !== undefined) Owned.add(owned, stored, outcome.epoch)
+          arrived(laneOf(outcome.endpoint), stored)
+        }
+        if (evicted.length > 0) evict(evicted)
+        // Nobody waits for an "async" append any more: what did not fit is dropped, whatever the policy
+        if (refused.length > 0) dropFrom(outcome.epoch, full(outcome.endpoint, refused, settings.overflow))
+        return completeFlushes
+      })
+
+    const flushNow: Effect.Effect<void, DeliveryError> = Effect.suspend(() => {
       const id = Flushes.close(flushes)
       drainAll()
       if (id === undefined) return reporter.drained
@@ -380,7 +588,54 @@ export const make = <R>(
         Effect.zipLeft(reporter.drained),
         Effect.flatten
       )
-    }).pipe(Effect.withSpan("Mixpanel.flush"))
+    })
+
+    const flush: Effect.Effect<void, DeliveryError> = (
+      durable === undefined
+        ? flushNow
+        : Effect.flatMap(durable.store.inTransaction, (inside) =>
+            inside
+              ? Effect.dieMessage(
+                  "Consumer.flush inside a transaction on the durable store's database would wait forever: the relay cannot see (and, on SQLite, cannot even lock) what the transaction appended until it commits; flush after the transaction"
+                )
+              : flushNow
+          )
+    ).pipe(Effect.withSpan("Mixpanel.flush"))
+
+    // --- durable: the poll -----------------------------------------------------------------------------
+
+    /**
+     * Every `pollInterval`: idle lanes claim what others appended, the outcomes the store failed to record
+     * are tried again, and (while a flush waits, or this consumer keeps many ids) the messages another relay
+     * delivered are settled.
+     */
+    const poll = (durableStore: DurableService) =>
+      Effect.gen(function* () {
+        for (const lane of lanes.values()) {
+          if (lane.state.waiting === 0) {
+            Lanes.drain(lane.state)
+            lane.latch.unsafeOpen()
+          }
+        }
+        room.unsafeOpen()
+        if (unacked.length > 0) {
+          const retry = unacked
+          unacked = []
+          yield* ack(retry)
+        }
+        if (unburied.length > 0) {
+          const retry = unburied
+          unburied = []
+          yield* bury(retry)
+        }
+        if (owned.epochs.size > 0 && (waiting.size > 0 || owned.epochs.size > sweepAbove)) {
+          const oldest = yield* Effect.option(durableStore.oldest)
+          if (Option.isSome(oldest)) {
+            for (const [epoch, n] of Owned.passed(owned, oldest.value)) Flushes.settled(flushes, epoch, n)
+            yield* completeFlushes
+          }
+        }
+      })
 
     // --- lifetime ------------------------------------------------------------------------------------
 
@@ -393,9 +648,10 @@ export const make = <R>(
       const left: Array<Stored> = []
       for (const [batch, done] of inFlight) left.push(...batch.filter((_, i) => !done.has(i)))
       inFlight.clear()
+      if (durable !== undefined) return left
       for (const lane of lanes.values()) {
         while (true) {
-          const batch = yield* store.claim(lane.state.endpoint, Batch.mixpanelLimits)
+          const batch = yield* (store as Store<never>).claim(lane.state.endpoint, Batch.mixpanelLimits)
           if (batch.length === 0) break
           left.push(...batch)
         }
@@ -403,16 +659,10 @@ export const make = <R>(
       return left
     })
 
-    const shutdown = Effect.gen(function* () {
-      closed = true
-      const timeout = settings.shutdownTimeout
-      deadline = clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout)
-      room.unsafeOpen()
-      // A finalizer runs uninterruptibly: the wait must be made interruptible for its timeout to end it.
-      yield* flush.pipe(Effect.exit, Effect.interruptible, Effect.timeoutOption(timeout))
-      yield* FiberSet.clear(workers)
-      const left = yield* leftovers
-      if (left.length > 0) {
+    /** The memory store's leftovers are lost: reported as undelivered. */
+    const reportLeft = (left: ReadonlyArray<Stored>, timeout: Duration.Duration) =>
+      Effect.suspend(() => {
+        if (left.length === 0) return Effect.void
         const failures = left.map((message) =>
           Report.failure(
             message.endpoint,
@@ -422,19 +672,55 @@ export const make = <R>(
             `still undelivered ${Duration.format(timeout)} after the shutdown began`
           )
         )
-        for (const message of left) {
-          const labels = laneOf(message.endpoint).labels
-          Report.metrics.bufferDepth.unsafeModify(-1, labels)
-          Report.metrics.bufferBytes.unsafeModify(-message.bytes, labels)
-        }
+        for (const message of left) hold(laneOf(message.endpoint), -1, -message.bytes)
         reporter.report(failures)
         account(left, failures)
-        yield* store.release(left)
+        return store.release(left) as Effect.Effect<void>
+      })
+
+    /**
+     * The durable store's leftovers stay in it for the next start: what is claimed is given back, the
+     * outcomes not recorded yet are tried once more, and one line says how much stays.
+     */
+    const keepLeft = (durableStore: DurableService, left: ReadonlyArray<Stored>) =>
+      Effect.gen(function* () {
+        for (const message of left) hold(laneOf(message.endpoint), -1, -message.bytes)
+        if (left.length > 0) yield* Effect.ignore(durableStore.release(left))
+        if (unacked.length > 0) yield* Effect.ignore(durableStore.ack(unacked))
+        if (unburied.length > 0) yield* Effect.ignore(durableStore.deadLetter(unburied))
+        // A flush waiting now is done: what it waits for is safe in the store
+        Flushes.settleAll(flushes)
+        yield* completeFlushes
+        const stats = yield* Effect.option(durableStore.stats)
+        if (Option.isSome(stats) && stats.value.messages > 0) {
+          yield* Effect.logInfo(
+            `${stats.value.messages} Mixpanel messages stay in the outbox (${durableStore.settings.label}), to be sent after the next start or by another process`
+          ).pipe(Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.messages": stats.value.messages }))
+        }
+      })
+
+    const shutdown = Effect.gen(function* () {
+      closed = true
+      const timeout = settings.shutdownTimeout
+      deadline = clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout)
+      room.unsafeOpen()
+      // A finalizer runs uninterruptibly: the wait must be made interruptible for its timeout to end it.
+      yield* flushNow.pipe(Effect.exit, Effect.interruptible, Effect.timeoutOption(timeout))
+      yield* FiberSet.clear(workers)
+      const left = yield* leftovers
+      // The store and the hook get a last, short chance: closing takes at most the timeout and half a second.
+      if (durable === undefined) {
+        yield* reportLeft(left, timeout)
+        yield* reporter.drained.pipe(Effect.interruptible, Effect.timeoutOption("500 millis"))
+      } else {
+        yield* Effect.zipRight(keepLeft(durable.store, left), reporter.drained).pipe(
+          Effect.interruptible,
+          Effect.timeoutOption("500 millis")
+        )
       }
-      // The hook gets a last, short chance at what is left: closing takes at most the timeout and half a second.
-      yield* reporter.drained.pipe(Effect.interruptible, Effect.timeoutOption("500 millis"))
       yield* FiberSet.clear(reporterFiber)
       yield* reporter.summary
+      finished = true
       const missed = reporter.missed()
       if (missed > 0 && settings.onUndelivered !== undefined) {
         yield* Effect.logWarning(
@@ -460,12 +746,26 @@ export const make = <R>(
       Effect.forever,
       Effect.forkScoped
     )
+    if (durable !== undefined) {
+      yield* durable.store.onLate(late)
+      // What the store holds from before (a previous run, a dead process) goes at once
+      const before = yield* Effect.option(durable.store.oldest)
+      if (Option.isNone(before) || before.value !== undefined) drainAll()
+      yield* Effect.sleep(durable.pollInterval).pipe(
+        Effect.zipRight(poll(durable.store)),
+        Effect.forever,
+        Effect.annotateLogs({ package: "effect-mixpanel" }),
+        Effect.forkScoped
+      )
+    }
+
+    const send = durable === undefined ? offer : offerDurable(durable.store)
 
     const one =
       (operation: string) =>
       (endpoint: Endpoint, message: string): Effect.Effect<void, SendError> => {
         const invalid = Args.checkMessage(operation, endpoint, message)
-        return invalid === undefined ? offer(endpoint, [message]) : Effect.fail(invalid)
+        return invalid === undefined ? send(endpoint, [message]) : Effect.fail(invalid)
       }
 
     const now = (endpoint: Endpoint, message: string): Effect.Effect<void, SendError> =>
@@ -480,8 +780,8 @@ export const make = <R>(
       )
 
     const trusted: Args.Trusted = {
-      send: (endpoint, message) => offer(endpoint, [message]),
-      sendBatch: offer,
+      send: (endpoint, message) => send(endpoint, [message]),
+      sendBatch: send,
       unsafeSend: unsafeOffer
     }
 
@@ -489,7 +789,7 @@ export const make = <R>(
       send: one("Consumer.send"),
       sendBatch: (endpoint, messages) =>
         Effect.flatMap(Args.checkMessages("Consumer.sendBatch", endpoint, messages), (checked) =>
-          offer(endpoint, checked)
+          send(endpoint, checked)
         ),
       sendNow: (endpoint, message) => {
         const invalid = Args.checkMessage("Consumer.sendNow", endpoint, message)

@@ -75,6 +75,11 @@ export const settled = (flushes: Flushes, id: number | undefined, messages: numb
   if (e !== undefined) e.pending -= messages
 }
 
+/** Counts every message still pending as settled: a durable consumer closing leaves them in its store. */
+export const settleAll = (flushes: Flushes): void => {
+  for (const e of flushes.epochs) e.pending = 0
+}
+
 /** Removes and returns the closed epochs whose messages, and those of every epoch before, are all settled. */
 export const completed = (flushes: Flushes): Array<Epoch> => {
   const done: Array<Epoch> = []

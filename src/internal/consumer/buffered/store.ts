@@ -51,8 +51,10 @@ export interface Store<E = StoreFailure> {
   readonly append: (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch: number) => Effect.Effect<Appended, E>
   /**
    * Hands the oldest messages of `endpoint` not claimed by anyone to this relay, at most `maxItems`
-   * messages and `maxBytes` bytes (the first message always, whatever its size). For the ordered
-   * endpoints (`people`, `groups`), nothing while another relay holds messages of the endpoint.
+   * messages and a request body of at most `maxBytes` bytes as `Batch.bodyBytes` counts it (their
+   * `bytes`, the commas between them and the body's brackets); the first message always, whatever its
+   * size. For the ordered endpoints (`people`, `groups`), nothing while another relay holds messages of
+   * the endpoint.
    */
   readonly claim: (
     endpoint: Endpoint,

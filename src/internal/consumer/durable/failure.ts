@@ -9,6 +9,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { StoreError } from "../../../MixpanelError.js"
 import type { StoreFailure } from "../buffered/store.js"
 
 /** What went wrong with the store, by what an operator would do about it. */
@@ -145,6 +146,15 @@ export const wrap = <Op extends Operation, A, E, R>(
     Effect.mapError((error) => (isFailure(error) ? { ...error, operation } : fromCause(operation, error)))
   )
 
+/** The public error of a failure (what `send`, the layers and the dead-letter accessors fail with). */
+export const toStoreError = (failure: Failure): StoreError =>
+  new StoreError({
+    operation: failure.operation,
+    reason: failure.reason,
+    detail: failure.detail,
+    ...(failure.cause === undefined ? {} : { cause: failure.cause })
+  })
+
 /** Whether `u` is already a `Failure` (so that wrapping twice keeps the first). */
 export const isFailure = (u: unknown): u is Failure =>
   typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "StoreFailure"
@@ -199,6 +209,14 @@ export class Health {
       ).pipe(Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.store.reason": last?.reason ?? "Unknown" }))
     )
   })
+
+  /**
+   * Runs `effect`, logging its failure only: a read that works says little about the writes that failed
+   * (a read-only disk, a trigger), so it does not announce that the store works again.
+   */
+  readonly trackFailures = <A, Op extends Operation, R>(
+    effect: Effect.Effect<A, Failure<Op>, R>
+  ): Effect.Effect<A, Failure<Op>, R> => Effect.tapError(effect, this.failed)
 
   /** Runs `effect`, logging its failure or its success. */
   readonly track = <A, Op extends Operation, R>(

@@ -50,12 +50,21 @@ export interface DurableAppended extends Appended {
   readonly pending: ReadonlyArray<string>
 }
 
-/** The later outcome of an "async" `append`: committed (stored, refused, evicted), or lost with the failure. */
+/**
+ * The later outcome of an "async" `append`: committed (stored, refused, evicted), or lost with the
+ * failure; `epoch` is the number the caller gave `append`.
+ */
 export type Late =
-  | { readonly _tag: "Committed"; readonly endpoint: Endpoint; readonly appended: Appended }
+  | {
+      readonly _tag: "Committed"
+      readonly endpoint: Endpoint
+      readonly epoch: number | undefined
+      readonly appended: Appended
+    }
   | {
       readonly _tag: "Failed"
       readonly endpoint: Endpoint
+      readonly epoch: number | undefined
       readonly messages: ReadonlyArray<string>
       readonly failure: Failure<"append">
     }
@@ -87,9 +96,11 @@ export interface Stats {
 
 /** The durable store: the engine's `Store`, and what only a durable store has. */
 export interface Service extends Store {
+  /** `epoch` is handed back with the outcome of an "async" append (`Late`); the rows do not keep it. */
   readonly append: (
     endpoint: Endpoint,
-    messages: ReadonlyArray<string>
+    messages: ReadonlyArray<string>,
+    epoch?: number
   ) => Effect.Effect<DurableAppended, Failure<"append">>
   readonly claim: (
     endpoint: Endpoint,
@@ -101,6 +112,11 @@ export interface Service extends Store {
   ) => Effect.Effect<void, Failure<"deadLetter">>
   readonly release: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, Failure<"release">>
   readonly settings: Settings
+  /**
+   * Whether the calling fiber is inside a transaction on this store's database (where `append` writes
+   * through the caller's transaction, and where nothing may wait for the relay).
+   */
+  readonly inTransaction: Effect.Effect<boolean>
   /** Replaces the handler of "async" outcomes (by default they are logged). */
   readonly onLate: (handler: (late: Late) => Effect.Effect<void>) => Effect.Effect<void>
   readonly deadLetters: {

@@ -40,6 +40,8 @@ interface Request {
   readonly bytes: ReadonlyArray<number>
   /** "async" and nobody waits for it: its outcome goes to `onLate`. */
   readonly late: boolean
+  /** The caller's number for it, handed back with its late outcome. */
+  readonly epoch: number | undefined
 }
 
 /** Most ids in one `IN (...)`. */
@@ -118,7 +120,13 @@ export const make = (
     // on PostgreSQL they would lock the same rows in different orders.
     const permits = 64
     const writes = yield* Effect.makeSemaphore(permits)
-    const write = writes.withPermits(1)
+    // SQLite's client has one connection, shared with the application's statements: a statement outside
+    // a transaction runs on it even while another fiber's transaction is open, and becomes part of that
+    // transaction (whose rollback would undo an acknowledgement, and send a message twice). So the store
+    // writes in transactions of its own, which wait for the application's.
+    const own = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      dialect === "sqlite" ? sql.withTransaction(effect) : effect
+    const write = <A, E, R>(effect: Effect.Effect<A, E, R>) => writes.withPermits(1)(own(effect))
 
     let late = logLate(options.label)
     /** "async": messages handed to the committer and not yet committed (the loss window). */
@@ -209,9 +217,20 @@ export const make = (
           if (options.durability === "async") pending = Room.minus(pending, Room.sizeOf(request.bytes))
           if (!request.late) continue
           if (failure === undefined && Exit.isSuccess(exit)) {
-            yield* late({ _tag: "Committed", endpoint: request.endpoint, appended: exit.value[i] ?? nothing })
+            yield* late({
+              _tag: "Committed",
+              endpoint: request.endpoint,
+              epoch: request.epoch,
+              appended: exit.value[i] ?? nothing
+            })
           } else if (failure !== undefined) {
-            yield* late({ _tag: "Failed", endpoint: request.endpoint, messages: request.messages, failure })
+            yield* late({
+              _tag: "Failed",
+              endpoint: request.endpoint,
+              epoch: request.epoch,
+              messages: request.messages,
+              failure
+            })
           }
         }
       })
@@ -225,7 +244,7 @@ export const make = (
       )
     )
     const renew = Effect.gen(function* () {
-      yield* writes.withPermits(permits)(statements.renew(holder, options.leaseDuration))
+      yield* writes.withPermits(permits)(own(statements.renew(holder, options.leaseDuration)))
       yield* recount
     }).pipe(
       (effect) => health.track(Failure.wrap("renew", effect)),
@@ -272,7 +291,7 @@ export const make = (
         return appended
       })
 
-    const append = (endpoint: Endpoint, messages: ReadonlyArray<string>) =>
+    const append = (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch?: number) =>
       Effect.flatMap(inTransaction, (joined): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
         if (messages.length === 0) return Effect.succeed(nothing)
         const bytes = messages.map((json) => options.measure(endpoint, json))
@@ -281,7 +300,7 @@ export const make = (
           if (committer.isClosed()) return Effect.fail(closedFailure)
           if (options.durability === "commit") {
             const committed =
-              committer.add({ endpoint, messages, bytes, late: false }, true) ?? Effect.die("unreachable")
+              committer.add({ endpoint, messages, bytes, late: false, epoch }, true) ?? Effect.die("unreachable")
             return Effect.map(committed, (appended) => ({ ...appended, pending: [] }))
           }
           // "async": refuse now what clearly does not fit (so that `wait` can wait), take the rest
@@ -295,7 +314,7 @@ export const make = (
           // Beyond the window the caller waits for its commit, so a crash never loses more than the window
           const overWindow = pending.messages > options.asyncMessages
           const committed = committer.add(
-            { endpoint, messages: taken, bytes: takenBytes, late: !overWindow },
+            { endpoint, messages: taken, bytes: takenBytes, late: !overWindow, epoch },
             overWindow
           )
           if (committed === undefined) {
@@ -388,6 +407,7 @@ export const make = (
       deadLetter,
       release,
       settings,
+      inTransaction,
       onLate: (handler) =>
         Effect.sync(() => {
           late = handler
@@ -409,7 +429,7 @@ export const make = (
         remove: (filter) =>
           health.track(Failure.wrap("deadLetters", Join.outsideTransaction(deadLetters.remove(filter))))
       },
-      stats: health.track(
+      stats: health.trackFailures(
         Failure.wrap(
           "stats",
           Join.outsideTransaction(
@@ -421,7 +441,7 @@ export const make = (
           )
         )
       ),
-      oldest: health.track(
+      oldest: health.trackFailures(
         Failure.wrap(
           "stats",
           Join.outsideTransaction(

@@ -13,6 +13,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
 import type { Endpoint } from "../../../Endpoint.js"
+import * as Batch from "../batch.js"
 import type { Stored } from "../buffered/store.js"
 import type { Tables } from "./tables.js"
 
@@ -105,7 +106,11 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
 
   const free = sql`(lease_until IS NULL OR lease_until < ${now})`
 
-  /** Claims the oldest free messages of `endpoint` within the limits; `skipLocked` on PostgreSQL. */
+  /**
+   * Claims the oldest free messages of `endpoint` within the limits; `skipLocked` on PostgreSQL. The byte
+   * limit is the engine's (`Batch.bodyBytes`): the request body of the messages, with its commas and
+   * brackets, is at most `maxBytes`, i.e. `running + n <= maxBytes - bodyBytes(endpoint, 1, 0) + 1`.
+   */
   const claim = (
     endpoint: Endpoint,
     limits: { readonly maxItems: number; readonly maxBytes: number },
@@ -113,6 +118,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     leaseMillis: number,
     skipLocked: boolean
   ) => {
+    const budget = limits.maxBytes - Batch.bodyBytes(endpoint, 1, 0) + 1
     const picked = sql`SELECT id, bytes FROM ${outbox} WHERE endpoint = ${endpoint} AND ${free} ORDER BY id LIMIT ${limits.maxItems}`
     const ranked = (from: Statement.Fragment) =>
       sql`SELECT id, SUM(bytes) OVER (ORDER BY id) AS running, ROW_NUMBER() OVER (ORDER BY id) AS n FROM (${from}) AS picked`
@@ -120,11 +126,11 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
       ? sql<OutboxRow>`UPDATE ${outbox} AS o
           SET lease_holder = ${holder}, lease_until = ${now} + ${leaseMillis}, claims = o.claims + 1
           FROM (${ranked(skipLocked ? sql`${picked} FOR UPDATE SKIP LOCKED` : picked)}) AS r
-          WHERE o.id = r.id AND (r.running <= ${limits.maxBytes} OR r.n = 1)
+          WHERE o.id = r.id AND (r.running + r.n <= ${budget} OR r.n = 1)
           RETURNING o.id, o.endpoint, o.json, o.bytes`
       : sql<OutboxRow>`UPDATE ${outbox}
           SET lease_holder = ${holder}, lease_until = ${now} + ${leaseMillis}, claims = claims + 1
-          WHERE id IN (SELECT id FROM (${ranked(picked)}) WHERE running <= ${limits.maxBytes} OR n = 1)
+          WHERE id IN (SELECT id FROM (${ranked(picked)}) WHERE running + n <= ${budget} OR n = 1)
           RETURNING id, endpoint, json, bytes`
   }
 
