@@ -757,11 +757,11 @@ export const layerDurable = <R = never>(
  *
  * @example
  * ```ts
- * import { Config } from "effect"
+ * import { Config, Duration } from "effect"
  * import { Consumer } from "effect-mixpanel"
  *
  * // What the environment says, with a shorter poll whatever it says
- * const options = Config.map(Consumer.durableConfig, (options) => ({ ...options, pollInterval: "500 millis" }))
+ * const options = Config.map(Consumer.durableConfig, (options) => ({ ...options, pollInterval: Duration.millis(500) }))
  *
  * const DurableConsumer = Consumer.layerDurableConfig(options)
  * ```
