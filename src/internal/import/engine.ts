@@ -1,0 +1,459 @@
+/**
+ * `Import.run`: a stream of entries becomes messages, the messages become batches, and the batches are
+ * delivered `concurrency` at a time and confirmed in the order of the input.
+ *
+ *   entries ─► prepare (mapping, the user's transform) ─► group (build, batch) ─► deliver ─► confirm
+ *
+ * Each stage pulls from the one before: the reader goes no faster than delivery, and at most
+ * `concurrency` batches are in flight, one waits to go and one is being filled. A batch carries the local
+ * rejections of its entries with it, so that its confirmation is a checkpoint: every entry up to its last
+ * one has an outcome. Delivery failures that more tries cannot fix (credentials, retries exhausted) stop
+ * the import: reading stops, nothing more is sent, and what was not confirmed is counted undelivered.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import type { Endpoint } from "../../Endpoint.js"
+import type {
+  BatchReport,
+  Counts,
+  Entry,
+  Options,
+  RecordType,
+  Rejection,
+  Stage,
+  Summary,
+  Transform
+} from "../../Import.js"
+import { InvalidConfig, type MixpanelError } from "../../MixpanelError.js"
+import * as Records from "./records.js"
+import * as Send from "./send.js"
+
+export const defaults = {
+  type: "event" as RecordType,
+  strict: true,
+  gzip: true,
+  concurrency: 8,
+  batchSize: Send.limits.maxItems,
+  batchBytes: Send.limits.maxBytes,
+  maxRetries: 10,
+  retryDelay: Duration.seconds(2),
+  maxRetryTime: Duration.minutes(5),
+  keepRejections: 1000
+}
+
+const endpoints: { readonly [T in RecordType]: Endpoint } = { event: "imports", user: "people", group: "groups" }
+
+// ---------------------------------------------------------------------------------------------------
+// settings
+// ---------------------------------------------------------------------------------------------------
+
+interface Settings {
+  readonly type: RecordType
+  readonly token: string
+  readonly mapping: ReadonlyArray<readonly [string, string]>
+  readonly concurrency: number
+  readonly batchSize: number
+  readonly batchBytes: number
+  readonly keepRejections: number
+  readonly dryRun: boolean
+}
+
+const integer = (option: string, value: number | undefined, fallback: number, min: number, max: number) =>
+  value === undefined
+    ? Effect.succeed(fallback)
+    : Number.isInteger(value) && value >= min && value <= max
+      ? Effect.succeed(value)
+      : new InvalidConfig({
+          option,
+          detail: max === Number.MAX_SAFE_INTEGER ? `must be a whole number from ${min}` : `must be ${min} to ${max}`
+        })
+
+const resolve = <R>(options: Options<R>): Effect.Effect<Settings, InvalidConfig> =>
+  Effect.gen(function* () {
+    const token = Redacted.isRedacted(options.token) ? Redacted.value(options.token) : options.token
+    if (typeof token !== "string" || token.trim() === "") {
+      return yield* new InvalidConfig({ option: "token", detail: "the project token is empty" })
+    }
+    const type = options.type ?? defaults.type
+    if (!(type in endpoints)) {
+      return yield* new InvalidConfig({ option: "type", detail: "must be event, user or group" })
+    }
+    const dryRun = options.dryRun ?? false
+    if (type === "event" && !dryRun && options.importAuth === undefined) {
+      return yield* new InvalidConfig({
+        option: "importAuth",
+        detail: "/import needs credentials: a service account, the project's API secret, or the project token"
+      })
+    }
+    const max = Number.MAX_SAFE_INTEGER
+    return {
+      type,
+      token,
+      mapping: Object.entries(options.mapping ?? {}),
+      concurrency: yield* integer("concurrency", options.concurrency, defaults.concurrency, 1, max),
+      batchSize: yield* integer("batchSize", options.batchSize, defaults.batchSize, 1, Send.limits.maxItems),
+      batchBytes: yield* integer("batchBytes", options.batchBytes, defaults.batchBytes, 1, max),
+      keepRejections: yield* integer("keepRejections", options.keepRejections, defaults.keepRejections, 0, max),
+      dryRun
+    }
+  })
+
+// ---------------------------------------------------------------------------------------------------
+// prepare: mapping and the user's transform
+// ---------------------------------------------------------------------------------------------------
+
+/** An entry with what became of it: the records to build messages of, or why there are none. */
+interface Prepared {
+  readonly entry: Entry
+  records: ReadonlyArray<unknown>
+  failure: { readonly stage: Stage; readonly reason: string } | undefined
+}
+
+const isObject = (value: unknown): value is { readonly [key: string]: unknown } =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const isPromise = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+/** What a transform returned, as records: nothing, one, or several. */
+const recordsOf = (result: unknown): ReadonlyArray<unknown> =>
+  result === undefined || result === null ? [] : Array.isArray(result) ? result : [result]
+
+const prepare = (
+  mapping: ReadonlyArray<readonly [string, string]>,
+  transform: Transform | undefined
+): ((chunk: Chunk.Chunk<Entry>) => Effect.Effect<Chunk.Chunk<Prepared>>) => {
+  const one = (entry: Entry, waits: Array<Promise<void>>): Prepared => {
+    if (entry._tag === "Unreadable") return { entry, records: [], failure: { stage: "parse", reason: entry.reason } }
+    const record = isObject(entry.record) ? Records.applyMapping(entry.record, mapping) : entry.record
+    const prepared: Prepared = { entry, records: [record], failure: undefined }
+    if (transform === undefined || !isObject(record)) return prepared
+    const failed = (error: unknown) => {
+      prepared.records = []
+      prepared.failure = { stage: "transform", reason: `the transform failed: ${messageOf(error)}` }
+    }
+    try {
+      const result = transform(record)
+      if (isPromise(result)) {
+        waits.push(
+          Promise.resolve(result).then((value) => {
+            prepared.records = recordsOf(value)
+          }, failed)
+        )
+      } else prepared.records = recordsOf(result)
+    } catch (error) {
+      failed(error)
+    }
+    return prepared
+  }
+  return (chunk) => {
+    const waits: Array<Promise<void>> = []
+    const out = Chunk.map(chunk, (entry) => one(entry, waits))
+    // A transform that answers synchronously costs no promise and no extra step.
+    return waits.length === 0
+      ? Effect.succeed(out)
+      : Effect.as(
+          Effect.promise(() => Promise.all(waits)),
+          out
+        )
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// group: build each message and put it in a batch
+// ---------------------------------------------------------------------------------------------------
+
+/** A local rejection, with the place of its entry in the input (to merge with the server's, in order). */
+interface Local {
+  readonly seq: number
+  readonly rejection: Rejection
+}
+
+/** The messages of one request, and the outcomes decided before sending (rejections, skips). */
+interface Batch {
+  readonly messages: Array<string>
+  /** Where each message came from, and the place of its entry in the input. */
+  readonly sources: Array<string>
+  readonly lines: Array<number>
+  readonly seqs: Array<number>
+  readonly locals: Array<Local>
+  bytes: number
+  skipped: number
+  entries: number
+  /** The last entry with all of its messages in this batch or before. */
+  through: { readonly source: string; readonly ordinal: number } | undefined
+}
+
+const emptyBatch = (through: Batch["through"]): Batch => ({
+  messages: [],
+  sources: [],
+  lines: [],
+  seqs: [],
+  locals: [],
+  bytes: 2,
+  skipped: 0,
+  entries: 0,
+  through
+})
+
+const itemsOf = (batch: Batch) => batch.messages.length + batch.locals.length + batch.skipped
+
+/**
+ * The batching of messages, as a state machine fed one prepared entry at a time. A batch is closed when
+ * the next message (or rejection, or skip) would not fit, so that `through` is exact: an entry whose
+ * messages span two batches is confirmed with the second.
+ */
+const grouper = (settings: Settings, context: Records.Context) => {
+  let seq = 0
+  let through: Batch["through"]
+  let open = emptyBatch(undefined)
+
+  const room = (out: Array<Batch>, bytes: number) => {
+    if (itemsOf(open) === 0) return
+    if (itemsOf(open) < settings.batchSize && open.bytes + bytes <= settings.batchBytes) return
+    out.push(open)
+    open = emptyBatch(through)
+  }
+
+  const reject = (out: Array<Batch>, entry: Entry, stage: Stage, reason: string, record: unknown) => {
+    room(out, 0)
+    open.locals.push({ seq, rejection: { source: entry.source, line: entry.line, stage, reason, record } })
+  }
+
+  const add = (prepared: Prepared, out: Array<Batch>) => {
+    seq++
+    const entry = prepared.entry
+    const record = entry._tag === "Record" ? entry.record : entry.text
+    if (prepared.failure !== undefined) {
+      reject(out, entry, prepared.failure.stage, prepared.failure.reason, record)
+    } else if (prepared.records.length === 0) {
+      room(out, 0)
+      open.skipped++
+    } else {
+      for (const each of prepared.records) {
+        const built = Records.build(each, context)
+        if ("reason" in built) {
+          reject(out, entry, "validation", built.reason, record)
+          continue
+        }
+        const size = context.bytes(built.json) + 1
+        room(out, size)
+        open.messages.push(built.json)
+        open.sources.push(entry.source)
+        open.lines.push(entry.line)
+        open.seqs.push(seq)
+        open.bytes += size
+      }
+    }
+    open.entries++
+    through = { source: entry.source, ordinal: entry.ordinal }
+    open.through = through
+  }
+
+  return {
+    push: (chunk: Chunk.Chunk<Prepared>): Chunk.Chunk<Batch> => {
+      const out: Array<Batch> = []
+      for (const prepared of chunk) add(prepared, out)
+      return Chunk.unsafeFromArray(out)
+    },
+    end: (): Chunk.Chunk<Batch> => (open.entries === 0 ? Chunk.empty() : Chunk.of(open))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// deliver
+// ---------------------------------------------------------------------------------------------------
+
+/** A server rejection: the index of the message in its batch, and the reason. */
+type Refused = readonly [index: number, reason: string]
+
+/**
+ * Sends `messages` and returns those the server refused. Strict `/import` names them (the others were
+ * imported); a request refused as a whole, or too large, is split in halves until each refused message
+ * is alone, so that one bad message costs no other its delivery. Anything else that fails is the import's
+ * failure.
+ */
+const deliverAll = (
+  send: Send.Send,
+  endpoint: Endpoint,
+  messages: ReadonlyArray<string>,
+  offset: number
+): Effect.Effect<ReadonlyArray<Refused>, MixpanelError> =>
+  Effect.catchAll(Effect.as(send(endpoint, messages), [] as ReadonlyArray<Refused>), (error) => {
+    if (error._tag !== "ResponseError") return Effect.fail(error)
+    if (error.failedRecords.length > 0) {
+      return Effect.succeed(
+        error.failedRecords.map(
+          (record): Refused => [
+            offset + record.index,
+            record.field === undefined ? record.detail : `${record.field}: ${record.detail}`
+          ]
+        )
+      )
+    }
+    if (error.reason !== "Rejected" && error.reason !== "TooLarge") return Effect.fail(error)
+    if (messages.length === 1) {
+      return Effect.succeed([[offset, error.serverError ?? error.message]] as ReadonlyArray<Refused>)
+    }
+    const half = Math.ceil(messages.length / 2)
+    return Effect.zipWith(
+      deliverAll(send, endpoint, messages.slice(0, half), offset),
+      deliverAll(send, endpoint, messages.slice(half), offset + half),
+      (first, second) => [...first, ...second]
+    )
+  })
+
+/** A batch after delivery: what the server refused, or the failure that stopped the import. */
+interface Delivered {
+  readonly batch: Batch
+  readonly refused: ReadonlyArray<Refused>
+  readonly failure: MixpanelError | undefined
+}
+
+// ---------------------------------------------------------------------------------------------------
+// confirm, and the whole
+// ---------------------------------------------------------------------------------------------------
+
+const zeroStages = (): { -readonly [S in Stage]: number } => ({ parse: 0, transform: 0, validation: 0, server: 0 })
+
+/** The batch's rejections, local and the server's, in the order of the input. */
+const rejectionsOf = ({ batch, refused }: Delivered): Array<Rejection> => {
+  if (refused.length === 0) return batch.locals.map((local) => local.rejection)
+  const server = refused.map(([index, reason]): Local => {
+    const json = batch.messages[index] ?? "null"
+    return {
+      seq: batch.seqs[index] ?? 0,
+      rejection: {
+        source: batch.sources[index] ?? "",
+        line: batch.lines[index] ?? 0,
+        stage: "server",
+        reason,
+        record: JSON.parse(json)
+      }
+    }
+  })
+  return [...batch.locals, ...server].sort((a, b) => a.seq - b.seq).map((local) => local.rejection)
+}
+
+export const run = <E, R, RB = never>(
+  entries: Stream.Stream<Entry, E, R>,
+  options: Options<RB>
+): Effect.Effect<Summary, E | InvalidConfig, R | RB | HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const settings = yield* resolve(options)
+    const endpoint = endpoints[settings.type]
+    const send = settings.dryRun
+      ? undefined
+      : yield* Send.make({
+          ...options,
+          gzip: options.gzip ?? defaults.gzip,
+          strict: options.strict ?? defaults.strict,
+          retry: {
+            delay: options.retryDelay ?? defaults.retryDelay,
+            maxDelay: Duration.minutes(1),
+            times: options.maxRetries ?? defaults.maxRetries,
+            maxTime: options.maxRetryTime ?? defaults.maxRetryTime
+          }
+        })
+    const context: Records.Context = {
+      type: settings.type,
+      token: settings.token,
+      groupKey: options.groupKey,
+      bytes: Send.byteLength
+    }
+    const started = yield* Clock.currentTimeMillis
+    const stop = yield* Deferred.make<void>()
+    let failure: MixpanelError | undefined
+
+    const deliver = (batch: Batch): Effect.Effect<Delivered> => {
+      if (send === undefined || batch.messages.length === 0) {
+        return Effect.succeed({ batch, refused: [], failure: undefined })
+      }
+      if (failure !== undefined) return Effect.succeed({ batch, refused: [], failure })
+      return deliverAll(send, endpoint, batch.messages, 0).pipe(
+        Effect.map((refused): Delivered => ({ batch, refused, failure: undefined })),
+        Effect.catchAll((error) => {
+          failure ??= error
+          return Effect.as(Deferred.succeed(stop, undefined), { batch, refused: [], failure: error })
+        })
+      )
+    }
+
+    const rejectedBy = zeroStages()
+    const counts = {
+      entries: 0,
+      messages: 0,
+      delivered: 0,
+      rejected: 0,
+      skipped: 0,
+      undelivered: 0
+    }
+    const kept: Array<Rejection> = []
+    let stoppedBy: MixpanelError | undefined
+    const snapshot = (): Counts => ({ ...counts, rejectedBy: { ...rejectedBy } })
+
+    const confirm = (delivered: Delivered): Effect.Effect<void, never, RB> => {
+      const { batch } = delivered
+      counts.entries += batch.entries
+      counts.messages += batch.messages.length
+      if (stoppedBy !== undefined || delivered.failure !== undefined) {
+        // Past a failure nothing is confirmed: these messages are sent again when the import is.
+        stoppedBy ??= delivered.failure
+        counts.undelivered += batch.messages.length
+        return Effect.void
+      }
+      const rejections = rejectionsOf(delivered)
+      const accepted = batch.messages.length - delivered.refused.length
+      counts.delivered += accepted
+      counts.skipped += batch.skipped
+      counts.rejected += rejections.length
+      for (const rejection of rejections) {
+        rejectedBy[rejection.stage]++
+        if (kept.length < settings.keepRejections) kept.push(rejection)
+      }
+      if (options.onBatch === undefined) return Effect.void
+      const report: BatchReport = { delivered: accepted, rejections, through: batch.through, counts: snapshot() }
+      return options.onBatch(report)
+    }
+
+    const batches = Stream.suspend(() => {
+      const group = grouper(settings, context)
+      return entries.pipe(
+        Stream.interruptWhen(Deferred.await(stop)),
+        Stream.mapChunksEffect(prepare(settings.mapping, options.transform)),
+        Stream.mapChunks(group.push),
+        Stream.concat(Stream.suspend(() => Stream.fromChunk(group.end())))
+      )
+    })
+    // Profile and group updates go one request at a time, so that they arrive in order.
+    const concurrency = settings.type === "event" ? settings.concurrency : 1
+    yield* batches.pipe(Stream.mapEffect(deliver, { concurrency }), Stream.runForEach(confirm))
+
+    const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+    return {
+      ...snapshot(),
+      rejections: kept,
+      complete: stoppedBy === undefined,
+      stoppedBy,
+      dryRun: settings.dryRun,
+      seconds,
+      messagesPerSecond: seconds > 0 ? counts.delivered / seconds : 0
+    }
+  })
+
+export const fromRecords = <E, R>(
+  records: Stream.Stream<unknown, E, R>,
+  source = "stream"
+): Stream.Stream<Entry, E, R> =>
+  Stream.map(
+    Stream.zipWithIndex(records),
+    ([record, index]): Entry => ({ _tag: "Record", source, line: index + 1, ordinal: index + 1, record })
+  )
