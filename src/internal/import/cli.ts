@@ -448,7 +448,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     )
   }).pipe(
     Effect.scoped,
-    Effect.provide(NodeHttpClient.layerUndici),
+    Effect.provide(NodeHttpClient.layer),
     Effect.catchAll((error) =>
       Effect.zipRight(
         write(`effect-mixpanel import: ${describe(error)}\n`),

@@ -24,6 +24,7 @@ import type {
   Counts,
   Entry,
   Options,
+  RecordEntry,
   RecordType,
   Rejection,
   Stage,
@@ -127,15 +128,18 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 const recordsOf = (result: unknown): ReadonlyArray<unknown> =>
   result === undefined || result === null ? [] : Array.isArray(result) ? result : [result]
 
+const mapped = (record: unknown, mapping: ReadonlyArray<readonly [string, string]>): unknown =>
+  isObject(record) ? Records.applyMapping(record, mapping) : record
+
 const prepare = (
   mapping: ReadonlyArray<readonly [string, string]>,
-  transform: Transform | undefined
+  transform: Transform
 ): ((chunk: Chunk.Chunk<Entry>) => Effect.Effect<Chunk.Chunk<Prepared>>) => {
   const one = (entry: Entry, waits: Array<Promise<void>>): Prepared => {
     if (entry._tag === "Unreadable") return { entry, records: [], failure: { stage: "parse", reason: entry.reason } }
-    const record = isObject(entry.record) ? Records.applyMapping(entry.record, mapping) : entry.record
+    const record = mapped(entry.record, mapping)
     const prepared: Prepared = { entry, records: [record], failure: undefined }
-    if (transform === undefined || !isObject(record)) return prepared
+    if (!isObject(record)) return prepared
     const failed = (error: unknown) => {
       prepared.records = []
       prepared.failure = { stage: "transform", reason: `the transform failed: ${messageOf(error)}` }
@@ -192,7 +196,7 @@ interface Batch {
   through: { readonly source: string; readonly ordinal: number } | undefined
 }
 
-const emptyBatch = (through: Batch["through"]): Batch => ({
+const emptyBatch = (): Batch => ({
   messages: [],
   sources: [],
   lines: [],
@@ -201,7 +205,7 @@ const emptyBatch = (through: Batch["through"]): Batch => ({
   bytes: 2,
   skipped: 0,
   entries: 0,
-  through
+  through: undefined
 })
 
 const itemsOf = (batch: Batch) => batch.messages.length + batch.locals.length + batch.skipped
@@ -213,14 +217,20 @@ const itemsOf = (batch: Batch) => batch.messages.length + batch.locals.length + 
  */
 const grouper = (settings: Settings, context: Records.Context) => {
   let seq = 0
-  let through: Batch["through"]
-  let open = emptyBatch(undefined)
+  // The last entry with all of its messages in a batch
+  let lastSource: string | undefined
+  let lastOrdinal = 0
+  let open = emptyBatch()
+
+  const close = (out: Array<Batch>) => {
+    open.through = lastSource === undefined ? undefined : { source: lastSource, ordinal: lastOrdinal }
+    out.push(open)
+    open = emptyBatch()
+  }
 
   const room = (out: Array<Batch>, bytes: number) => {
-    if (itemsOf(open) === 0) return
-    if (itemsOf(open) < settings.batchSize && open.bytes + bytes <= settings.batchBytes) return
-    out.push(open)
-    open = emptyBatch(through)
+    const items = itemsOf(open)
+    if (items > 0 && (items >= settings.batchSize || open.bytes + bytes > settings.batchBytes)) close(out)
   }
 
   const reject = (out: Array<Batch>, entry: Entry, stage: Stage, reason: string, record: unknown) => {
@@ -228,43 +238,64 @@ const grouper = (settings: Settings, context: Records.Context) => {
     open.locals.push({ seq, rejection: { source: entry.source, line: entry.line, stage, reason, record } })
   }
 
-  const add = (prepared: Prepared, out: Array<Batch>) => {
-    seq++
-    const entry = prepared.entry
-    const record = entry._tag === "Record" ? entry.record : entry.text
-    if (prepared.failure !== undefined) {
-      reject(out, entry, prepared.failure.stage, prepared.failure.reason, record)
-    } else if (prepared.records.length === 0) {
-      room(out, 0)
-      open.skipped++
-    } else {
-      for (const each of prepared.records) {
-        const built = Records.build(each, context)
-        if ("reason" in built) {
-          reject(out, entry, "validation", built.reason, record)
-          continue
-        }
-        const size = context.bytes(built.json) + 1
-        room(out, size)
-        open.messages.push(built.json)
-        open.sources.push(entry.source)
-        open.lines.push(entry.line)
-        open.seqs.push(seq)
-        open.bytes += size
-      }
-    }
-    open.entries++
-    through = { source: entry.source, ordinal: entry.ordinal }
-    open.through = through
+  /** One message of `entry`, from `record` (the entry's record, mapped or transformed). */
+  const build = (out: Array<Batch>, entry: RecordEntry, record: unknown) => {
+    const built = Records.build(record, context)
+    if ("reason" in built) return reject(out, entry, "validation", built.reason, entry.record)
+    const size = context.bytes(built.json) + 1
+    room(out, size)
+    open.messages.push(built.json)
+    open.sources.push(entry.source)
+    open.lines.push(entry.line)
+    open.seqs.push(seq)
+    open.bytes += size
   }
 
-  return {
-    push: (chunk: Chunk.Chunk<Prepared>): Chunk.Chunk<Batch> => {
+  const done = (entry: Entry) => {
+    open.entries++
+    lastSource = entry.source
+    lastOrdinal = entry.ordinal
+  }
+
+  /** An entry, without a transform: its record, mapped, is one message. */
+  const add = (entry: Entry, out: Array<Batch>) => {
+    seq++
+    if (entry._tag === "Unreadable") reject(out, entry, "parse", entry.reason, entry.text)
+    else build(out, entry, mapped(entry.record, settings.mapping))
+    done(entry)
+  }
+
+  /** An entry after the user's transform: its records, each a message, or why there are none. */
+  const addPrepared = (prepared: Prepared, out: Array<Batch>) => {
+    seq++
+    const entry = prepared.entry
+    if (prepared.failure !== undefined) {
+      const record = entry._tag === "Record" ? entry.record : entry.text
+      reject(out, entry, prepared.failure.stage, prepared.failure.reason, record)
+    } else if (prepared.records.length === 0 || entry._tag === "Unreadable") {
+      room(out, 0)
+      open.skipped++
+    } else for (const record of prepared.records) build(out, entry, record)
+    done(entry)
+  }
+
+  const each =
+    <A>(step: (item: A, out: Array<Batch>) => void) =>
+    (chunk: Chunk.Chunk<A>): Chunk.Chunk<Batch> => {
       const out: Array<Batch> = []
-      for (const prepared of chunk) add(prepared, out)
+      for (const item of chunk) step(item, out)
       return Chunk.unsafeFromArray(out)
-    },
-    end: (): Chunk.Chunk<Batch> => (open.entries === 0 ? Chunk.empty() : Chunk.of(open))
+    }
+
+  return {
+    push: each(add),
+    pushPrepared: each(addPrepared),
+    end: (): Chunk.Chunk<Batch> => {
+      if (open.entries === 0) return Chunk.empty()
+      const out: Array<Batch> = []
+      close(out)
+      return Chunk.unsafeFromArray(out)
+    }
   }
 }
 
@@ -426,11 +457,18 @@ export const run = <E, R, RB = never>(
 
     const batches = Stream.suspend(() => {
       const group = grouper(settings, context)
-      return entries.pipe(
-        Stream.interruptWhen(Deferred.await(stop)),
-        Stream.mapChunksEffect(prepare(settings.mapping, options.transform)),
-        Stream.mapChunks(group.push),
-        Stream.concat(Stream.suspend(() => Stream.fromChunk(group.end())))
+      const transform = options.transform
+      const read = Stream.interruptWhen(entries, Deferred.await(stop))
+      const grouped =
+        transform === undefined
+          ? Stream.mapChunks(read, group.push)
+          : read.pipe(
+              Stream.mapChunksEffect(prepare(settings.mapping, transform)),
+              Stream.mapChunks(group.pushPrepared)
+            )
+      return Stream.concat(
+        grouped,
+        Stream.suspend(() => Stream.fromChunk(group.end()))
       )
     })
     // Profile and group updates go one request at a time, so that they arrive in order.

@@ -23,7 +23,14 @@ const fmix = (h: number): number => {
 const word = (text: string, i: number, end: number): number =>
   i + 1 < end ? text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16) : i < end ? text.charCodeAt(i) : 0
 
-const hex = (h: number): string => (h >>> 0).toString(16).padStart(8, "0")
+const digits = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"))
+
+/** Eight hexadecimal digits, from a table: `toString(16)` and `padStart` cost more than the hash. */
+const hex = (h: number): string =>
+  (digits[h >>> 24] as string) +
+  (digits[(h >>> 16) & 255] as string) +
+  (digits[(h >>> 8) & 255] as string) +
+  (digits[h & 255] as string)
 
 /** 32 lowercase hexadecimal digits: a valid `$insert_id` (at most 36 characters of `[A-Za-z0-9-]`). */
 export const murmur128 = (text: string, seed = 0): string => {

@@ -6,7 +6,7 @@
  */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
-import type * as Schema from "effect/Schema"
+import * as Schema from "effect/Schema"
 import type { RecordType } from "../../Import.js"
 import * as Message from "../../Message.js"
 import { murmur128 } from "./hash.js"
@@ -113,28 +113,58 @@ export interface Context {
   readonly bytes: (json: string) => number
 }
 
+/** The keys of an event's properties that `Message.EventProperties` names, in its order. */
+const eventKeys: ReadonlyArray<string> = Object.keys(Message.EventProperties.fields)
+
+/**
+ * The properties of an event as the schema encodes them: its named keys first, in the schema's order,
+ * then the others in the record's order; with the token added unless the record has one, and `time` as
+ * given (milliseconds by now).
+ */
+const eventProperties = (properties: Fields, flat: boolean, token: string, time: number): Record<string, unknown> => {
+  const ordered: Record<string, unknown> = {}
+  for (const key of eventKeys) {
+    const value = key === "time" ? time : key === "token" ? (properties.token ?? token) : properties[key]
+    if (value !== undefined) ordered[key] = value
+  }
+  // A flat record's `event` is the event's name, not a property.
+  for (const key in properties) if (!(key in ordered) && !(flat && key === "event")) ordered[key] = properties[key]
+  return ordered
+}
+
+const isEventName = Schema.is(Message.EventName)
+const hasValidNamedProperties = Schema.is(Schema.Struct(Message.EventProperties.fields))
+const encodeProperties = ParseResult.encodeUnknownEither(Message.Properties)
+
+/**
+ * `Message.Event`'s encoding, the cheap way: the name and the named properties checked with their own
+ * schemas, every property value encoded by `Message.Properties` in one walk; `undefined` when any of them
+ * fails (the full encoding then says why). A test holds it equal to the full encoding, byte for byte.
+ */
+export const encodeEventFast = (name: unknown, properties: Fields): string | undefined => {
+  if (!isEventName(name) || !hasValidNamedProperties(properties)) return undefined
+  const encoded = encodeProperties(properties)
+  return Either.isRight(encoded) ? JSON.stringify({ event: name, properties: encoded.right }) : undefined
+}
+
+/** `Message.Event`'s full encoding, which names the first problem. */
+export const encodeEventFull = (name: unknown, properties: Fields): Built => encodeEvent({ event: name, properties })
+
 /**
  * An event for `/import`: `{ event, properties }` as it is, or a flat record whose `event` is the name and
  * whose other fields are the properties. The token is added unless the record has one; `time` is required
  * and made milliseconds; a missing `$insert_id` becomes the hash of the event's JSON without it.
  */
 const event = (record: Fields, context: Context): Built => {
-  let name: unknown
-  let properties: Record<string, unknown>
-  if (isObject(record.properties) && "event" in record) {
-    name = record.event
-    properties = { ...record.properties }
-  } else {
-    const { event, ...rest } = record
-    name = event
-    properties = rest
-  }
-  if (properties.time === undefined) return { reason: "properties.time: an imported event needs a time" }
-  const time = toMillis(properties.time)
+  const flat = !(isObject(record.properties) && "event" in record)
+  const given = flat ? record : (record.properties as Fields)
+  if (given.time === undefined) return { reason: "properties.time: an imported event needs a time" }
+  const time = toMillis(given.time)
   if (time === undefined) return { reason: `properties.time: ${badTime}` }
-  properties.time = time
-  if (properties.token === undefined) properties.token = context.token
-  const built = encodeEvent({ event: name, properties })
+  const name = record.event
+  const properties = eventProperties(given, flat, context.token, time)
+  const fast = encodeEventFast(name, properties)
+  const built = fast === undefined ? encodeEventFull(name, properties) : { json: fast }
   if (!("json" in built)) return built
   // `properties` is the last key of the encoded event and is never empty (it holds the token), so the
   // JSON ends with `}}` and the id goes right before.
