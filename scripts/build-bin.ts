@@ -10,8 +10,9 @@
  * still works; and the command loads only the code it uses, about 45 MB less memory than the same
  * modules loaded one by one (`effect/Schema` alone pulls in fast-check's 223 modules).
  */
-import { build } from "esbuild"
+
 import { fileURLToPath } from "node:url"
+import { build } from "esbuild"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 

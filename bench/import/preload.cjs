@@ -37,6 +37,13 @@ const usage = process.env.BENCH_IMPORT_USAGE
 if (usage) {
   process.on("exit", () => {
     const { maxRSS, systemCPUTime, userCPUTime } = process.resourceUsage()
-    fs.writeFileSync(usage, JSON.stringify({ userSeconds: userCPUTime / 1e6, systemSeconds: systemCPUTime / 1e6, peakRssBytes: maxRSS * 1024 }))
+    fs.writeFileSync(
+      usage,
+      JSON.stringify({
+        userSeconds: userCPUTime / 1e6,
+        systemSeconds: systemCPUTime / 1e6,
+        peakRssBytes: maxRSS * 1024
+      })
+    )
   })
 }

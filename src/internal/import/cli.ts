@@ -277,18 +277,18 @@ const describe = (error: unknown): string =>
 const signals = (stop: Deferred.Deferred<void>) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      let seen = false
-      const onSignal = () => {
-        if (seen) process.exit(exitCodes.interrupted)
-        seen = true
+      const signalled = { stop: false, onSignal: () => {} }
+      signalled.onSignal = () => {
+        if (signalled.stop) process.exit(exitCodes.interrupted)
+        signalled.stop = true
         process.stderr.write("\nstopping: finishing the requests in flight (again to quit at once)\n")
         Deferred.unsafeDone(stop, Exit.void)
       }
-      process.on("SIGINT", onSignal)
-      process.on("SIGTERM", onSignal)
-      return onSignal
+      process.on("SIGINT", signalled.onSignal)
+      process.on("SIGTERM", signalled.onSignal)
+      return signalled
     }),
-    (onSignal) =>
+    ({ onSignal }) =>
       Effect.sync(() => {
         process.off("SIGINT", onSignal)
         process.off("SIGTERM", onSignal)
@@ -330,7 +330,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     if (!dryRun) yield* save
 
     const stop = yield* Deferred.make<void>()
-    yield* signals(stop)
+    const signalled = yield* signals(stop)
     let bytesRead = 0
     const onBytes = (bytes: number) => {
       bytesRead += bytes
@@ -343,7 +343,8 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       Stream.flatMap(({ file, input }) =>
         file === undefined ? Stream.empty : Files.read(file, { skipThrough: input.through, onBytes })
       ),
-      Stream.interruptWhen(Deferred.await(stop))
+      Stream.interruptWhen(Deferred.await(stop)),
+      Stream.takeWhile(() => !signalled.stop)
     )
 
     // Progress: the confirmed counts of this run, and the bytes read

@@ -458,7 +458,12 @@ export const run = <E, R, RB = never>(
     const batches = Stream.suspend(() => {
       const group = grouper(settings, context)
       const transform = options.transform
-      const read = Stream.interruptWhen(entries, Deferred.await(stop))
+      // After a failure, reading stops: at once if a read is pending, else at the next entry (a stream that
+      // has entries ready at hand wins every race with the stop signal).
+      const read = entries.pipe(
+        Stream.interruptWhen(Deferred.await(stop)),
+        Stream.takeWhile(() => failure === undefined)
+      )
       const grouped =
         transform === undefined
           ? Stream.mapChunks(read, group.push)

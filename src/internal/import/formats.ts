@@ -129,7 +129,7 @@ export const jsonArray = (source: string, skipThrough = 0): Parser => {
         } else if (c === 34) inString = true
         else if (c === 123 || c === 91) depth++
         else if ((c === 125 || c === 93) && depth > 0) depth--
-        else if (c === 44 || c === 93) {
+        else if (depth === 0 && (c === 44 || c === 93)) {
           // At depth 0, a `,` ends the element, and so does the array's own `]` after a scalar.
           finish(pending + text.slice(start, i), out)
           pending = ""

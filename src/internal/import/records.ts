@@ -121,7 +121,12 @@ const eventKeys: ReadonlyArray<string> = Object.keys(Message.EventProperties.fie
  * then the others in the record's order; with the token added unless the record has one, and `time` as
  * given (milliseconds by now).
  */
-const eventProperties = (properties: Fields, flat: boolean, token: string, time: number): Record<string, unknown> => {
+export const eventProperties = (
+  properties: Fields,
+  flat: boolean,
+  token: string,
+  time: number
+): Record<string, unknown> => {
   const ordered: Record<string, unknown> = {}
   for (const key of eventKeys) {
     const value = key === "time" ? time : key === "token" ? (properties.token ?? token) : properties[key]
