@@ -79,7 +79,7 @@ describe("Import.run", () => {
         expect.objectContaining({ source: "stream", line: 2, stage: "server", reason: "properties.seq: odd one" }),
         expect.objectContaining({ line: 6, stage: "server" })
       ])
-      expect((summary.rejections[0]?.record as { properties: { seq: number } }).properties.seq).toBe(1)
+      expect(summary.rejections[0]?.record).toMatchObject({ properties: { seq: 1 } })
       expect(summary).toMatchObject({ delivered: 6, rejected: 2, rejectedBy: { server: 2 }, complete: true })
     })
   )
