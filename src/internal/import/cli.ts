@@ -14,6 +14,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -47,6 +48,16 @@ export const exitCodes = {
 // ---------------------------------------------------------------------------------------------------
 // flags
 // ---------------------------------------------------------------------------------------------------
+
+/**
+ * `--name` and `--no-name`: `Some(true)`, `Some(false)`, or `None` when neither is given (then the
+ * environment or the default decides). (`Options.boolean` alone is `false` when absent.)
+ */
+const toggle = (name: string, description: string) =>
+  Options.all({
+    on: Options.boolean(name).pipe(Options.withDescription(description)),
+    off: Options.boolean(`no-${name}`).pipe(Options.withDescription(`the opposite of --${name}`))
+  }).pipe(Options.map(({ off, on }) => (on ? Option.some(true) : off ? Option.some(false) : Option.none<boolean>())))
 
 /** A flag that falls back to a variable of `Consumer.bufferedConfig` (or `MIXPANEL_TOKEN`). */
 const fromEnv = <A>(options: Options.Options<A>, variable: string, description: string) =>
@@ -98,19 +109,11 @@ const flags = {
     "data residency region (default US)"
   ),
   baseUrl: fromEnv(Options.text("base-url"), "MIXPANEL_BASE_URL", "a custom API host (default: the region's)"),
-  strict: Options.boolean("strict", { negationNames: ["no-strict"] }).pipe(
-    Options.withDescription("ask /import to check every record and name each failure (default on)"),
-    Options.optional
-  ),
-  gzip: fromEnv(
-    Options.boolean("gzip", { negationNames: ["no-gzip"] }),
-    "MIXPANEL_GZIP",
-    "gzip /import requests (default on)"
-  ),
-  geolocate: fromEnv(
-    Options.boolean("geolocate"),
-    "MIXPANEL_GEOLOCATE",
-    "let Mixpanel geolocate from this machine's IP"
+  strict: toggle("strict", "ask /import to check every record and name each failure (default on)"),
+  gzip: toggle("gzip", "gzip /import requests (default on) [env MIXPANEL_GZIP]"),
+  geolocate: toggle(
+    "geolocate",
+    "let Mixpanel geolocate from this machine's IP (default off) [env MIXPANEL_GEOLOCATE]"
   ),
   concurrency: fromEnv(
     Options.integer("concurrency"),
@@ -169,32 +172,44 @@ const flags = {
 
 type Flags = Command.Command.ParseConfig<typeof flags>
 
+/** The flags that stand for a variable of `Consumer.bufferedConfig` (or `MIXPANEL_TOKEN`), and that variable. */
+const variableFlags = (
+  flags: Flags
+): ReadonlyArray<readonly [variable: string, flag: string, Option.Option<unknown>]> => [
+  ["MIXPANEL_TOKEN", "token", flags.token],
+  ["MIXPANEL_PROJECT_ID", "project-id", flags.projectId],
+  ["MIXPANEL_SERVICE_ACCOUNT_USERNAME", "service-account-username", flags.username],
+  ["MIXPANEL_SERVICE_ACCOUNT_SECRET", "service-account-secret", flags.secret],
+  ["MIXPANEL_API_SECRET", "api-secret", flags.apiSecret],
+  ["MIXPANEL_REGION", "region", flags.region],
+  ["MIXPANEL_BASE_URL", "base-url", flags.baseUrl],
+  ["MIXPANEL_GZIP", "gzip", flags.gzip],
+  ["MIXPANEL_GEOLOCATE", "geolocate", flags.geolocate],
+  ["MIXPANEL_MAX_CONCURRENT_REQUESTS", "concurrency", flags.concurrency],
+  ["MIXPANEL_MAX_BATCH_SIZE", "batch-size", flags.batchSize],
+  ["MIXPANEL_MAX_BATCH_BYTES", "batch-bytes", flags.batchBytes],
+  ["MIXPANEL_MAX_RETRIES", "max-retries", flags.maxRetries],
+  ["MIXPANEL_MAX_RETRY_TIME", "max-retry-time", flags.maxRetryTime],
+  ["MIXPANEL_REQUEST_TIMEOUT", "request-timeout", flags.requestTimeout]
+]
+
 /** The flags given, as the variables they stand for: laid over the environment. */
 const variables = (flags: Flags): Map<string, string> => {
-  const entries: Array<readonly [string, Option.Option<unknown>]> = [
-    ["MIXPANEL_TOKEN", flags.token],
-    ["MIXPANEL_PROJECT_ID", flags.projectId],
-    ["MIXPANEL_SERVICE_ACCOUNT_USERNAME", flags.username],
-    ["MIXPANEL_SERVICE_ACCOUNT_SECRET", flags.secret],
-    ["MIXPANEL_API_SECRET", flags.apiSecret],
-    ["MIXPANEL_REGION", flags.region],
-    ["MIXPANEL_BASE_URL", flags.baseUrl],
-    ["MIXPANEL_GZIP", flags.gzip],
-    ["MIXPANEL_GEOLOCATE", flags.geolocate],
-    ["MIXPANEL_MAX_CONCURRENT_REQUESTS", flags.concurrency],
-    ["MIXPANEL_MAX_BATCH_SIZE", flags.batchSize],
-    ["MIXPANEL_MAX_BATCH_BYTES", flags.batchBytes],
-    ["MIXPANEL_MAX_RETRIES", flags.maxRetries],
-    ["MIXPANEL_MAX_RETRY_TIME", flags.maxRetryTime],
-    ["MIXPANEL_REQUEST_TIMEOUT", flags.requestTimeout]
-  ]
   const map = new Map<string, string>()
-  for (const [name, value] of entries) {
+  for (const [name, , value] of variableFlags(flags)) {
     if (Option.isNone(value)) continue
     const given = value.value
     map.set(name, Redacted.isRedacted(given) ? String(Redacted.value(given)) : String(given))
   }
   return map
+}
+
+/** A configuration error names variables: say which flag sets each too. */
+const withFlagNames = (flags: Flags, message: string): string => {
+  const named = variableFlags(flags).filter(([variable]) => message.includes(variable))
+  return named.length === 0
+    ? message
+    : `${message} (${named.map(([variable, flag]) => `${variable} is also --${flag}`).join(", ")})`
 }
 
 const duration = (
@@ -271,7 +286,11 @@ export const loadTransform = (path: string): Effect.Effect<Import.Transform, Inv
 const write = (text: string) => Effect.sync(() => process.stderr.write(text))
 
 const describe = (error: unknown): string =>
-  typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
+  ConfigError.isConfigError(error)
+    ? String(error)
+    : typeof error === "object" && error !== null && "message" in error
+      ? String(error.message)
+      : String(error)
 
 /** Stops on the first SIGINT or SIGTERM; a second one ends the process at once. */
 const signals = (stop: Deferred.Deferred<void>) =>
@@ -452,7 +471,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     Effect.provide(NodeHttpClient.layer),
     Effect.catchAll((error) =>
       Effect.zipRight(
-        write(`effect-mixpanel import: ${describe(error)}\n`),
+        write(`effect-mixpanel import: ${withFlagNames(flags, describe(error))}\n`),
         Effect.sync(() => setExitCode(exitCodes.failed))
       )
     )
