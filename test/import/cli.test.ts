@@ -333,7 +333,11 @@ describe("effect-mixpanel import", () => {
     () =>
       withServer({}, async (server) => {
         const n = 60_000
-        const cwd = workspace("kill", { "events.ndjson": ndjson(range(0, n).map(event)) })
+        // Every 5000th line is unreadable: the rejects file must hold each once, however often it is read
+        const broken = (i: number) => i % 5000 === 4999
+        const lines = range(0, n).map((i) => (broken(i) ? `broken ${i}` : JSON.stringify(event(i))))
+        const cwd = workspace("kill", { "events.ndjson": `${lines.join("\n")}\n` })
+        const expected = range(0, n).filter((i) => !broken(i))
         const checkpointFile = join(cwd, "effect-mixpanel-import.checkpoint.json")
         const confirmed = () => {
           try {
@@ -350,30 +354,69 @@ describe("effect-mixpanel import", () => {
         const killed = await first.done
         expect(killed.signal).toBe("SIGKILL")
         const before = server.receivedCount("imports")
-        expect(before).toBeLessThan(n)
-        const atKill = confirmed()
+        expect(before).toBeLessThan(expected.length)
+        // The records of the lines the checkpoint covers (line k holds record k - 1)
+        const covered = expected.filter((i) => i < confirmed()).length
 
         server.stopFailing()
         const resumed = await cli(cwd, [...args, "--resume"], environment(server))
-        expect(resumed.code).toBe(0)
-        expect(seqs(server)).toEqual(range(0, n))
+        expect(resumed.code).toBe(1)
+        expect(seqs(server)).toEqual(expected)
         // Sent twice: at most what was past the checkpoint when the process died (in flight, or confirmed
         // after the last checkpoint was written), and Mixpanel kept one copy of each, by $insert_id
-        const twice = server.receivedCount("imports") - n
+        const twice = server.receivedCount("imports") - expected.length
         expect(twice).toBe(server.duplicates("imports"))
-        expect(twice).toBeLessThanOrEqual(before - atKill)
-        expect(resumed.summary).toMatchObject({ delivered: n, complete: true })
+        expect(twice).toBeLessThanOrEqual(before - covered)
+        expect(resumed.summary).toMatchObject({ delivered: expected.length, rejected: 12, complete: true })
+        const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+        expect(rejects.map((line) => JSON.parse(line).line)).toEqual(range(1, 13).map((k) => k * 5000))
       }),
     180_000
+  )
+
+  it(
+    "a resume writes no rejection twice, even those written after the checkpoint it resumes from",
+    () =>
+      withServer({}, async (server) => {
+        const lines = range(0, 3000).map((i) => (i % 100 === 99 ? `broken ${i}` : JSON.stringify(event(i))))
+        const cwd = workspace("rejects-resume", { "events.ndjson": `${lines.join("\n")}\n` })
+        const checkpointFile = join(cwd, "effect-mixpanel-import.checkpoint.json")
+        const rejectsFile = join(cwd, "effect-mixpanel-import.rejects.ndjson")
+        const args = ["events.ndjson", "--batch-size", "200", "--concurrency", "1"]
+        // A checkpoint from the middle of an import, and the rejects file of the whole: as a kill leaves them
+        // when rejections were written after the checkpoint last was
+        server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.slow("40 millis")] })
+        const first = start(cwd, ["--json", ...args], environment(server))
+        let middle = ""
+        await until(() => {
+          try {
+            const text = readFileSync(checkpointFile, "utf8")
+            if (JSON.parse(text).inputs[0].through >= 1000) middle = text
+          } catch {}
+          return middle !== ""
+        }, "a checkpoint past line 1000")
+        expect((await first.done).code).toBe(1)
+        expect(readFileSync(rejectsFile, "utf8").trim().split("\n")).toHaveLength(30)
+        writeFileSync(checkpointFile, middle)
+
+        server.stopFailing()
+        const resumed = await cli(cwd, [...args, "--resume"], environment(server))
+        expect(resumed.code).toBe(1)
+        const rejected = readFileSync(rejectsFile, "utf8").trim().split("\n")
+        expect(rejected.map((line) => JSON.parse(line).line)).toEqual(range(1, 31).map((k) => k * 100))
+        expect(resumed.summary).toMatchObject({ rejected: 30, complete: true })
+      }),
+    60_000
   )
 
   it(
     "stops cleanly on Ctrl-C: requests in flight finish, the checkpoint is written, and --resume completes",
     () =>
       withServer({}, async (server) => {
-        const n = 40_000
+        const n = 60_000
         const cwd = workspace("sigint", { "events.ndjson": ndjson(range(0, n).map(event)) })
-        server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.slow("25 millis")] })
+        // 60 requests of 500 records, two at a time, 50 ms each: 1.5 s at the very least
+        server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.slow("50 millis")] })
         const args = ["events.ndjson", "--batch-size", "500", "--concurrency", "2"]
         const first = start(cwd, ["--json", ...args], environment(server))
         await until(() => server.receivedCount("imports") >= 5_000, "5,000 records")
@@ -381,6 +424,8 @@ describe("effect-mixpanel import", () => {
         const stopped = await first.done
         expect(stopped.code).toBe(130)
         expect(stopped.stderr).toContain("resume with --resume")
+        // It stopped reading: what arrived is what was in flight at the signal, give or take a poll
+        expect(server.receivedCount("imports")).toBeLessThan(20_000)
         const checkpoint = JSON.parse(readFileSync(join(cwd, "effect-mixpanel-import.checkpoint.json"), "utf8"))
         // Everything sent was confirmed before the process ended, and the checkpoint says so
         expect(checkpoint.complete).toBe(false)

@@ -84,6 +84,19 @@ describe("Import.run", () => {
     })
   )
 
+  it.scoped("without strict, asks /import not to check each record", () =>
+    Effect.gen(function* () {
+      const server = yield* serve({
+        rejectRecord: (_, record) => ((record.properties as { seq: number }).seq === 1 ? "refused" : undefined)
+      })
+      const summary = yield* run(Import.fromRecords(Stream.fromIterable(events(3))), options(server, { strict: false }))
+      expect(server.requests().map((request) => [request.query.strict, request.status])).toEqual([["0", 200]])
+      // Mixpanel then drops what it refuses without a word: the summary cannot know
+      expect(seqs(server)).toEqual([0, 2])
+      expect(summary).toMatchObject({ delivered: 3, rejected: 0 })
+    })
+  )
+
   it.scoped("narrows a request refused as a whole down to the messages refused", () =>
     Effect.gen(function* () {
       const server = yield* serve({
