@@ -430,7 +430,7 @@ export const fromRecords: <E, R>(records: Stream.Stream<unknown, E, R>, source?:
  * @since 0.1.0
  * @category models
  */
-export type Format = files.Format
+export type Format = "ndjson" | "json" | "csv" | "tsv"
 
 /**
  * Entries from files and folders, in the order given; a folder means its files in name order (not its

@@ -8,11 +8,16 @@
  * credentials are those of the library, read by the library's own `Config`.
  */
 
+import { createReadStream } from "node:fs"
+import { pipeline, Transform } from "node:stream"
 import { pathToFileURL } from "node:url"
+import { createGunzip } from "node:zlib"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as PlatformError from "@effect/platform/Error"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -279,6 +284,32 @@ export const loadTransform = (path: string): Effect.Effect<Import.Transform, Inv
     })
   )
 
+/**
+ * Files read with Node's own streams and zlib: the same bytes as `Files.open`, for a fifth less memory
+ * on a gzipped input than the web streams' `DecompressionStream` (docs/benchmarks.md).
+ */
+const nodeOpen: Files.Open = (input, onBytes) =>
+  NodeStream.fromReadable(
+    () => {
+      const file = createReadStream(input.path, { highWaterMark: 64 * 1024 })
+      const counter = new Transform({
+        transform(chunk: Buffer, _, done) {
+          onBytes(chunk.length)
+          done(null, chunk)
+        }
+      })
+      return input.gzip ? pipeline(file, counter, createGunzip(), () => {}) : pipeline(file, counter, () => {})
+    },
+    (error) =>
+      new PlatformError.SystemError({
+        reason: "Unknown",
+        module: "FileSystem",
+        method: input.gzip ? "gunzip" : "read",
+        pathOrDescriptor: input.source,
+        description: error instanceof Error ? error.message : String(error)
+      })
+  )
+
 // ---------------------------------------------------------------------------------------------------
 // the command
 // ---------------------------------------------------------------------------------------------------
@@ -360,7 +391,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const bytesTotal = pending.reduce((sum, { file }) => sum + (file?.size ?? 0), 0)
     const entries = Stream.fromIterable(pending).pipe(
       Stream.flatMap(({ file, input }) =>
-        file === undefined ? Stream.empty : Files.read(file, { skipThrough: input.through, onBytes })
+        file === undefined ? Stream.empty : Files.read(file, { skipThrough: input.through, onBytes, open: nodeOpen })
       ),
       Stream.interruptWhen(Deferred.await(stop)),
       Stream.takeWhile(() => !signalled.stop)

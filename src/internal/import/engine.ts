@@ -39,9 +39,9 @@ export const defaults = {
   type: "event" as RecordType,
   strict: true,
   gzip: true,
-  concurrency: 8,
+  concurrency: 4,
   batchSize: Send.limits.maxItems,
-  batchBytes: Send.limits.maxBytes,
+  batchBytes: 1024 * 1024,
   maxRetries: 10,
   retryDelay: Duration.seconds(2),
   maxRetryTime: Duration.minutes(5),
@@ -342,12 +342,30 @@ const deliverAll = (
     )
   })
 
-/** A batch after delivery: what the server refused, or the failure that stopped the import. */
+/**
+ * A batch after delivery, without its messages (a delivered batch may wait for those before it to be
+ * confirmed, and need not hold them meanwhile): its rejections in the order of the input, or the failure
+ * that stopped the import.
+ */
 interface Delivered {
-  readonly batch: Batch
-  readonly refused: ReadonlyArray<Refused>
+  readonly entries: number
+  readonly messages: number
+  readonly skipped: number
+  readonly through: Batch["through"]
+  readonly rejections: ReadonlyArray<Rejection>
+  readonly refused: number
   readonly failure: MixpanelError | undefined
 }
+
+const delivered = (batch: Batch, refused: ReadonlyArray<Refused>, failure: MixpanelError | undefined): Delivered => ({
+  entries: batch.entries,
+  messages: batch.messages.length,
+  skipped: batch.skipped,
+  through: batch.through,
+  rejections: failure === undefined ? rejectionsOf(batch, refused) : [],
+  refused: refused.length,
+  failure
+})
 
 // ---------------------------------------------------------------------------------------------------
 // confirm, and the whole
@@ -356,7 +374,7 @@ interface Delivered {
 const zeroStages = (): { -readonly [S in Stage]: number } => ({ parse: 0, transform: 0, validation: 0, server: 0 })
 
 /** The batch's rejections, local and the server's, in the order of the input. */
-const rejectionsOf = ({ batch, refused }: Delivered): Array<Rejection> => {
+const rejectionsOf = (batch: Batch, refused: ReadonlyArray<Refused>): Array<Rejection> => {
   if (refused.length === 0) return batch.locals.map((local) => local.rejection)
   const server = refused.map(([index, reason]): Local => {
     const json = batch.messages[index] ?? "null"
@@ -405,15 +423,13 @@ export const run = <E, R, RB = never>(
     let failure: MixpanelError | undefined
 
     const deliver = (batch: Batch): Effect.Effect<Delivered> => {
-      if (send === undefined || batch.messages.length === 0) {
-        return Effect.succeed({ batch, refused: [], failure: undefined })
-      }
-      if (failure !== undefined) return Effect.succeed({ batch, refused: [], failure })
+      if (send === undefined || batch.messages.length === 0) return Effect.succeed(delivered(batch, [], undefined))
+      if (failure !== undefined) return Effect.succeed(delivered(batch, [], failure))
       return deliverAll(send, endpoint, batch.messages, 0).pipe(
-        Effect.map((refused): Delivered => ({ batch, refused, failure: undefined })),
+        Effect.map((refused) => delivered(batch, refused, undefined)),
         Effect.catchAll((error) => {
           failure ??= error
-          return Effect.as(Deferred.succeed(stop, undefined), { batch, refused: [], failure: error })
+          return Effect.as(Deferred.succeed(stop, undefined), delivered(batch, [], error))
         })
       )
     }
@@ -431,18 +447,17 @@ export const run = <E, R, RB = never>(
     let stoppedBy: MixpanelError | undefined
     const snapshot = (): Counts => ({ ...counts, rejectedBy: { ...rejectedBy } })
 
-    const confirm = (delivered: Delivered): Effect.Effect<void, never, RB> => {
-      const { batch } = delivered
+    const confirm = (batch: Delivered): Effect.Effect<void, never, RB> => {
       counts.entries += batch.entries
-      counts.messages += batch.messages.length
-      if (stoppedBy !== undefined || delivered.failure !== undefined) {
+      counts.messages += batch.messages
+      if (stoppedBy !== undefined || batch.failure !== undefined) {
         // Past a failure nothing is confirmed: these messages are sent again when the import is.
-        stoppedBy ??= delivered.failure
-        counts.undelivered += batch.messages.length
+        stoppedBy ??= batch.failure
+        counts.undelivered += batch.messages
         return Effect.void
       }
-      const rejections = rejectionsOf(delivered)
-      const accepted = batch.messages.length - delivered.refused.length
+      const rejections = batch.rejections
+      const accepted = batch.messages - batch.refused
       counts.delivered += accepted
       counts.skipped += batch.skipped
       counts.rejected += rejections.length

@@ -103,29 +103,42 @@ const gunzip = (input: Input, bytes: Stream.Stream<Uint8Array, PlatformError.Pla
       })
   )
 
-/** Chunks of 256 KiB: few enough steps per megabyte, and little held per file. */
-const chunkSize = FileSystem.KiB(256)
+/** Chunks of 64 KiB (a chunk and its text are held while parsed): few steps per megabyte, little memory. */
+const chunkSize = FileSystem.KiB(64)
 
 /**
- * The entries of one file. Positions up to `skipThrough` are left out (`--resume`); `onBytes` is told the
- * size of every chunk read from disk (before decompression), for progress.
+ * How a file's bytes are read, decompressed when it is `.gz`: `onBytes` is told the size of every chunk
+ * read from disk (before decompression), for progress.
  */
-export const read = (
+export type Open = (
   input: Input,
-  options: { readonly skipThrough?: number | undefined; readonly onBytes?: ((bytes: number) => void) | undefined } = {}
-): Stream.Stream<Entry, PlatformError.PlatformError, FileSystem.FileSystem> =>
+  onBytes: (bytes: number) => void
+) => Stream.Stream<Uint8Array, PlatformError.PlatformError, FileSystem.FileSystem>
+
+/** With `FileSystem` and the standard `DecompressionStream`: on every platform. */
+export const open: Open = (input, onBytes) =>
   Stream.unwrap(
     Effect.map(FileSystem.FileSystem, (fs) => {
-      const onBytes = options.onBytes
-      const raw = fs.stream(input.path, { chunkSize })
-      const counted =
-        onBytes === undefined
-          ? raw
-          : Stream.mapChunks(raw, (chunk) => {
-              for (const bytes of chunk) onBytes(bytes.length)
-              return chunk
-            })
-      const text = Stream.decodeText(input.gzip ? gunzip(input, counted) : counted)
+      const counted = Stream.mapChunks(fs.stream(input.path, { chunkSize }), (chunk) => {
+        for (const bytes of chunk) onBytes(bytes.length)
+        return chunk
+      })
+      return input.gzip ? gunzip(input, counted) : counted
+    })
+  )
+
+/** The entries of one file. Positions up to `skipThrough` are left out (`--resume`). */
+export const read = (
+  input: Input,
+  options: {
+    readonly skipThrough?: number | undefined
+    readonly onBytes?: ((bytes: number) => void) | undefined
+    readonly open?: Open | undefined
+  } = {}
+): Stream.Stream<Entry, PlatformError.PlatformError, FileSystem.FileSystem> =>
+  Stream.unwrap(
+    Effect.sync(() => {
+      const text = Stream.decodeText((options.open ?? open)(input, options.onBytes ?? (() => {})))
       return Stream.suspend(() => {
         const parser = Formats.make(input.format, input.source, options.skipThrough ?? 0)
         return text.pipe(

@@ -10,10 +10,9 @@
  *
  * Entries at a position up to `skipThrough` are not made (`--resume`); for NDJSON they are not parsed either.
  */
-import type { Entry } from "../../Import.js"
+import type { Entry, Format } from "../../Import.js"
 
-/** The formats the importer reads. */
-export type Format = "ndjson" | "json" | "csv" | "tsv"
+export type { Format } from "../../Import.js"
 
 /** A parser: `push` each chunk of text in order, then `end`. Both append the entries they complete to `out`. */
 export interface Parser {
