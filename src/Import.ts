@@ -320,11 +320,14 @@ export interface Options<R = never> extends TransportOptions {
   readonly dryRun?: boolean | undefined
   /** Ask `/import` to check each record and report each failure (`strict=1`). Default `true`. */
   readonly strict?: boolean | undefined
-  /** Requests in flight at once, for events; profile and group updates go one request at a time, in order. Default 8. */
+  /** Requests in flight at once, for events; profile and group updates go one request at a time, in order. Default 4. */
   readonly concurrency?: number | undefined
   /** Most messages per request, 1 to 2000. Default 2000. */
   readonly batchSize?: number | undefined
-  /** Most bytes of JSON per request (before gzip). Default 2 MiB; a request Mixpanel finds too large is split. */
+  /**
+   * Most bytes of JSON per request (before gzip). Default 1 MiB: with `concurrency`, it bounds the memory an
+   * import holds. A request Mixpanel finds too large is split.
+   */
   readonly batchBytes?: number | undefined
   /** Most retries of a request that failed transiently (network, timeout, 408, 429, 5xx). Default 10. */
   readonly maxRetries?: number | undefined
@@ -345,7 +348,7 @@ export interface Options<R = never> extends TransportOptions {
  * ```ts
  * import { Import } from "effect-mixpanel"
  *
- * console.log(Import.defaults.concurrency) // 8
+ * console.log(Import.defaults.concurrency) // 4
  * ```
  *
  * @since 0.1.0

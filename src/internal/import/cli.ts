@@ -64,6 +64,8 @@ const toggle = (name: string, description: string) =>
     off: Options.boolean(`no-${name}`).pipe(Options.withDescription(`the opposite of --${name}`))
   }).pipe(Options.map(({ off, on }) => (on ? Option.some(true) : off ? Option.some(false) : Option.none<boolean>())))
 
+const defaultRejects = "effect-mixpanel-import.rejects.ndjson"
+
 /** A flag that falls back to a variable of `Consumer.bufferedConfig` (or `MIXPANEL_TOKEN`). */
 const fromEnv = <A>(options: Options.Options<A>, variable: string, description: string) =>
   options.pipe(Options.withDescription(`${description} [env ${variable}]`), Options.optional)
@@ -165,8 +167,10 @@ const flags = {
     Options.withDescription("continue the import of the checkpoint: skip what it covers, send the rest")
   ),
   rejects: Options.text("rejects").pipe(
-    Options.withDescription("where rejected records go, one JSON object a line: source, line, stage, reason, record"),
-    Options.withDefault("effect-mixpanel-import.rejects.ndjson")
+    Options.withDescription(
+      `where rejected records go, one JSON object a line: source, line, stage, reason, record (default ${defaultRejects}; with --resume, the checkpoint's)`
+    ),
+    Options.optional
   ),
   progressInterval: Options.text("progress-interval").pipe(
     Options.withDescription("when stderr is not a terminal: a progress line this often (default '5 seconds')"),
@@ -372,10 +376,18 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const state = {
       checkpoint: flags.resume
         ? yield* Checkpoint.load(flags.checkpoint, flags.type, files)
-        : Checkpoint.fresh(flags.type, files, flags.rejects)
+        : Checkpoint.fresh(
+            flags.type,
+            files,
+            Option.getOrElse(flags.rejects, () => defaultRejects)
+          )
+    }
+    const rejectsPath = state.checkpoint.rejects.path
+    if (Option.isSome(flags.rejects) && flags.rejects.value !== rejectsPath) {
+      return yield* new InvalidConfig({ option: "rejects", detail: `the checkpoint's rejects file is ${rejectsPath}` })
     }
     const base = state.checkpoint.counts
-    const rejects = yield* Checkpoint.rejectsFile(flags.rejects, flags.resume ? state.checkpoint.rejects.bytes : 0)
+    const rejects = yield* Checkpoint.rejectsFile(rejectsPath, flags.resume ? state.checkpoint.rejects.bytes : 0)
     const save = Effect.suspend(() => Checkpoint.save(flags.checkpoint, state.checkpoint, new Date()))
     if (!dryRun) yield* save
 
@@ -389,6 +401,8 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       .map((input, i) => ({ input, file: files[i] }))
       .filter(({ input }) => !input.done)
     const bytesTotal = pending.reduce((sum, { file }) => sum + (file?.size ?? 0), 0)
+    if (pending.length === 0)
+      yield* write("effect-mixpanel import: the checkpoint's import is complete: nothing to do\n")
     const entries = Stream.fromIterable(pending).pipe(
       Stream.flatMap(({ file, input }) =>
         file === undefined ? Stream.empty : Files.read(file, { skipThrough: input.through, onBytes, open: nodeOpen })
@@ -467,7 +481,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
         rate: summary.messagesPerSecond,
         files: files.length,
         skippedFiles: skipped,
-        rejectsPath: total.rejected > 0 ? flags.rejects : undefined,
+        rejectsPath: total.rejected > 0 ? rejectsPath : undefined,
         checkpoint: dryRun ? undefined : `${flags.checkpoint}${complete ? " (complete)" : ""}`,
         dryRun,
         stoppedBy: summary.stoppedBy === undefined ? undefined : describe(summary.stoppedBy)
@@ -482,7 +496,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
         seconds: summary.seconds,
         messagesPerSecond: summary.messagesPerSecond,
         stoppedBy: summary.stoppedBy === undefined ? null : describe(summary.stoppedBy),
-        rejectsFile: total.rejected > 0 ? flags.rejects : null,
+        rejectsFile: total.rejected > 0 ? rejectsPath : null,
         checkpoint: dryRun ? null : flags.checkpoint,
         peakRssBytes: process.resourceUsage().maxRSS * 1024
       }
