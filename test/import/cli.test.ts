@@ -229,8 +229,16 @@ describe("effect-mixpanel import", () => {
           faults: [status(503), status(503), status(503), status(503), rateLimited()],
           seed: 15
         })
-        const run = await cli(cwd, ["events.ndjson", "--max-retries", "30"], environment(server))
+        const run = await cli(
+          cwd,
+          ["events.ndjson", "--max-retries", "30", "--progress-interval", "1 second"],
+          environment(server)
+        )
         expect(run.code).toBe(0)
+        // Not a terminal: a plain progress line every second
+        expect(run.stderr).toMatch(
+          /^import: [\d,]+ records, [\d,]+ delivered, 0 rejected, [\d,]+\/s, .* of .* \(\d+%\)/m
+        )
         const received = seqs(server)
         expect(received).toHaveLength(n)
         expect(new Set(received).size).toBe(n)

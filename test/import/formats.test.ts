@@ -8,6 +8,7 @@ import { Message } from "effect-mixpanel"
 import type { Entry } from "../../src/Import.js"
 import * as Formats from "../../src/internal/import/formats.js"
 import { murmur128 } from "../../src/internal/import/hash.js"
+import * as Progress from "../../src/internal/import/progress.js"
 import * as Records from "../../src/internal/import/records.js"
 
 const feed = (parser: Formats.Parser, chunks: ReadonlyArray<string>): Array<Entry> => {
@@ -306,5 +307,52 @@ describe("messages", () => {
       '{"event":"E","properties":{"token":"T","time":1,"at":"1970-01-01T00:00:00"}}'
     )
     expect(Schema.is(Message.Event)({ event: "E", properties: { token: "T" } })).toBe(true)
+  })
+})
+
+describe("progress", () => {
+  const counts = {
+    entries: 1_234_567,
+    messages: 1_234_567,
+    delivered: 1_234_000,
+    rejected: 567,
+    rejectedBy: { parse: 1, transform: 2, validation: 500, server: 64 },
+    skipped: 0,
+    undelivered: 0
+  }
+  const live = { bytesRead: 250_000_000, bytesTotal: 1_000_000_000, counts, elapsedMillis: 60_000 }
+
+  it("a bar for a terminal, a line for logs", () => {
+    expect(Progress.bar(live, 8)).toBe(
+      "[##------]  25% 1,234,000 delivered · 20,567/s · 250 MB/1.0 GB · ETA 3:00 · 567 rejected"
+    )
+    expect(Progress.line(live)).toBe(
+      "import: 1,234,567 records, 1,234,000 delivered, 567 rejected, 20,567/s, 250 MB of 1.0 GB (25%), 1:00 elapsed, ETA 3:00"
+    )
+  })
+
+  it("a summary table", () => {
+    const table = Progress.table(counts, {
+      title: "effect-mixpanel import: done",
+      seconds: 61.25,
+      rate: 20_147.3,
+      files: 2,
+      skippedFiles: ["exports/_SUCCESS"],
+      rejectsPath: "rejects.ndjson",
+      checkpoint: "checkpoint.json (complete)",
+      dryRun: false,
+      stoppedBy: undefined
+    })
+    expect(table.split("\n")).toEqual([
+      "effect-mixpanel import: done in 61.3 s",
+      "  files         2 (skipped, unknown format: exports/_SUCCESS)",
+      "  records read  1,234,567",
+      "  messages      1,234,567",
+      "  delivered     1,234,000 (20,147/s)",
+      "  rejected      567 -> rejects.ndjson",
+      "                parse 1, transform 2, validation 500, server 64",
+      "  undelivered   0",
+      "  checkpoint    checkpoint.json (complete)"
+    ])
   })
 })

@@ -25,6 +25,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
@@ -418,7 +419,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const terminal = process.stderr.isTTY === true
     const render = terminal ? write(`\r\u001b[2K${Progress.bar(live())}`) : write(`${Progress.line(live())}\n`)
     const every = terminal ? Duration.millis(250) : (progressEvery ?? Duration.seconds(5))
-    yield* Effect.forkScoped(Effect.repeat(Effect.delay(render, every), Schedule.spaced(every)))
+    const progress = yield* Effect.forkScoped(Effect.repeat(Effect.delay(render, every), Schedule.spaced(every)))
 
     let lastSave = 0
     const onBatch = (report: Import.BatchReport) =>
@@ -466,6 +467,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       state.checkpoint = Checkpoint.finish(state.checkpoint, summary, base, rejects.bytes(), complete)
       yield* save
     }
+    yield* Fiber.interrupt(progress)
     if (terminal) yield* write("\r\u001b[2K")
     const title = dryRun
       ? "effect-mixpanel import: dry run done"
