@@ -245,14 +245,20 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
       const c = text.charCodeAt(i)
       switch (state) {
         case "start":
+        case "quote":
           if (c === 34) {
+            // At the start, a field in quotes; after a quote in quotes, a doubled one: the second quote
+            // starts the next slice, so the value keeps one.
+            start = state === "start" ? i + 1 : i
             state = "quoted"
-            start = i + 1
-          } else if (c === separator) endField()
-          else if (c === 10) {
+          } else if (c === separator) {
+            endField()
+            state = "start"
+          } else if (c === 10) {
             line++
             endRow(out)
           } else if (c !== 13) {
+            // After a closing quote, the text is kept, as most readers do.
             state = "plain"
             start = i
           }
@@ -276,23 +282,6 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
             field += text.slice(start, i)
             state = "quote"
           } else if (c === 10) line++
-          break
-        case "quote":
-          if (c === 34) {
-            // A doubled quote: the second one starts the next slice, so the value keeps one.
-            state = "quoted"
-            start = i
-          } else if (c === separator) {
-            endField()
-            state = "start"
-          } else if (c === 10) {
-            line++
-            endRow(out)
-          } else if (c !== 13) {
-            // Text after a closing quote: kept, as most readers do.
-            state = "plain"
-            start = i
-          }
           break
       }
     }
