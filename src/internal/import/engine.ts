@@ -40,7 +40,7 @@ export const defaults = {
   strict: true,
   gzip: true,
   concurrency: 4,
-  batchSize: Send.limits.maxItems,
+  batchSize: Send.maxItems,
   batchBytes: 1024 * 1024,
   maxRetries: 10,
   retryDelay: Duration.seconds(2),
@@ -98,7 +98,7 @@ const resolve = <R>(options: Options<R>): Effect.Effect<Settings, InvalidConfig>
       token,
       mapping: Object.entries(options.mapping ?? {}),
       concurrency: yield* integer("concurrency", options.concurrency, defaults.concurrency, 1, max),
-      batchSize: yield* integer("batchSize", options.batchSize, defaults.batchSize, 1, Send.limits.maxItems),
+      batchSize: yield* integer("batchSize", options.batchSize, defaults.batchSize, 1, Send.maxItems),
       batchBytes: yield* integer("batchBytes", options.batchBytes, defaults.batchBytes, 1, max),
       keepRejections: yield* integer("keepRejections", options.keepRejections, defaults.keepRejections, 0, max),
       dryRun

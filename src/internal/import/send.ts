@@ -2,9 +2,10 @@
  * The importer's one adapter onto the library's delivery internals: every use the importer makes of them
  * is in this file, so that a rewrite of the transport or of the consumer re-points only this.
  *
- * It uses the transport's one-request send (per-request outcome, with strict `/import`'s per-record
- * failures), the retry policy for transient failures, Mixpanel's request limits and the id generator. It
- * does not use the `Consumer` service: a buffered consumer confirms nothing per batch (only per flush, as a
+ * It uses the transport's one-request send (`transport.make` and its `send`: per-request outcome, with
+ * strict `/import`'s per-record failures), the retry policy (`retry.retryTransient`, `retry.backoff`),
+ * Mixpanel's item limit (`batch.maxItems`), the request id generator (`ids.makeGenerator`) and the UTF-8
+ * size of a message (`json.utf8Length`). It does not use the `Consumer` service: a buffered consumer confirms nothing per batch (only per flush, as a
  * list of failed messages), and a direct consumer merges the failures of a call's requests into one error,
  * while the importer must confirm each batch in order (for its checkpoint) and tie each failed record back
  * to its source line (for its rejects file).
@@ -16,21 +17,18 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type { TransportOptions } from "../../Consumer.js"
 import type { Endpoint } from "../../Endpoint.js"
-import type { InvalidConfig, MixpanelError, RequestError, ResponseError } from "../../MixpanelError.js"
+import type { InvalidConfig, RequestError, ResponseError } from "../../MixpanelError.js"
 import * as Batch from "../batch.js"
 import * as Ids from "../ids.js"
 import * as Json from "../json.js"
 import * as Retry from "../retry.js"
 import * as Transport from "../transport.js"
 
-/** Mixpanel's limits on one request: 2000 messages, 2 MiB of JSON. */
-export const limits = { maxItems: Batch.maxItems, maxBytes: Batch.maxBytes } as const
+/** Mixpanel's limit on the messages of one request: 2000. */
+export const maxItems: number = Batch.maxItems
 
-/** The size of a message as Mixpanel counts it against `maxBytes`: its UTF-8 bytes. */
+/** The size of a message as Mixpanel counts it against its byte limit: its UTF-8 bytes. */
 export const byteLength: (json: string) => number = Json.utf8Length
-
-/** Whether another try may succeed: transport errors, timeouts, 408, 429, 5xx but 501 and 505. */
-export const isTransient: (error: MixpanelError) => boolean = Retry.isTransient
 
 /** How the importer retries a request. */
 export interface RetryPolicy {
