@@ -417,7 +417,9 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     let counts: Import.Counts = Checkpoint.zero
     const live = (): Progress.Live => ({ bytesRead, bytesTotal, counts, elapsedMillis: Date.now() - started })
     const terminal = process.stderr.isTTY === true
-    const render = terminal ? write(`\r\u001b[2K${Progress.bar(live())}`) : write(`${Progress.line(live())}\n`)
+    const render = Effect.suspend(() =>
+      terminal ? write(`\r\u001b[2K${Progress.bar(live())}`) : write(`${Progress.line(live())}\n`)
+    )
     const every = terminal ? Duration.millis(250) : (progressEvery ?? Duration.seconds(5))
     const progress = yield* Effect.forkScoped(Effect.repeat(Effect.delay(render, every), Schedule.spaced(every)))
 
