@@ -14,6 +14,9 @@ export interface Cli {
 
 export const defaultOut = "bench/results/latest.json"
 
+/** `--quick`: one small run of everything, to see that every client works (figures mean little). */
+export const quickOptions = { n: 5000, smallN: 500, reducedN: 2000, faultN: 2000, runs: 1 } as const
+
 export const usage = `npm run bench -- [flags]          (each flag also reads the environment variable in brackets)
 
   --n <events>              events per client run, clean scenario            [BENCH_N]       ${defaultOptions.n}
@@ -31,6 +34,7 @@ export const usage = `npm run bench -- [flags]          (each flag also reads th
   --seed <int>              seed of the sink's faults                        [BENCH_SEED]    ${defaultOptions.faults.seed}
   --retry-after <seconds>   send Retry-After on the sink's 429s              [BENCH_RETRY_AFTER] none
   --out <path>              JSON report ("" for none)                        [BENCH_OUT]     ${defaultOut}
+  --quick                   a smoke run: ${quickOptions.n} events, 1 run, report not written unless --out [BENCH_QUICK=1]
 
 clients: ${variants.map((variant) => variant.id).join(", ")}`
 
@@ -68,6 +72,7 @@ export const parseCli = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): C
       seed: { type: "string" },
       "retry-after": { type: "string" },
       out: { type: "string" },
+      quick: { type: "boolean" },
       help: { type: "boolean", short: "h" }
     },
     strict: true
@@ -76,7 +81,8 @@ export const parseCli = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): C
     const value = values[flag]
     return typeof value === "string" ? value : env[variable]
   }
-  const options: { -readonly [K in keyof BenchOptions]?: BenchOptions[K] } = {}
+  const quick = values.quick === true || env.BENCH_QUICK === "1"
+  const options: { -readonly [K in keyof BenchOptions]?: BenchOptions[K] } = quick ? { ...quickOptions } : {}
   const n = positive("n", read("n", "BENCH_N"))
   if (n !== undefined) options.n = Math.round(n)
   const smallN = positive("small-n", read("small-n", "BENCH_SMALL_N"))
@@ -115,5 +121,7 @@ export const parseCli = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): C
     }
   }
   const out = read("out", "BENCH_OUT")
-  return { options, out: out === undefined ? defaultOut : out === "" ? undefined : out, help: values.help === true }
+  // A quick run's figures would overwrite the recorded ones: written only where asked.
+  const fallback = quick ? undefined : defaultOut
+  return { options, out: out === undefined ? fallback : out === "" ? undefined : out, help: values.help === true }
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: effect-mixpanel against the other Node analytics SDKs and a hand-written floor, all
- * sending the same events to one local sink. Prints one table (and the goals of issue 6 checked against
+ * sending the same events to one local sink. Prints one table (and the goals of issue 13 checked against
  * it) and writes the same figures, with every run, to `bench/results/latest.json`.
  *
  * `npm run bench -- --help` lists the flags. See `docs/benchmarks.md`.
@@ -23,10 +23,8 @@ console.log()
 console.log(formatTable(report))
 console.log()
 console.log(formatNotes(report))
-for (const ours of ["effect-fetch", "effect-undici"]) {
-  const goals = formatGoals(report, ours)
-  if (goals !== "") console.log(`\n${goals}`)
-}
+const goals = formatGoals(report)
+if (goals !== "") console.log(`\n${goals}`)
 
 if (cli.out !== undefined) {
   const path = resolve(cli.out)

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts [--client effect-fetch] [--n 100000] [--interval 200]`: one clean run of a
+ * `npx tsx bench/profile.ts [--client effect-undici] [--n 100000] [--interval 200]`: one clean run of a
  * client under `node --cpu-prof`, against the bench's sink, then where its CPU went between its first
  * call and done: self time by category, the top functions, and the inclusive time of the library's main
  * steps. The profile itself stays in `bench/results/profiles/` (open it in Chrome DevTools or speedscope).
@@ -12,7 +12,7 @@ import { runBench } from "./runner.js"
 
 const { values } = parseArgs({
   options: {
-    client: { type: "string", default: "effect-fetch" },
+    client: { type: "string", default: "effect-undici" },
     n: { type: "string", default: "100000" },
     interval: { type: "string", default: "200" },
     dir: { type: "string", default: "bench/results/profiles" }
@@ -38,9 +38,15 @@ if (record === undefined || result === undefined) throw new Error(`the run faile
 const n = record.n
 const window = { from: result.firstCallMonotonicMicros, to: result.doneMonotonicMicros }
 const inclusivePatterns = [
+  // The caller's side on the runFork path: the fork, the new fiber's first run (synchronous), the loop.
+  /^viaRunFork bench\//,
+  /^runFork effect\/dist\/esm\/internal\/managedRuntime/,
+  /^\(anonymous\) effect\/dist\/esm\/internal\/runtime\.js:31$/,
+  /^start effect\/dist\/esm\/internal\/fiberRuntime/,
+  /^FiberRuntime effect\/dist\/esm\/internal\/fiberRuntime/,
   /^track src\/internal\/mixpanel/,
   /^encode.* src\/internal\/mixpanel/,
-  /^(anonymous) src\/internal\/mixpanel/,
+  /^\(anonymous\) src\/internal\/mixpanel/,
   /^toJson src\/internal\/json/,
   /^walk(Value|Object|Record|Array) src\/internal\/json/,
   /^offer src\/internal\/bufferedConsumer/,

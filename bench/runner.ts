@@ -60,7 +60,7 @@ export const defaultOptions: BenchOptions = {
   scenarios: ["clean", "faults"],
   timeoutMs: 60_000,
   faultTimeoutMs: 20_000,
-  faults: { serviceUnavailable: 0.2, rateLimited: 0.05, seed: 20_251_128 },
+  faults: { serviceUnavailable: 0.2, rateLimited: 0.05, retryAfterSeconds: 1, seed: 20_251_128 },
   clientExecArgv: [],
   log: () => {}
 }
@@ -78,6 +78,8 @@ export interface RunRecord {
   readonly timedOut: boolean
   readonly failure: string | undefined
   readonly figures: Figures
+  /** The machine's 1-minute load average when the run ended (other work skews figures). */
+  readonly loadAverage: number
 }
 
 /** The figures of one run (or, in a summary, the medians of a client's runs). */
@@ -120,7 +122,7 @@ export interface ScenarioSummary {
   readonly eventsPerCall: number
   /** Medians over the runs. */
   readonly median: Figures
-  /** The median of each figure divided by the reference client's (effect-mixpanel); absent without one. */
+  /** The median of each figure divided by the floor's (the reference); absent without a floor. */
   readonly ratioToReference: Partial<Record<keyof Figures, number>>
   /** Delivered fraction of every run, to show the spread. */
   readonly deliveredPerRun: ReadonlyArray<number>
@@ -384,10 +386,8 @@ export const summarize = (
   records: ReadonlyArray<RunRecord>,
   clients: ReadonlyArray<string>
 ): { readonly reference: string | undefined; readonly summary: ReadonlyArray<ClientSummary> } => {
-  // effect-mixpanel (Fetch), or our other variant when that one was not run.
-  const reference = variants.find(
-    (variant) => (variant.role === "reference" || variant.role === "ours") && clients.includes(variant.id)
-  )?.id
+  // Every ratio divides by the floor, the hand-written sender with the same concurrency as ours.
+  const reference = variants.find((variant) => variant.role === "floor" && clients.includes(variant.id))?.id
   const scenario = (client: string, which: Scenario, referenceFigures: Figures | undefined) => {
     const mine = records.filter((record) => record.client === client && record.scenario === which)
     if (mine.length === 0) return undefined
@@ -479,7 +479,8 @@ const runOne = async (
         stats.events < n &&
         outcome.result.doneAt - outcome.result.firstCallAt >= spec.timeoutMs - 100),
     failure: outcome.failure,
-    figures: figuresOf(n, outcome.result, stats)
+    figures: figuresOf(n, outcome.result, stats),
+    loadAverage: Os.loadavg()[0] ?? 0
   }
 }
 
@@ -493,7 +494,8 @@ const progress = (record: RunRecord, runs: number): string => {
     `delivered ${pct(f.delivered).padStart(6)}  ` +
     `${f.eventsPerSecond === undefined ? "-" : Math.round(f.eventsPerSecond).toLocaleString("en-US")} ev/s  ` +
     `wall ${f.wallMs === undefined ? "-" : (f.wallMs / 1000).toFixed(2)} s  ` +
-    `cpu ${f.cpuMicrosPerEvent?.toFixed(2) ?? "-"} µs/ev  requests ${record.sink.requests}` +
+    `cpu ${f.cpuMicrosPerEvent?.toFixed(2) ?? "-"} µs/ev  p50 ${f.callP50Micros?.toFixed(2) ?? "-"} µs  ` +
+    `rss +${f.peakRssBytes === undefined ? "-" : (f.peakRssBytes / 1024 ** 2).toFixed(0)} MB  requests ${record.sink.requests}  load ${record.loadAverage.toFixed(1)}` +
     (record.timedOut ? "  TIMED OUT" : "") +
     (record.failure === undefined ? "" : `  FAILED: ${record.failure.split("\n")[0]}`)
   )

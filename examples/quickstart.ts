@@ -16,8 +16,9 @@ const main = Effect.gen(function* () {
   const server = yield* MixpanelTestServer.make()
 
   // The buffered consumer batches in the background; closing its layer delivers what it holds.
+  // `provideMerge` keeps the Consumer in the layer's output too, for `Consumer.flush`.
   const MixpanelLive = Mixpanel.layer({ token: "YOUR_PROJECT_TOKEN" }).pipe(
-    Layer.provide(Consumer.layerBuffered({ baseUrl: server.url })),
+    Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url })),
     Layer.provide(FetchHttpClient.layer)
   )
 

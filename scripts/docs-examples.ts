@@ -1,15 +1,19 @@
 /**
- * Type-checks every `@example` of the public modules (src/*.ts), with docgen.json's
- * `examplesCompilerOptions` and "effect-mixpanel" resolved to src/ as in tsconfig.json.
+ * Type-checks every `@example` of the public modules (src/*.ts), and every ```ts block of README.md and
+ * docs/*.md, with docgen.json's `examplesCompilerOptions` and "effect-mixpanel" resolved to src/ as in
+ * tsconfig.json. Each block is a module on its own: what a reader copies must compile as it is, so a
+ * block brings its own imports.
  *
  * docgen 0.5.2 compiles the examples of functions, constants, interfaces, types, methods and modules,
  * but not those of classes, class properties or re-exports; this covers all of them, in one program
- * held in memory. Run by scripts/docs.sh; exits 1 on any error, naming the source line.
+ * held in memory. Run by scripts/docs.sh (and so by `npm run docs` and `npm run check:docs`); exits 1 on
+ * any error, naming the source line.
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
+import { documents } from "./documents.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const src = join(root, "src")
@@ -39,16 +43,39 @@ const examplesOf = (file: string, text: string): Array<Example> => {
   return examples
 }
 
-const examples = readdirSync(src)
-  .filter((name) => name.endsWith(".ts"))
-  .sort()
-  .flatMap((name) => examplesOf(`src/${name}`, readFileSync(join(src, name), "utf8")))
+/** The ```ts blocks of one Markdown file. */
+const blocksOf = (file: string, text: string): Array<Example> => {
+  const blocks: Array<Example> = []
+  const lines = text.split("\n")
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^```(ts|typescript)\s*$/.test(lines[i] ?? "")) continue
+    const end = lines.findIndex((line, j) => j > i && line.startsWith("```"))
+    if (end === -1) throw new Error(`${file}:${i + 1}: a code block that does not end`)
+    blocks.push({ file, line: i + 2, code: lines.slice(i + 1, end).join("\n") })
+    i = end
+  }
+  return blocks
+}
+
+const examples = [
+  ...readdirSync(src)
+    .filter((name) => name.endsWith(".ts"))
+    .sort()
+    .flatMap((name) => examplesOf(`src/${name}`, readFileSync(join(src, name), "utf8"))),
+  ...documents.flatMap((file) => blocksOf(file, readFileSync(join(root, file), "utf8")))
+]
 
 // As docgen does: `assert.` in an example brings its own import (and shifts the lines by one).
 const withImports = (code: string) => (code.includes("assert.") ? `import * as assert from "assert"\n${code}` : code)
 const files = new Map(
   examples.map((example) => [
-    join(scratch, `${example.file.slice(4, -3)}-${example.line}.ts`),
+    join(
+      scratch,
+      `${example.file
+        .replace(/^src\//, "")
+        .replace(/\.(ts|md)$/, "")
+        .replace("/", "-")}-${example.line}.ts`
+    ),
     { example, text: `${withImports(example.code)}\nexport {}\n` }
   ])
 )
@@ -57,7 +84,7 @@ const docgen = JSON.parse(readFileSync(join(root, "docgen.json"), "utf8"))
 const converted = ts.convertCompilerOptionsFromJson(docgen.examplesCompilerOptions, root)
 const options: ts.CompilerOptions = {
   ...converted.options,
-  paths: { "effect-mixpanel": [join(src, "index.ts")], "effect-mixpanel/testing": [join(src, "testing.ts")] }
+  paths: { "effect-mixpanel": [join(src, "index.ts")], "effect-mixpanel/*": [join(src, "*.ts")] }
 }
 
 const host = ts.createCompilerHost(options)
@@ -86,7 +113,10 @@ for (const diagnostic of diagnostics) {
   console.error(`${where(diagnostic)}error TS${diagnostic.code}: ${message}`)
 }
 if (diagnostics.length > 0) {
-  console.error(`${diagnostics.length} error(s) in the @example blocks of src/`)
+  console.error(`${diagnostics.length} error(s) in the @example blocks of src/ or the code blocks of the docs`)
   process.exit(1)
 }
-console.log(`${examples.length} @example blocks of src/ type-check`)
+const fromSource = examples.filter((example) => example.file.startsWith("src/")).length
+console.log(
+  `${fromSource} @example blocks of src/ and ${examples.length - fromSource} code blocks of README.md and docs/ type-check`
+)

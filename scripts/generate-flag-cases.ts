@@ -11,10 +11,10 @@
  */
 import { spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
-import { createRequire } from "node:module"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { mulberry32 } from "../src/internal/prng.js"
+import { jsonLogic, makeProvider, reference, token, utils } from "./flag-reference.js"
 
 // ---------------------------------------------------------------------------------------------------
 // the reference
@@ -23,50 +23,7 @@ import { mulberry32 } from "../src/internal/prng.js"
 type Json = string | number | boolean | null | ReadonlyArray<Json> | { readonly [key: string]: Json }
 type JsonObject = { readonly [key: string]: Json }
 
-interface ReferenceVariant {
-  readonly variant_key?: string | null
-  readonly variant_value: unknown
-  readonly variant_source?: string
-  readonly fallback_reason?: { readonly kind: string; readonly message: string | null }
-  readonly is_qa_tester?: boolean
-}
-
-interface ReferenceProvider {
-  flagDefinitions: Map<string, unknown>
-  getVariant(flagKey: string, fallback: { variant_value: unknown }, context: unknown, report: boolean): ReferenceVariant
-  _isRuntimeEvaluationSatisfied(rollout: unknown, context: unknown): unknown
-}
-
-type Tracker = (event: string, properties: Record<string, unknown>, callback: (error?: Error) => void) => void
-
-const require = createRequire(import.meta.url)
-const localFlagsPath = require.resolve("mixpanel/lib/flags/local_flags.js")
-const fromMixpanel = createRequire(localFlagsPath)
-const LocalFeatureFlagsProvider = fromMixpanel(localFlagsPath) as new (
-  token: string,
-  config: object,
-  tracker: Tracker,
-  logger: object
-) => ReferenceProvider
-const utils = fromMixpanel("./utils.js") as { normalizedHash: (key: string, salt: string) => number }
-// the instance the provider evaluates rules with, with `semver_compare` and `datetime_compare` registered
-const jsonLogic = fromMixpanel("json-logic-js") as { apply: (rule: unknown, data: unknown) => unknown }
-const mixpanelVersion = (require("mixpanel/package.json") as { version: string }).version
-const jsonLogicVersion = (fromMixpanel("json-logic-js/package.json") as { version: string }).version
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} }
-let tracked: Array<{ readonly event: string; readonly properties: Record<string, unknown> }> = []
-const provider = new LocalFeatureFlagsProvider(
-  "token",
-  { enable_polling: false },
-  (event, properties, callback) => {
-    tracked.push({ event, properties })
-    callback()
-  },
-  silent
-)
-
-const reference = `mixpanel@${mixpanelVersion} (lib/flags/local_flags.js, json-logic-js@${jsonLogicVersion})`
+const { provider, tracked } = makeProvider()
 
 // ---------------------------------------------------------------------------------------------------
 // seeded randomness
@@ -398,22 +355,6 @@ const makeFlag = (index: number, contexts: ReadonlyArray<JsonObject>): JsonObjec
 // evaluation by the reference
 // ---------------------------------------------------------------------------------------------------
 
-const reasonCode: Record<string, string> = {
-  NO_ROLLOUT_MATCH: "-",
-  MISSING_CONTEXT_KEY: "?",
-  FLAG_NOT_FOUND: "~"
-}
-
-/** `key` served locally, `key!` served to a test user, `-`/`?`/`~` for a fallback (see `format`). */
-const token = (variant: ReferenceVariant): string => {
-  if (variant.variant_source !== "local") {
-    const code = reasonCode[variant.fallback_reason?.kind ?? ""]
-    if (code === undefined) throw new Error(`unexpected fallback ${JSON.stringify(variant)}`)
-    return code
-  }
-  return `${variant.variant_key}${variant.is_qa_tester === true ? "!" : ""}`
-}
-
 const localEvaluation = () => {
   const contexts = makeContexts(240)
   const flags = Array.from({ length: 64 }, (_, i) => makeFlag(i, contexts))
@@ -425,7 +366,7 @@ const localEvaluation = () => {
     expected[String(c)] = flags
       .map((flag, f) => {
         const key = String(flag.key)
-        tracked = []
+        tracked.length = 0
         // exposures of a sample of lookups, to check the event's properties too
         const report = (c * 64 + f) % 29 === 0
         if (report) exposureLookups.push([c, key])

@@ -10,6 +10,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { NonEmptyReadonlyArray } from "effect/Array"
+import type * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -20,10 +21,10 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "./Endpoint.js"
-import * as buffered from "./internal/bufferedConsumer.js"
-import * as config from "./internal/config.js"
-import * as direct from "./internal/directConsumer.js"
-import type { DeliveryFailure, InvalidConfig, MixpanelError } from "./MixpanelError.js"
+import * as buffered from "./internal/consumer/buffered/engine.js"
+import * as direct from "./internal/consumer/direct.js"
+import * as settings from "./internal/consumer/options.js"
+import type { DeliveryError, DeliveryFailure, InvalidConfig, MixpanelError, SendError } from "./MixpanelError.js"
 
 export type {
   /**
@@ -70,13 +71,13 @@ export type {
  */
 export interface Service {
   /** Delivers (or, for a buffered consumer, accepts for delivery) one message. */
-  readonly send: (endpoint: Endpoint, message: string) => Effect.Effect<void, MixpanelError>
+  readonly send: (endpoint: Endpoint, message: string) => Effect.Effect<void, SendError>
   /** Delivers (or accepts) several messages for one endpoint. */
-  readonly sendBatch: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<void, MixpanelError>
+  readonly sendBatch: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<void, SendError>
   /** Delivers one message at once, past any buffer: `alias` goes this way. */
-  readonly sendNow: (endpoint: Endpoint, message: string) => Effect.Effect<void, MixpanelError>
+  readonly sendNow: (endpoint: Endpoint, message: string) => Effect.Effect<void, SendError>
   /** Completes when every message accepted before it is delivered or has finally failed. */
-  readonly flush: Effect.Effect<void, MixpanelError>
+  readonly flush: Effect.Effect<void, DeliveryError>
 }
 
 /**
@@ -117,10 +118,34 @@ export class Consumer extends Context.Tag("effect-mixpanel/Consumer")<Consumer, 
  * @since 0.1.0
  * @category accessors
  */
-export const flush: Effect.Effect<void, MixpanelError, Consumer> = Effect.flatMap(
+export const flush: Effect.Effect<void, DeliveryError, Consumer> = Effect.flatMap(
   Consumer,
   (consumer) => consumer.flush
 )
+
+/**
+ * `flush` with a deadline: fails with a `TimeoutException` when what was sent before it is not all
+ * delivered (or finally failed) within `timeout`. The messages stay with the consumer, which goes on
+ * delivering them; a later flush, or closing its scope, waits for them again.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ *
+ * // A request handler that waits at most 2 seconds for its events, and never fails because of them
+ * const handler = Effect.gen(function* () {
+ *   yield* Mixpanel.track("u1", "Exported")
+ *   yield* Consumer.flushWithin("2 seconds").pipe(Effect.catchAll((error) => Effect.logWarning(error.message)))
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const flushWithin = (
+  timeout: Duration.DurationInput
+): Effect.Effect<void, DeliveryError | Cause.TimeoutException, Consumer> => Effect.timeout(flush, timeout)
 
 /**
  * A data residency region: `US` (`api.mixpanel.com`, the default), `EU` (`api-eu.mixpanel.com`) or
@@ -268,6 +293,11 @@ export interface TransportOptions {
   readonly gzip?: boolean | undefined
   /** Let Mixpanel geolocate events from the sending server's IP (`ip=1`). Default `false`. */
   readonly geolocate?: boolean | undefined
+  /**
+   * Changes the `HttpClient` the consumer sends with: a proxy's header, a policy of the application's own
+   * (as `@effect/ai-openai`'s `transformClient`). Default: the client in context as it is.
+   */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
 /**
@@ -341,7 +371,7 @@ export const layerDirect = (options: DirectOptions = {}): Layer.Layer<Consumer, 
  * @since 0.1.0
  * @category config
  */
-export const directConfig: Config.Config<DirectOptions> = config.direct
+export const directConfig: Config.Config<DirectOptions> = settings.directConfig
 
 /**
  * The buffered consumer's options, read from the environment (see `layerBufferedConfig`).
@@ -362,7 +392,7 @@ export const directConfig: Config.Config<DirectOptions> = config.direct
  * @since 0.1.0
  * @category config
  */
-export const bufferedConfig: Config.Config<BufferedOptions> = config.buffered
+export const bufferedConfig: Config.Config<BufferedOptions> = settings.bufferedConfig
 
 /**
  * `layerDirect` with its options read from `Config`. By default from the environment: `MIXPANEL_REGION`,

@@ -21,7 +21,7 @@ import type * as Schema from "effect/Schema"
 import type { Region } from "./Consumer.js"
 import * as schemas from "./internal/flags/schemas.js"
 import type { JsonValue } from "./Message.js"
-import type { FlagsError, MixpanelError } from "./MixpanelError.js"
+import type { FlagsError, InvalidMessage, MixpanelError } from "./MixpanelError.js"
 
 /**
  * What a flag is evaluated for. Keys keep Mixpanel's names, because the flag's definition names the key
@@ -60,7 +60,9 @@ export interface Context {
  * - `NoRolloutMatch` (`NO_ROLLOUT_MATCH`): the context is in no rollout of the flag;
  * - `NotReady` (`NOT_READY`, python): local mode has no definitions yet (no fetch has succeeded);
  * - `InvalidDefinition`: local mode received the flag, malformed (this library's addition);
- * - `BackendError` (`BACKEND_ERROR`): remote mode's request failed.
+ * - `BackendError` (`BACKEND_ERROR`): remote mode's request failed;
+ * - `InvalidInput`: the flag key is not a string, or the context is not a plain object of JSON values
+ *   (this library's addition: from untyped callers; nothing was looked up).
  *
  * @example
  * ```ts
@@ -89,6 +91,7 @@ export type FallbackReason =
   | { readonly _tag: "NotReady" }
   | { readonly _tag: "InvalidDefinition"; readonly error: FlagsError }
   | { readonly _tag: "BackendError"; readonly error: FlagsError }
+  | { readonly _tag: "InvalidInput"; readonly error: InvalidMessage }
 
 /**
  * A variant that a flag served: evaluated in process (`local`) or by Mixpanel (`remote`). The optional
@@ -254,7 +257,9 @@ export interface Service {
    * rollouts take the context (none before the first fetch). Remote mode: one request, failing with the
    * request's error.
    */
-  readonly getAllVariants: (context: Context) => Effect.Effect<Readonly<Record<string, ServedVariant>>, FlagsError>
+  readonly getAllVariants: (
+    context: Context
+  ) => Effect.Effect<Readonly<Record<string, ServedVariant>>, FlagsError | InvalidMessage>
   /**
    * Tracks the exposure event of `variant` now and waits for the `Mixpanel` service to take it (for
    * variants from `getAllVariants`, or lookups made with `exposure: false`). Fails with `InvalidMessage`
@@ -671,7 +676,7 @@ export const isEnabled = (
  */
 export const getAllVariants = (
   context: Context
-): Effect.Effect<Readonly<Record<string, ServedVariant>>, FlagsError, FeatureFlags> =>
+): Effect.Effect<Readonly<Record<string, ServedVariant>>, FlagsError | InvalidMessage, FeatureFlags> =>
   Effect.flatMap(FeatureFlags, (flags) => flags.getAllVariants(context))
 
 /**

@@ -23,7 +23,6 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as FeatureFlags from "./FeatureFlags.js"
-import * as config from "./internal/config.js"
 import * as internal from "./internal/flags/localFlags.js"
 import type { Mixpanel } from "./Mixpanel.js"
 import type { FlagsError, InvalidConfig } from "./MixpanelError.js"
@@ -212,7 +211,7 @@ export const layer = (
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config.localFlags
+  options: Config.Config.Wrap<Options> = internal.config
 ): Layer.Layer<
   LocalFlags | FeatureFlags.FeatureFlags,
   InvalidConfig | ConfigError.ConfigError,

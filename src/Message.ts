@@ -14,6 +14,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
 import * as Json from "./internal/json.js"
+import * as Rules from "./internal/rules.js"
 
 /**
  * A property value as a caller gives it: JSON, plus `Date`.
@@ -111,13 +112,10 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
     <Out>(dates: "format" | "keep") =>
     () =>
     (input: unknown, _: AST.ParseOptions, ast: AST.Declaration): Either.Either<Out, ParseResult.ParseIssue> => {
-      if (
-        objectOnly &&
-        (typeof input !== "object" || input === null || Array.isArray(input) || input instanceof Date)
-      ) {
-        return ParseResult.fail(new ParseResult.Type(ast, input, "expected an object of properties"))
+      if (objectOnly && !Json.isPlainObject(input)) {
+        return ParseResult.fail(new ParseResult.Type(ast, input, "expected a plain object of properties"))
       }
-      const result = Json.toJson(input, dates)
+      const result = Json.snapshot(input, dates)
       return Json.isIssue(result)
         ? ParseResult.fail(jsonIssue(ast, input, result))
         : ParseResult.succeed(result.value as Out)
@@ -128,6 +126,55 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
     { identifier, description }
   )
 }
+
+/**
+ * What a caller may pass as properties: any object type whose values are property values, an `interface`
+ * included (an interface has no index signature, so it is not assignable to `Properties`), checked key by
+ * key; functions, symbols, `undefined` and class instances are refused as types, as the runtime refuses
+ * them as values.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from "effect-mixpanel"
+ *
+ * interface SignupInput {
+ *   readonly plan: string
+ *   readonly seats: number
+ *   readonly tags: ReadonlyArray<string>
+ * }
+ *
+ * const ok = <P extends Message.PropertiesOf<P>>(properties: P): P => properties
+ * ok<SignupInput>({ plan: "pro", seats: 5, tags: ["b2b"] })
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type PropertiesOf<P> = { readonly [K in keyof P]: PropertyInput<P[K]> }
+
+/**
+ * One property value as `PropertiesOf` checks it: a JSON value or a `Date`, or an array or object type
+ * (an `interface` too) made of them.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from "effect-mixpanel"
+ *
+ * const at: Message.PropertyInput<Date> = new Date()
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type PropertyInput<V> = V extends string | number | boolean | null | Date
+  ? V
+  : V extends ReadonlyArray<infer I>
+    ? ReadonlyArray<PropertyInput<I>>
+    : V extends (...args: ReadonlyArray<never>) => unknown
+      ? never
+      : V extends object
+        ? { readonly [K in keyof V]: PropertyInput<V[K]> }
+        : never
 
 /**
  * One property value: any JSON value, or a `Date` (encoded as `YYYY-MM-DDTHH:MM:SS`, UTC). Functions,
@@ -187,7 +234,7 @@ export const Properties: Schema.Schema<Properties, JsonObject> = jsonSchema(
  * @category schemas
  */
 export const Token = Schema.String.pipe(
-  Schema.minLength(1, { message: () => "the project token is empty" }),
+  Schema.filter(Rules.isToken, { message: () => "the project token is empty" }),
   Schema.annotations({ identifier: "Token" })
 )
 
@@ -206,7 +253,7 @@ export const Token = Schema.String.pipe(
  * @category schemas
  */
 export const EventName = Schema.String.pipe(
-  Schema.minLength(1, { message: () => "an event name cannot be empty" }),
+  Schema.filter(Rules.isEventName, { message: () => "an event name cannot be empty" }),
   Schema.annotations({ identifier: "EventName" })
 )
 
@@ -223,25 +270,7 @@ export const EventName = Schema.String.pipe(
  * @since 0.1.0
  * @category models
  */
-export const placeholderIds: ReadonlySet<string> = new Set([
-  "00000000-0000-0000-0000-000000000000",
-  "anon",
-  "anonymous",
-  "nil",
-  "none",
-  "null",
-  "n/a",
-  "na",
-  "undefined",
-  "unknown",
-  "<nil>",
-  "0",
-  "-1",
-  "true",
-  "false",
-  "[]",
-  "{}"
-])
+export const placeholderIds: ReadonlySet<string> = Rules.placeholderIds
 
 /**
  * A `distinct_id` for an event: any string but Mixpanel's placeholder ids; `""` means the event is tied to
@@ -260,7 +289,9 @@ export const placeholderIds: ReadonlySet<string> = new Set([
  * @category schemas
  */
 export const DistinctId = Schema.String.pipe(
-  Schema.filter((id) => !placeholderIds.has(id.toLowerCase()) || `"${id}" is a placeholder id that Mixpanel refuses`),
+  Schema.filter(Rules.isDistinctId, {
+    message: () => "a placeholder id (such as `null` or `anonymous`) that Mixpanel refuses"
+  }),
   Schema.annotations({ identifier: "DistinctId" })
 )
 
@@ -298,7 +329,7 @@ export const ProfileDistinctId = DistinctId.pipe(
  * @category schemas
  */
 export const InsertId = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z0-9-]{1,36}$/, {
+  Schema.pattern(Rules.insertIdPattern, {
     message: () => "an $insert_id is 1 to 36 characters of letters, digits and '-'"
   }),
   Schema.annotations({ identifier: "InsertId" })
@@ -320,8 +351,9 @@ export const InsertId = Schema.String.pipe(
  * @category schemas
  */
 export const Time = Schema.Number.pipe(
-  Schema.finite({ message: () => "a time must be a finite number of milliseconds since the epoch" }),
-  Schema.nonNegative({ message: () => "a time cannot be before 1970" }),
+  Schema.filter(Rules.isTime, {
+    message: () => "a time must be a finite number of milliseconds since the epoch, not before 1970"
+  }),
   Schema.annotations({ identifier: "Time" })
 )
 
@@ -656,4 +688,4 @@ export const Meta = Properties
  * @since 0.1.0
  * @category models
  */
-export const maxMessageBytes = 1_000_000
+export const maxMessageBytes: number = Json.maxBytes

@@ -16,7 +16,7 @@ import type * as Redacted from "effect/Redacted"
 import type { Consumer } from "./Consumer.js"
 import * as internal from "./internal/mixpanel.js"
 import type * as Message from "./Message.js"
-import type { InvalidConfig, MixpanelError } from "./MixpanelError.js"
+import type { InvalidConfig, SendError } from "./MixpanelError.js"
 
 /**
  * Options of the `Mixpanel` service.
@@ -161,6 +161,136 @@ export type ProfileUpdateInput = Omit<Message.ProfileUpdate, "$token" | "$time">
 export type GroupUpdateInput = Omit<Message.GroupUpdate, "$token" | "$time"> & { readonly $time?: number }
 
 /**
+ * Every operation, by what it returns: an `Effect` in `Service`, the error or `undefined` in `Unsafe`.
+ *
+ * @example
+ * ```ts
+ * import type { Mixpanel } from "effect-mixpanel"
+ *
+ * // What an operation gives back, for a function that works with either face
+ * type TrackResult<F extends Mixpanel.Operations<unknown>> = ReturnType<F["track"]>
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Operations<Result> {
+  /** Tracks an event for `distinctId` (`/track`), with `time` from the `Clock` and a fresh `$insert_id` unless `properties` give them. Seed: `track`. */
+  readonly track: <P extends Message.PropertiesOf<P>>(
+    distinctId: string,
+    event: string,
+    properties?: P,
+    options?: MessageOptions
+  ) => Result
+  /** Tracks several events in as few requests as Mixpanel allows. Valid events are sent even if some are invalid; the call then fails naming the first invalid one. */
+  readonly trackBatch: (events: Iterable<BatchEvent>) => Result
+  /** Imports a historical event (`/import`, which needs `importAuth` on the consumer). `time` is milliseconds since the epoch or a `Date`. Seed: `import_data`. */
+  readonly importEvent: <P extends Message.PropertiesOf<P>>(
+    distinctId: string,
+    event: string,
+    time: number | Date,
+    properties?: P,
+    options?: MessageOptions
+  ) => Result
+  /** Imports several historical events in as few requests as Mixpanel allows. */
+  readonly importEvents: (events: Iterable<ImportedEvent>) => Result
+  /** Links `aliasId` to the existing `original` id (`$create_alias`). Sent at once, even through a buffering consumer. Seed: `alias`. */
+  readonly alias: (aliasId: string, original: string, options?: MessageOptions) => Result
+  /** Merges two identities (`$merge`, through `/import`). */
+  readonly merge: (distinctId1: string, distinctId2: string, options?: MessageOptions) => Result
+  /** Sets properties of a user profile (`$set`), creating the profile if needed. Seed: `people_set`. */
+  readonly peopleSet: <P extends Message.PropertiesOf<P>>(
+    distinctId: string,
+    properties: P,
+    options?: ProfileOptions
+  ) => Result
+  /** Sets properties of a user profile that are not set yet (`$set_once`). Seed: `people_set_once`. */
+  readonly peopleSetOnce: <P extends Message.PropertiesOf<P>>(
+    distinctId: string,
+    properties: P,
+    options?: ProfileOptions
+  ) => Result
+  /** Adds to numeric properties of a user profile (`$add`); negative numbers subtract. Seed: `people_increment`. */
+  readonly peopleIncrement: (
+    distinctId: string,
+    properties: { readonly [key: string]: number },
+    options?: ProfileOptions
+  ) => Result
+  /** Appends values to list properties of a user profile (`$append`). Seed: `people_append`. */
+  readonly peopleAppend: <P extends Message.PropertiesOf<P>>(
+    distinctId: string,
+    properties: P,
+    options?: ProfileOptions
+  ) => Result
+  /** Merges values into list properties of a user profile, without duplicates (`$union`). Seed: `people_union`. */
+  readonly peopleUnion: (
+    distinctId: string,
+    properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
+    options?: ProfileOptions
+  ) => Result
+  /** Removes values from list properties of a user profile (`$remove`). */
+  readonly peopleRemove: <P extends Message.PropertiesOf<P>>(
+    distinctId: string,
+    properties: P,
+    options?: ProfileOptions
+  ) => Result
+  /** Removes properties from a user profile (`$unset`). Seed: `people_unset`. */
+  readonly peopleUnset: (distinctId: string, names: ReadonlyArray<string>, options?: ProfileOptions) => Result
+  /** Deletes a user profile (`$delete`). Seed: `people_delete`. */
+  readonly peopleDelete: (distinctId: string, options?: ProfileOptions) => Result
+  /** Records a charge on a user profile (`$append` to `$transactions`), with `$time` now unless `properties` give one. Seed: `people_track_charge`. */
+  readonly peopleTrackCharge: <P extends Message.PropertiesOf<P>>(
+    distinctId: string,
+    amount: number,
+    properties?: P,
+    options?: ProfileOptions
+  ) => Result
+  /** Clears every charge of a user profile (`$unset` of `$transactions`). Seed: `people_clear_charges`. */
+  readonly peopleClearCharges: (distinctId: string, options?: ProfileOptions) => Result
+  /** Sends a profile update that the caller writes (`$distinct_id` and one operation); the token and `$time` are added. Seed: `people_update`. */
+  readonly peopleUpdate: (update: ProfileUpdateInput, options?: ProfileOptions) => Result
+  /** Sets properties of a group profile (`$set`). */
+  readonly groupSet: <P extends Message.PropertiesOf<P>>(
+    groupKey: string,
+    groupId: string | number,
+    properties: P,
+    options?: MessageOptions
+  ) => Result
+  /** Sets properties of a group profile that are not set yet (`$set_once`). */
+  readonly groupSetOnce: <P extends Message.PropertiesOf<P>>(
+    groupKey: string,
+    groupId: string | number,
+    properties: P,
+    options?: MessageOptions
+  ) => Result
+  /** Merges values into list properties of a group profile (`$union`). */
+  readonly groupUnion: (
+    groupKey: string,
+    groupId: string | number,
+    properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
+    options?: MessageOptions
+  ) => Result
+  /** Removes values from list properties of a group profile (`$remove`). */
+  readonly groupRemove: <P extends Message.PropertiesOf<P>>(
+    groupKey: string,
+    groupId: string | number,
+    properties: P,
+    options?: MessageOptions
+  ) => Result
+  /** Removes properties from a group profile (`$unset`). */
+  readonly groupUnset: (
+    groupKey: string,
+    groupId: string | number,
+    names: ReadonlyArray<string>,
+    options?: MessageOptions
+  ) => Result
+  /** Deletes a group profile (`$delete`). */
+  readonly groupDelete: (groupKey: string, groupId: string | number, options?: MessageOptions) => Result
+  /** Sends a group update that the caller writes (`$group_key`, `$group_id` and one operation). */
+  readonly groupUpdate: (update: GroupUpdateInput, options?: MessageOptions) => Result
+}
+
+/**
  * Every operation. Each fails with `InvalidMessage` before sending anything it cannot send, and with the
  * consumer's error when delivery fails.
  *
@@ -179,133 +309,41 @@ export type GroupUpdateInput = Omit<Message.GroupUpdate, "$token" | "$time"> & {
  * @since 0.1.0
  * @category models
  */
-export interface Service {
-  /** Tracks an event for `distinctId` (`/track`), with `time` from the `Clock` and a fresh `$insert_id` unless `properties` give them. Seed: `track`. */
-  readonly track: (
-    distinctId: string,
-    event: string,
-    properties?: Message.Properties,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Tracks several events in as few requests as Mixpanel allows. Valid events are sent even if some are invalid; the call then fails naming the first invalid one. */
-  readonly trackBatch: (events: Iterable<BatchEvent>) => Effect.Effect<void, MixpanelError>
-  /** Imports a historical event (`/import`, which needs `importAuth` on the consumer). `time` is milliseconds since the epoch or a `Date`. Seed: `import_data`. */
-  readonly importEvent: (
-    distinctId: string,
-    event: string,
-    time: number | Date,
-    properties?: Message.Properties,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Imports several historical events in as few requests as Mixpanel allows. */
-  readonly importEvents: (events: Iterable<ImportedEvent>) => Effect.Effect<void, MixpanelError>
-  /** Links `aliasId` to the existing `original` id (`$create_alias`). Sent at once, even through a buffering consumer. Seed: `alias`. */
-  readonly alias: (aliasId: string, original: string, options?: MessageOptions) => Effect.Effect<void, MixpanelError>
-  /** Merges two identities (`$merge`, through `/import`). */
-  readonly merge: (
-    distinctId1: string,
-    distinctId2: string,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Sets properties of a user profile (`$set`), creating the profile if needed. Seed: `people_set`. */
-  readonly peopleSet: (
-    distinctId: string,
-    properties: Message.Properties,
-    options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Sets properties of a user profile that are not set yet (`$set_once`). Seed: `people_set_once`. */
-  readonly peopleSetOnce: (
-    distinctId: string,
-    properties: Message.Properties,
-    options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Adds to numeric properties of a user profile (`$add`); negative numbers subtract. Seed: `people_increment`. */
-  readonly peopleIncrement: (
-    distinctId: string,
-    properties: { readonly [key: string]: number },
-    options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Appends values to list properties of a user profile (`$append`). Seed: `people_append`. */
-  readonly peopleAppend: (
-    distinctId: string,
-    properties: Message.Properties,
-    options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Merges values into list properties of a user profile, without duplicates (`$union`). Seed: `people_union`. */
-  readonly peopleUnion: (
-    distinctId: string,
-    properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
-    options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Removes values from list properties of a user profile (`$remove`). */
-  readonly peopleRemove: (
-    distinctId: string,
-    properties: Message.Properties,
-    options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Removes properties from a user profile (`$unset`). Seed: `people_unset`. */
-  readonly peopleUnset: (
-    distinctId: string,
-    names: ReadonlyArray<string>,
-    options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Deletes a user profile (`$delete`). Seed: `people_delete`. */
-  readonly peopleDelete: (distinctId: string, options?: ProfileOptions) => Effect.Effect<void, MixpanelError>
-  /** Records a charge on a user profile (`$append` to `$transactions`), with `$time` now unless `properties` give one. Seed: `people_track_charge`. */
-  readonly peopleTrackCharge: (
-    distinctId: string,
-    amount: number,
-    properties?: Message.Properties,
-    options?: ProfileOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Clears every charge of a user profile (`$unset` of `$transactions`). Seed: `people_clear_charges`. */
-  readonly peopleClearCharges: (distinctId: string, options?: ProfileOptions) => Effect.Effect<void, MixpanelError>
-  /** Sends a profile update that the caller writes (`$distinct_id` and one operation); the token and `$time` are added. Seed: `people_update`. */
-  readonly peopleUpdate: (update: ProfileUpdateInput, options?: ProfileOptions) => Effect.Effect<void, MixpanelError>
-  /** Sets properties of a group profile (`$set`). */
-  readonly groupSet: (
-    groupKey: string,
-    groupId: string | number,
-    properties: Message.Properties,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Sets properties of a group profile that are not set yet (`$set_once`). */
-  readonly groupSetOnce: (
-    groupKey: string,
-    groupId: string | number,
-    properties: Message.Properties,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Merges values into list properties of a group profile (`$union`). */
-  readonly groupUnion: (
-    groupKey: string,
-    groupId: string | number,
-    properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Removes values from list properties of a group profile (`$remove`). */
-  readonly groupRemove: (
-    groupKey: string,
-    groupId: string | number,
-    properties: Message.Properties,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Removes properties from a group profile (`$unset`). */
-  readonly groupUnset: (
-    groupKey: string,
-    groupId: string | number,
-    names: ReadonlyArray<string>,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Deletes a group profile (`$delete`). */
-  readonly groupDelete: (
-    groupKey: string,
-    groupId: string | number,
-    options?: MessageOptions
-  ) => Effect.Effect<void, MixpanelError>
-  /** Sends a group update that the caller writes (`$group_key`, `$group_id` and one operation). */
-  readonly groupUpdate: (update: GroupUpdateInput, options?: MessageOptions) => Effect.Effect<void, MixpanelError>
-}
+export interface Service extends Operations<Effect.Effect<void, SendError>> {}
+
+/**
+ * The service's operations for code that is not Effect: each call reads its arguments, builds the message
+ * and hands it to the consumer at once, and returns the typed error, or `undefined` when the message was
+ * accepted (with `layerBuffered`, accepted for delivery). No fiber is made per call: where the consumer must
+ * wait (`layerDirect`, which sends before it returns; `overflow: "wait"` with a full buffer; `alias`), the
+ * call starts the work in the background, returns `undefined`, and a failure of it is logged as a warning.
+ * Time is the `Clock` of the layer the service was built in; no span is made.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer, ManagedRuntime } from "effect"
+ * import { Consumer, Mixpanel } from "effect-mixpanel"
+ *
+ * const runtime = ManagedRuntime.make(
+ *   Mixpanel.layer({ token: "YOUR_TOKEN" }).pipe(
+ *     Layer.provideMerge(Consumer.layerBuffered()),
+ *     Layer.provide(FetchHttpClient.layer)
+ *   )
+ * )
+ *
+ * // in a callback of a framework that is not Effect
+ * export const onSignup = async (userId: string) => {
+ *   const mixpanel = await runtime.runPromise(Mixpanel.unsafe)
+ *   const error = mixpanel.track(userId, "Signed Up", { plan: "pro" })
+ *   if (error !== undefined) console.warn(error.message)
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Unsafe extends Operations<SendError | undefined> {}
 
 /**
  * The `Mixpanel` service. Its operations are also this module's accessor functions (`Mixpanel.track`, ...);
@@ -328,6 +366,30 @@ export interface Service {
  * @category tags
  */
 export class Mixpanel extends Context.Tag("effect-mixpanel/Mixpanel")<Mixpanel, Service>() {}
+
+/**
+ * The synchronous face of the service in context (see `Unsafe`): get it once, call it from code that is
+ * not Effect without a fiber per call. A `Mixpanel` service not built by this library (a stand-in of a
+ * test) gets a face that runs each operation on a fiber of its own.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { Mixpanel, TestConsumer } from "effect-mixpanel"
+ *
+ * const program = Effect.gen(function* () {
+ *   const mixpanel = yield* Mixpanel.unsafe
+ *   const error = mixpanel.track("u1", "Signed Up", { plan: "pro" })
+ *   console.log(error === undefined ? "accepted" : error.message)
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(Mixpanel.layer({ token: "T" }).pipe(Layer.provide(TestConsumer.layer)))))
+ * ```
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const unsafe: Effect.Effect<Unsafe, never, Mixpanel> = Effect.flatMap(Mixpanel, internal.unsafeOf)
 
 /**
  * Builds the service over the `Consumer` in context. An empty token fails with `InvalidConfig`.
@@ -410,12 +472,12 @@ export const layerConfig = (
  * @since 0.1.0
  * @category accessors
  */
-export const track = (
+export const track = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
   event: string,
-  properties?: Message.Properties,
+  properties?: P,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.track(distinctId, event, properties, options))
 
 /**
@@ -434,7 +496,7 @@ export const track = (
  * @since 0.1.0
  * @category accessors
  */
-export const trackBatch = (events: Iterable<BatchEvent>): Effect.Effect<void, MixpanelError, Mixpanel> =>
+export const trackBatch = (events: Iterable<BatchEvent>): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.trackBatch(events))
 
 /**
@@ -458,13 +520,13 @@ export const trackBatch = (events: Iterable<BatchEvent>): Effect.Effect<void, Mi
  * @since 0.1.0
  * @category accessors
  */
-export const importEvent = (
+export const importEvent = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
   event: string,
   time: number | Date,
-  properties?: Message.Properties,
+  properties?: P,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.importEvent(distinctId, event, time, properties, options))
 
 /**
@@ -489,7 +551,7 @@ export const importEvent = (
  * @since 0.1.0
  * @category accessors
  */
-export const importEvents = (events: Iterable<ImportedEvent>): Effect.Effect<void, MixpanelError, Mixpanel> =>
+export const importEvents = (events: Iterable<ImportedEvent>): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.importEvents(events))
 
 /**
@@ -509,7 +571,7 @@ export const alias = (
   aliasId: string,
   original: string,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.alias(aliasId, original, options))
 
 /**
@@ -530,7 +592,7 @@ export const merge = (
   distinctId1: string,
   distinctId2: string,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.merge(distinctId1, distinctId2, options))
 
 /**
@@ -546,11 +608,11 @@ export const merge = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleSet = (
+export const peopleSet = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
-  properties: Message.Properties,
+  properties: P,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleSet(distinctId, properties, options))
 
 /**
@@ -566,11 +628,11 @@ export const peopleSet = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleSetOnce = (
+export const peopleSetOnce = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
-  properties: Message.Properties,
+  properties: P,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleSetOnce(distinctId, properties, options))
 
 /**
@@ -590,7 +652,7 @@ export const peopleIncrement = (
   distinctId: string,
   properties: { readonly [key: string]: number },
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleIncrement(distinctId, properties, options))
 
 /**
@@ -606,11 +668,11 @@ export const peopleIncrement = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleAppend = (
+export const peopleAppend = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
-  properties: Message.Properties,
+  properties: P,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleAppend(distinctId, properties, options))
 
 /**
@@ -630,7 +692,7 @@ export const peopleUnion = (
   distinctId: string,
   properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleUnion(distinctId, properties, options))
 
 /**
@@ -646,11 +708,11 @@ export const peopleUnion = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleRemove = (
+export const peopleRemove = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
-  properties: Message.Properties,
+  properties: P,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleRemove(distinctId, properties, options))
 
 /**
@@ -670,7 +732,7 @@ export const peopleUnset = (
   distinctId: string,
   names: ReadonlyArray<string>,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleUnset(distinctId, names, options))
 
 /**
@@ -686,10 +748,7 @@ export const peopleUnset = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleDelete = (
-  distinctId: string,
-  options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+export const peopleDelete = (distinctId: string, options?: ProfileOptions): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleDelete(distinctId, options))
 
 /**
@@ -705,12 +764,12 @@ export const peopleDelete = (
  * @since 0.1.0
  * @category accessors
  */
-export const peopleTrackCharge = (
+export const peopleTrackCharge = <P extends Message.PropertiesOf<P>>(
   distinctId: string,
   amount: number,
-  properties?: Message.Properties,
+  properties?: P,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleTrackCharge(distinctId, amount, properties, options))
 
 /**
@@ -729,7 +788,7 @@ export const peopleTrackCharge = (
 export const peopleClearCharges = (
   distinctId: string,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleClearCharges(distinctId, options))
 
 /**
@@ -748,7 +807,7 @@ export const peopleClearCharges = (
 export const peopleUpdate = (
   update: ProfileUpdateInput,
   options?: ProfileOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.peopleUpdate(update, options))
 
 /**
@@ -764,12 +823,12 @@ export const peopleUpdate = (
  * @since 0.1.0
  * @category accessors
  */
-export const groupSet = (
+export const groupSet = <P extends Message.PropertiesOf<P>>(
   groupKey: string,
   groupId: string | number,
-  properties: Message.Properties,
+  properties: P,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupSet(groupKey, groupId, properties, options))
 
 /**
@@ -785,12 +844,12 @@ export const groupSet = (
  * @since 0.1.0
  * @category accessors
  */
-export const groupSetOnce = (
+export const groupSetOnce = <P extends Message.PropertiesOf<P>>(
   groupKey: string,
   groupId: string | number,
-  properties: Message.Properties,
+  properties: P,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupSetOnce(groupKey, groupId, properties, options))
 
 /**
@@ -811,7 +870,7 @@ export const groupUnion = (
   groupId: string | number,
   properties: { readonly [key: string]: ReadonlyArray<Message.PropertyValue> },
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupUnion(groupKey, groupId, properties, options))
 
 /**
@@ -827,12 +886,12 @@ export const groupUnion = (
  * @since 0.1.0
  * @category accessors
  */
-export const groupRemove = (
+export const groupRemove = <P extends Message.PropertiesOf<P>>(
   groupKey: string,
   groupId: string | number,
-  properties: Message.Properties,
+  properties: P,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupRemove(groupKey, groupId, properties, options))
 
 /**
@@ -853,7 +912,7 @@ export const groupUnset = (
   groupId: string | number,
   names: ReadonlyArray<string>,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupUnset(groupKey, groupId, names, options))
 
 /**
@@ -873,7 +932,7 @@ export const groupDelete = (
   groupKey: string,
   groupId: string | number,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupDelete(groupKey, groupId, options))
 
 /**
@@ -892,5 +951,5 @@ export const groupDelete = (
 export const groupUpdate = (
   update: GroupUpdateInput,
   options?: MessageOptions
-): Effect.Effect<void, MixpanelError, Mixpanel> =>
+): Effect.Effect<void, SendError, Mixpanel> =>
   Effect.flatMap(Mixpanel, (mixpanel) => mixpanel.groupUpdate(update, options))

@@ -212,7 +212,8 @@ const undeliveredFields = {
 export class RequestError extends Schema.TaggedError<RequestError>("effect-mixpanel/RequestError")("RequestError", {
   ...undeliveredFields,
   reason: Schema.Literal("Transport", "Timeout"),
-  detail: Schema.String
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Unknown)
 }) {
   /**
    * Brands the error as this library's, for `isMixpanelError`.
@@ -825,6 +826,129 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
 }
 
 /**
+ * Why the store failed:
+ *
+ * - `DiskFull`: the disk, or `maxFileBytes`, is full.
+ * - `ReadOnly`: the file, its directory or the database is read-only.
+ * - `Corrupt`: the file is not a database, or is damaged.
+ * - `Unavailable`: the database cannot be reached (refused, reset, shut down).
+ * - `Busy`: another writer held the lock too long, or a transaction lost a race; trying again works.
+ * - `Schema`: the outbox's tables are missing or out of date.
+ * - `Closed`: the store was shut down.
+ * - `Unknown`: anything else; `detail` has the driver's words.
+ *
+ * @example
+ * ```ts
+ * import type { MixpanelError } from "effect-mixpanel"
+ *
+ * const needsAnOperator = (reason: MixpanelError.StoreErrorReason) =>
+ *   reason === "DiskFull" || reason === "ReadOnly" || reason === "Corrupt"
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const StoreErrorReason = Schema.Literal(
+  "DiskFull",
+  "ReadOnly",
+  "Corrupt",
+  "Unavailable",
+  "Busy",
+  "Schema",
+  "Closed",
+  "Unknown"
+)
+
+/**
+ * The type of `StoreErrorReason`.
+ *
+ * @example
+ * ```ts
+ * import type { MixpanelError } from "effect-mixpanel"
+ *
+ * const reason: MixpanelError.StoreErrorReason = "DiskFull"
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type StoreErrorReason = typeof StoreErrorReason.Type
+
+/**
+ * The durable store (`Consumer.layerDurable`, `effect-mixpanel/durable`) failed: at layer build (`operation: "open"`: the file cannot be opened, the
+ * database cannot be reached, the tables cannot be created), or in an operation. `cause` is the
+ * driver's error (an `SqlError`, a better-sqlite3 or node-postgres error).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { DurableStore } from "effect-mixpanel/durable"
+ *
+ * const Store = DurableStore.layerSqlite({ filename: "./data/mixpanel.db" }).pipe(
+ *   Layer.tapError((error) => Effect.logError(error.message))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class StoreError extends Schema.TaggedError<StoreError>("effect-mixpanel/StoreError")("StoreError", {
+  operation: Schema.String,
+  reason: StoreErrorReason,
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  /**
+   * Brands the error as this library's, for `MixpanelError.isMixpanelError`.
+   *
+   * @example
+   * ```ts
+   * import { MixpanelError } from "effect-mixpanel"
+   *
+   * const error = new MixpanelError.StoreError({ operation: "append", reason: "DiskFull", detail: "the disk is full" })
+   * console.log(MixpanelError.isMixpanelError(error)) // true
+   * ```
+   *
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * The error as a sentence, e.g. `Mixpanel outbox: append failed: the disk is full (SQLITE_FULL: ...)`.
+   *
+   * @since 0.2.0
+   */
+  override get message(): string {
+    return `Mixpanel outbox: ${this.operation} failed: ${this.detail}`
+  }
+}
+
+/**
+ * The errors of sending a message: of every tracking operation of `Mixpanel`, and of a consumer's `send`,
+ * `sendBatch` and `sendNow`. `InvalidMessage`: the message (or, from untyped callers, the consumer's
+ * arguments) is not valid; `InvalidConfig`: an `/import` without credentials; `RequestError` and
+ * `ResponseError`: from a consumer that sends before it returns (`layerDirect`, and `alias` on any consumer),
+ * the request's failure. A buffered consumer reports delivery failures later: through `Consumer.flush`
+ * (`DeliveryError`) and `onUndelivered`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mixpanel, type MixpanelError } from "effect-mixpanel"
+ *
+ * // Tracking that never fails the request it runs in
+ * const trackOrLog = (userId: string) =>
+ *   Mixpanel.track(userId, "Signed Up").pipe(
+ *     Effect.catchAll((error: MixpanelError.SendError) => Effect.logWarning(error.message))
+ *   )
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type SendError = InvalidMessage | InvalidConfig | RequestError | ResponseError | StoreError
+
+/**
  * Any error of this library.
  *
  * @example
@@ -840,7 +964,14 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
  * @since 0.1.0
  * @category errors
  */
-export type MixpanelError = InvalidMessage | InvalidConfig | RequestError | ResponseError | FlagsError | DeliveryError
+export type MixpanelError =
+  | InvalidMessage
+  | InvalidConfig
+  | RequestError
+  | ResponseError
+  | FlagsError
+  | DeliveryError
+  | StoreError
 
 /**
  * Whether `u` is an error of this library, any member of `MixpanelError`.

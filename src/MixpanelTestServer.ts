@@ -2,12 +2,15 @@
  * An embedded, Mixpanel-compatible ingestion server for integration tests, demos and benchmarks.
  *
  * It is a real HTTP server on loopback (`127.0.0.1`, a free port by default) that speaks `/track`,
- * `/engage`, `/groups` and `/import` the way Mixpanel does: form `data=` bodies (raw or base64 JSON),
- * JSON and NDJSON bodies, gzip, `verbose=1`, strict import with `failed_records`, `/import`
- * authentication, and the item and byte limits (413). It records what it accepted (events deduplicated
- * the way Mixpanel does) and every request it saw, and it can be told to fail: 5xx, 429 with or without
- * `Retry-After`, dropped connections, stalls, slow answers and broken bodies, scripted or at random with
- * a seed.
+ * `/engage`, `/groups` and `/import` the way Mixpanel does, so that a test fails where production would:
+ * form `data=` bodies (raw or base64 JSON), JSON and NDJSON bodies, gzip, `verbose=1`, strict import with
+ * `failed_records` (the default, as at Mixpanel), `/import` authentication, the item limit (400) and the
+ * byte limit on the body as sent (413), and Mixpanel's rules for each item: what it refuses (answered `0`,
+ * or listed in `failed_records`, the good items kept) and what it drops without a word (kept out of
+ * `received` and listed in `dropped`). It records what it accepted (events deduplicated the way Mixpanel
+ * does) and every request it saw, and it can be told to fail: 5xx, 429 with or without `Retry-After`,
+ * dropped connections, lost answers, stalls, slow answers and broken bodies, scripted or at random with a
+ * seed. `docs/testing-server.md` has the table of every rule, with its source.
  *
  * It also serves Mixpanel's feature flags API for `LocalFlags` and `RemoteFlags`: `GET /flags/definitions`
  * answers with the definitions a test sets (`setFlagDefinitions`), and `GET /flags` with the remote
@@ -188,6 +191,26 @@ export interface DropFault {
 }
 
 /**
+ * Serve the request (its items are recorded as received, like any other), then destroy the connection
+ * instead of answering: the client sees a transport error for a request that did reach Mixpanel, the way
+ * a timeout or a reset after the server's work loses an answer. A client that retries sends the items
+ * again; Mixpanel's deduplication on `$insert_id` is what keeps events from counting twice.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const lost: MixpanelTestServer.LostAnswerFault = MixpanelTestServer.Fault.lostAnswer
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LostAnswerFault {
+  readonly _tag: "LostAnswer"
+}
+
+/**
  * Read the request and never answer: the connection stays open until the client gives up or the server
  * closes (closing destroys it, so a stall never keeps the server from closing).
  *
@@ -207,7 +230,8 @@ export interface StallFault {
 }
 
 /**
- * Answer normally, after a real delay of `millis`. The only fault whose request is recorded.
+ * Answer normally, after a real delay of `millis`. With `LostAnswer`, the only faults whose requests are
+ * served and their items recorded.
  *
  * @example
  * ```ts
@@ -246,8 +270,9 @@ export interface BodyFault {
 }
 
 /**
- * What the server can do to a request instead of (or, for `Slow`, before) serving it. A faulted request's
- * items are not recorded, except under `Slow`; the fault is kept in the request log.
+ * What the server can do to a request instead of (or, for `Slow`, before; for `LostAnswer`, after) serving
+ * it. A faulted request's items are not recorded, except under `Slow` and `LostAnswer`; the fault is kept in
+ * the request log.
  *
  * @example
  * ```ts
@@ -268,7 +293,7 @@ export interface BodyFault {
  * @since 0.1.0
  * @category models
  */
-export type Fault = StatusFault | DropFault | StallFault | SlowFault | BodyFault
+export type Fault = StatusFault | DropFault | LostAnswerFault | StallFault | SlowFault | BodyFault
 
 /**
  * The constructors of `Fault`.
@@ -294,6 +319,8 @@ export interface FaultConstructors {
   readonly rateLimited: (retryAfter?: number | string) => StatusFault
   /** Destroy the connection without an answer. */
   readonly drop: DropFault
+  /** Serve the request and record its items, then destroy the connection instead of answering. */
+  readonly lostAnswer: LostAnswerFault
   /** Never answer. */
   readonly stall: StallFault
   /** Answer normally after a real delay (a number is milliseconds). */
@@ -304,8 +331,8 @@ export interface FaultConstructors {
 
 /**
  * Fault constructors: `Fault.status(503)`, `Fault.status(503, { retryAfter: 2 })`,
- * `Fault.rateLimited()`, `Fault.rateLimited(1)`, `Fault.drop`, `Fault.stall`, `Fault.slow("20 millis")`,
- * `Fault.body("garbage")`.
+ * `Fault.rateLimited()`, `Fault.rateLimited(1)`, `Fault.drop`, `Fault.lostAnswer`, `Fault.stall`,
+ * `Fault.slow("20 millis")`, `Fault.body("garbage")`.
  *
  * @example
  * ```ts
@@ -328,19 +355,22 @@ export const Fault: FaultConstructors = internal.Fault
 
 /**
  * Faults at random: each request (to one of `endpoints`, default the four ingestion endpoints; the flags
- * routes only when named) gets, with probability `rate`
- * (0 to 1), a fault chosen uniformly from `faults`. The draws come from a small PRNG seeded with `seed`
- * (default 0), so a run is reproducible: the same seed and the same sequence of requests give the same
- * faults. Scripted faults (`fail`) go first; a request that takes a scripted fault draws nothing.
+ * routes only when named) gets, with probability `rate` (0 to 1, default 0), a fault chosen uniformly from
+ * `faults` (default none); a request that got none of those loses its answer (`Fault.lostAnswer`) with
+ * probability `lostAnswer` (default 0). The draws come from a small PRNG seeded with `seed` (default 0), so
+ * a run is reproducible: the same seed and the same sequence of requests give the same faults (and a mix
+ * without `lostAnswer` draws as earlier versions did). Scripted faults (`fail`) go first; a request that
+ * takes a scripted fault draws nothing.
  *
  * @example
  * ```ts
  * import { MixpanelTestServer } from "effect-mixpanel/testing"
  *
- * // One request in five fails, the same ones on every run
+ * // One request in five fails, and one in ten of the others loses its answer, the same ones on every run
  * const chaos: MixpanelTestServer.RandomFaults = {
  *   rate: 0.2,
  *   faults: [MixpanelTestServer.Fault.status(503), MixpanelTestServer.Fault.drop],
+ *   lostAnswer: 0.1,
  *   seed: 42
  * }
  *
@@ -351,8 +381,9 @@ export const Fault: FaultConstructors = internal.Fault
  * @category models
  */
 export interface RandomFaults {
-  readonly rate: number
-  readonly faults: ReadonlyArray<Fault>
+  readonly rate?: number
+  readonly faults?: ReadonlyArray<Fault>
+  readonly lostAnswer?: number
   readonly seed?: number
   readonly endpoints?: ReadonlyArray<Route>
 }
@@ -390,7 +421,8 @@ export interface Auth {
 
 /**
  * What `rejectRecord` returns to reject a record: a message (the field is then `properties`), or a field
- * and a message.
+ * and a message. The record is refused as Mixpanel refuses an invalid one: listed in `failed_records` on a
+ * strict `/import`, the answer `0` on the other endpoints; the other records of the request are kept.
  *
  * @example
  * ```ts
@@ -432,16 +464,19 @@ export interface Options {
   readonly port?: number
   /** Address to listen on. Default `"127.0.0.1"`. */
   readonly host?: string
-  /** Most items in one request; more is answered 413. Default `2000`. */
+  /** Most items in one request; more is answered 400, as Mixpanel does. Default `2000`. */
   readonly maxItems?: number
   /**
-   * Most bytes in one request, counted on the uncompressed JSON payload (after gunzip, form and base64
-   * decoding); more is answered 413. Default `2 * 1024 * 1024`.
+   * Most bytes in one request, counted as Mixpanel counts them: the body as sent, after gunzip but before
+   * any other decoding (for a form that is `data=` plus the form-escaped JSON, larger than the JSON), or
+   * the query of a `GET`. More is answered 413 `request exceeds max limit of N bytes`.
+   * Default `2 * 1024 * 1024`.
    */
   readonly maxBytes?: number
   /**
-   * Check event times: `/import` from 1971-01-01 up to now + 1 hour, `/track` the last 5 days (up to now
-   * + 1 hour). Default `false`, so that tests driven by a fake clock pass.
+   * Check event times as Mixpanel does: `/import` refuses records before 1971-01-01 or more than 1 hour
+   * ahead; `/track` drops events older than 5 days (see `dropped`). Default `false`, so that tests driven by
+   * a fake clock (a `TestClock` at 0) pass.
    */
   readonly checkTime?: boolean
   /**
@@ -452,17 +487,25 @@ export interface Options {
   /**
    * The project token. When set, `/track` events must carry it as `properties.token`, `/engage` and
    * `/groups` updates as `$token`, and `/import` records must not carry a different `properties.token`.
-   * Default: not checked.
+   * Default: any token, though `/track`, `/engage` and `/groups` still need one (a non-empty string), as
+   * at Mixpanel.
    */
   readonly token?: string
   /** Authentication for `/import`. Default: `/import` accepts any request. Other endpoints never need it. */
   readonly auth?: Auth
   /**
    * A hook to reject records the built-in checks accept: return a `Rejection` to reject the record, or
-   * `undefined` to accept it. On `/import` the record fails alone; on the other endpoints the whole
-   * request is rejected.
+   * `undefined` to accept it. The record is refused alone (see `Rejection`).
    */
   readonly rejectRecord?: (endpoint: Endpoint, record: JsonObject) => Rejection | undefined
+  /**
+   * Serve as earlier versions of this server did, before it followed Mixpanel's rules, for the few tests
+   * that need it: transports Mixpanel does not read (`data` in the query of a `POST`, unlabelled or
+   * `text/plain` bodies sniffed, an unescaped `+` in base64, a trailing slash), the byte limit on the
+   * decoded JSON, only the shape of each item checked, one bad item refusing the whole request with 400,
+   * `/import` strict only with `strict=1`, 413 for too many items, nothing dropped. Default `false`.
+   */
+  readonly lenient?: boolean
   /** Start with random faults on. Default: off. */
   readonly failRandomly?: RandomFaults
   /** The flag definitions `GET /flags/definitions` serves, as JSON (see `setFlagDefinitions`). Default none. */
@@ -472,10 +515,58 @@ export interface Options {
 }
 
 /**
- * One request as the server saw it. `bytes` is the uncompressed payload (as for `maxBytes`; the
- * decompressed body when it has no payload), `items` the number of items it held (0 when it could not
- * be decoded; for the flags routes, the flags served), `status` the status answered (`undefined` when the
- * connection was dropped or stalled), `fault` the fault applied, if any. `endpoint` is the route,
+ * Why Mixpanel drops an item without a word (the request is answered as if the item were accepted):
+ * - `PlaceholderId`: a `distinct_id` (`/track`) or `$distinct_id` (`/engage`) that Mixpanel blocks, such as
+ *   `anonymous`, `undefined` or the all-zero UUID (`Message.placeholderIds`);
+ * - `TooOld`: a `/track` event older than 5 days (with `checkTime`);
+ * - `Invalid`: a record that a strict `/import` would have refused, sent with `strict=0`, which Mixpanel
+ *   does not validate in the request.
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * const placeholders = (server: MixpanelTestServer.MixpanelTestServer) =>
+ *   server.dropped().filter((d) => d.reason === ("PlaceholderId" satisfies MixpanelTestServer.DropReason))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DropReason = "PlaceholderId" | "TooOld" | "Invalid"
+
+/**
+ * An item Mixpanel would have dropped silently: where it was sent, the item as decoded, and why (the
+ * field, and a message).
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // The events a test sent for an anonymous visitor, which Mixpanel never shows
+ * const lostVisitors = (server: MixpanelTestServer.MixpanelTestServer): ReadonlyArray<unknown> =>
+ *   server
+ *     .dropped("events")
+ *     .filter((d: MixpanelTestServer.DroppedItem) => d.reason === "PlaceholderId")
+ *     .map((d) => d.item)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DroppedItem {
+  readonly endpoint: Endpoint
+  readonly item: unknown
+  readonly reason: DropReason
+  readonly field: string
+  readonly message: string
+}
+
+/**
+ * One request as the server saw it. `bytes` is its size as `maxBytes` counts it, `items` the number of
+ * items it held (0 when it could not be decoded; for the flags routes, the flags served), `status` the
+ * status answered (`undefined` when the connection was dropped, stalled or cut before the answer), `fault`
+ * the fault applied, if any. `endpoint` is the route,
  * `undefined` for a path the server does not serve. Header names are lower case.
  *
  * @example
@@ -514,8 +605,10 @@ export interface RecordedRequest {
  *   deduplicated. Profile and group updates are all kept.
  * - `receivedCount(endpoint)`: items accepted, duplicates included; `duplicates(endpoint)`: how many of
  *   them were duplicates.
+ * - `dropped(endpoint?)`: the items Mixpanel would have dropped silently (see `DroppedItem`), of one
+ *   endpoint or of all, in arrival order. They are not in `received`.
  * - `requests()`: a snapshot of the request log, in the order the server finished with each request.
- * - `clear()`: forget the items and the request log (not the faults).
+ * - `clear()`: forget the items, the dropped items and the request log (not the faults).
  * - `fail(...faults)`: queue faults, applied one each to the next requests to any of the four ingestion
  *   endpoints, first in first out, in the order requests arrive; `failOn(route, ...faults)` queues faults
  *   that only a request to `route` takes (the flags routes take only these, so that a flags poller never
@@ -561,6 +654,7 @@ export interface MixpanelTestServer {
   readonly received: (endpoint: Endpoint) => ReadonlyArray<JsonObject>
   readonly receivedCount: (endpoint: Endpoint) => number
   readonly duplicates: (endpoint: Endpoint) => number
+  readonly dropped: (endpoint?: Endpoint) => ReadonlyArray<DroppedItem>
   readonly requests: () => ReadonlyArray<RecordedRequest>
   readonly clear: () => void
   readonly fail: (...faults: ReadonlyArray<Fault>) => void

@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as FeatureFlags from "./FeatureFlags.js"
-import * as config from "./internal/config.js"
+import * as Http from "./internal/flags/http.js"
 import * as internal from "./internal/flags/remoteFlags.js"
 import type { Mixpanel } from "./Mixpanel.js"
 import type { InvalidConfig } from "./MixpanelError.js"
@@ -154,7 +154,7 @@ export const layer = (
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config.flagsConnection
+  options: Config.Config.Wrap<Options> = Http.connectionConfig
 ): Layer.Layer<
   RemoteFlags | FeatureFlags.FeatureFlags,
   InvalidConfig | ConfigError.ConfigError,

@@ -12,7 +12,7 @@ import { Consumer } from "./Consumer.js"
 import type { Endpoint } from "./Endpoint.js"
 import * as internal from "./internal/testConsumer.js"
 import type * as Message from "./Message.js"
-import type { MixpanelError } from "./MixpanelError.js"
+import type { SendError } from "./MixpanelError.js"
 
 /**
  * The decoded message type of each endpoint.
@@ -102,7 +102,7 @@ export interface Service {
    * Makes the next `times` (default 1) sends fail with `error`; their messages are not recorded, and the
    * error carries them as undelivered.
    */
-  readonly failNext: (error: MixpanelError, times?: number) => Effect.Effect<void>
+  readonly failNext: (error: SendError, times?: number) => Effect.Effect<void>
 }
 
 /**
@@ -375,5 +375,5 @@ export const clear: Effect.Effect<void, never, TestConsumer> = Effect.flatMap(Te
  * @since 0.1.0
  * @category accessors
  */
-export const failNext = (error: MixpanelError, times?: number): Effect.Effect<void, never, TestConsumer> =>
+export const failNext = (error: SendError, times?: number): Effect.Effect<void, never, TestConsumer> =>
   Effect.flatMap(TestConsumer, (test) => test.failNext(error, times))

@@ -155,10 +155,10 @@ for (const client of httpClients) {
 
       it.scoped("a 400 is Rejected with the server's text, never retried", () =>
         Effect.gen(function* () {
-          const { run, server } = yield* setup(
-            { maxRetries: 5 },
-            { rejectRecord: () => "properties.plan is not allowed" }
-          )
+          // Mixpanel refuses an invalid item with 200 and `status: 0`; 400 is for malformed requests
+          const { run, server } = yield* setup({ maxRetries: 5 })
+          const body = JSON.stringify({ status: 0, error: "properties.plan is not allowed" })
+          server.fail(MixpanelTestServer.Fault.status(400, { body }))
           const error = yield* Effect.flip(run(trackOne))
           expect(error).toMatchObject({ _tag: "ResponseError", reason: "Rejected", status: 400 })
           expect((error as MixpanelError.ResponseError).serverError).toContain("properties.plan is not allowed")

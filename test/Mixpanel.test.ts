@@ -1,6 +1,8 @@
+import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
-import { Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
+import { ConfigProvider, Effect, Either, Layer, Redacted, Supervisor, TestClock } from "effect"
+import { Consumer, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
+import { MixpanelTestServer } from "effect-mixpanel/testing"
 import packageJson from "../package.json" with { type: "json" }
 
 const token = "project-token"
@@ -335,7 +337,7 @@ const invalids: ReadonlyArray<Invalid> = [
     name: "placeholder distinct id",
     program: Mixpanel.track("undefined", "E"),
     operation: "track",
-    field: "properties.distinct_id",
+    field: "distinctId",
     detail: /placeholder/
   },
   {
@@ -370,7 +372,7 @@ const invalids: ReadonlyArray<Invalid> = [
     name: "an invalid Date",
     program: Mixpanel.peopleSet("u1", { at: new Date(Number.NaN) }),
     operation: "peopleSet",
-    field: "$set.at",
+    field: "properties.at",
     detail: /invalid Date/
   },
   {
@@ -378,7 +380,7 @@ const invalids: ReadonlyArray<Invalid> = [
     program: Mixpanel.track("u1", "E", { blob: "é".repeat(500_001) }),
     operation: "track",
     field: "",
-    detail: /at most 1000000/
+    detail: /1000000/
   },
   {
     name: "a bad event inside a batch",
@@ -394,14 +396,14 @@ const invalids: ReadonlyArray<Invalid> = [
     name: "an empty profile id",
     program: Mixpanel.peopleSet("", { a: 1 }),
     operation: "peopleSet",
-    field: "$distinct_id",
+    field: "distinctId",
     detail: /non-empty/
   },
   {
     name: "$add of a string",
     program: Mixpanel.peopleIncrement("u1", { n: "1" as unknown as number }),
     operation: "peopleIncrement",
-    field: "$add.n",
+    field: "properties.n",
     detail: /number/
   },
   {
@@ -415,21 +417,21 @@ const invalids: ReadonlyArray<Invalid> = [
     name: "two operations in one update",
     program: Mixpanel.peopleUpdate({ $distinct_id: "u1", $set: { a: 1 }, $unset: ["b"] }),
     operation: "peopleUpdate",
-    field: "",
+    field: "update",
     detail: /one operation/
   },
   {
     name: "an empty group key",
     program: Mixpanel.groupSet("", "acme", { a: 1 }),
     operation: "groupSet",
-    field: "$group_key",
+    field: "groupKey",
     detail: /group key/
   },
   {
     name: "meta overriding the message",
     program: Mixpanel.track("u1", "E", {}, { meta: { event: "other" } }),
     operation: "track",
-    field: "meta.event",
+    field: "options.meta.event",
     detail: /sets this key itself/
   }
 ]
@@ -446,6 +448,79 @@ describe("Mixpanel: invalid input", () => {
       })
     )
   }
+
+  it.effect("errors a new user meets name what to fix", () =>
+    Effect.gen(function* () {
+      const run = <E>(effect: Effect.Effect<unknown, E, Mixpanel.Mixpanel>, options: object = { token: "T" }) =>
+        Effect.flip(
+          effect.pipe(
+            Effect.provide(Mixpanel.layer(options as Mixpanel.Options).pipe(Layer.provide(TestConsumer.layer)))
+          )
+        )
+      // `Mixpanel.layer({ token: process.env.MIXPANEL_TOKEN! })` with the variable unset
+      expect((yield* run(Mixpanel.track("u1", "E"), { token: undefined })).message).toBe(
+        "invalid option `token`: is missing or not a string: expected a string or a Redacted string"
+      )
+      expect((yield* run(Mixpanel.track(undefined as never, "E"))).message).toBe(
+        "track: invalid `distinctId`: expected a string"
+      )
+      expect(
+        (yield* run(Mixpanel.peopleUpdate({ $distinct_id: "u1", $set: { a: 1 }, $custom: true } as never))).message
+      ).toBe("peopleUpdate: invalid `update.$custom`: is not a field this message can hold")
+      expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $token: "OTHER" } as never))).message).toBe(
+        "peopleSet: invalid `options.$token`: is not an option of peopleSet (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+      )
+      const noScheme = yield* Effect.flip(
+        Layer.build(Consumer.layerDirect({ baseUrl: "api.mixpanel.com" })).pipe(
+          Effect.scoped,
+          Effect.provide(FetchHttpClient.layer)
+        )
+      )
+      expect(noScheme.message).toBe(
+        "invalid option `baseUrl`: has no scheme: write it in full, e.g. https://api.mixpanel.com"
+      )
+    })
+  )
+
+  it.effect("properties typed with an interface are accepted, and checked like any others", () =>
+    Effect.gen(function* () {
+      interface Address {
+        readonly city: string
+      }
+      interface SignupInput {
+        readonly plan: string
+        readonly seats: number
+        readonly startedAt: Date
+        readonly tags: ReadonlyArray<string>
+        readonly address: Address
+      }
+      const input: SignupInput = {
+        plan: "pro",
+        seats: 5,
+        startedAt: new Date(0),
+        tags: ["b2b"],
+        address: { city: "Paris" }
+      }
+      yield* Mixpanel.track("u1", "Signed Up", input)
+      yield* Mixpanel.peopleSet("u1", input)
+      yield* Mixpanel.groupSet("company", "acme", input)
+      const [event] = yield* TestConsumer.events
+      expect(event?.properties).toMatchObject({
+        plan: "pro",
+        seats: 5,
+        startedAt: "1970-01-01T00:00:00",
+        address: { city: "Paris" }
+      })
+      interface WithFunction {
+        readonly plan: string
+        readonly render: () => string
+      }
+      const bad: WithFunction = { plan: "pro", render: () => "x" }
+      // @ts-expect-error a function is not a property value, in an interface as elsewhere
+      const error = yield* Effect.flip(Mixpanel.track("u1", "E", bad))
+      expect(error).toMatchObject({ _tag: "InvalidMessage", field: "properties.render" })
+    }).pipe(Effect.provide(TestMixpanel))
+  )
 
   it.effect("sends the valid events of a batch that holds an invalid one", () =>
     Effect.gen(function* () {
@@ -498,5 +573,64 @@ describe("Mixpanel: invalid input", () => {
       )
       expect(String(missing)).toContain("MIXPANEL_TOKEN")
     })
+  )
+})
+
+describe("Mixpanel.unsafe: the operations for code that is not Effect", () => {
+  it.scoped("accepts at once into a buffered consumer, returns errors as values, and the events arrive", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make({ token: "T" })
+      const layer = Mixpanel.layer({ token: "T" }).pipe(
+        Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url })),
+        Layer.provide(FetchHttpClient.layer)
+      )
+      const results = yield* Effect.gen(function* () {
+        const mixpanel = yield* Mixpanel.unsafe
+        const accepted = [mixpanel.track("u1", "Signed Up", { plan: "pro" }), mixpanel.peopleSet("u1", { plan: "pro" })]
+        const invalid = mixpanel.track("u1", "")
+        const untyped = (mixpanel.track as (...args: ReadonlyArray<unknown>) => unknown)(null, "E", () => 1)
+        yield* Consumer.flush
+        return { accepted, invalid, untyped }
+      }).pipe(Effect.provide(layer))
+      expect(results.accepted).toEqual([undefined, undefined])
+      expect(results.invalid).toMatchObject({ _tag: "InvalidMessage", field: "event" })
+      expect(results.untyped).toMatchObject({ _tag: "InvalidMessage", field: "distinctId" })
+      expect(server.received("events").map((e) => e.event)).toEqual(["Signed Up"])
+      expect(server.received("people")).toMatchObject([{ $set: { plan: "pro" } }])
+    })
+  )
+
+  it.scoped("makes no fiber per call when the consumer takes messages at once", () =>
+    Effect.gen(function* () {
+      class Counter extends Supervisor.AbstractSupervisor<number> {
+        started = 0
+        value = Effect.sync(() => this.started)
+        override onStart() {
+          this.started++
+        }
+      }
+      const counter = new Counter()
+      const server = yield* MixpanelTestServer.make({ token: "T" })
+      const context = yield* Layer.build(
+        Mixpanel.layer({ token: "T" }).pipe(
+          Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url, flushInterval: "1 hour" })),
+          Layer.provide(FetchHttpClient.layer)
+        )
+      ).pipe(Effect.supervised(counter))
+      const mixpanel = yield* Mixpanel.unsafe.pipe(Effect.provide(context))
+      const before = counter.started
+      for (let i = 0; i < 100; i++) expect(mixpanel.track(`u${i}`, "E", { i })).toBe(undefined)
+      expect(counter.started - before).toBe(0)
+    })
+  )
+
+  it.effect("over a consumer that must wait, the work goes on in the background", () =>
+    Effect.gen(function* () {
+      const mixpanel = yield* Mixpanel.unsafe
+      expect(mixpanel.track("u1", "E")).toBe(undefined)
+      expect(mixpanel.alias("a1", "u1")).toBe(undefined)
+      yield* Effect.yieldNow()
+      expect((yield* TestConsumer.events).map((e) => e.event)).toEqual(["E", "$create_alias"])
+    }).pipe(Effect.provide(TestMixpanel))
   )
 })

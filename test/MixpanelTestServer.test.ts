@@ -1,7 +1,9 @@
 import * as Zlib from "node:zlib"
+import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
 import type { Endpoint } from "../src/Endpoint.js"
+import { Consumer, Mixpanel } from "../src/index.js"
 import { MixpanelTestServer } from "../src/testing.js"
 
 const { Fault } = MixpanelTestServer
@@ -142,12 +144,12 @@ describe("MixpanelTestServer", () => {
       }
     }
 
-    it.scoped("a single object is one item, and a trailing slash is fine", () =>
+    it.scoped("a single object is one item", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()
-        const reply = yield* send(`${server.url}/track/`, form(JSON.stringify(event(1))))
+        const reply = yield* send(`${server.url}/track`, form(JSON.stringify(event(1))))
         expect(reply.text).toBe("1")
-        yield* send(`${server.url}/import/`, jsonBody(event(2)))
+        yield* send(`${server.url}/import`, jsonBody(event(2)))
         expect(server.received("events")).toEqual([event(1)])
         expect(server.received("imports")).toEqual([event(2)])
       })
@@ -159,10 +161,10 @@ describe("MixpanelTestServer", () => {
         const reply = yield* send(`${server.url}/track`, {
           method: "POST",
           headers: { "content-type": "application/x-www-form-urlencoded" },
-          body: 'data=[{"event":"100%","properties":{}}]'
+          body: 'data=[{"event":"100%","properties":{"token":"T"}}]'
         })
         expect(reply.text).toBe("1")
-        expect(server.received("events")).toEqual([{ event: "100%", properties: {} }])
+        expect(server.received("events")).toEqual([{ event: "100%", properties: { token: "T" } }])
       })
     )
 
@@ -213,8 +215,10 @@ describe("MixpanelTestServer", () => {
         const cases: ReadonlyArray<readonly [RequestInit, string]> = [
           [form("[{"), "data is not valid JSON"],
           [jsonBody(5), "data must be a JSON array or a JSON object"],
-          [jsonBody([event(1), "x"]), "item 1 is not a JSON object"],
-          [{ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=1" }, "no data"]
+          [
+            { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=1" },
+            "data, missing or empty"
+          ]
         ]
         for (const [init, error] of cases) {
           const verbose = yield* send(`${server.url}/track?verbose=1`, init)
@@ -229,25 +233,29 @@ describe("MixpanelTestServer", () => {
       })
     )
 
-    it.scoped("an invalid item rejects the whole request", () =>
+    it.scoped("an invalid item is refused alone: 200 with 0, the good items kept", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()
         const noEvent = yield* send(
           `${server.url}/track?verbose=1`,
-          form(JSON.stringify([event(1), { properties: {} }]))
+          form(JSON.stringify([event(1), { properties: {} }, "x"]))
         )
-        expect(noEvent.status).toBe(400)
-        expect(JSON.parse(noEvent.text)).toEqual({ status: 0, error: "item 1: 'event' must be a non-empty string" })
+        expect(noEvent.status).toBe(200)
+        expect(JSON.parse(noEvent.text)).toMatchObject({ status: 0, error: expect.stringMatching(/^item 1: 'event'/) })
         const noProperties = yield* send(`${server.url}/track?verbose=1`, form(JSON.stringify({ event: "E" })))
-        expect(JSON.parse(noProperties.text)).toEqual({ status: 0, error: "'properties' must be a JSON object" })
-        const noGroupKey = yield* send(`${server.url}/groups?verbose=1`, form(JSON.stringify({ $group_id: "c1" })))
-        expect(JSON.parse(noGroupKey.text)).toEqual({ status: 0, error: "'$group_key' must be a non-empty string" })
-        const noDistinctId = yield* send(`${server.url}/engage?verbose=1`, form(JSON.stringify({ $set: {} })))
-        expect(JSON.parse(noDistinctId.text)).toEqual({
+        expect(JSON.parse(noProperties.text)).toEqual({
           status: 0,
-          error: "'$distinct_id' must be a string or a number"
+          error: "'properties' is invalid: must be a JSON object"
         })
-        expect(server.receivedCount("events")).toBe(0)
+        const noGroupKey = yield* send(`${server.url}/groups`, form(JSON.stringify({ $token: "T", $group_id: "c1" })))
+        expect([noGroupKey.status, noGroupKey.text]).toEqual([200, "0"])
+        const noDistinctId = yield* send(
+          `${server.url}/engage?verbose=1`,
+          form(JSON.stringify({ $token: "T", $set: {} }))
+        )
+        expect(JSON.parse(noDistinctId.text)).toEqual({ status: 0, error: "'$distinct_id' is invalid: is missing" })
+        expect(server.received("events")).toEqual([event(1)])
+        expect(server.receivedCount("people") + server.receivedCount("groups")).toBe(0)
       })
     )
 
@@ -257,23 +265,27 @@ describe("MixpanelTestServer", () => {
         const good = yield* send(`${server.url}/track?verbose=1`, form(JSON.stringify([event(1)])))
         expect(JSON.parse(good.text)).toEqual({ status: 1, error: null })
         const bad = yield* send(`${server.url}/track?verbose=1`, form(JSON.stringify([event(2, { token: "X" })])))
-        expect(bad.status).toBe(400)
-        expect(JSON.parse(bad.text)).toEqual({ status: 0, error: "invalid token" })
+        expect(bad.status).toBe(200)
+        const wrongToken = "'properties.token' is invalid: not the project's token"
+        expect(JSON.parse(bad.text)).toEqual({ status: 0, error: wrongToken })
         const badProfile = yield* send(
           `${server.url}/engage?verbose=1`,
           form(JSON.stringify([{ ...samples.people[0], $token: "X" }]))
         )
-        expect(JSON.parse(badProfile.text)).toEqual({ status: 0, error: "invalid token" })
+        expect(JSON.parse(badProfile.text)).toEqual({
+          status: 0,
+          error: "'$token' is invalid: not the project's token"
+        })
         const badImport = yield* send(`${server.url}/import?strict=1`, jsonBody([event(3, { token: "X" })]))
         expect(JSON.parse(badImport.text).failed_records).toEqual([
-          { index: 0, insert_id: "id-3", field: "properties.token", message: "invalid token" }
+          { index: 0, insert_id: "id-3", field: "properties.token", message: wrongToken }
         ])
         expect(server.received("events")).toEqual([event(1)])
         expect(server.receivedCount("people")).toBe(0)
       })
     )
 
-    it.scoped("checkTime: /track takes the last 5 days only", () =>
+    it.scoped("checkTime: /track keeps the last 5 days and drops older events without a word", () =>
       Effect.gen(function* () {
         const now = T0 + 1000
         const server = yield* MixpanelTestServer.make({ checkTime: true, now: () => now })
@@ -284,12 +296,19 @@ describe("MixpanelTestServer", () => {
           form(JSON.stringify([event(2, { time: Math.floor(T0 / 1000) })]))
         )
         expect(inSeconds.text).toBe("1")
-        const old = yield* send(
-          `${server.url}/track?verbose=1`,
-          form(JSON.stringify([event(3, { time: now - 6 * 24 * 3600 * 1000 })]))
-        )
-        expect(old.status).toBe(400)
-        expect(JSON.parse(old.text).error).toContain("last 5 days")
+        const tooOld = event(3, { time: now - 6 * 24 * 3600 * 1000 })
+        const old = yield* send(`${server.url}/track?verbose=1`, form(JSON.stringify([tooOld])))
+        expect([old.status, JSON.parse(old.text)]).toEqual([200, { status: 1, error: null }])
+        expect(server.received("events").map((e) => e.event)).toEqual(["Signed Up", "Signed Up"])
+        expect(server.dropped()).toEqual([
+          {
+            endpoint: "events",
+            item: tooOld,
+            reason: "TooOld",
+            field: "properties.time",
+            message: "/track takes the events of the last 5 days only"
+          }
+        ])
       })
     )
   })
@@ -297,47 +316,57 @@ describe("MixpanelTestServer", () => {
   describe("/import", () => {
     const mixed = [
       event(1),
-      { event: "", properties: { time: T0, $insert_id: "id-x" } },
+      { event: "", properties: { distinct_id: "u", time: T0, $insert_id: "id-x" } },
       event(2),
-      { event: "E", properties: { time: T0, $insert_id: "not valid!" } },
-      { event: "E", properties: { $insert_id: "id-y" } },
+      { event: "E", properties: { distinct_id: "u", time: T0, $insert_id: "not valid!" } },
+      { event: "E", properties: { distinct_id: "u", $insert_id: "id-y" } },
       { event: "E", properties: { time: T0, $insert_id: "id-z", distinct_id: 5 } },
       { event: "E", properties: "p" }
     ]
 
-    it.scoped("strict=1 reports failed records and keeps the good ones", () =>
+    it.scoped("strict (the default) reports failed records and keeps the good ones", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()
-        const reply = yield* send(`${server.url}/import?strict=1`, jsonBody(mixed))
-        expect(reply.status).toBe(400)
-        expect(JSON.parse(reply.text)).toEqual({
-          code: 400,
-          error: "some data points in the request failed validation",
-          status: "Bad Request",
-          num_records_imported: 2,
-          failed_records: [
-            { index: 1, insert_id: "id-x", field: "event", message: "'event' must be a non-empty string" },
-            {
-              index: 3,
-              insert_id: "not valid!",
-              field: "properties.$insert_id",
-              message: "'properties.$insert_id' must be 1 to 36 characters of [A-Za-z0-9-]"
-            },
-            { index: 4, insert_id: "id-y", field: "properties.time", message: "'properties.time' must be a number" },
-            {
-              index: 5,
-              insert_id: "id-z",
-              field: "properties.distinct_id",
-              message: "'properties.distinct_id' must be a string"
-            },
-            { index: 6, insert_id: "", field: "properties", message: "'properties' must be a JSON object" }
-          ]
-        })
-        expect(server.received("imports")).toEqual([event(1), event(2)])
+        for (const query of ["?strict=1", ""]) {
+          server.clear()
+          const reply = yield* send(`${server.url}/import${query}`, jsonBody(mixed))
+          expect(reply.status).toBe(400)
+          expect(JSON.parse(reply.text)).toEqual({
+            code: 400,
+            error: "some data points in the request failed validation",
+            status: "Bad Request",
+            num_records_imported: 2,
+            failed_records: [
+              { index: 1, insert_id: "id-x", field: "event", message: expect.stringContaining("'event' is invalid") },
+              {
+                index: 3,
+                insert_id: "not valid!",
+                field: "properties.$insert_id",
+                message:
+                  "'properties.$insert_id' is invalid: an $insert_id is 1 to 36 characters of letters, digits and '-'"
+              },
+              {
+                index: 4,
+                insert_id: "id-y",
+                field: "properties.time",
+                message: expect.stringContaining("'properties.time' is invalid")
+              },
+              {
+                index: 5,
+                insert_id: "id-z",
+                field: "properties.distinct_id",
+                message: "'properties.distinct_id' is invalid: must be a string"
+              },
+              { index: 6, field: "properties", message: "'properties' is invalid: must be a JSON object" }
+            ]
+          })
+          expect(server.received("imports")).toEqual([event(1), event(2)])
+          expect(server.dropped()).toEqual([])
+        }
       })
     )
 
-    it.scoped("strict=1 with only good records is 200", () =>
+    it.scoped("strict with only good records is 200", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()
         const reply = yield* send(`${server.url}/import?strict=1`, jsonBody([event(1), event(2)]))
@@ -346,13 +375,22 @@ describe("MixpanelTestServer", () => {
       })
     )
 
-    it.scoped("without strict, bad records are skipped and the good ones kept", () =>
+    it.scoped("strict=0: nothing is validated in the request, every record counted, the bad ones dropped", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()
-        const reply = yield* send(`${server.url}/import`, jsonBody(mixed))
+        const reply = yield* send(`${server.url}/import?strict=0`, jsonBody(mixed))
         expect(reply.status).toBe(200)
-        expect(JSON.parse(reply.text)).toEqual({ code: 200, num_records_imported: 2, status: "OK" })
+        expect(JSON.parse(reply.text)).toEqual({ code: 200, num_records_imported: 7, status: "OK" })
         expect(server.received("imports")).toEqual([event(1), event(2)])
+        expect(server.dropped().map((d) => [d.endpoint, d.reason, d.field])).toEqual([
+          ["imports", "Invalid", "event"],
+          ["imports", "Invalid", "properties.$insert_id"],
+          ["imports", "Invalid", "properties.time"],
+          ["imports", "Invalid", "properties.distinct_id"],
+          ["imports", "Invalid", "properties"]
+        ])
+        expect(server.dropped("imports").map((d) => d.item)).toEqual([1, 3, 4, 5, 6].map((i) => mixed[i]))
+        expect(server.dropped("events")).toEqual([])
       })
     )
 
@@ -387,15 +425,16 @@ describe("MixpanelTestServer", () => {
         ])
         const tracked = yield* send(
           `${server.url}/track?verbose=1`,
-          form(JSON.stringify({ ...event(4), event: "Banned" }))
+          form(JSON.stringify([{ ...event(4), event: "Banned" }, event(5)]))
         )
-        expect(JSON.parse(tracked.text)).toEqual({ status: 0, error: "banned event" })
+        expect([tracked.status, JSON.parse(tracked.text)]).toEqual([200, { status: 0, error: "item 0: banned event" }])
         const profile = yield* send(
           `${server.url}/engage?verbose=1`,
-          form(JSON.stringify({ $distinct_id: "anonymous", $set: {} }))
+          form(JSON.stringify({ $token: "T", $distinct_id: "anonymous", $set: {} }))
         )
         expect(JSON.parse(profile.text)).toEqual({ status: 0, error: "placeholder id" })
         expect(server.received("imports")).toEqual([event(1)])
+        expect(server.received("events")).toEqual([event(5)])
       })
     )
 
@@ -406,7 +445,14 @@ describe("MixpanelTestServer", () => {
           `${server.url}/import?strict=1`,
           jsonBody([event(1, { time: 1000 }), event(2, { time: 86_400 * 400 }), event(3, { time: T0 + 2 * 3600_000 })])
         )
-        expect(JSON.parse(reply.text).failed_records.map((r: { index: number }) => r.index)).toEqual([0, 2])
+        expect(JSON.parse(reply.text).failed_records).toEqual(
+          [0, 2].map((index) => ({
+            index,
+            insert_id: `id-${index + 1}`,
+            field: "properties.time",
+            message: "'properties.time' is invalid: must be between 1971-01-01 and 1 hour from now"
+          }))
+        )
         expect(server.received("imports")).toEqual([event(2, { time: 86_400 * 400 })])
       })
     )
@@ -485,19 +531,28 @@ describe("MixpanelTestServer", () => {
   })
 
   describe("limits", () => {
-    it.scoped("more than maxItems is 413", () =>
+    it.scoped("more than maxItems is 400", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make({ maxItems: 3 })
         const ok = yield* send(`${server.url}/track`, form(JSON.stringify([event(1), event(2), event(3)])))
         expect(ok.status).toBe(200)
         const tooMany = yield* send(`${server.url}/import`, jsonBody([event(4), event(5), event(6), event(7)]))
-        expect(tooMany.status).toBe(413)
+        expect(tooMany.status).toBe(400)
         expect(JSON.parse(tooMany.text)).toEqual({
-          code: 413,
+          code: 400,
           error: "request exceeds max limit of 3 items",
-          status: "Request Entity Too Large"
+          status: "Bad Request"
         })
+        const tooManyLive = yield* send(
+          `${server.url}/track?verbose=1`,
+          form(JSON.stringify([4, 5, 6, 7].map((n) => event(n))))
+        )
+        expect([tooManyLive.status, JSON.parse(tooManyLive.text)]).toEqual([
+          400,
+          { status: 0, error: "request exceeds max limit of 3 items" }
+        ])
         expect(server.receivedCount("imports")).toBe(0)
+        expect(server.receivedCount("events")).toBe(3)
       })
     )
 
@@ -506,7 +561,7 @@ describe("MixpanelTestServer", () => {
         const server = yield* MixpanelTestServer.make()
         const items = Array.from({ length: 2001 }, (_, n) => event(n))
         expect((yield* send(`${server.url}/import`, jsonBody(items.slice(0, 2000)))).status).toBe(200)
-        expect((yield* send(`${server.url}/import`, jsonBody(items))).status).toBe(413)
+        expect((yield* send(`${server.url}/import`, jsonBody(items))).status).toBe(400)
         expect(server.receivedCount("imports")).toBe(2000)
       })
     )
@@ -514,9 +569,7 @@ describe("MixpanelTestServer", () => {
     it.scoped("more than maxBytes of uncompressed JSON is 413, gzip or not", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()
-        const big = JSON.stringify([
-          { event: "E", properties: { time: T0, $insert_id: "a", blob: "x".repeat(2_100_000) } }
-        ])
+        const big = JSON.stringify([event(1, { blob: "x".repeat(2_100_000) })])
         const expected = {
           code: 413,
           error: "request exceeds max limit of 2097152 bytes",
@@ -536,17 +589,36 @@ describe("MixpanelTestServer", () => {
       })
     )
 
-    it.scoped("bytes are counted on the JSON text, not its form encoding", () =>
+    it.scoped("bytes are counted on the body as sent: a form's `data=` and escapes count", () =>
       Effect.gen(function* () {
-        const json = JSON.stringify([event(1)])
-        const exact = yield* MixpanelTestServer.make({ maxBytes: json.length })
+        // `&`, `=`, `+` and `%` take three bytes each once form-escaped
+        const json = JSON.stringify([event(1, { url: "https://example.com/?a=1&b=2+3%" })])
+        const body = new URLSearchParams({ data: json }).toString()
+        expect(body.length).toBeGreaterThan(json.length + 5 + 10)
+        const exact = yield* MixpanelTestServer.make({ maxBytes: body.length })
         expect((yield* send(`${exact.url}/track`, form(json))).status).toBe(200)
-        expect((yield* send(`${exact.url}/track`, form(base64(json)))).status).toBe(200)
-        expect(exact.requests().map((r) => r.bytes)).toEqual([json.length, json.length])
-        const under = yield* MixpanelTestServer.make({ maxBytes: json.length - 1 })
+        const gzipped = { ...form(json), headers: { ...form(json).headers, "content-encoding": "gzip" } }
+        expect((yield* send(`${exact.url}/track`, { ...gzipped, body: Zlib.gzipSync(body) })).status).toBe(200)
+        expect(exact.requests().map((r) => r.bytes)).toEqual([body.length, body.length])
+        const under = yield* MixpanelTestServer.make({ maxBytes: body.length - 1 })
         const reply = yield* send(`${under.url}/track`, form(json))
         expect(reply.status).toBe(413)
-        expect(JSON.parse(reply.text).error).toBe(`request exceeds max limit of ${json.length - 1} bytes`)
+        expect(JSON.parse(reply.text).error).toBe(`request exceeds max limit of ${body.length - 1} bytes`)
+        // /import counts its JSON body, uncompressed
+        expect(
+          (yield* send(`${under.url}/import`, jsonBody([event(1, { url: "https://example.com/?a=1&b=2+3%" })]))).status
+        ).toBe(200)
+        expect(under.requests().at(-1)?.bytes).toBe(json.length)
+      })
+    )
+
+    it.scoped("a GET counts its query", () =>
+      Effect.gen(function* () {
+        const query = `data=${encodeURIComponent(base64(JSON.stringify([event(1)])))}`
+        const server = yield* MixpanelTestServer.make({ maxBytes: query.length })
+        expect((yield* send(`${server.url}/track?${query}`)).status).toBe(200)
+        expect((yield* send(`${server.url}/track?${query}&verbose=1`)).status).toBe(413)
+        expect(server.requests().map((r) => r.bytes)).toEqual([query.length, query.length + 10])
       })
     )
   })
@@ -563,7 +635,7 @@ describe("MixpanelTestServer", () => {
         expect(server.receivedCount("imports")).toBe(7)
         expect(server.duplicates("imports")).toBe(3)
         // without $insert_id nothing is deduplicated
-        const bare = { event: "E", properties: { distinct_id: "u1" } }
+        const bare = { event: "E", properties: { token: "T", distinct_id: "u1" } }
         yield* send(`${server.url}/track`, form(JSON.stringify([bare, bare, event(1), event(1)])))
         expect(server.received("events")).toEqual([bare, bare, event(1)])
         expect(server.duplicates("events")).toBe(1)
@@ -601,8 +673,11 @@ describe("MixpanelTestServer", () => {
         })
         expect(request?.headers["x-custom"]).toBe("yes")
         expect(request?.fault).toBeUndefined()
+        yield* send(`${server.url}/track`, form(JSON.stringify([event(9, { distinct_id: "anonymous" })])))
+        expect(server.dropped()).toHaveLength(1)
         server.clear()
         expect(server.requests()).toEqual([])
+        expect(server.dropped()).toEqual([])
         expect(server.received("imports")).toEqual([])
         expect(server.receivedCount("imports")).toBe(0)
         // after clear, the dedup memory is gone too
@@ -688,6 +763,76 @@ describe("MixpanelTestServer", () => {
         expect(server.receivedCount("imports")).toBe(0)
         expect(server.requests()).toMatchObject([{ status: undefined, fault: { _tag: "Drop" }, items: 1 }])
         expect((yield* send(`${server.url}/import`, jsonBody([event(1)]))).status).toBe(200)
+      })
+    )
+
+    it.scoped("lostAnswer: the request is served and its items recorded, then the connection is cut", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make()
+        server.fail(Fault.lostAnswer, Fault.lostAnswer)
+        const error = yield* sendFailing(`${server.url}/import`, jsonBody([event(1), event(2)]))
+        expect(error).toBeInstanceOf(TypeError)
+        expect(server.received("imports")).toEqual([event(1), event(2)])
+        const flags = yield* sendFailing(`${server.url}/track`, form(JSON.stringify([event(3)])))
+        expect(flags).toBeInstanceOf(TypeError)
+        expect(server.received("events")).toEqual([event(3)])
+        expect(server.requests()).toMatchObject([
+          { status: undefined, fault: { _tag: "LostAnswer" }, items: 2 },
+          { status: undefined, fault: { _tag: "LostAnswer" }, items: 1 }
+        ])
+        // the retry is deduplicated, as Mixpanel does
+        expect((yield* send(`${server.url}/import`, jsonBody([event(1), event(2)]))).status).toBe(200)
+        expect(server.received("imports")).toEqual([event(1), event(2)])
+        expect(server.duplicates("imports")).toBe(2)
+      })
+    )
+
+    it.scoped("lostAnswer: the client sees a transport error for messages that did arrive", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ token: "T" })
+        server.fail(Fault.lostAnswer)
+        const MixpanelLive = Mixpanel.layer({ token: "T" }).pipe(
+          Layer.provide(Consumer.layerDirect({ baseUrl: server.url, maxRetries: 0 })),
+          Layer.provide(FetchHttpClient.layer)
+        )
+        const error = yield* Effect.flip(Mixpanel.track("u1", "Signed Up").pipe(Effect.provide(MixpanelLive)))
+        expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+        expect(server.received("events")).toMatchObject([{ event: "Signed Up", properties: { distinct_id: "u1" } }])
+      })
+    )
+
+    it.scoped("lostAnswer at random: a probability beside the fault mix, reproducible with a seed", () =>
+      Effect.gen(function* () {
+        const run = (server: MixpanelTestServer.MixpanelTestServer) =>
+          Effect.gen(function* () {
+            const outcomes: Array<number | "lost"> = []
+            for (let n = 0; n < 30; n++) {
+              const init = form(JSON.stringify([event(n)]))
+              const reply = yield* Effect.promise(() =>
+                fetch(`${server.url}/track`, init).then(
+                  (response) => response.status,
+                  () => "lost" as const
+                )
+              )
+              outcomes.push(reply)
+            }
+            return outcomes
+          })
+        const options = { rate: 0.3, faults: [Fault.status(503)], lostAnswer: 0.3, seed: 9 }
+        const a = yield* MixpanelTestServer.make({ failRandomly: options })
+        const b = yield* MixpanelTestServer.make({ failRandomly: options })
+        const first = yield* run(a)
+        expect(yield* run(b)).toEqual(first)
+        const lost = first.filter((outcome) => outcome === "lost").length
+        expect(lost).toBeGreaterThan(2)
+        expect(first.filter((outcome) => outcome === 503).length).toBeGreaterThan(2)
+        // lost answers were served: their events are received, the 503s' are not
+        expect(a.receivedCount("events")).toBe(first.filter((outcome) => outcome !== 503).length)
+        expect(a.requests().filter((r) => r.fault?._tag === "LostAnswer")).toHaveLength(lost)
+        // without faults in the mix, only lost answers
+        const only = yield* MixpanelTestServer.make({ failRandomly: { lostAnswer: 1 } })
+        expect(new Set(yield* run(only))).toEqual(new Set(["lost"]))
+        expect(only.receivedCount("events")).toBe(30)
       })
     )
 
@@ -797,6 +942,77 @@ describe("MixpanelTestServer", () => {
         server.stopFailing()
         expect(server.pendingFaults()).toBe(0)
         expect((yield* send(`${server.url}/track`, form(JSON.stringify([event(1)])))).status).toBe(200)
+      })
+    )
+  })
+
+  describe("lenient: the old behaviour", () => {
+    it.scoped("reads the transports Mixpanel does not", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ lenient: true })
+        const json = JSON.stringify([event(1)])
+        const replies = [
+          yield* send(`${server.url}/track/`, form(json)),
+          yield* send(`${server.url}/track?data=${encodeURIComponent(json)}`, { method: "POST" }),
+          yield* send(`${server.url}/track`, { method: "POST", headers: { "content-type": "text/plain" }, body: json }),
+          yield* send(`${server.url}/track`, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: `data=${base64(JSON.stringify([{ event: ">>>", properties: {} }]))}`
+          }),
+          yield* send(`${server.url}/import`, {
+            method: "POST",
+            body: `${JSON.stringify(event(2))}\n${JSON.stringify(event(3))}\n`
+          })
+        ]
+        expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200])
+        expect(server.receivedCount("events")).toBe(4)
+        expect(server.receivedCount("imports")).toBe(2)
+      })
+    )
+
+    it.scoped("checks only the shape of items, refuses a request whole, and drops nothing", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ lenient: true })
+        const loose = [
+          { event: "E", properties: { distinct_id: "anonymous", $insert_id: null } },
+          { $distinct_id: 5, $set: {}, $unset: "x" }
+        ]
+        expect((yield* send(`${server.url}/track`, form(JSON.stringify([loose[0]])))).text).toBe("1")
+        expect((yield* send(`${server.url}/engage`, form(JSON.stringify([loose[1]])))).text).toBe("1")
+        const whole = yield* send(`${server.url}/track?verbose=1`, form(JSON.stringify([event(1), { event: "" }])))
+        expect([whole.status, JSON.parse(whole.text)]).toEqual([
+          400,
+          { status: 0, error: "item 1: 'event' must be a non-empty string" }
+        ])
+        expect(server.receivedCount("events")).toBe(1)
+        expect(server.dropped()).toEqual([])
+      })
+    )
+
+    it.scoped("/import is strict only with strict=1; too many items is 413; bytes are the decoded JSON", () =>
+      Effect.gen(function* () {
+        const json = JSON.stringify([event(1, { url: "a=1&b=2" })])
+        const server = yield* MixpanelTestServer.make({ lenient: true, maxItems: 2 })
+        const bad = [event(1), { event: "E", properties: {} }]
+        expect(JSON.parse((yield* send(`${server.url}/import`, jsonBody(bad))).text)).toEqual({
+          code: 200,
+          num_records_imported: 1,
+          status: "OK"
+        })
+        const strict = yield* send(`${server.url}/import?strict=1`, jsonBody(bad))
+        expect(JSON.parse(strict.text).failed_records).toEqual([
+          {
+            index: 1,
+            insert_id: "",
+            field: "properties.time",
+            message: "'properties.time' must be a number"
+          }
+        ])
+        expect((yield* send(`${server.url}/import`, jsonBody([event(1), event(2), event(3)]))).status).toBe(413)
+        const exact = yield* MixpanelTestServer.make({ lenient: true, maxBytes: json.length })
+        expect((yield* send(`${exact.url}/track`, form(json))).status).toBe(200)
+        expect(exact.requests().at(-1)?.bytes).toBe(json.length)
       })
     )
   })

@@ -1,11 +1,16 @@
 /**
- * effect-mixpanel: `Mixpanel.track` per event through `Consumer.layerBuffered`, then `Consumer.flush`
- * and the close of the layer's scope, as an Effect application does at the end of a batch job or at
- * shutdown. The consumer runs at its defaults (2000 messages or 2 MiB per request, 4 requests in flight,
- * a buffer of 100,000 messages, Mixpanel's retry advice); only `baseUrl` points it at the sink, and
- * `onUndelivered` counts what it reports as not delivered.
+ * effect-mixpanel through `Consumer.layerBuffered` at its defaults (2000 messages or 2 MiB per request, 4
+ * requests in flight, a buffer of 100,000 messages, Mixpanel's retry advice); only `baseUrl` points it at
+ * the sink, and `onUndelivered` counts what it reports as not delivered. The layers are built once into a
+ * `ManagedRuntime`, before the clock starts. Two ways to call it:
  *
- * The caller is an Effect program, as in an application: each call is `yield* mixpanel.track(...)`.
+ * - `runFork`: as a plain-JavaScript (or Promise-based) application calls an Effect library, one
+ *   `runtime.runFork(Mixpanel.track(id, event, properties))` per event, the fiber left to finish on its
+ *   own; at the end `runtime.runPromise(Consumer.flush)` and `runtime.dispose()`. The main row.
+ * - `fiber`: as an Effect application calls it, a loop inside one Effect, `yield* mixpanel.track(...)`
+ *   per event, then `Consumer.flush` and the runtime's disposal.
+ * - `unsafe`: from plain JavaScript through the service's synchronous face, got once with
+ *   `runtime.runPromise(Mixpanel.unsafe)`, then `mixpanel.track(...)` per event (no fiber per call).
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 // Module imports rather than the barrels: a client process loads only what it uses (the barrels of
@@ -14,20 +19,74 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { Consumer, Mixpanel } from "effect-mixpanel"
-import type { Client } from "../harness.js"
+import type { BenchProperties } from "../events.js"
+import type { Client, Harness } from "../harness.js"
+
+export type CallStyle = "runFork" | "fiber" | "unsafe"
 
 const tick = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
-/** The client over an `HttpClient` layer. */
+/** `Consumer.flush` within the time left, a failure counted rather than thrown. */
+const flush = (harness: Harness) =>
+  Consumer.flush.pipe(
+    Effect.timeout(harness.remainingMs()),
+    Effect.catchAll(() => Effect.sync(() => harness.error()))
+  )
+
+/** The events from plain JavaScript, one `call` per event, then a flush. */
+const fromJavaScript = async (
+  harness: Harness,
+  runtime: ManagedRuntime.ManagedRuntime<Mixpanel.Mixpanel | Consumer.Consumer, unknown>,
+  call: (distinctId: string, event: string, properties: BenchProperties) => unknown
+) => {
+  const { n, chunkSize } = harness.spec
+  harness.begin()
+  for (let from = 0; from < n; from += chunkSize) {
+    const to = Math.min(n, from + chunkSize)
+    for (let i = from; i < to; i++) {
+      const { distinctId, event, properties } = harness.event(i)
+      if (harness.sampled(i)) {
+        const start = harness.start()
+        call(distinctId, event, properties)
+        harness.record(start)
+      } else call(distinctId, event, properties)
+    }
+    await harness.pause()
+  }
+  await runtime.runPromise(flush(harness))
+}
+
+/** The events from inside one Effect program, `yield*` per call. */
+const inFiber = (harness: Harness) =>
+  Effect.gen(function* () {
+    const { n, chunkSize } = harness.spec
+    const mixpanel = yield* Mixpanel.Mixpanel
+    harness.begin()
+    for (let from = 0; from < n; from += chunkSize) {
+      const to = Math.min(n, from + chunkSize)
+      for (let i = from; i < to; i++) {
+        const { distinctId, event, properties } = harness.event(i)
+        if (harness.sampled(i)) {
+          const start = harness.start()
+          yield* mixpanel.track(distinctId, event, properties)
+          harness.record(start)
+        } else yield* mixpanel.track(distinctId, event, properties)
+      }
+      harness.sampleMemory()
+      yield* tick
+    }
+    yield* flush(harness)
+  })
+
+/** The client over an `HttpClient` layer, called in `style`. */
 export const make =
-  (http: Layer.Layer<HttpClient.HttpClient>): Client =>
+  (http: Layer.Layer<HttpClient.HttpClient>, style: CallStyle): Client =>
   async (harness) => {
-    const { n, chunkSize, sinkUrl, token } = harness.spec
     let undelivered = 0
-    const live = Mixpanel.layer({ token }).pipe(
+    const live = Mixpanel.layer({ token: harness.spec.token }).pipe(
       Layer.provideMerge(
         Consumer.layerBuffered({
-          baseUrl: sinkUrl,
+          baseUrl: harness.spec.sinkUrl,
           onUndelivered: (failures) =>
             Effect.sync(() => {
               undelivered += failures.length
@@ -37,37 +96,26 @@ export const make =
       Layer.provide(http)
     )
     const runtime = ManagedRuntime.make(live)
-    await runtime.runPromise(Effect.void)
-
-    const program = Effect.gen(function* () {
-      const mixpanel = yield* Mixpanel.Mixpanel
-      harness.begin()
-      for (let from = 0; from < n; from += chunkSize) {
-        const to = Math.min(n, from + chunkSize)
-        for (let i = from; i < to; i++) {
-          const { distinctId, event, properties } = harness.event(i)
-          if (harness.sampled(i)) {
-            const start = harness.start()
-            yield* mixpanel.track(distinctId, event, properties)
-            harness.record(start)
-          } else yield* mixpanel.track(distinctId, event, properties)
-        }
-        harness.sampleMemory()
-        yield* tick
-      }
-      yield* Consumer.flush.pipe(
-        Effect.timeout(harness.remainingMs()),
-        Effect.catchAll(() => Effect.sync(() => harness.error()))
+    // Built now, so that `runFork` finds the runtime ready and the clock does not count the layers.
+    await runtime.runtime()
+    if (style === "runFork") {
+      await fromJavaScript(harness, runtime, (distinctId, event, properties) =>
+        runtime.runFork(Mixpanel.track(distinctId, event, properties))
       )
-    })
-    await runtime.runPromise(program)
+    } else if (style === "unsafe") {
+      const mixpanel = await runtime.runPromise(Mixpanel.unsafe)
+      await fromJavaScript(harness, runtime, (distinctId, event, properties) =>
+        mixpanel.track(distinctId, event, properties)
+      )
+    } else await runtime.runPromise(inFiber(harness))
     await runtime.dispose()
     return { reportedUndelivered: undelivered }
   }
 
 /** With `FetchHttpClient.layer` from `@effect/platform` (Node's global `fetch`). */
-export const fetch = async (): Promise<Client> => make((await import("@effect/platform/FetchHttpClient")).layer)
+export const fetch = async (style: CallStyle): Promise<Client> =>
+  make((await import("@effect/platform/FetchHttpClient")).layer, style)
 
 /** With `NodeHttpClient.layerUndici` from `@effect/platform-node`. */
-export const undici = async (): Promise<Client> =>
-  make((await import("@effect/platform-node/NodeHttpClient")).layerUndici)
+export const undici = async (style: CallStyle): Promise<Client> =>
+  make((await import("@effect/platform-node/NodeHttpClient")).layerUndici, style)

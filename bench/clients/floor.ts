@@ -1,8 +1,11 @@
 /**
  * The floor: what this job costs with nothing but the job. `track` appends the event, with the fields
- * Mixpanel needs, to an array; every 2000 events the array is `JSON.stringify`-ed and POSTed to `/import`
- * over one keep-alive connection. No validation, no copy, no retry, no ids: the physical limit of sending
- * these events from this process on this machine.
+ * Mixpanel needs (token, distinct id, time), to an array; every 2000 events the array joins a queue of
+ * batches. At most 4 requests are in flight, as effect-mixpanel's buffered consumer keeps at its defaults
+ * (`maxConcurrentRequests` 4): when one ends, the next batch is `JSON.stringify`-ed (once, as a whole) and
+ * POSTed to `/import` through a keep-alive `http.Agent`. A batch waits as objects, not as text, as ours
+ * waits as messages: the floor's memory is that of the job too. No validation, no ids, no retry: the
+ * physical limit of sending these events from this process on this machine, with our concurrency.
  */
 import * as Http from "node:http"
 import type { BenchEvent } from "../events.js"
@@ -10,11 +13,13 @@ import type { Client } from "../harness.js"
 
 const batchSize = 2000
 
+/** effect-mixpanel's default `maxConcurrentRequests`. */
+const inFlight = 4
+
 export const floor: Client = async (harness) => {
   const { n, chunkSize, sinkUrl, token } = harness.spec
   const url = new URL(sinkUrl)
-  const agent = new Http.Agent({ keepAlive: true, maxSockets: 1 })
-  const requests: Array<Promise<number>> = []
+  const agent = new Http.Agent({ keepAlive: true, maxSockets: inFlight })
 
   /** Resolves with the number of events the sink did not accept. */
   const post = (events: ReadonlyArray<unknown>): Promise<number> => {
@@ -39,6 +44,29 @@ export const floor: Client = async (harness) => {
     })
   }
 
+  const ready: Array<ReadonlyArray<unknown>> = []
+  let active = 0
+  let lost = 0
+  let failedRequests = 0
+  let idle: (() => void) | undefined
+  /** Starts requests for waiting batches while fewer than `inFlight` are running. */
+  const pump = (): void => {
+    while (active < inFlight) {
+      const next = ready.shift()
+      if (next === undefined) {
+        if (active === 0) idle?.()
+        return
+      }
+      active++
+      void post(next).then((count) => {
+        active--
+        lost += count
+        if (count > 0) failedRequests++
+        pump()
+      })
+    }
+  }
+
   let batch: Array<unknown> = []
   const track = (event: BenchEvent) => {
     batch.push({
@@ -46,8 +74,9 @@ export const floor: Client = async (harness) => {
       properties: { ...event.properties, token, distinct_id: event.distinctId, time: Date.now() }
     })
     if (batch.length === batchSize) {
-      requests.push(post(batch))
+      ready.push(batch)
       batch = []
+      pump()
     }
   }
 
@@ -64,10 +93,12 @@ export const floor: Client = async (harness) => {
     }
     await harness.pause()
   }
-  if (batch.length > 0) requests.push(post(batch))
-  const results = await Promise.all(requests)
-  harness.error(results.filter((count) => count > 0).length)
-  const lost = results.reduce((sum, count) => sum + count, 0)
+  if (batch.length > 0) ready.push(batch)
+  await new Promise<void>((resolve) => {
+    idle = resolve
+    pump()
+  })
+  harness.error(failedRequests)
   agent.destroy()
   return { reportedUndelivered: lost }
 }

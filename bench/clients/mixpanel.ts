@@ -44,11 +44,15 @@ export const trackBatch: Client = async (harness) => {
     if (errors !== undefined && errors !== null) harness.error(errors.length)
     complete()
   }
-  harness.begin()
+  // The events in the shape the SDK takes, before the clock starts (see `harness.ts`).
+  const bursts: Array<Array<Mixpanel.Event>> = []
   for (let from = 0; from < n; from += chunkSize) {
-    const to = Math.min(n, from + chunkSize)
     const events: Array<Mixpanel.Event> = []
-    for (let i = from; i < to; i++) events.push(toMixpanel(harness.event(i)))
+    for (let i = from; i < Math.min(n, from + chunkSize); i++) events.push(toMixpanel(harness.event(i)))
+    bursts.push(events)
+  }
+  harness.begin()
+  for (const events of bursts) {
     // Few calls, each for a whole burst: every one is timed.
     const start = harness.start()
     mixpanel.track_batch(events, callback)
@@ -71,17 +75,17 @@ export const track: Client = async (harness) => {
     }
     complete()
   }
+  const events = Array.from({ length: n }, (_, i) => toMixpanel(harness.event(i)))
   harness.begin()
   for (let from = 0; from < n; from += chunkSize) {
     const to = Math.min(n, from + chunkSize)
     for (let i = from; i < to; i++) {
-      const event = harness.event(i)
-      const properties = { ...event.properties, distinct_id: event.distinctId }
+      const { event, properties } = events[i] as Mixpanel.Event
       if (harness.sampled(i)) {
         const start = harness.start()
-        mixpanel.track(event.event, properties, callback)
+        mixpanel.track(event, properties, callback)
         harness.record(start)
-      } else mixpanel.track(event.event, properties, callback)
+      } else mixpanel.track(event, properties, callback)
     }
     await harness.pause()
   }

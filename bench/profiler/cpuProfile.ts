@@ -31,7 +31,9 @@ const categories: ReadonlyArray<readonly [string, (frame: CallFrame) => boolean]
   ["idle", (f) => f.functionName === "(idle)"],
   ["GC", (f) => f.functionName === "(garbage collector)"],
   ["V8 native, unattributed ((program))", (f) => f.functionName === "(program)"],
-  ["bench: event generation + harness", (f) => f.url.includes("/bench/")],
+  // The compiled bench (`node_modules/.cache/effect-mixpanel-bench/<pid>/bench/`), not any path with a
+  // `bench` folder in it (the repository may be checked out in one).
+  ["bench: harness and client driver", (f) => /\/effect-mixpanel-bench\/\d+\/bench\//.test(f.url)],
   [
     "ours: JSON walk / date formatting (json.ts, Message.ts)",
     (f) => /\/src\/(internal\/json|Message)\.[jt]s/.test(f.url)
@@ -57,6 +59,10 @@ const categories: ReadonlyArray<readonly [string, (frame: CallFrame) => boolean]
   ],
   ["Effect metrics", (f) => /\/effect\/dist\/.*[Mm]etric/.test(f.url)],
   ["@effect/platform (HttpClient, body)", (f) => /\/@effect\/platform(-node)?\//.test(f.url)],
+  [
+    "Effect runtime: forking a fiber (runtime, fiberRefs, fiberScope)",
+    (f) => /\/effect\/dist\/esm\/internal\/(runtime|fiberRefs|fiberScope)\.js/.test(f.url)
+  ],
   ["Effect runtime (fibers, generators, core)", (f) => f.url.includes("/effect/dist/")],
   ["undici / fetch", (f) => /undici|fetch/.test(f.url)],
   [

@@ -13,7 +13,7 @@ it.live("delivers through a flaky Mixpanel", () =>
     const server = yield* MixpanelTestServer.make()
     server.fail(MixpanelTestServer.Fault.status(503))
     const MixpanelLive = Mixpanel.layer({ token: "T" }).pipe(
-      Layer.provide(Consumer.layerBuffered({ baseUrl: server.url, retrySchedule: Schedule.spaced("10 millis") })),
+      Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url, retrySchedule: Schedule.spaced("10 millis") })),
       Layer.provide(FetchHttpClient.layer)
     )
     // Providing the layer to one effect closes it afterwards, and closing delivers what it holds.

@@ -1,26 +1,39 @@
 /**
- * The one walk over caller data that decides whether it can be JSON, and turns `Date`s into the seed's
- * `YYYY-MM-DDTHH:MM:SS` (UTC). It copies only what it has to change: data without dates comes back as
- * the same reference, so the common case allocates nothing.
+ * The one reading of caller data. A walk takes a snapshot of a value as plain JSON data (dates formatted as
+ * the seed's `YYYY-MM-DDTHH:MM:SS`, or kept), reading each property once, inside a guard: a getter, a
+ * Proxy trap or a `toJSON` that throws, a cycle, nesting past `maxDepth`, more than `maxBytes` of text, a
+ * value JSON has no place for — each is an `Issue` at its path, never an exception. Only own enumerable
+ * keys are read, so `constructor` and `toString` are ordinary names; `__proto__` is refused, because a
+ * JavaScript object given that key changes its prototype instead of keeping it.
  */
 
 /** Nesting deeper than this cannot be meant, and would overflow the stack of `JSON.stringify`. */
 export const maxDepth = 100
 
-/** Where a walk failed: the path from the walked value, and why. */
+/** Mixpanel's limit on one message: under 1 MB of JSON. */
+export const maxBytes = 1_000_000
+
+/** Where a walk failed: the path from the walked value, and why (never the value itself). */
 export interface Issue {
   readonly path: ReadonlyArray<PropertyKey>
   readonly detail: string
 }
 
+/** A snapshot: plain data that `JSON.stringify` writes as Mixpanel reads it. */
+export interface Snapshot {
+  readonly value: unknown
+}
+
 const failed: unique symbol = Symbol.for("effect-mixpanel/internal/json/failed")
 
-/** Mutable state of one walk: the objects being visited (to find cycles), and the failure, if any. */
+/** Mutable state of one walk. */
 interface Walk {
   readonly dates: "format" | "keep"
   readonly stack: Array<object>
-  path: Array<PropertyKey>
+  readonly path: Array<PropertyKey>
   detail: string
+  /** Characters of text still allowed (a character is at least one byte of JSON). */
+  budget: number
 }
 
 const pad = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
@@ -31,7 +44,10 @@ const pad = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
  */
 export const formatDate = (date: Date): string => {
   const year = date.getUTCFullYear()
-  if (year < 1000 || year > 9999) return date.toISOString().slice(0, 19)
+  if (year < 1000 || year > 9999) {
+    const iso = date.toISOString() // `+010000-01-01T00:00:00.000Z` past year 9999
+    return iso.slice(0, iso.lastIndexOf("."))
+  }
   return `${year}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`
 }
 
@@ -40,7 +56,15 @@ const fail = (walk: Walk, detail: string): typeof failed => {
   return failed
 }
 
-const describe = (value: object): string => {
+const spend = (walk: Walk, characters: number): boolean => {
+  walk.budget -= characters
+  return walk.budget >= 0
+}
+
+const tooLarge = (walk: Walk) => fail(walk, `more than ${maxBytes} bytes of JSON, Mixpanel's limit on a message`)
+
+/** What kind of object this is, in words that hold none of its contents. */
+const kind = (value: object): string => {
   const name = Object.getPrototypeOf(value)?.constructor?.name
   return typeof name === "string" && name !== "" ? `a ${name}` : "an object with a custom prototype"
 }
@@ -48,12 +72,12 @@ const describe = (value: object): string => {
 const walkValue = (value: unknown, walk: Walk): unknown => {
   switch (typeof value) {
     case "string":
+      return spend(walk, value.length + 2) ? value : tooLarge(walk)
     case "boolean":
-      return value
+      return spend(walk, 5) ? value : tooLarge(walk)
     case "number":
-      return Number.isFinite(value)
-        ? value
-        : fail(walk, `${value} is not a finite number, and JSON has no place for it`)
+      if (!Number.isFinite(value)) return fail(walk, "not a finite number, and JSON has no place for it")
+      return spend(walk, 1) ? value : tooLarge(walk)
     case "undefined":
       return fail(walk, "undefined is not a JSON value; leave the property out or use null")
     case "bigint":
@@ -63,18 +87,26 @@ const walkValue = (value: unknown, walk: Walk): unknown => {
     case "symbol":
       return fail(walk, "a symbol is not a JSON value")
     case "object":
-      return value === null ? null : walkObject(value, walk)
+      if (value === null) return spend(walk, 4) ? null : tooLarge(walk)
+      try {
+        return walkObject(value, walk)
+      } catch {
+        return fail(walk, "reading it threw an exception")
+      }
   }
 }
 
 const walkObject = (value: object, walk: Walk): unknown => {
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) return fail(walk, "an invalid Date")
-    return walk.dates === "format" ? formatDate(value) : value
+    const time = value.getTime()
+    if (Number.isNaN(time)) return fail(walk, "an invalid Date")
+    const date = new Date(time) // the caller's object is read once, through getTime
+    return walk.dates === "format" ? formatDate(date) : date
   }
   const stack = walk.stack
   if (stack.includes(value)) return fail(walk, "a circular reference")
   if (stack.length >= maxDepth) return fail(walk, `nested more than ${maxDepth} levels deep`)
+  if (!spend(walk, 2)) return tooLarge(walk)
   stack.push(value)
   const result = Array.isArray(value) ? walkArray(value, walk) : walkRecord(value, walk)
   stack.pop()
@@ -82,55 +114,80 @@ const walkObject = (value: object, walk: Walk): unknown => {
 }
 
 const walkArray = (array: ReadonlyArray<unknown>, walk: Walk): unknown => {
-  let copy: Array<unknown> | undefined
-  for (let i = 0; i < array.length; i++) {
-    const item = array[i]
+  const length = array.length
+  if (!spend(walk, length)) return tooLarge(walk)
+  const copy: Array<unknown> = new Array(length)
+  for (let i = 0; i < length; i++) {
+    let item: unknown
+    try {
+      item = array[i]
+    } catch {
+      walk.path.push(i)
+      return fail(walk, "reading it threw an exception")
+    }
     const result = walkValue(item, walk)
     if (result === failed) {
       walk.path.push(i)
       return failed
     }
-    if (result !== item) {
-      copy ??= array.slice()
-      copy[i] = result
-    }
+    copy[i] = result
   }
-  return copy ?? array
+  return copy
 }
 
 const walkRecord = (record: object, walk: Walk): unknown => {
   const proto = Object.getPrototypeOf(record)
   if (proto !== Object.prototype && proto !== null) {
-    return fail(walk, `${describe(record)} is not a JSON value; pass a plain object`)
+    return fail(walk, `${kind(record)} is not a JSON value; pass a plain object`)
   }
-  let copy: Record<string, unknown> | undefined
-  for (const key in record) {
-    const item = (record as Record<string, unknown>)[key]
+  const keys = Object.keys(record)
+  const copy: Record<string, unknown> = {}
+  for (const key of keys) {
+    if (key === "__proto__") {
+      walk.path.push(key)
+      return fail(walk, "`__proto__` cannot be a property name: JavaScript takes it for an object's prototype")
+    }
+    if (!spend(walk, key.length + 4)) return tooLarge(walk)
+    let item: unknown
+    try {
+      item = (record as Record<string, unknown>)[key]
+    } catch {
+      walk.path.push(key)
+      return fail(walk, "reading it threw an exception")
+    }
     const result = walkValue(item, walk)
     if (result === failed) {
       walk.path.push(key)
       return failed
     }
-    if (result !== item) {
-      copy ??= { ...record }
-      copy[key] = result
-    }
+    copy[key] = result
   }
-  return copy ?? record
+  return copy
 }
 
 /**
- * Checks that `value` is a JSON value (with valid `Date`s allowed) and returns it with its dates formatted
- * or kept as they are. Returns an `Issue` on failure.
+ * Reads `value` once into a snapshot of plain JSON data, with its dates formatted or kept as (copied)
+ * `Date`s. Returns an `Issue` on failure.
  */
-export const toJson = (value: unknown, dates: "format" | "keep"): { readonly value: unknown } | Issue => {
-  const walk: Walk = { dates, stack: [], path: [], detail: "" }
+export const snapshot = (value: unknown, dates: "format" | "keep" = "format"): Snapshot | Issue => {
+  const walk: Walk = { dates, stack: [], path: [], detail: "", budget: maxBytes }
   const result = walkValue(value, walk)
   return result === failed ? { path: walk.path.reverse(), detail: walk.detail } : { value: result }
 }
 
-/** Distinguishes the two outcomes of `toJson`. */
-export const isIssue = (result: { readonly value: unknown } | Issue): result is Issue => "detail" in result
+/** Distinguishes the two outcomes of `snapshot`. */
+export const isIssue = (result: Snapshot | Issue): result is Issue => "detail" in result
+
+/** Whether `value` is an object of properties: a plain object, not an array, a `Date` or a class instance. */
+export const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
+  if (typeof value !== "object" || value === null) return false
+  try {
+    const proto = Object.getPrototypeOf(value)
+    return (proto === Object.prototype || proto === null) && !Array.isArray(value)
+  } catch {
+    return false
+  }
+}
 
 /** The size in bytes of `text` encoded as UTF-8, as it will go on the wire. */
 export const utf8Length: (text: string) => number =
@@ -148,7 +205,11 @@ export const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
     if (typeof key === "number") out += `[${key}]`
     else {
       const name = String(key)
-      out += /^[A-Za-z_$][\w$]*$/.test(name) ? (out === "" ? name : `.${name}`) : `[${JSON.stringify(name)}]`
+      out += /^[A-Za-z_$][\w$]*$/.test(name)
+        ? out === ""
+          ? name
+          : `.${name}`
+        : `[${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)}]`
     }
   }
   return out

@@ -1,389 +1,615 @@
 /**
- * The `Mixpanel` service: builds each message from the caller's arguments, encodes and checks it with the
- * schemas of `Message`, and hands its JSON to the `Consumer`.
+ * The `Mixpanel` service: reads the caller's arguments once (`json.ts`), builds each message from them,
+ * encodes and checks it with the schemas of `Message`, and hands its JSON to the `Consumer`. Any argument,
+ * from any caller, ends as a message or an `InvalidMessage` naming the argument: never a defect.
  */
-import * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import type * as Schema from "effect/Schema"
+import * as Runtime from "effect/Runtime"
+import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
 import { Consumer } from "../Consumer.js"
 import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
-import type {
-  BatchEvent,
-  GroupUpdateInput,
-  ImportedEvent,
-  MessageOptions,
-  Options,
-  ProfileOptions,
-  ProfileUpdateInput,
-  Service
-} from "../Mixpanel.js"
-import { InvalidConfig, InvalidMessage, type MixpanelError } from "../MixpanelError.js"
+import type { Options, Service, Unsafe } from "../Mixpanel.js"
+import { type InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
+import * as Args from "./consumer/args.js"
 import * as Ids from "./ids.js"
 import * as Json from "./json.js"
-import { formatDate, formatPath, utf8Length } from "./json.js"
+import { formatDate } from "./json.js"
+import {
+  bad,
+  metaOf,
+  modifierNames,
+  modifierOptions,
+  readDistinctId,
+  readEventName,
+  readItems,
+  readObject,
+  readOptions,
+  readTime
+} from "./mixpanel/arguments.js"
+import { encodeEvent, encodeGroup, encodeProfile, fromIssue, join, type Read, sized } from "./mixpanel/encode.js"
+import * as Rules from "./options.js"
+import * as Fields from "./rules.js"
 import { version } from "./version.js"
 
 /** The `mp_lib` of every event. */
 export const libraryName = "effect-mixpanel"
 
-const invalid = (operation: string, error: ParseResult.ParseIssue, prefix = ""): InvalidMessage => {
-  const [issue] = ParseResult.ArrayFormatter.formatIssueSync(error)
-  const path = formatPath(issue?.path ?? [])
-  return new InvalidMessage({
-    operation,
-    field:
-      prefix === "" ? path : path === "" ? prefix : path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`,
-    detail: issue?.message ?? ParseResult.TreeFormatter.formatIssueSync(error)
-  })
-}
+// ---------------------------------------------------------------------------------------------------
+// the service
+// ---------------------------------------------------------------------------------------------------
 
-/** Encodes one message of `schema` to its JSON text, with `meta` merged in; `Left` names what is wrong. */
-const encoder = <A, I>(schema: Schema.Schema<A, I>) => {
-  const encode = ParseResult.encodeEither(schema)
-  const encodeMeta = ParseResult.encodeEither(Message.Meta)
-  return (
-    operation: string,
-    message: A,
-    meta: Message.Properties | undefined,
-    prefix = ""
-  ): Either.Either<string, InvalidMessage> => {
-    const encoded = encode(message)
-    if (Either.isLeft(encoded)) return Either.left(invalid(operation, encoded.left, prefix))
-    let wire: object = encoded.right as object
-    if (meta !== undefined) {
-      const extra = encodeMeta(meta)
-      if (Either.isLeft(extra))
-        return Either.left(invalid(operation, extra.left, prefix === "" ? "meta" : `${prefix}.meta`))
-      const clash = Object.keys(extra.right).find((key) => key in wire)
-      if (clash !== undefined) {
-        return Either.left(
-          new InvalidMessage({ operation, field: `meta.${clash}`, detail: "the message sets this key itself" })
-        )
-      }
-      wire = { ...wire, ...extra.right }
-    }
-    const json = JSON.stringify(wire)
-    const bytes = utf8Length(json)
-    if (bytes > Message.maxMessageBytes) {
-      return Either.left(
-        new InvalidMessage({
-          operation,
-          field: prefix,
-          detail: `the message is ${bytes} bytes of JSON; Mixpanel takes at most ${Message.maxMessageBytes}`
-        })
-      )
-    }
-    return Either.right(json)
-  }
-}
-
-const encodeEvent = encoder(Message.Event)
-const encodeProfile = encoder(Message.ProfileUpdate)
-const encodeGroup = encoder(Message.GroupUpdate)
-
-const toMillis = (time: number | Date): number => (typeof time === "number" ? time : time.getTime())
-
-const isPlainObject = (value: unknown): value is Message.Properties => {
-  if (typeof value !== "object" || value === null) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
-const isAcceptedDistinctId = (id: unknown): id is string =>
-  typeof id === "string" && (id.length > 36 || !Message.placeholderIds.has(id.toLowerCase()))
+/** Where a service built here keeps its synchronous face (`Mixpanel.unsafe`). */
+export const UnsafeTypeId: unique symbol = Symbol.for("effect-mixpanel/Mixpanel/unsafe")
 
 /**
- * Keys of an event's properties that the library sets: a caller who sets one takes the schema's path,
- * which checks the value and lets it override the library's.
+ * The synchronous face of `service`: its own when this library built it; else each call runs the
+ * operation on a fiber of the caller's runtime, and a failure is logged.
  */
-const librarySetKeys = ["token", "distinct_id", "time", "$insert_id", "mp_lib", "$lib_version"] as const
-
-/** A JSON text of at most this many UTF-16 units is under `maxMessageBytes` whatever it holds. */
-const surelySmall = Math.floor(Message.maxMessageBytes / 3)
+export const unsafeOf = (service: Service): Effect.Effect<Unsafe> => {
+  const own = (service as Service & { readonly [UnsafeTypeId]?: Unsafe })[UnsafeTypeId]
+  if (own !== undefined) return Effect.succeed(own)
+  return Effect.map(Effect.runtime<never>(), (runtime) => {
+    const runFork = Runtime.runFork(runtime)
+    const face: Record<string, unknown> = {}
+    for (const [name, op] of Object.entries(service)) {
+      face[name] = (...args: ReadonlyArray<unknown>) => {
+        const effect = (op as (...a: ReadonlyArray<unknown>) => Effect.Effect<void, SendError>)(...args)
+        runFork(Effect.catchAll(effect, (failure) => Effect.logWarning(`Mixpanel.${name}: ${failure.message}`)))
+        return undefined
+      }
+    }
+    return face as unknown as Unsafe
+  })
+}
 
 /**
  * Spans that go to Effect's own tracer are recorded nowhere, and cost more than building the message
  * itself; operation spans are made only when an application has installed a tracer of its own.
  */
-const nativeTracer = Effect.runSync(Effect.tracer)
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+const decodeOptions = Rules.decoder(Schema.Struct({ token: Rules.secret(Message.Token) }))
+
+/**
+ * Keys of an event's properties that the library sets: a caller who sets one takes the schema's path,
+ * which checks the value and lets it override the library's.
+ */
+const librarySetKeys: ReadonlySet<string> = new Set([
+  "token",
+  "distinct_id",
+  "time",
+  "$insert_id",
+  "mp_lib",
+  "$lib_version"
+])
 
 export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Consumer> =>
   Effect.gen(function* () {
-    const token = Redacted.isRedacted(options.token) ? Redacted.value(options.token) : options.token
-    if (token.trim() === "") {
-      return yield* new InvalidConfig({ option: "token", detail: "the project token is empty" })
-    }
+    const token = Redacted.value((yield* decodeOptions(options)).token)
     const consumer = yield* Consumer
+    const target = Args.trusted(consumer)
+    const clock = yield* Effect.clock
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>()) as (effect: Effect.Effect<void>) => unknown
     const nextInsertId = yield* Ids.makeGenerator()
 
+    /** Messages for the consumer from one operation; a batch also carries the error of its invalid items. */
+    interface Dispatch {
+      readonly endpoint: Endpoint
+      readonly messages: ReadonlyArray<string>
+      /** Past any buffer (`alias`): the consumer's `sendNow`. */
+      readonly immediate: boolean
+      readonly error: InvalidMessage | undefined
+    }
+    type Outcome = Either.Either<Dispatch, InvalidMessage>
+
+    const send = (endpoint: Endpoint, json: Read<string>): Outcome =>
+      Either.map(json, (message) => ({ endpoint, messages: [message], immediate: false, error: undefined }))
+
+    /** Hands an operation's messages to the consumer, and fails with its error after the valid ones went. */
+    const dispatch = (outcome: Outcome): Effect.Effect<void, SendError> => {
+      if (Either.isLeft(outcome)) return Effect.fail(outcome.left)
+      const { endpoint, error, immediate, messages } = outcome.right
+      const sent =
+        messages.length === 0
+          ? Effect.void
+          : immediate
+            ? consumer.sendNow(endpoint, messages[0] as string)
+            : messages.length === 1
+              ? target.send(endpoint, messages[0] as string)
+              : target.sendBatch(endpoint, messages)
+      return error === undefined ? sent : Effect.zipRight(sent, Effect.fail(error))
+    }
+
     /**
-     * Runs an operation: its body gets the time from the fiber's `Clock`, and the result is wrapped in a
-     * span when a tracer is installed. One primitive step, read straight from the fiber's services: the
-     * hot path of `track` pays for no more than it needs.
+     * An operation from its body, which reads the arguments and builds the messages at a given time, in two
+     * faces. As an `Effect`: the time from the fiber's `Clock`, a span when a tracer is installed, one
+     * primitive step read straight from the fiber's services (the hot path pays for no more than it needs).
+     * Synchronous (`Mixpanel.unsafe`): the time from the layer's `Clock`, the consumer's synchronous entry
+     * when it has one, a fiber only when the consumer must wait; the typed error returned, not thrown.
      */
-    const operation = (name: string, endpoint: Endpoint) => {
+    const operation = <Args extends ReadonlyArray<unknown>>(
+      name: string,
+      endpoint: Endpoint,
+      body: (now: number, ...args: Args) => Outcome
+    ) => {
       const spanName = `Mixpanel.${name}`
       const span = { attributes: { endpoint }, captureStackTrace: false } as const
-      return (body: (now: number) => Effect.Effect<void, MixpanelError>): Effect.Effect<void, MixpanelError> =>
+      const effect = (...args: Args): Effect.Effect<void, SendError> =>
         Effect.withFiberRuntime((fiber) => {
           const services = fiber.currentDefaultServices
-          const effect = body(Context.get(services, Clock.Clock).unsafeCurrentTimeMillis())
-          return Context.get(services, Tracer.Tracer) === nativeTracer
-            ? effect
-            : Effect.withSpan(effect, spanName, span)
+          const run = dispatch(body(Context.get(services, Clock.Clock).unsafeCurrentTimeMillis(), ...args))
+          return Context.get(services, Tracer.Tracer) === nativeTracer ? run : Effect.withSpan(run, spanName, span)
         })
-    }
-    const operations = new Map<string, ReturnType<typeof operation>>()
-    const traced = (name: string, endpoint: Endpoint) => {
-      let run = operations.get(name)
-      if (run === undefined) {
-        run = operation(name, endpoint)
-        operations.set(name, run)
+      const unsafe = (...args: Args): SendError | undefined => {
+        const outcome = body(clock.unsafeCurrentTimeMillis(), ...args)
+        if (Either.isLeft(outcome)) return outcome.left
+        const { endpoint: to, error, immediate, messages } = outcome.right
+        if (messages.length > 0) {
+          const sent =
+            immediate || target.unsafeSend === undefined ? dispatch(outcome) : target.unsafeSend(to, messages)
+          if (Effect.isEffect(sent)) {
+            runFork(
+              Effect.catchAll(sent as Effect.Effect<void, SendError>, (failure) =>
+                Effect.logWarning(`Mixpanel.${name}: ${failure.message}`).pipe(
+                  Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.operation": name })
+                )
+              )
+            )
+          } else if (sent !== undefined) return sent
+        }
+        return error
       }
-      return run
+      return { effect, unsafe }
     }
 
-    const send = (endpoint: Endpoint, json: Either.Either<string, InvalidMessage>) =>
-      Either.isLeft(json) ? Effect.fail(json.left) : consumer.send(endpoint, json.right)
-
-    const eventMessage = (
-      event: string,
-      distinctId: string,
-      time: number,
-      insertId: string,
-      properties: Message.Properties | undefined
-    ): Message.Event => ({
-      event,
-      properties: {
-        token,
-        distinct_id: distinctId,
-        time,
-        $insert_id: insertId,
-        mp_lib: libraryName,
-        $lib_version: version,
-        ...properties
-      }
-    })
-
-    /**
-     * Encodes a tracked or imported event. The common case (no `meta`, none of the keys the library sets
-     * overridden) is checked here in the same terms as `Message.Event`, and costs one walk of the properties
-     * and one `JSON.stringify`; anything else goes through the schema, which also words the errors. A test
-     * holds both paths to the same output.
-     */
     // The part of every event's JSON that is the same for every event of this service.
     const fixedJson = `"token":${JSON.stringify(token)}`
     const libraryJson = `"mp_lib":${JSON.stringify(libraryName)},"$lib_version":${JSON.stringify(version)}`
 
+    /**
+     * Encodes a tracked or imported event from its arguments. The common case (no `meta`, none of the keys
+     * the library sets, no integer-like keys, which `JSON.stringify` would write first) is checked by the
+     * same rules as `Message.Event` and costs one walk of the properties and one `JSON.stringify`; anything
+     * else goes through the schema, which also words the errors. A property test holds both to the same bytes.
+     */
     const encodeTracked = (
       operation: string,
-      event: string,
-      distinctId: string,
+      distinctIdArg: unknown,
+      eventArg: unknown,
       time: number,
-      properties: Message.Properties | undefined,
-      meta: Message.Properties | undefined,
-      prefix = ""
-    ): Either.Either<string, InvalidMessage> => {
+      propertiesArg: unknown,
+      metaArg: unknown,
+      prefix: string,
+      names: { readonly distinctId: string; readonly event: string; readonly properties: string; readonly meta: string }
+    ): Read<string> => {
+      const distinctId = readDistinctId(operation, join(prefix, names.distinctId), distinctIdArg, false)
+      if (Either.isLeft(distinctId)) return distinctId
+      const event = readEventName(operation, join(prefix, names.event), eventArg)
+      if (Either.isLeft(event)) return event
+      const properties = readObject(operation, join(prefix, names.properties), propertiesArg)
+      if (Either.isLeft(properties)) return Either.left(properties.left)
+      const meta = readObject(operation, join(prefix, names.meta), metaArg)
+      if (Either.isLeft(meta)) return Either.left(meta.left)
       const insertId = nextInsertId()
-      if (
-        meta === undefined &&
-        typeof event === "string" &&
-        event !== "" &&
-        isAcceptedDistinctId(distinctId) &&
-        Number.isFinite(time) &&
-        time >= 0 &&
-        (properties === undefined || (isPlainObject(properties) && !librarySetKeys.some((key) => key in properties)))
-      ) {
-        const walked = properties === undefined ? undefined : Json.toJson(properties, "format")
-        if (walked === undefined || !Json.isIssue(walked)) {
-          // The JSON that `JSON.stringify` would write for the message below, with the fixed part written
-          // once per service: the properties are the only object serialized per event.
-          const rest = walked === undefined ? "}" : JSON.stringify(walked.value)
-          const json = `{"event":${JSON.stringify(event)},"properties":{${fixedJson},"distinct_id":${JSON.stringify(distinctId)},"time":${time},"$insert_id":"${insertId}",${libraryJson}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}}`
-          if (json.length <= surelySmall) return Either.right(json)
-        }
+      const props = properties.right
+      if (meta.right === undefined && Fields.isTime(time) && (props === undefined || plainKeys(props))) {
+        // The JSON that `JSON.stringify` would write for the message below, with the fixed part written
+        // once per service: the properties are the only object serialized per event.
+        const rest = props === undefined ? "{}" : JSON.stringify(props)
+        return sized(
+          operation,
+          `{"event":${JSON.stringify(event.right)},"properties":{${fixedJson},"distinct_id":${JSON.stringify(distinctId.right)},"time":${time},"$insert_id":"${insertId}",${libraryJson}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}}`,
+          prefix
+        )
       }
-      return encodeEvent(operation, eventMessage(event, distinctId, time, insertId, properties), meta, prefix)
-    }
-
-    const tracking = traced("track", "events")
-    const track: Service["track"] = (distinctId, event, properties, options) =>
-      tracking((now) => send("events", encodeTracked("track", event, distinctId, now, properties, options?.meta)))
-
-    // Valid messages go out even when others in the same call are invalid; the call then fails naming the
-    // first invalid one.
-    const sendMany = (
-      endpoint: Endpoint,
-      encoded: ReadonlyArray<Either.Either<string, InvalidMessage>>
-    ): Effect.Effect<void, MixpanelError> => {
-      const [invalids, valid] = Arr.partitionMap(encoded, (result) => result)
-      const sent = valid.length === 0 ? Effect.void : consumer.sendBatch(endpoint, valid)
-      return Arr.isNonEmptyReadonlyArray(invalids) ? Effect.zipRight(sent, Effect.fail(invalids[0])) : sent
-    }
-
-    const trackBatch: Service["trackBatch"] = (events) =>
-      traced(
-        "trackBatch",
-        "events"
-      )((now) =>
-        sendMany(
-          "events",
-          Arr.map(Arr.fromIterable(events), (event: BatchEvent, i) =>
-            encodeTracked(
-              "trackBatch",
-              event.event,
-              event.distinctId,
-              now,
-              event.properties,
-              event.meta,
-              `events[${i}]`
-            )
-          )
-        )
-      )
-
-    const importMessage = (event: ImportedEvent, operation: string, prefix = "") =>
-      encodeTracked(
+      return encodeEvent(
         operation,
-        event.event,
-        event.distinctId,
-        toMillis(event.time),
-        event.properties,
-        event.meta,
-        prefix
+        {
+          event: event.right,
+          properties: {
+            token,
+            distinct_id: distinctId.right,
+            time,
+            $insert_id: insertId,
+            mp_lib: libraryName,
+            $lib_version: version,
+            ...(props as Message.Properties | undefined)
+          }
+        },
+        meta.right,
+        { prefix, meta: join(prefix, names.meta), renames: { properties: names.properties } }
       )
+    }
 
-    const importEvent: Service["importEvent"] = (distinctId, event, time, properties, options) =>
-      traced(
-        "importEvent",
-        "imports"
-      )(() =>
-        send(
-          "imports",
-          importMessage(
-            {
-              distinctId,
-              event,
-              time,
-              ...(properties === undefined ? {} : { properties }),
-              ...(options?.meta === undefined ? {} : { meta: options.meta })
-            },
-            "importEvent"
-          )
-        )
-      )
+    const trackNames = { distinctId: "distinctId", event: "event", properties: "properties", meta: "options.meta" }
+    const itemNames = { distinctId: "distinctId", event: "event", properties: "properties", meta: "meta" }
 
-    const importEvents: Service["importEvents"] = (events) =>
-      traced(
-        "importEvents",
-        "imports"
-      )(() =>
-        sendMany(
-          "imports",
-          Arr.map(Arr.fromIterable(events), (event, i) => importMessage(event, "importEvents", `events[${i}]`))
+    const track = operation(
+      "track",
+      "events",
+      (now, distinctId: unknown, event: unknown, properties?: unknown, options?: unknown): Outcome => {
+        const read = readOptions("track", options, ["meta"])
+        if (Either.isLeft(read)) return Either.left(read.left)
+        return send(
+          "events",
+          encodeTracked("track", distinctId, event, now, properties, read.right.meta, "", trackNames)
         )
-      )
+      }
+    )
 
-    const alias: Service["alias"] = (aliasId, original, options) =>
-      traced(
-        "alias",
-        "events"
-      )(() => {
-        const json = encodeEvent(
-          "alias",
-          { event: "$create_alias", properties: { token, distinct_id: original, alias: aliasId } },
-          options?.meta
-        )
-        return Either.isLeft(json) ? Effect.fail(json.left) : consumer.sendNow("events", json.right)
+    /**
+     * Valid messages go out even when others in the same call are invalid; the call then fails naming the
+     * first invalid one and counting the others (only the first error is kept).
+     */
+    const sendMany = (
+      operation: string,
+      endpoint: Endpoint,
+      itemsArg: unknown,
+      encode: (item: unknown, prefix: string) => Read<string>
+    ): Outcome => {
+      const items = readItems(operation, itemsArg)
+      if (Either.isLeft(items)) return Either.left(items.left)
+      const valid: Array<string> = []
+      let first: InvalidMessage | undefined
+      let invalid = 0
+      items.right.forEach((item, i) => {
+        const encoded = encode(item, `events[${i}]`)
+        if (Either.isRight(encoded)) valid.push(encoded.right)
+        else {
+          invalid++
+          first ??= encoded.left
+        }
       })
+      const error =
+        first === undefined || invalid === 1
+          ? first
+          : new InvalidMessage({
+              operation,
+              field: first.field,
+              detail: `${first.detail} (and ${invalid - 1} more of the ${items.right.length} events are invalid)`
+            })
+      return Either.right({ endpoint, messages: valid, immediate: false, error })
+    }
 
-    const merge: Service["merge"] = (distinctId1, distinctId2, options) =>
-      traced(
-        "merge",
-        "imports"
-      )((now) =>
-        send(
+    /** The fields of one item of a batch, read once. */
+    const readItem = (operation: string, item: unknown, prefix: string, names: ReadonlyArray<string>) => {
+      if (!Json.isPlainObject(item)) return bad(operation, prefix, "expected an object describing one event")
+      try {
+        const fields: Record<string, unknown> = {}
+        for (const name of names) fields[name] = item[name]
+        return Either.right(fields)
+      } catch {
+        return bad(operation, prefix, "reading the event threw an exception")
+      }
+    }
+
+    const trackBatch = operation("trackBatch", "events", (now, events: unknown) =>
+      sendMany("trackBatch", "events", events, (item, prefix) =>
+        Either.flatMap(readItem("trackBatch", item, prefix, ["distinctId", "event", "properties", "meta"]), (e) =>
+          encodeTracked("trackBatch", e.distinctId, e.event, now, e.properties, e.meta, prefix, itemNames)
+        )
+      )
+    )
+
+    const importOne = (
+      operation: string,
+      e: Record<string, unknown>,
+      prefix: string,
+      names: typeof trackNames & { readonly time: string }
+    ) =>
+      Either.flatMap(readTime(operation, join(prefix, names.time), e.time), (time) =>
+        encodeTracked(operation, e.distinctId, e.event, time, e.properties, e.meta, prefix, names)
+      )
+
+    const importEvent = operation(
+      "importEvent",
+      "imports",
+      (_, distinctId: unknown, event: unknown, time: unknown, properties?: unknown, options?: unknown): Outcome => {
+        const read = readOptions("importEvent", options, ["meta"])
+        if (Either.isLeft(read)) return Either.left(read.left)
+        return send(
+          "imports",
+          importOne("importEvent", { distinctId, event, time, properties, meta: read.right.meta }, "", {
+            ...trackNames,
+            time: "time"
+          })
+        )
+      }
+    )
+
+    const importEvents = operation("importEvents", "imports", (_, events: unknown) =>
+      sendMany("importEvents", "imports", events, (item, prefix) =>
+        Either.flatMap(
+          readItem("importEvents", item, prefix, ["distinctId", "event", "time", "properties", "meta"]),
+          (e) => importOne("importEvents", e, prefix, { ...itemNames, time: "time" })
+        )
+      )
+    )
+
+    const alias = operation("alias", "events", (_, aliasId: unknown, original: unknown, options?: unknown): Outcome => {
+      const read = Either.all({
+        alias: readDistinctId("alias", "aliasId", aliasId, true),
+        original: readDistinctId("alias", "original", original, true),
+        options: Either.flatMap(readOptions("alias", options, ["meta"]), (o) => metaOf("alias", o))
+      })
+      if (Either.isLeft(read)) return Either.left(read.left)
+      const json = encodeEvent(
+        "alias",
+        { event: "$create_alias", properties: { token, distinct_id: read.right.original, alias: read.right.alias } },
+        read.right.options,
+        { prefix: "", meta: "options.meta" }
+      )
+      return Either.map(json, (message) => ({
+        endpoint: "events" as const,
+        messages: [message],
+        immediate: true,
+        error: undefined
+      }))
+    })
+
+    const merge = operation(
+      "merge",
+      "imports",
+      (now, distinctId1: unknown, distinctId2: unknown, options?: unknown): Outcome => {
+        const read = Either.all({
+          first: readDistinctId("merge", "distinctId1", distinctId1, true),
+          second: readDistinctId("merge", "distinctId2", distinctId2, true),
+          options: Either.flatMap(readOptions("merge", options, ["meta"]), (o) => metaOf("merge", o))
+        })
+        if (Either.isLeft(read)) return Either.left(read.left)
+        return send(
           "imports",
           encodeEvent(
             "merge",
             {
               event: "$merge",
-              properties: { token, time: now, $insert_id: nextInsertId(), $distinct_ids: [distinctId1, distinctId2] }
+              properties: {
+                token,
+                time: now,
+                $insert_id: nextInsertId(),
+                $distinct_ids: [read.right.first, read.right.second]
+              }
             },
-            options?.meta
+            read.right.options,
+            { prefix: "", meta: "options.meta" }
           )
         )
-      )
+      }
+    )
 
-    const profile = (name: string, update: (now: number) => ProfileUpdateInput, options: ProfileOptions | undefined) =>
-      traced(
-        name,
-        "people"
-      )((now) => {
-        const { meta, ...modifiers } = options ?? {}
-        return send("people", encodeProfile(name, { $token: token, $time: now, ...modifiers, ...update(now) }, meta))
+    /** Sends a profile update from its read parts: the modifiers of the options go beside the operation. */
+    const sendProfile = (
+      name: string,
+      now: number,
+      id: Read<string>,
+      options: unknown,
+      op: Read<Record<string, unknown>>,
+      renames: Readonly<Record<string, string>>,
+      others?: string
+    ): Outcome => {
+      const read = Either.all({ id, options: readOptions(name, options, modifierNames), operation: op })
+      if (Either.isLeft(read)) return Either.left(read.left)
+      const { meta, ...modifiers } = read.right.options
+      const checkedMeta = metaOf(name, { meta })
+      if (Either.isLeft(checkedMeta)) return Either.left(checkedMeta.left)
+      const message = { $token: token, $distinct_id: read.right.id, $time: now, ...modifiers, ...read.right.operation }
+      return send(
+        "people",
+        encodeProfile(name, message as Message.ProfileUpdate, checkedMeta.right, {
+          prefix: "",
+          meta: "options.meta",
+          renames,
+          ...(others === undefined ? {} : { others })
+        })
+      )
+    }
+
+    /** A profile operation of the seed's shape: `(distinctId, ...arguments, options)`. */
+    const profile = <Args extends ReadonlyArray<unknown>>(
+      name: string,
+      build: (now: number, ...args: Args) => Read<Record<string, unknown>>,
+      renames: Readonly<Record<string, string>> = {}
+    ) =>
+      operation(name, "people", (now, distinctId: unknown, ...rest: ReadonlyArray<unknown>) => {
+        // the arguments `build` takes after `now`, then the options, wherever an untyped caller stopped
+        const arity = Math.max(0, build.length - 1)
+        return sendProfile(
+          name,
+          now,
+          readDistinctId(name, "distinctId", distinctId, true),
+          rest[arity],
+          build(now, ...(rest.slice(0, arity) as unknown as Args)),
+          { $distinct_id: "distinctId", ...modifierOptions, ...renames }
+        )
       })
 
-    const group = (name: string, update: GroupUpdateInput, options: MessageOptions | undefined) =>
-      traced(
-        name,
-        "groups"
-      )((now) => send("groups", encodeGroup(name, { $token: token, $time: now, ...update }, options?.meta)))
+    const operand = (operation: string, field: string, op: string) => (_: number, value: unknown) =>
+      Either.map(
+        value === undefined ? bad(operation, field, "expected a plain object") : readObject(operation, field, value),
+        (read) => ({ [op]: read })
+      )
 
-    return {
+    const names = (operation: string, op: string) => (_: number, value: unknown) => {
+      const snapshot = Json.snapshot(value)
+      if (Json.isIssue(snapshot)) return Either.left(fromIssue(operation, snapshot, "names"))
+      return Array.isArray(snapshot.value)
+        ? Either.right({ [op]: snapshot.value })
+        : bad(operation, "names", "expected an array of property names")
+    }
+
+    const charge = (now: number, amount: unknown, properties: unknown) => {
+      if (typeof amount !== "number" || !Number.isFinite(amount)) {
+        return bad("peopleTrackCharge", "amount", "expected a finite number")
+      }
+      return Either.map(readObject("peopleTrackCharge", "properties", properties), (props) => ({
+        $append: { $transactions: { $time: formatDate(new Date(now)), ...props, $amount: amount } }
+      }))
+    }
+
+    /** A whole update given by the caller: no `$token`, and nothing Mixpanel does not know (the schema says). */
+    const update = (operation: string, value: unknown): Read<Record<string, unknown>> => {
+      const read = readObject(operation, "update", value)
+      if (Either.isLeft(read)) return Either.left(read.left)
+      if (read.right === undefined) return bad(operation, "update", "expected a plain object")
+      if (Object.hasOwn(read.right, "$token"))
+        return bad(operation, "update.$token", "the service sets the token itself")
+      return Either.right(read.right)
+    }
+
+    const group = (
+      name: string,
+      now: number,
+      groupKey: unknown,
+      groupId: unknown,
+      op: Read<Record<string, unknown>>,
+      options: unknown,
+      renames: Readonly<Record<string, string>> = {},
+      others?: string
+    ): Outcome => {
+      const read = Either.all({
+        key:
+          typeof groupKey !== "string"
+            ? bad(name, "groupKey", "expected a string")
+            : groupKey === ""
+              ? bad(name, "groupKey", "a group key cannot be empty")
+              : Either.right(groupKey),
+        id:
+          (typeof groupId === "string" && groupId !== "") || (typeof groupId === "number" && Number.isFinite(groupId))
+            ? Either.right(groupId)
+            : bad(name, "groupId", "expected a non-empty string or a finite number"),
+        options: Either.flatMap(readOptions(name, options, ["meta"]), (o) => metaOf(name, o)),
+        operation: op
+      })
+      if (Either.isLeft(read)) return Either.left(read.left)
+      return send(
+        "groups",
+        encodeGroup(
+          name,
+          {
+            $token: token,
+            $group_key: read.right.key,
+            $group_id: read.right.id,
+            $time: now,
+            ...read.right.operation
+          } as Message.GroupUpdate,
+          read.right.options,
+          {
+            prefix: "",
+            meta: "options.meta",
+            renames: { $group_key: "groupKey", $group_id: "groupId", ...renames },
+            ...(others === undefined ? {} : { others })
+          }
+        )
+      )
+    }
+
+    /** A group operation of the seed's shape: `(groupKey, groupId, argument, options)`. */
+    const groupOperation = (
+      name: string,
+      build: (value: unknown) => Read<Record<string, unknown>>,
+      renames: Readonly<Record<string, string>>
+    ) =>
+      operation(name, "groups", (now, groupKey: unknown, groupId: unknown, value: unknown, options?: unknown) =>
+        group(name, now, groupKey, groupId, build(value), options, renames)
+      )
+
+    const groupUpdate = operation("groupUpdate", "groups", (now, value: unknown, options?: unknown): Outcome => {
+      const read = update("groupUpdate", value)
+      if (Either.isLeft(read)) return Either.left(read.left)
+      const { $group_id, $group_key, ...op } = read.right
+      return group(
+        "groupUpdate",
+        now,
+        $group_key,
+        $group_id,
+        Either.right(op),
+        options,
+        { $group_key: "update.$group_key", $group_id: "update.$group_id" },
+        "update"
+      )
+    })
+
+    const peopleUpdate = operation("peopleUpdate", "people", (now, value: unknown, options?: unknown): Outcome => {
+      const read = update("peopleUpdate", value)
+      if (Either.isLeft(read)) return Either.left(read.left)
+      const { $distinct_id, ...op } = read.right
+      const id = readDistinctId("peopleUpdate", "update.$distinct_id", $distinct_id, true)
+      return sendProfile("peopleUpdate", now, id, options, Either.right(op), modifierOptions, "update")
+    })
+
+    const operations = {
       track,
       trackBatch,
       importEvent,
       importEvents,
       alias,
       merge,
-      peopleSet: (distinctId, properties, options) =>
-        profile("peopleSet", () => ({ $distinct_id: distinctId, $set: properties }), options),
-      peopleSetOnce: (distinctId, properties, options) =>
-        profile("peopleSetOnce", () => ({ $distinct_id: distinctId, $set_once: properties }), options),
-      peopleIncrement: (distinctId, properties, options) =>
-        profile("peopleIncrement", () => ({ $distinct_id: distinctId, $add: properties }), options),
-      peopleAppend: (distinctId, properties, options) =>
-        profile("peopleAppend", () => ({ $distinct_id: distinctId, $append: properties }), options),
-      peopleUnion: (distinctId, properties, options) =>
-        profile("peopleUnion", () => ({ $distinct_id: distinctId, $union: properties }), options),
-      peopleRemove: (distinctId, properties, options) =>
-        profile("peopleRemove", () => ({ $distinct_id: distinctId, $remove: properties }), options),
-      peopleUnset: (distinctId, names, options) =>
-        profile("peopleUnset", () => ({ $distinct_id: distinctId, $unset: names }), options),
-      peopleDelete: (distinctId, options) =>
-        profile("peopleDelete", () => ({ $distinct_id: distinctId, $delete: "" }), options),
-      peopleTrackCharge: (distinctId, amount, properties, options) =>
-        profile(
-          "peopleTrackCharge",
-          (now) => ({
-            $distinct_id: distinctId,
-            $append: { $transactions: { $time: formatDate(new Date(now)), ...properties, $amount: amount } }
-          }),
-          options
-        ),
-      peopleClearCharges: (distinctId, options) =>
-        profile("peopleClearCharges", () => ({ $distinct_id: distinctId, $unset: ["$transactions"] }), options),
-      peopleUpdate: (update, options) => profile("peopleUpdate", () => update, options),
-      groupSet: (groupKey, groupId, properties, options) =>
-        group("groupSet", { $group_key: groupKey, $group_id: groupId, $set: properties }, options),
-      groupSetOnce: (groupKey, groupId, properties, options) =>
-        group("groupSetOnce", { $group_key: groupKey, $group_id: groupId, $set_once: properties }, options),
-      groupUnion: (groupKey, groupId, properties, options) =>
-        group("groupUnion", { $group_key: groupKey, $group_id: groupId, $union: properties }, options),
-      groupRemove: (groupKey, groupId, properties, options) =>
-        group("groupRemove", { $group_key: groupKey, $group_id: groupId, $remove: properties }, options),
-      groupUnset: (groupKey, groupId, names, options) =>
-        group("groupUnset", { $group_key: groupKey, $group_id: groupId, $unset: names }, options),
-      groupDelete: (groupKey, groupId, options) =>
-        group("groupDelete", { $group_key: groupKey, $group_id: groupId, $delete: "" }, options),
-      groupUpdate: (update, options) => group("groupUpdate", update, options)
+      peopleSet: profile("peopleSet", operand("peopleSet", "properties", "$set"), { $set: "properties" }),
+      peopleSetOnce: profile("peopleSetOnce", operand("peopleSetOnce", "properties", "$set_once"), {
+        $set_once: "properties"
+      }),
+      peopleIncrement: profile("peopleIncrement", operand("peopleIncrement", "properties", "$add"), {
+        $add: "properties"
+      }),
+      peopleAppend: profile("peopleAppend", operand("peopleAppend", "properties", "$append"), {
+        $append: "properties"
+      }),
+      peopleUnion: profile("peopleUnion", operand("peopleUnion", "properties", "$union"), { $union: "properties" }),
+      peopleRemove: profile("peopleRemove", operand("peopleRemove", "properties", "$remove"), {
+        $remove: "properties"
+      }),
+      peopleUnset: profile("peopleUnset", names("peopleUnset", "$unset"), { $unset: "names" }),
+      peopleDelete: profile("peopleDelete", () => Either.right({ $delete: "" })),
+      peopleTrackCharge: profile("peopleTrackCharge", charge, { $append: "properties" }),
+      peopleClearCharges: profile("peopleClearCharges", () => Either.right({ $unset: ["$transactions"] })),
+      peopleUpdate,
+      groupSet: groupOperation("groupSet", (value) => operand("groupSet", "properties", "$set")(0, value), {
+        $set: "properties"
+      }),
+      groupSetOnce: groupOperation(
+        "groupSetOnce",
+        (value) => operand("groupSetOnce", "properties", "$set_once")(0, value),
+        {
+          $set_once: "properties"
+        }
+      ),
+      groupUnion: groupOperation("groupUnion", (value) => operand("groupUnion", "properties", "$union")(0, value), {
+        $union: "properties"
+      }),
+      groupRemove: groupOperation("groupRemove", (value) => operand("groupRemove", "properties", "$remove")(0, value), {
+        $remove: "properties"
+      }),
+      groupUnset: groupOperation("groupUnset", (value) => names("groupUnset", "$unset")(0, value), { $unset: "names" }),
+      groupDelete: operation("groupDelete", "groups", (now, groupKey: unknown, groupId: unknown, options?: unknown) =>
+        group("groupDelete", now, groupKey, groupId, Either.right({ $delete: "" }), options)
+      ),
+      groupUpdate
     }
+
+    const service: Record<string, unknown> = {}
+    const unsafe: Record<string, unknown> = {}
+    for (const [name, op] of Object.entries(operations)) {
+      service[name] = op.effect
+      unsafe[name] = op.unsafe
+    }
+    return Object.assign(service, { [UnsafeTypeId]: unsafe }) as unknown as Service
   })
+
+/**
+ * Whether the fast path may write `record`'s keys after the library's: none of them is one the library sets,
+ * and none might be integer-like (`JSON.stringify` writes those first). `record` is a snapshot: own keys only.
+ */
+const plainKeys = (record: object): boolean => {
+  for (const key in record) {
+    const c = key.charCodeAt(0)
+    if ((c >= 48 && c <= 57) || librarySetKeys.has(key)) return false
+  }
+  return true
+}

@@ -1,11 +1,13 @@
 /**
  * Conformance with the official SDK: every expected answer in `test/flags/cases/` was computed by the
- * `mixpanel` npm package (`scripts/generate-flag-cases.ts`); ours must be the same, case by case.
+ * `mixpanel` npm package (`scripts/generate-flag-cases.ts`); ours must be the same, case by case. The
+ * local evaluation cases are also put to the official package itself, as installed, next to ours.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { FeatureFlags, LocalFlags } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
+import * as Reference from "../../scripts/flag-reference.js"
 import * as Evaluate from "../../src/internal/flags/evaluate.js"
 import { fnv1a64Hex, normalizedHash } from "../../src/internal/flags/hash.js"
 import * as JsonLogic from "../../src/internal/flags/jsonLogic.js"
@@ -84,8 +86,28 @@ const encode = (value: unknown): unknown => {
 }
 
 describe("conformance with the official mixpanel SDK", () => {
-  it("the cases come from the official package", () => {
-    expect(local.reference).toMatch(/^mixpanel@0\.24\.0 /)
+  const lookups = local.flags.length * local.contexts.length
+
+  it(`local evaluation: ${lookups} lookups answered as the official package answers them, asked now`, () => {
+    const { provider } = Reference.makeProvider()
+    provider.flagDefinitions = new Map(local.flags.map((flag) => [flag.key, flag]))
+    const flags = local.flags.map((raw) => Evaluate.compile(decodeFlag(raw)))
+    const mismatches: Array<Mismatch> = []
+    const served = new Set<string>()
+    for (const [c, context] of local.contexts.entries()) {
+      for (const flag of flags) {
+        const key = flag.definition.key
+        const expected = Reference.token(provider.getVariant(key, { variant_value: "fallback" }, context, false))
+        const actual = outcomeToken(Evaluate.evaluate(flag, key, context))
+        if (actual !== expected) mismatches.push({ at: `context ${c}, flag ${key}`, expected, actual })
+        served.add(expected)
+      }
+    }
+    // the cases exercise every kind of answer: served variants, test users, no rollout, no context key
+    expect([...served].some((answer) => answer.endsWith("!"))).toBe(true)
+    expect(served).toContain("-")
+    expect(served).toContain("?")
+    expectNoMismatch(mismatches, lookups)
   })
 
   it(`hash: ${hashes.cases.length} FNV-1a 64 normalized hashes`, () => {
@@ -188,8 +210,6 @@ describe("conformance with the official mixpanel SDK", () => {
     })
     expectNoMismatch(mismatches, rules.legacy.length)
   })
-
-  const lookups = local.flags.length * local.contexts.length
 
   it(`local evaluation: ${lookups} lookups (${local.flags.length} flags × ${local.contexts.length} contexts)`, () => {
     const flags = local.flags.map((raw) => Evaluate.compile(decodeFlag(raw)))

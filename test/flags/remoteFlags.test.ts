@@ -33,32 +33,37 @@ const setup = (serverOptions: MixpanelTestServer.Options = {}, options: Partial<
   })
 
 describe("RemoteFlags", () => {
-  it.scoped("one request per lookup, with the context, the flag key, and the official SDKs' parameters", () =>
-    Effect.gen(function* () {
-      const { run, server } = yield* setup()
-      const context = { distinct_id: "u1", company_id: "acme", custom_properties: { plan: "pro" } }
-      const variant = yield* run(FeatureFlags.getVariant("new-checkout", { value: false }, context))
-      expect(variant).toEqual({
-        source: "remote",
-        key: "on",
-        value: true,
-        experimentId: "exp-1",
-        isExperimentActive: true,
-        isQaTester: false
+  it.scoped(
+    "one request per lookup, with the context, the flag key, the official SDKs' parameters, and the caller's trace",
+    () =>
+      Effect.gen(function* () {
+        const { run, server } = yield* setup()
+        const context = { distinct_id: "u1", company_id: "acme", custom_properties: { plan: "pro" } }
+        // looked up inside a span of the application's: the request carries its trace
+        const [variant, span] = yield* run(
+          Effect.zip(FeatureFlags.getVariant("new-checkout", { value: false }, context), Effect.currentSpan)
+        ).pipe(Effect.withSpan("checkout"))
+        expect(variant).toEqual({
+          source: "remote",
+          key: "on",
+          value: true,
+          experimentId: "exp-1",
+          isExperimentActive: true,
+          isQaTester: false
+        })
+        const [request] = flagRequests(server)
+        expect(request).toMatchObject({
+          method: "GET",
+          path: "/flags",
+          status: 200,
+          query: { token, mp_lib: "effect-mixpanel", flag_key: "new-checkout" }
+        })
+        expect(JSON.parse(request?.query.context ?? "")).toEqual(context)
+        expect(request?.query.$lib_version).toMatch(/^\d+\.\d+\.\d+/)
+        expect(request?.headers.authorization).toBe(`Basic ${Buffer.from(`${token}:`).toString("base64")}`)
+        expect(request?.headers.traceparent).toMatch(new RegExp(`^00-${span.traceId}-[0-9a-f]{16}-01$`))
+        expect((yield* run(RemoteFlags.RemoteFlags)).mode).toBe("remote")
       })
-      const [request] = flagRequests(server)
-      expect(request).toMatchObject({
-        method: "GET",
-        path: "/flags",
-        status: 200,
-        query: { token, mp_lib: "effect-mixpanel", flag_key: "new-checkout" }
-      })
-      expect(JSON.parse(request?.query.context ?? "")).toEqual(context)
-      expect(request?.query.$lib_version).toMatch(/^\d+\.\d+\.\d+/)
-      expect(request?.headers.authorization).toBe(`Basic ${Buffer.from(`${token}:`).toString("base64")}`)
-      expect(request?.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
-      expect((yield* run(RemoteFlags.RemoteFlags)).mode).toBe("remote")
-    })
   )
 
   it.scoped("a flag the server does not serve falls back with FlagNotFound", () =>

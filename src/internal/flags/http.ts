@@ -1,20 +1,22 @@
 /**
  * One `GET` to Mixpanel's flags API, as the official SDKs send it: the query parameters `token`, `mp_lib`,
  * `$lib_version` (and `project_id` with a service account), HTTP Basic auth (`token:` or the service
- * account), a fresh W3C `traceparent`, and a timeout. The answer is parsed JSON, or a `FlagsError`.
+ * account), over the shared HTTP module (base URL, user agent, timeout, `transformClient`, trace context).
+ * The answer is parsed JSON, or a `FlagsError`; the connection options are checked by their schema.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Duration from "effect/Duration"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Random from "effect/Random"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Consumer from "../../Consumer.js"
+import * as Schema from "effect/Schema"
 import type { ConnectionOptions } from "../../FeatureFlags.js"
-import { FlagsError, InvalidConfig } from "../../MixpanelError.js"
-import { libraryName } from "../mixpanel.js"
-import * as Transport from "../transport.js"
+import * as Message from "../../Message.js"
+import { FlagsError, type InvalidConfig } from "../../MixpanelError.js"
+import * as ConsumerOptions from "../consumer/options.js"
+import * as Http from "../http.js"
+import * as Options from "../options.js"
 import { version } from "../version.js"
 
 export type Path = FlagsError["path"]
@@ -24,23 +26,48 @@ export interface Requester {
   readonly get: (path: Path, params?: Readonly<Record<string, string>>) => Effect.Effect<unknown, FlagsError>
 }
 
-/** Longest server error text kept in an error's `detail`. */
-const maxDetail = 500
+/** The fields of `ConnectionOptions`, by their rules; the flags layers add theirs. */
+export const connectionFields = {
+  token: Options.secret(Message.Token),
+  region: Schema.optional(ConsumerOptions.rules.region.option),
+  baseUrl: Schema.optional(ConsumerOptions.rules.baseUrl.option),
+  requestTimeout: Schema.optional(ConsumerOptions.rules.requestTimeout.option),
+  serviceAccount: Schema.optional(
+    Schema.Struct({
+      username: Options.credential,
+      secret: Options.secret(Options.credential),
+      projectId: Options.projectId
+    })
+  ),
+  transformClient: Schema.optional(Options.fn)
+}
 
-const hex = (words: number): Effect.Effect<string> =>
-  Effect.gen(function* () {
-    let out = ""
-    for (let i = 0; i < words; i++) out += (yield* Random.nextIntBetween(0, 0x10000)).toString(16).padStart(4, "0")
-    return out
-  })
+/** A secret goes over https, or over plain http to this machine only. */
+export const secretsSafe = (options: { readonly baseUrl?: URL | undefined; readonly serviceAccount?: unknown }) =>
+  options.baseUrl === undefined ||
+  options.serviceAccount === undefined ||
+  Http.safeForSecrets(options.baseUrl) || {
+    path: ["baseUrl"],
+    message: `refusing to send a service account's secret over plain HTTP to ${options.baseUrl.hostname}; use https or a loopback host`
+  }
 
-/** `00-<trace id>-<parent id>-01` (sampled), from Effect's `Random`. All-zero ids are invalid: never sent. */
-export const traceparent: Effect.Effect<string> = Effect.gen(function* () {
-  const trace = yield* hex(8)
-  const parent = yield* hex(4)
-  const nonZero = (id: string) => (/^0+$/.test(id) ? `${id.slice(0, -1)}1` : id)
-  return `00-${nonZero(trace)}-${nonZero(parent)}-01`
-})
+/** The connection options, checked. */
+export type Connection = Schema.Schema.Type<Schema.Struct<typeof connectionFields>>
+
+/** How the flags layers reach Mixpanel, from the environment. */
+export const connectionConfig: Config.Config<ConnectionOptions> = Config.all({
+  token: Config.redacted("MIXPANEL_TOKEN"),
+  region: Options.env("MIXPANEL_REGION", ConsumerOptions.rules.region),
+  baseUrl: Options.env("MIXPANEL_BASE_URL", ConsumerOptions.rules.baseUrl),
+  requestTimeout: Options.env("MIXPANEL_REQUEST_TIMEOUT", ConsumerOptions.rules.requestTimeout),
+  serviceAccount: ConsumerOptions.importAuthConfig.pipe(
+    Config.map((auth) =>
+      auth?._tag === "ServiceAccount"
+        ? { username: auth.username, secret: auth.secret, projectId: auth.projectId }
+        : undefined
+    )
+  )
+}).pipe(Config.map(ConsumerOptions.defined))
 
 const statusReason = (status: number): FlagsError["reason"] => {
   if (status === 401 || status === 403) return "Unauthorized"
@@ -49,83 +76,69 @@ const statusReason = (status: number): FlagsError["reason"] => {
   return "UnexpectedStatus"
 }
 
+/** Longest server error text kept in an error's `detail`. */
+const maxDetail = 500
+
+const ErrorBody = Schema.parseJson(Schema.Struct({ error: Schema.String }))
+const decodeErrorBody = Schema.decodeUnknownOption(ErrorBody)
+const decodeJson = Schema.decodeUnknownEither(Schema.parseJson())
+
 /** The server's error text: the `error` of a JSON body, or the body itself, cut short. */
 const serverText = (text: string): string => {
-  let detail = text.trim()
-  try {
-    const body: unknown = JSON.parse(text)
-    if (typeof body === "object" && body !== null && "error" in body && typeof body.error === "string") {
-      detail = body.error
-    }
-  } catch {
-    // not JSON: the text as it is
-  }
+  const detail = Option.match(decodeErrorBody(text), { onNone: () => text.trim(), onSome: (body) => body.error })
   if (detail === "") return "no error text"
   return detail.length > maxDetail ? `${detail.slice(0, maxDetail)}…` : detail
 }
 
-export const make = (options: ConnectionOptions): Effect.Effect<Requester, InvalidConfig, HttpClient.HttpClient> =>
+/** A requester for checked connection options. */
+export const make = (connection: Connection): Effect.Effect<Requester, InvalidConfig, HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    const token = Redacted.isRedacted(options.token) ? Redacted.value(options.token) : options.token
-    if (token === "") return yield* new InvalidConfig({ option: "token", detail: "the project token is empty" })
-    const account = options.serviceAccount === undefined ? undefined : Consumer.serviceAccount(options.serviceAccount)
-    // the same checks as the consumers: a valid URL, and no service-account secret over plain HTTP but to loopback
-    const baseUrl = yield* Transport.resolveBaseUrl({
-      region: options.region,
-      baseUrl: options.baseUrl,
-      requestTimeout: options.requestTimeout,
-      importAuth: account
+    const token = Redacted.value(connection.token)
+    const http = yield* Http.make({
+      baseUrl: connection.baseUrl ?? new URL(Http.regionUrls[connection.region ?? "US"]),
+      timeout: connection.requestTimeout ?? Http.defaultTimeout,
+      transformClient: connection.transformClient as Http.TransformClient | undefined
     })
-    const client = yield* HttpClient.HttpClient
-    const timeout = Duration.decode(options.requestTimeout ?? Transport.defaultRequestTimeout)
-    const common: Record<string, string> = { mp_lib: libraryName, $lib_version: version, token }
-    if (account?._tag === "ServiceAccount") common.project_id = account.projectId
-    const authorize =
-      account?._tag === "ServiceAccount"
-        ? HttpClientRequest.basicAuth(account.username, account.secret)
-        : HttpClientRequest.basicAuth(token, "")
-
-    // Never the platform's own description of a failure: it names the URL, and the URL holds the token.
-    const scrub = (text: string) => text.split(token).join("<token>")
-    const transportError = (path: Path, error: HttpClientError.HttpClientError) => {
-      const cause = error.cause instanceof Error ? `: ${scrub(error.cause.message)}` : ""
-      return new FlagsError({ path, reason: "Transport", detail: `${error.reason}${cause}` })
-    }
+    const account = connection.serviceAccount
+    const common: Record<string, string> = { mp_lib: "effect-mixpanel", $lib_version: version, token }
+    if (account !== undefined) common.project_id = account.projectId
+    const authorization =
+      account !== undefined
+        ? Http.basicAuth(account.username, Redacted.value(account.secret))
+        : Http.basicAuth(token, "")
 
     const get = (path: Path, params: Readonly<Record<string, string>> = {}): Effect.Effect<unknown, FlagsError> =>
       Effect.gen(function* () {
-        const request = HttpClientRequest.get(new URL(path, baseUrl)).pipe(
+        const request = HttpClientRequest.get(http.url(path)).pipe(
           HttpClientRequest.setUrlParams({ ...common, ...params }),
-          HttpClientRequest.setHeaders({
-            "content-type": "application/json",
-            "user-agent": `${libraryName}/${version}`,
-            traceparent: yield* traceparent
-          }),
-          authorize
+          HttpClientRequest.setHeaders({ "content-type": "application/json", authorization })
         )
-        const [status, text] = yield* client.execute(request).pipe(
-          Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)),
-          Effect.mapError((error) => transportError(path, error)),
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () =>
-              new FlagsError({ path, reason: "Timeout", detail: `no response within ${Duration.format(timeout)}` })
-          })
-        )
+        const { status, text } = yield* http
+          .execute(request)
+          .pipe(Effect.mapError((failure) => new FlagsError({ path, reason: failure.reason, detail: failure.detail })))
         if (status !== 200) {
           return yield* new FlagsError({ path, reason: statusReason(status), status, detail: serverText(text) })
         }
-        return yield* Effect.try({
-          try: (): unknown => JSON.parse(text),
-          catch: () =>
-            new FlagsError({
-              path,
-              reason: "Malformed",
-              status,
-              detail: `the body is not JSON (${text.length} characters)`
-            })
-        })
+        const body = decodeJson(text)
+        if (body._tag === "Left") {
+          return yield* new FlagsError({
+            path,
+            reason: "Malformed",
+            status,
+            detail: `the body is not JSON (${text.length} characters)`
+          })
+        }
+        return body.right
       }).pipe(Effect.withSpan("Mixpanel.flags.request", { attributes: { path } }))
 
     return { get }
   })
+
+/** Checks connection options (and a flags layer's own fields) once, at layer build. */
+export const decoder = <F extends Schema.Struct.Fields>(fields: F) =>
+  Options.decoder(
+    Schema.Struct({ ...connectionFields, ...fields }).pipe(Schema.filter(secretsSafe)) as unknown as Schema.Schema<
+      Connection & Schema.Struct.Type<F>,
+      unknown
+    >
+  ) as (input: unknown) => Effect.Effect<Connection & Schema.Struct.Type<F>, InvalidConfig>

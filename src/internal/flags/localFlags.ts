@@ -7,6 +7,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -19,7 +20,9 @@ import type * as Scope from "effect/Scope"
 import type { Context } from "../../FeatureFlags.js"
 import type { Options, Service, Status } from "../../LocalFlags.js"
 import type { Mixpanel } from "../../Mixpanel.js"
-import { FlagsError, InvalidConfig } from "../../MixpanelError.js"
+import { FlagsError, type InvalidConfig } from "../../MixpanelError.js"
+import { defined } from "../consumer/options.js"
+import * as Rules from "../options.js"
 import * as Evaluate from "./evaluate.js"
 import * as Http from "./http.js"
 import * as Schemas from "./schemas.js"
@@ -109,16 +112,27 @@ const toStatus = (state: State): Status => {
   }
 }
 
+const pollingInterval = Rules.duration(0, "1 day", { exclusiveMin: true })
+
+const decodeOptions = Http.decoder({
+  polling: Schema.optional(Rules.boolean.option),
+  pollingInterval: Schema.optional(pollingInterval.option)
+})
+
+/** `LocalFlags`' options from the environment: the connection, and `MIXPANEL_FLAGS_POLLING_INTERVAL`. */
+export const config: Config.Config<Options> = Config.all({
+  connection: Http.connectionConfig,
+  pollingInterval: Rules.env("MIXPANEL_FLAGS_POLLING_INTERVAL", pollingInterval)
+}).pipe(Config.map(({ connection, pollingInterval }) => defined({ ...connection, pollingInterval })))
+
 export const make = (
   options: Options
 ): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Mixpanel | Scope.Scope> =>
   Effect.gen(function* () {
-    const polling = options.polling ?? true
-    const interval = Duration.decode(options.pollingInterval ?? defaultPollingInterval)
-    if (polling && !Duration.greaterThan(interval, Duration.zero)) {
-      return yield* new InvalidConfig({ option: "pollingInterval", detail: "must be longer than zero" })
-    }
-    const requester = yield* Http.make(options)
+    const connection = yield* decodeOptions(options)
+    const polling = connection.polling ?? true
+    const interval = connection.pollingInterval ?? defaultPollingInterval
+    const requester = yield* Http.make(connection)
     const state = yield* Ref.make(initial)
     const permit = yield* Effect.makeSemaphore(1)
 

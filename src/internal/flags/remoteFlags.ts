@@ -52,11 +52,13 @@ const flagsOf = (body: unknown): Effect.Effect<Readonly<Record<string, unknown>>
 const variantOf = (flagKey: string, raw: unknown): Either.Either<ServedVariant, FlagsError> =>
   Either.mapBoth(decodeVariant(raw), { onLeft: (error) => malformed(error, flagKey), onRight: toServed })
 
+const decodeOptions = Http.decoder({})
+
 export const make = (
   options: Options
 ): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Mixpanel | Scope.Scope> =>
   Effect.gen(function* () {
-    const requester = yield* Http.make(options)
+    const requester = yield* Http.make(yield* decodeOptions(options))
 
     const fetch = (context: Context, flagKey?: string) =>
       Effect.flatMap(

@@ -20,7 +20,40 @@ import { exposureEvent } from "../../FeatureFlags.js"
 import type * as Message from "../../Message.js"
 import { Mixpanel } from "../../Mixpanel.js"
 import { type FlagsError, InvalidMessage, type MixpanelError } from "../../MixpanelError.js"
+import * as Json from "../json.js"
 import type { Outcome } from "./evaluate.js"
+
+/**
+ * A lookup's arguments, read once: the flag key a string, the context a plain object of JSON values. From
+ * untyped callers anything else is an `InvalidMessage`, and nothing is looked up.
+ */
+const readLookup = (
+  operation: string,
+  flagKey: unknown,
+  context: unknown
+): { readonly context: Context } | { readonly error: InvalidMessage } => {
+  if (typeof flagKey !== "string") {
+    return { error: new InvalidMessage({ operation, field: "flagKey", detail: "expected a string" }) }
+  }
+  return readContext(operation, context)
+}
+
+const readContext = (
+  operation: string,
+  context: unknown
+): { readonly context: Context } | { readonly error: InvalidMessage } => {
+  if (!Json.isPlainObject(context)) {
+    return { error: new InvalidMessage({ operation, field: "context", detail: "expected a plain object" }) }
+  }
+  const read = Json.snapshot(context)
+  if (Json.isIssue(read)) {
+    const path = Json.formatPath(read.path)
+    return {
+      error: new InvalidMessage({ operation, field: path === "" ? "context" : `context.${path}`, detail: read.detail })
+    }
+  }
+  return { context: read.value as Context }
+}
 
 /** An outcome, with the time the remote request took (remote mode). */
 export interface Lookup {
@@ -89,22 +122,36 @@ export const make = (mode: Mode): Effect.Effect<Service, never, Mixpanel | Scope
       fallback: { readonly key?: string; readonly value: A },
       context: Context,
       options?: LookupOptions
-    ): Effect.Effect<SelectedVariant<A>> =>
-      Effect.flatMap(mode.lookup(flagKey, context), ({ latencyMillis, outcome }): Effect.Effect<SelectedVariant<A>> => {
-        if (outcome._tag === "Served") {
-          const variant = outcome.variant
-          return options?.exposure === false
-            ? Effect.succeed(variant)
-            : Effect.as(startExposure(flagKey, variant, context, latencyMillis), variant)
-        }
+    ): Effect.Effect<SelectedVariant<A>> => {
+      const read = readLookup("getVariant", flagKey, context)
+      if ("error" in read) {
         const selected: FallbackVariant<A> = {
           source: "fallback",
           ...(fallback.key !== undefined ? { key: fallback.key } : {}),
           value: fallback.value,
-          reason: outcome.reason
+          reason: { _tag: "InvalidInput", error: read.error }
         }
         return Effect.succeed(selected)
-      })
+      }
+      return Effect.flatMap(
+        mode.lookup(flagKey, read.context),
+        ({ latencyMillis, outcome }): Effect.Effect<SelectedVariant<A>> => {
+          if (outcome._tag === "Served") {
+            const variant = outcome.variant
+            return options?.exposure === false
+              ? Effect.succeed(variant)
+              : Effect.as(startExposure(flagKey, variant, read.context, latencyMillis), variant)
+          }
+          const selected: FallbackVariant<A> = {
+            source: "fallback",
+            ...(fallback.key !== undefined ? { key: fallback.key } : {}),
+            value: fallback.value,
+            reason: outcome.reason
+          }
+          return Effect.succeed(selected)
+        }
+      )
+    }
 
     const getVariantValue = <A>(flagKey: string, fallbackValue: A, context: Context, options?: LookupOptions) =>
       Effect.map(getVariant(flagKey, { value: fallbackValue }, context, options), (variant) => variant.value)
@@ -113,14 +160,17 @@ export const make = (mode: Mode): Effect.Effect<Service, never, Mixpanel | Scope
       flagKey: string,
       variant: ServedVariant,
       context: Context
-    ): Effect.Effect<void, MixpanelError> =>
-      context.distinct_id
-        ? track(flagKey, variant, context, undefined)
+    ): Effect.Effect<void, MixpanelError> => {
+      const read = readLookup("trackExposure", flagKey, context)
+      if ("error" in read) return Effect.fail(read.error)
+      return read.context.distinct_id
+        ? track(flagKey, variant, read.context, undefined)
         : new InvalidMessage({
             operation: "trackExposure",
             field: "context.distinct_id",
             detail: "an exposure event needs the context's distinct_id"
           })
+    }
 
     const service: Service = {
       mode: mode.mode,
@@ -128,7 +178,10 @@ export const make = (mode: Mode): Effect.Effect<Service, never, Mixpanel | Scope
       getVariantValue,
       isEnabled: (flagKey, context, options) =>
         Effect.map(getVariantValue(flagKey, false, context, options), (value) => value === true),
-      getAllVariants: mode.all,
+      getAllVariants: (context) => {
+        const read = readContext("getAllVariants", context)
+        return "error" in read ? Effect.fail(read.error) : mode.all(read.context)
+      },
       trackExposure,
       awaitExposures: FiberSet.awaitEmpty(exposures)
     }

@@ -17,6 +17,11 @@ export interface Stored {
   readonly json: string
   /** The message's bytes in a request body as sent (form-escaped for the form endpoints); see `batch.ts`. */
   readonly bytes: number
+  /**
+   * The number the engine gave `append` (its flush epoch), handed back by `claim` when the message was
+   * appended through this same store instance; `undefined` for messages of another process or run.
+   */
+  readonly epoch?: number | undefined
 }
 
 /** What `append` did with each message, in order: stored, or refused because the store is full. */
@@ -41,9 +46,9 @@ export interface StoreFailure {
  * one shared by several processes) renews the leases of claimed messages itself until they are acked,
  * dead-lettered or released.
  */
-export interface Store {
+export interface Store<E = StoreFailure> {
   /** Keeps `messages` (all for `endpoint`) in order, within the store's cap and overflow policy. */
-  readonly append: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<Appended, StoreFailure>
+  readonly append: (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch: number) => Effect.Effect<Appended, E>
   /**
    * Hands the oldest messages of `endpoint` not claimed by anyone to this relay, at most `maxItems`
    * messages and `maxBytes` bytes (the first message always, whatever its size). For the ordered
@@ -52,13 +57,15 @@ export interface Store {
   readonly claim: (
     endpoint: Endpoint,
     limits: { readonly maxItems: number; readonly maxBytes: number }
-  ) => Effect.Effect<ReadonlyArray<Stored>, StoreFailure>
+  ) => Effect.Effect<ReadonlyArray<Stored>, E>
   /** Messages Mixpanel accepted: they leave the store. */
-  readonly ack: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, StoreFailure>
+  readonly ack: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, E>
   /** Messages that will never be delivered, with why: they leave the store (a durable one keeps them apart). */
   readonly deadLetter: (
     failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>
-  ) => Effect.Effect<void, StoreFailure>
+  ) => Effect.Effect<void, E>
   /** Claimed messages given back unfinished (at shutdown): a durable store sends them again later. */
-  readonly release: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, StoreFailure>
+  readonly release: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, E>
+  /** `append` done at once, by a store that needs no I/O for it (the memory store): no fiber per send. */
+  readonly unsafeAppend?: (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch: number) => Appended
 }

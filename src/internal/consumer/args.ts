@@ -1,0 +1,105 @@
+/**
+ * The arguments of the `Consumer` service's own operations, checked at the door: an endpoint is one of
+ * the four, a message is the JSON text of an object (a message that is not would spoil the request of
+ * every message batched with it). Untyped callers get an `InvalidMessage`, never a defect, and a caller's
+ * string is never used as a key of a plain object.
+ */
+import * as Effect from "effect/Effect"
+import type { Service } from "../../Consumer.js"
+import type { Endpoint } from "../../Endpoint.js"
+import { InvalidMessage, type SendError } from "../../MixpanelError.js"
+
+const endpoints: ReadonlySet<unknown> = new Set<Endpoint>(["events", "people", "groups", "imports"])
+
+/** Whether `value` is one of the four endpoints. */
+export const isEndpoint = (value: unknown): value is Endpoint => endpoints.has(value)
+
+const badEndpoint = (operation: string) =>
+  new InvalidMessage({ operation, field: "endpoint", detail: 'expected "events", "people", "groups" or "imports"' })
+
+/** `undefined` when the arguments of `send`/`sendNow` are right, else the error. */
+export const checkOne = (operation: string, endpoint: unknown, message: unknown): InvalidMessage | undefined => {
+  if (!isEndpoint(endpoint)) return badEndpoint(operation)
+  if (typeof message !== "string") {
+    return new InvalidMessage({ operation, field: "message", detail: "expected the JSON text of a message" })
+  }
+  return undefined
+}
+
+/** `sendBatch`'s arguments as an array of strings, or the error. */
+export const checkMany = (
+  operation: string,
+  endpoint: unknown,
+  messages: unknown
+): Effect.Effect<ReadonlyArray<string>, InvalidMessage> => {
+  if (!isEndpoint(endpoint)) return Effect.fail(badEndpoint(operation))
+  let copy: Array<unknown>
+  try {
+    if (!Array.isArray(messages)) throw new TypeError()
+    copy = messages.slice() // read once: what is checked is what is sent
+  } catch {
+    return Effect.fail(new InvalidMessage({ operation, field: "messages", detail: "expected an array of JSON texts" }))
+  }
+  for (let i = 0; i < copy.length; i++) {
+    if (typeof copy[i] !== "string") {
+      return Effect.fail(
+        new InvalidMessage({ operation, field: `messages[${i}]`, detail: "expected the JSON text of a message" })
+      )
+    }
+  }
+  return Effect.succeed(copy as ReadonlyArray<string>)
+}
+
+/** Whether `message` is the JSON text of an object: what a consumer accepts from a caller it does not know. */
+export const isJsonObject = (message: string): boolean => {
+  try {
+    const value: unknown = JSON.parse(message)
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+  } catch {
+    return false
+  }
+}
+
+const notJson = (operation: string, field: string) =>
+  new InvalidMessage({ operation, field, detail: "expected the JSON text of a message (an object)" })
+
+/** Checks a message from an unknown caller: an endpoint and the JSON text of an object. */
+export const checkMessage = (operation: string, endpoint: unknown, message: unknown): InvalidMessage | undefined =>
+  checkOne(operation, endpoint, message) ??
+  (isJsonObject(message as string) ? undefined : notJson(operation, "message"))
+
+/** Checks the messages of `sendBatch` from an unknown caller, as `checkMessage` does. */
+export const checkMessages = (
+  operation: string,
+  endpoint: unknown,
+  messages: unknown
+): Effect.Effect<ReadonlyArray<string>, InvalidMessage> =>
+  Effect.flatMap(checkMany(operation, endpoint, messages), (checked) => {
+    const bad = checked.findIndex((message) => !isJsonObject(message))
+    return bad < 0 ? Effect.succeed(checked) : Effect.fail(notJson(operation, `messages[${bad}]`))
+  })
+
+/**
+ * The entry of this library's own consumers for the `Mixpanel` service, whose messages are built and
+ * checked already: it skips the checks of a caller it does not know (a JSON parse per message). A
+ * consumer written by a user has none, and the service calls its `send` as any caller would.
+ */
+export const TrustedTypeId: unique symbol = Symbol.for("effect-mixpanel/Consumer/trusted")
+
+/** What `TrustedTypeId` holds. */
+export interface Trusted {
+  readonly send: (endpoint: Endpoint, message: string) => Effect.Effect<void, SendError>
+  readonly sendBatch: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<void, SendError>
+  /**
+   * `sendBatch` without a fiber, for `Mixpanel.unsafe`: done at once (`undefined`, or the error), or the
+   * effect to run when the consumer must wait.
+   */
+  readonly unsafeSend?: (
+    endpoint: Endpoint,
+    messages: ReadonlyArray<string>
+  ) => SendError | undefined | Effect.Effect<void, SendError>
+}
+
+/** The trusted entry of `consumer`, or its public one. */
+export const trusted = (consumer: Service): Trusted =>
+  (consumer as Service & { readonly [TrustedTypeId]?: Trusted })[TrustedTypeId] ?? consumer

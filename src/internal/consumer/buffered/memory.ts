@@ -1,0 +1,159 @@
+/**
+ * The in-memory store of `layerBuffered`: one queue per endpoint, a cap on the messages and bytes held
+ * (waiting or claimed), and the overflow policy applied when a message finds no room. Synchronous and
+ * allocation-light: it is on the path of every `send`.
+ */
+import * as Effect from "effect/Effect"
+import type { Overflow } from "../../../Consumer.js"
+import type { Endpoint } from "../../../Endpoint.js"
+import * as Batch from "../batch.js"
+import type { Appended, Store, Stored } from "./store.js"
+
+/** A queue that takes from its head without shifting the array each time. */
+class Queue {
+  private items: Array<Stored> = []
+  private head = 0
+
+  get size(): number {
+    return this.items.length - this.head
+  }
+
+  push(item: Stored): void {
+    this.items.push(item)
+  }
+
+  peek(): Stored | undefined {
+    return this.items[this.head]
+  }
+
+  take(): Stored | undefined {
+    const item = this.items[this.head]
+    if (item === undefined) return undefined
+    this.items[this.head] = undefined as unknown as Stored
+    this.head++
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return item
+  }
+}
+
+/** The caps of a memory store. */
+export interface Limits {
+  readonly capacity: number
+  readonly capacityBytes: number
+  readonly overflow: Overflow
+}
+
+const noStrings: ReadonlyArray<string> = []
+const noneStored: ReadonlyArray<Stored> = []
+
+/** A memory store; `held` tells how much it holds, waiting or claimed. */
+export const make = (limits: Limits): Store<never> & { readonly held: () => { messages: number; bytes: number } } => {
+  const queues = new Map<Endpoint, Queue>([
+    ["events", new Queue()],
+    ["people", new Queue()],
+    ["groups", new Queue()],
+    ["imports", new Queue()]
+  ])
+  let nextId = 0
+  let held = 0
+  let heldBytes = 0
+  let claimed = 0
+  let claimedBytes = 0
+
+  const fits = (bytes: number) => held < limits.capacity && heldBytes + bytes <= limits.capacityBytes
+
+  /** The endpoint queue whose head is the oldest waiting message. */
+  const oldest = (): Queue | undefined => {
+    let found: Queue | undefined
+    let id = Number.POSITIVE_INFINITY
+    for (const queue of queues.values()) {
+      const head = queue.peek()
+      if (head !== undefined && head.id < id) {
+        found = queue
+        id = head.id
+      }
+    }
+    return found
+  }
+
+  /** `dropOldest`: removes waiting messages, oldest first, until `bytes` more fit; false if they cannot. */
+  const evict = (bytes: number, evicted: Array<Stored>): boolean => {
+    if (claimed + 1 > limits.capacity || claimedBytes + bytes > limits.capacityBytes) return false
+    while (!fits(bytes)) {
+      const victim = oldest()?.take()
+      if (victim === undefined) return false
+      held--
+      heldBytes -= victim.bytes
+      evicted.push(victim)
+    }
+    return true
+  }
+
+  const appendNow = (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch: number): Appended => {
+    const queue = queues.get(endpoint) as Queue
+    let stored: Array<Stored> | undefined
+    let refused: Array<string> | undefined
+    let evicted: Array<Stored> | undefined
+    for (const json of messages) {
+      const bytes = Batch.wireBytes(endpoint, json)
+      if (!fits(bytes)) {
+        evicted ??= []
+        if (limits.overflow !== "dropOldest" || !evict(bytes, evicted)) {
+          refused ??= []
+          refused.push(json)
+          continue
+        }
+      }
+      const message: Stored = { id: nextId++, endpoint, json, bytes, epoch }
+      queue.push(message)
+      held++
+      heldBytes += bytes
+      stored ??= []
+      stored.push(message)
+    }
+    return {
+      stored: stored ?? noneStored,
+      refused: refused ?? noStrings,
+      evicted: evicted !== undefined && evicted.length > 0 ? evicted : noneStored
+    }
+  }
+
+  const claimNow = (endpoint: Endpoint, batch: Batch.Limits): ReadonlyArray<Stored> => {
+    const queue = queues.get(endpoint) as Queue
+    const out: Array<Stored> = []
+    let bytes = 0
+    while (out.length < batch.maxItems) {
+      const next = queue.peek()
+      if (next === undefined) break
+      if (out.length > 0 && Batch.bodyBytes(endpoint, out.length + 1, bytes + next.bytes) > batch.maxBytes) break
+      queue.take()
+      out.push(next)
+      bytes += next.bytes
+    }
+    claimed += out.length
+    claimedBytes += bytes
+    return out
+  }
+
+  const leave = (messages: ReadonlyArray<Stored>): void => {
+    for (const message of messages) {
+      held--
+      heldBytes -= message.bytes
+      claimed--
+      claimedBytes -= message.bytes
+    }
+  }
+
+  return {
+    append: (endpoint, messages, epoch) => Effect.sync(() => appendNow(endpoint, messages, epoch)),
+    unsafeAppend: appendNow,
+    claim: (endpoint, batch) => Effect.sync(() => claimNow(endpoint, batch)),
+    ack: (messages) => Effect.sync(() => leave(messages)),
+    deadLetter: (failures) => Effect.sync(() => leave(failures.map((failure) => failure.message))),
+    release: (messages) => Effect.sync(() => leave(messages)),
+    held: () => ({ messages: held, bytes: heldBytes })
+  }
+}

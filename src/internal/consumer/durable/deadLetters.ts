@@ -1,0 +1,135 @@
+/**
+ * The dead-letter table: messages that will never be delivered, kept with the reason they failed, until
+ * someone looks at them. `list` pages through them (oldest first), `replay` moves them back to the end of
+ * the outbox (same JSON, so events keep their `$insert_id`), `remove` deletes them.
+ *
+ * The same, by hand (SQLite and PostgreSQL; the default prefix):
+ *
+ * ```sql
+ * SELECT id, endpoint, reason, detail, status, field, failed_at FROM effect_mixpanel_dead_letters
+ *   WHERE reason = 'Unauthorized' ORDER BY id LIMIT 100;
+ * ```
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
+import * as Effect from "effect/Effect"
+import type { DeadLetterFilter } from "../../../DurableStore.js"
+import type { Endpoint } from "../../../Endpoint.js"
+import type { DeliveryFailure, DeliveryOutcome, DeliveryReason } from "../../../MixpanelError.js"
+import type { Stored } from "../buffered/store.js"
+import type { DeadLetterRow } from "./service.js"
+import { type OutboxRow, type Statements, toNumber } from "./statements.js"
+import type { Tables } from "./tables.js"
+
+/** A row of the dead-letter table as the driver returns it. */
+interface Row {
+  readonly id: number | string
+  readonly endpoint: Endpoint
+  readonly json: string
+  readonly bytes: number | string
+  readonly created_at: number | string
+  readonly failed_at: number | string
+  readonly claims: number | string
+  readonly outcome: DeliveryOutcome
+  readonly reason: DeliveryReason
+  readonly detail: string
+  readonly status: number | string | null
+  readonly field: string | null
+}
+
+const fromRow = (row: Row): DeadLetterRow => ({
+  id: toNumber(row.id),
+  endpoint: row.endpoint,
+  json: row.json,
+  bytes: toNumber(row.bytes),
+  createdAt: toNumber(row.created_at),
+  failedAt: toNumber(row.failed_at),
+  claims: toNumber(row.claims),
+  outcome: row.outcome,
+  reason: row.reason,
+  detail: row.detail,
+  status: row.status === null ? undefined : toNumber(row.status),
+  field: row.field ?? undefined
+})
+
+/** The dead letters of one outbox. */
+export const make = (sql: SqlClient.SqlClient, statements: Statements, tables: Tables) => {
+  const table = sql(tables.deadLetters)
+
+  const where = (filter: DeadLetterFilter): Statement.Fragment => {
+    const clauses: Array<Statement.Fragment> = []
+    if (filter.ids !== undefined) clauses.push(filter.ids.length === 0 ? sql`1 = 0` : sql.in("id", filter.ids))
+    if (filter.endpoint !== undefined) clauses.push(sql`endpoint = ${filter.endpoint}`)
+    if (filter.outcome !== undefined) clauses.push(sql`outcome = ${filter.outcome}`)
+    if (filter.reason !== undefined) clauses.push(sql`reason = ${filter.reason}`)
+    if (filter.failedAfter !== undefined) clauses.push(sql`failed_at >= ${filter.failedAfter.getTime()}`)
+    if (filter.failedBefore !== undefined) clauses.push(sql`failed_at < ${filter.failedBefore.getTime()}`)
+    if (filter.afterId !== undefined) clauses.push(sql`id > ${filter.afterId}`)
+    return sql.and(clauses)
+  }
+
+  /** The ids matching `filter`, oldest first, at most `filter.limit`. */
+  const matching = (filter: DeadLetterFilter) =>
+    filter.limit === undefined
+      ? sql`SELECT id FROM ${table} WHERE ${where(filter)}`
+      : sql`SELECT id FROM ${table} WHERE ${where(filter)} ORDER BY id LIMIT ${filter.limit}`
+
+  const take = (filter: DeadLetterFilter) =>
+    Effect.map(sql<Row>`DELETE FROM ${table} WHERE id IN (${matching(filter)}) RETURNING *`, (rows) =>
+      rows.map(fromRow).sort((a, b) => a.id - b.id)
+    )
+
+  return {
+    list: (filter: DeadLetterFilter) =>
+      Effect.map(
+        sql<Row>`SELECT * FROM ${table} WHERE ${where(filter)} ORDER BY id LIMIT ${filter.limit ?? 100}`,
+        (rows) => rows.map(fromRow)
+      ),
+    /** Moves the matching dead letters to the end of the outbox; returns the messages stored. */
+    replay: (filter: DeadLetterFilter) =>
+      sql.withTransaction(
+        Effect.flatMap(take(filter), (rows) =>
+          Effect.map(statements.insert(rows), (ids) =>
+            rows.map(
+              (row, i): Stored => ({ id: ids[i] ?? 0, endpoint: row.endpoint, json: row.json, bytes: row.bytes })
+            )
+          )
+        )
+      ),
+    remove: (filter: DeadLetterFilter) => Effect.map(take(filter), (rows) => rows.length),
+    count: Effect.map(sql<{ readonly n: number | string }>`SELECT COUNT(*) AS n FROM ${table}`, (rows) =>
+      toNumber(rows[0]?.n ?? 0)
+    ),
+    /** Moves messages from the outbox to the dead letters with their failures; returns the rows moved. */
+    bury: (failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>) =>
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const byId = new Map(failures.map(({ failure, message }) => [message.id, failure]))
+          const removed = yield* statements.remove([...byId.keys()])
+          if (removed.length === 0) return removed
+          const [now] = yield* sql<{ readonly now: number | string }>`SELECT ${statements.now} AS now`
+          const failedAt = toNumber(now?.now ?? 0)
+          yield* sql`INSERT INTO ${table} ${sql.insert(
+            removed.map((row) => {
+              const failure = byId.get(toNumber(row.id))
+              return {
+                id: toNumber(row.id),
+                endpoint: row.endpoint,
+                json: row.json,
+                bytes: toNumber(row.bytes),
+                created_at: toNumber(row.created_at),
+                failed_at: failedAt,
+                claims: toNumber(row.claims),
+                outcome: failure?.outcome ?? "Rejected",
+                reason: failure?.reason ?? "Invalid",
+                detail: failure?.detail ?? "",
+                status: failure?.status ?? null,
+                field: failure?.field ?? null
+              }
+            })
+          )}`
+          return removed as ReadonlyArray<OutboxRow>
+        })
+      )
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The outbox's schema, as versioned migrations run by `@effect/sql`'s `Migrator` into its own table
+ * (`<prefix>migrations`), on SQLite and PostgreSQL alike.
+ *
+ * A fleet starts its processes at once, so two of them may migrate the same database together. On
+ * PostgreSQL the `Migrator` locks its table for the length of its transaction, but creating that table
+ * (or the schema) races; on SQLite a second writer can lose the upgrade from reader to writer and the
+ * `Migrator` then assumes the other one is migrating. Either way the loser tries again shortly, and the
+ * store only starts once the database says the latest version is in place.
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as Failure from "./failure.js"
+import type { Tables } from "./tables.js"
+
+/** The version this code needs; the database may be newer (migrations only ever add). */
+export const latest = 1
+
+/** The id that tells this outbox's database apart from any other (see `join.ts`). */
+export const instanceKey = "instance"
+
+const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0")
+
+/** Migration 1: the outbox, its dead letters, the ordered endpoints' lock rows and the instance id. */
+const createOutbox = (tables: Tables) =>
+  Effect.gen(function* () {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const index = (name: string) => sql(`${tables.prefix}${name}`)
+    const [id, time] = sql.onDialectOrElse({
+      pg: () => [sql.literal("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"), sql.literal("BIGINT")],
+      orElse: () => [sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT"), sql.literal("INTEGER")]
+    })
+    // AUTOINCREMENT: SQLite would otherwise reuse the id of a deleted last row, and a relay acknowledging
+    // a stale id after a lease takeover would then delete a message that was never sent.
+    yield* sql`CREATE TABLE ${sql(tables.outbox)} (
+      id ${id},
+      endpoint TEXT NOT NULL,
+      json TEXT NOT NULL,
+      bytes INTEGER NOT NULL,
+      created_at ${time} NOT NULL,
+      lease_holder TEXT,
+      lease_until ${time},
+      claims INTEGER NOT NULL DEFAULT 0
+    )`
+    yield* sql`CREATE INDEX ${index("outbox_claim")} ON ${sql(tables.outbox)} (endpoint, id)`
+    yield* sql`CREATE INDEX ${index("outbox_lease")} ON ${sql(tables.outbox)} (lease_holder) WHERE lease_holder IS NOT NULL`
+    yield* sql`CREATE TABLE ${sql(tables.deadLetters)} (
+      id ${time} PRIMARY KEY,
+      endpoint TEXT NOT NULL,
+      json TEXT NOT NULL,
+      bytes INTEGER NOT NULL,
+      created_at ${time} NOT NULL,
+      failed_at ${time} NOT NULL,
+      claims INTEGER NOT NULL,
+      outcome TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      detail TEXT NOT NULL,
+      status INTEGER,
+      field TEXT
+    )`
+    yield* sql`CREATE INDEX ${index("dead_letters_failed")} ON ${sql(tables.deadLetters)} (failed_at)`
+    yield* sql`CREATE TABLE ${sql(tables.leases)} (
+      endpoint TEXT PRIMARY KEY,
+      holder TEXT,
+      claimed_at ${time}
+    )`
+    yield* sql`INSERT INTO ${sql(tables.leases)} (endpoint) VALUES ('people'), ('groups')`
+    yield* sql`CREATE TABLE ${sql(tables.meta)} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`
+    const instance = `${hex(yield* Random.nextInt)}${hex(yield* Random.nextInt)}${hex(yield* Random.nextInt)}`
+    yield* sql`INSERT INTO ${sql(tables.meta)} (key, value) VALUES (${instanceKey}, ${instance})`
+  })
+
+/** The migrations of `tables`, for `Migrator.fromRecord`. */
+const migrations = (tables: Tables) => ({ "1_create_outbox": createOutbox(tables) })
+
+/** The outbox's schema version in the database, 0 before the first migration. */
+const version = (tables: Tables) =>
+  Effect.flatMap(SqlClient.SqlClient, (client) => {
+    const sql = client.withoutTransforms()
+    return Effect.map(
+      sql<{
+        readonly version: number | string | null
+      }>`SELECT MAX(migration_id) AS version FROM ${sql(tables.migrations)}`,
+      (rows) => Number(rows[0]?.version ?? 0)
+    )
+  })
+
+class Behind {
+  readonly _tag = "Behind"
+  constructor(readonly version: number) {}
+}
+
+/**
+ * Brings the outbox of `tables` to the `latest` version and returns the version found after, trying
+ * again (for about 5 seconds) while another process migrates the same database.
+ */
+export const migrate = (tables: Tables): Effect.Effect<number, Failure.Failure<"open">, SqlClient.SqlClient> =>
+  Effect.gen(function* () {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    if (tables.schema !== undefined) yield* sql`CREATE SCHEMA IF NOT EXISTS ${sql(tables.schema)}`
+    yield* Migrator.make({})({ loader: Migrator.fromRecord(migrations(tables)), table: tables.migrations })
+    const found = yield* version(tables)
+    if (found < latest) return yield* Effect.fail(new Behind(found))
+    return found
+  }).pipe(
+    Effect.catchAllDefect((defect) => Effect.fail(defect)),
+    Effect.retry({
+      schedule: Schedule.exponential("20 millis", 1.6).pipe(Schedule.intersect(Schedule.recurs(10))),
+      while: (error) => error instanceof Behind || Failure.reasonOf(error) === "Busy"
+    }),
+    Effect.mapError((error) =>
+      error instanceof Behind
+        ? Failure.make(
+            "open",
+            "Schema",
+            `the outbox tables are at version ${error.version}, and another process kept migrating them`
+          )
+        : Failure.fromCause("open", error)
+    )
+  )

@@ -1,0 +1,437 @@
+/**
+ * The durable store: the engine's `Store` over any `SqlClient` (SQLite or PostgreSQL).
+ *
+ * - **append**: inside the caller's own transaction on this database, the messages are written through
+ *   it (they commit or roll back with the application's writes). Otherwise they go to one committer
+ *   fiber, which writes everything that arrived while the previous transaction ran in one transaction
+ *   (group commit). With "commit" durability `append` returns after that commit; with "async" it returns
+ *   at once, and the committer waits up to `asyncInterval` (or `asyncMessages` messages) to fill a
+ *   transaction; the outcome comes later through `onLate`.
+ * - **cap**: the committer keeps a running count of what the store holds, recounted from the table when
+ *   an append would not fit (and every lease renewal, for what other processes did).
+ * - **claim**: leases the oldest free messages (see `statements.ts`); the ordered endpoints are claimed
+ *   under their lock row, and not at all while another relay holds a live lease on one of their messages.
+ * - **leases** are renewed every third of `leaseDuration` while the store runs, and given back when it
+ *   closes; a dead process's leases expire and its messages are claimed again.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import type { Endpoint } from "../../../Endpoint.js"
+import type { DeliveryFailure } from "../../../MixpanelError.js"
+import type { Appended, Stored } from "../buffered/store.js"
+import * as DeadLetters from "./deadLetters.js"
+import * as Failure from "./failure.js"
+import * as GroupCommit from "./groupCommit.js"
+import * as Join from "./join.js"
+import { instanceKey, migrate } from "./migrations.js"
+import * as Room from "./room.js"
+import type { DurableAppended, Late, Resolved, Service, Settings } from "./service.js"
+import * as Statements from "./statements.js"
+
+/** One `append` for the group committer. */
+interface Request {
+  readonly endpoint: Endpoint
+  readonly messages: ReadonlyArray<string>
+  readonly bytes: ReadonlyArray<number>
+  /** "async" and nobody waits for it: its outcome goes to `onLate`. */
+  readonly late: boolean
+}
+
+/** Most ids in one `IN (...)`. */
+const maxIdsPerStatement = 1000
+
+const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+const isOrdered = (endpoint: Endpoint): boolean => endpoint === "people" || endpoint === "groups"
+
+const nothing: DurableAppended = { stored: [], refused: [], evicted: [], pending: [] }
+
+/** The default handler of "async" outcomes: nothing is lost or dropped without a log line. */
+const logLate =
+  (label: string) =>
+  (late: Late): Effect.Effect<void> => {
+    if (late._tag === "Failed") {
+      return Effect.logError(
+        `Mixpanel outbox (${label}): ${late.messages.length} ${late.endpoint} message(s) lost: their async commit failed: ${late.failure.detail}`
+      ).pipe(Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.store.reason": late.failure.reason }))
+    }
+    const { evicted, refused } = late.appended
+    if (evicted.length === 0 && refused.length === 0) return Effect.void
+    return Effect.logWarning(
+      `Mixpanel outbox (${label}): full: ${refused.length} ${late.endpoint} message(s) refused, ${evicted.length} older message(s) dropped`
+    ).pipe(Effect.annotateLogs({ package: "effect-mixpanel" }))
+  }
+
+/** The durable store over the `SqlClient` in context: migrates its tables, then serves until the scope closes. */
+export const make = (
+  options: Resolved
+): Effect.Effect<Service, Failure.Failure<"open">, SqlClient.SqlClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const dialect = sql.onDialectOrElse({
+      sqlite: () => "sqlite" as const,
+      pg: () => "pg" as const,
+      orElse: () => undefined
+    })
+    if (dialect === undefined) {
+      return yield* Effect.fail(
+        Failure.make("open", "Unknown", "the durable store speaks SQLite and PostgreSQL, not this client's dialect")
+      )
+    }
+    const { holder, tables } = options
+    const health = new Failure.Health(options.label)
+    const opened = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      health.track(Failure.wrap("open", Join.outsideTransaction(effect)))
+
+    yield* health.track(Join.outsideTransaction(migrate(tables)))
+    const statements = Statements.make(sql, dialect, tables)
+    const deadLetters = DeadLetters.make(sql, statements, tables)
+    const instance = yield* opened(Join.instanceOf(sql, tables))
+    if (instance === undefined) {
+      return yield* Effect.fail(Failure.make("open", "Schema", `the outbox instance id is missing from ${tables.meta}`))
+    }
+    // A database opened read-only (a read-only file, a replica) reads fine: find out now, not at the first append
+    yield* opened(sql`UPDATE ${sql(tables.meta)} SET value = value WHERE key = ${instanceKey}`)
+    const inTransaction = Join.make(sql, tables, instance)
+    const settings: Settings = { ...options, dialect }
+    const cap: Room.Cap = options
+
+    // What the store holds, as this process knows it: exact after a recount, then kept up to date by
+    // this process's own appends, acks and evictions. Other processes show at the next recount.
+    let held: Room.Size = Room.empty
+    const recount = Effect.map(statements.size, ([row]) => {
+      held = { messages: Statements.toNumber(row?.messages ?? 0), bytes: Statements.toNumber(row?.bytes ?? 0) }
+      return held
+    })
+    yield* opened(recount)
+
+    // Renewal takes every permit, so that it never runs beside this process's claims, acks and releases:
+    // on PostgreSQL they would lock the same rows in different orders.
+    const permits = 64
+    const writes = yield* Effect.makeSemaphore(permits)
+    const write = writes.withPermits(1)
+
+    let late = logLate(options.label)
+    /** "async": messages handed to the committer and not yet committed (the loss window). */
+    let pending: Room.Size = Room.empty
+
+    // ---- group commit
+
+    /** Frees room for `needed` by deleting the oldest free messages; returns them. */
+    const evict = (needed: Room.Size) =>
+      Effect.gen(function* () {
+        const evicted: Array<Stored> = []
+        let left = needed
+        while (left.messages > 0 || left.bytes > 0) {
+          const page = Math.max(left.messages, 256)
+          const candidates = yield* statements.evictable(page)
+          const count = Room.victims(
+            candidates.map((row) => Statements.toNumber(row.bytes)),
+            left
+          )
+          if (count === 0) break
+          const removed = Statements.toStored(
+            yield* statements.remove(candidates.slice(0, count).map((row) => Statements.toNumber(row.id)))
+          )
+          evicted.push(...removed)
+          left = Room.minus(left, Room.sizeOf(removed.map((m) => m.bytes)))
+          if (candidates.length < page) break
+        }
+        return evicted
+      })
+
+    /** One transaction for `requests`: the cap, `dropOldest` evictions, and one insert for all that fits. */
+    const commitBatch = (requests: ReadonlyArray<Request>) =>
+      Effect.gen(function* () {
+        const incoming: Array<number> = []
+        for (const request of requests) for (const bytes of request.bytes) incoming.push(bytes)
+        let now = held
+        if (!Room.within(now, Room.sizeOf(incoming), cap)) now = yield* recount
+        let evicted: Array<Stored> = []
+        if (options.overflow === "dropOldest") {
+          const needed = Room.shortfall(now, incoming, cap)
+          if (needed.messages > 0 || needed.bytes > 0) {
+            evicted = yield* evict(needed)
+            now = Room.minus(now, Room.sizeOf(evicted.map((m) => m.bytes)))
+          }
+        }
+        const accepted: Array<number> = []
+        const rows: Array<{ endpoint: Endpoint; json: string; bytes: number }> = []
+        for (const request of requests) {
+          const fits = Room.fitting(now, request.bytes, cap)
+          accepted.push(fits)
+          for (let i = 0; i < fits; i++) {
+            rows.push({ endpoint: request.endpoint, json: request.messages[i] ?? "", bytes: request.bytes[i] ?? 0 })
+          }
+          now = Room.plus(now, Room.sizeOf(request.bytes.slice(0, fits)))
+        }
+        const ids = rows.length === 0 ? [] : yield* statements.insert(rows)
+        held = now
+        // The batch's evictions are reported with its first request: they were made for all of them
+        let offset = 0
+        return requests.map((request, i): Appended => {
+          const fits = accepted[i] ?? 0
+          const stored = request.messages.slice(0, fits).map(
+            (json, j): Stored => ({
+              id: ids[offset + j] ?? 0,
+              endpoint: request.endpoint,
+              json,
+              bytes: request.bytes[j] ?? 0
+            })
+          )
+          offset += fits
+          return { stored, refused: request.messages.slice(fits), evicted: i === 0 ? evicted : [] }
+        })
+      }).pipe(sql.withTransaction)
+
+    /** After a batch: the counts, and the outcome of "async" appends nobody waits for. */
+    const settled = (
+      requests: ReadonlyArray<Request>,
+      exit: Exit.Exit<ReadonlyArray<Appended>, Failure.Failure<"append">>
+    ) =>
+      Effect.gen(function* () {
+        const failure = Exit.isFailure(exit)
+          ? Option.getOrElse(Cause.failureOption(exit.cause), () =>
+              Failure.fromCause("append", Cause.squash(exit.cause))
+            )
+          : undefined
+        for (let i = 0; i < requests.length; i++) {
+          const request = requests[i] as Request
+          if (options.durability === "async") pending = Room.minus(pending, Room.sizeOf(request.bytes))
+          if (!request.late) continue
+          if (failure === undefined && Exit.isSuccess(exit)) {
+            yield* late({ _tag: "Committed", endpoint: request.endpoint, appended: exit.value[i] ?? nothing })
+          } else if (failure !== undefined) {
+            yield* late({ _tag: "Failed", endpoint: request.endpoint, messages: request.messages, failure })
+          }
+        }
+      })
+
+    // Finalizers run last-in first-out: the group committer runs what is open, then the renewal stops,
+    // then the leases are given back.
+    yield* Effect.addFinalizer(() =>
+      write(statements.releaseAll(holder)).pipe(
+        Effect.catchAll((error) => health.failed(Failure.fromCause("release", error))),
+        Join.outsideTransaction
+      )
+    )
+    const renew = Effect.gen(function* () {
+      yield* writes.withPermits(permits)(statements.renew(holder, options.leaseDuration))
+      yield* recount
+    }).pipe(
+      (effect) => health.track(Failure.wrap("renew", effect)),
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced(Math.max(1, Math.floor(options.leaseDuration / 3)))),
+      Join.outsideTransaction
+    )
+    yield* Effect.forkScoped(Effect.delay(renew, Math.max(1, Math.floor(options.leaseDuration / 3))))
+    const committer = yield* Join.outsideTransaction(
+      GroupCommit.make({
+        run: (requests: ReadonlyArray<Request>) => {
+          const before = held
+          return health.track(Failure.wrap("append", commitBatch(requests))).pipe(
+            Effect.tapError(() =>
+              Effect.sync(() => {
+                held = before
+              })
+            )
+          )
+        },
+        settled,
+        delay: options.durability === "async" ? options.asyncInterval : undefined
+      })
+    )
+
+    // ---- the Store operations
+
+    const closedFailure = Failure.make("append", "Closed", `the store (${options.label}) is closed`)
+
+    /** Writes through the caller's transaction: no group commit, and no eviction of others' messages. */
+    const appendJoined = (endpoint: Endpoint, messages: ReadonlyArray<string>, bytes: ReadonlyArray<number>) =>
+      Effect.gen(function* () {
+        const fits = Room.fitting(held, bytes, cap)
+        const rows = messages.slice(0, fits).map((json, i) => ({ endpoint, json, bytes: bytes[i] ?? 0 }))
+        const ids = rows.length === 0 ? [] : yield* statements.insert(rows)
+        // Counted now; a rollback leaves the count high until the next recount, which only errs on the safe side
+        held = Room.plus(held, Room.sizeOf(bytes.slice(0, fits)))
+        const appended: DurableAppended = {
+          stored: rows.map((row, i) => ({ ...row, id: ids[i] ?? 0 })),
+          refused: messages.slice(fits),
+          evicted: [],
+          pending: []
+        }
+        return appended
+      })
+
+    const append = (endpoint: Endpoint, messages: ReadonlyArray<string>) =>
+      Effect.flatMap(inTransaction, (joined): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
+        if (messages.length === 0) return Effect.succeed(nothing)
+        const bytes = messages.map((json) => options.measure(endpoint, json))
+        if (joined) return health.track(Failure.wrap("append", appendJoined(endpoint, messages, bytes)))
+        return Effect.suspend((): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
+          if (committer.isClosed()) return Effect.fail(closedFailure)
+          if (options.durability === "commit") {
+            const committed =
+              committer.add({ endpoint, messages, bytes, late: false }, true) ?? Effect.die("unreachable")
+            return Effect.map(committed, (appended) => ({ ...appended, pending: [] }))
+          }
+          // "async": refuse now what clearly does not fit (so that `wait` can wait), take the rest
+          const fits =
+            options.overflow === "dropOldest" ? messages.length : Room.fitting(Room.plus(held, pending), bytes, cap)
+          const refused = messages.slice(fits)
+          if (fits === 0) return Effect.succeed({ ...nothing, refused })
+          const taken = messages.slice(0, fits)
+          const takenBytes = bytes.slice(0, fits)
+          pending = Room.plus(pending, Room.sizeOf(takenBytes))
+          // Beyond the window the caller waits for its commit, so a crash never loses more than the window
+          const overWindow = pending.messages > options.asyncMessages
+          const committed = committer.add(
+            { endpoint, messages: taken, bytes: takenBytes, late: !overWindow },
+            overWindow
+          )
+          if (committed === undefined) {
+            if (pending.messages >= options.asyncMessages) committer.hurry()
+            return Effect.succeed({ ...nothing, refused, pending: taken })
+          }
+          return Effect.map(committed, (appended) => ({
+            ...appended,
+            refused: [...appended.refused, ...refused],
+            pending: []
+          }))
+        })
+      })
+
+    const claim = (endpoint: Endpoint, limits: { readonly maxItems: number; readonly maxBytes: number }) => {
+      if (limits.maxItems <= 0) return Effect.succeed<ReadonlyArray<Stored>>([])
+      const claimed = isOrdered(endpoint)
+        ? sql.withTransaction(
+            Effect.gen(function* () {
+              yield* statements.lockEndpoint(endpoint, holder)
+              const others = yield* statements.heldByOthers(endpoint, holder)
+              if (others.length > 0) return []
+              return yield* statements.claim(endpoint, limits, holder, options.leaseDuration, false)
+            })
+          )
+        : statements.claim(endpoint, limits, holder, options.leaseDuration, dialect === "pg")
+      return health.track(
+        Failure.wrap("claim", Join.outsideTransaction(Effect.map(write(claimed), Statements.toStored)))
+      )
+    }
+
+    /** Deletes `messages` from the outbox (acked, or evicted by the caller); keeps the count. */
+    const forget = (rows: ReadonlyArray<Statements.OutboxRow>) =>
+      Effect.sync(() => {
+        held = Room.minus(held, Room.sizeOf(rows.map((row) => Statements.toNumber(row.bytes))))
+      })
+
+    const ack = (messages: ReadonlyArray<Stored>) =>
+      health.track(
+        Failure.wrap(
+          "ack",
+          Join.outsideTransaction(
+            Effect.forEach(
+              chunks(
+                messages.map((m) => m.id),
+                maxIdsPerStatement
+              ),
+              (ids) => Effect.flatMap(write(statements.remove(ids)), forget),
+              { discard: true }
+            )
+          )
+        )
+      )
+
+    const deadLetter = (failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>) =>
+      health.track(
+        Failure.wrap(
+          "deadLetter",
+          Join.outsideTransaction(
+            Effect.forEach(
+              chunks(failures, maxIdsPerStatement),
+              (some) => Effect.flatMap(write(deadLetters.bury(some)), forget),
+              { discard: true }
+            )
+          )
+        )
+      )
+
+    const release = (messages: ReadonlyArray<Stored>) =>
+      health.track(
+        Failure.wrap(
+          "release",
+          Join.outsideTransaction(
+            Effect.forEach(
+              chunks(
+                messages.map((m) => m.id),
+                maxIdsPerStatement
+              ),
+              (ids) => write(statements.release(ids, holder)),
+              { discard: true }
+            )
+          )
+        )
+      )
+
+    const service: Service = {
+      append,
+      claim,
+      ack,
+      deadLetter,
+      release,
+      settings,
+      onLate: (handler) =>
+        Effect.sync(() => {
+          late = handler
+        }),
+      deadLetters: {
+        list: (filter) => health.track(Failure.wrap("deadLetters", Join.outsideTransaction(deadLetters.list(filter)))),
+        replay: (filter) =>
+          health.track(
+            Failure.wrap(
+              "deadLetters",
+              Join.outsideTransaction(
+                Effect.map(deadLetters.replay(filter), (stored) => {
+                  held = Room.plus(held, Room.sizeOf(stored.map((m) => m.bytes)))
+                  return stored.length
+                })
+              )
+            )
+          ),
+        remove: (filter) =>
+          health.track(Failure.wrap("deadLetters", Join.outsideTransaction(deadLetters.remove(filter))))
+      },
+      stats: health.track(
+        Failure.wrap(
+          "stats",
+          Join.outsideTransaction(
+            Effect.map(Effect.all([recount, statements.claimed, deadLetters.count]), ([size, [claimed], dead]) => ({
+              ...size,
+              claimed: Statements.toNumber(claimed?.claimed ?? 0),
+              deadLetters: dead
+            }))
+          )
+        )
+      ),
+      oldest: health.track(
+        Failure.wrap(
+          "stats",
+          Join.outsideTransaction(
+            Effect.map(statements.oldest, ([row]) =>
+              row?.oldest === null || row?.oldest === undefined ? undefined : Statements.toNumber(row.oldest)
+            )
+          )
+        )
+      ),
+      commits: committer.transactions
+    }
+    return service
+  })

@@ -1,0 +1,70 @@
+/**
+ * A private SQLite database for the outbox: `@effect/sql-sqlite-node` (better-sqlite3) on one file, in
+ * WAL mode, with the pragmas the store needs.
+ *
+ * `synchronous`: FULL under "commit" durability, NORMAL under "async". In WAL mode, NORMAL writes each
+ * commit to the WAL file before `COMMIT` returns but syncs it to the disk only at checkpoints: a process
+ * crash loses nothing committed, a power cut or a kernel panic can lose the last commits. "commit" promises
+ * that a message is on disk when `append` returns, so it syncs the WAL at every commit (FULL); group
+ * commit shares that fsync (about 0.6 ms on this machine's disk) among all the appends of a transaction.
+ * "async" already admits a loss window, and NORMAL keeps it from adding an fsync per transaction.
+ *
+ * The package is loaded when the layer is built, not when this module is imported, so that users of the
+ * PostgreSQL store need neither it nor better-sqlite3's native binary.
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Failure from "./failure.js"
+
+/** What the SQLite connection needs to know. */
+export interface Options {
+  readonly filename: string
+  readonly synchronous: "full" | "normal"
+  /** The file's size limit (`max_page_count`): beyond it writes fail as if the disk were full. */
+  readonly maxFileBytes: number | undefined
+  /** How long a write waits for another process's lock on the file, in milliseconds. */
+  readonly busyTimeout: number
+}
+
+const missing =
+  "the SQLite store needs @effect/sql-sqlite-node: npm install @effect/sql@^0.52 @effect/sql-sqlite-node@^0.53 " +
+  "(and allow better-sqlite3's install script, which fetches or builds its native binary)"
+
+/** Opens (creating it and its directory if needed) the database file, in WAL mode, in the current scope. */
+export const open = (options: Options): Effect.Effect<SqlClient.SqlClient, Failure.Failure<"open">, Scope.Scope> =>
+  Effect.gen(function* () {
+    const [sqlite, fs, path] = yield* Effect.tryPromise({
+      try: () => Promise.all([import("@effect/sql-sqlite-node/SqliteClient"), import("node:fs"), import("node:path")]),
+      catch: (cause) => ({ ...Failure.make("open", "Unknown", missing), cause })
+    })
+    if (options.filename !== ":memory:") {
+      yield* Effect.try({
+        try: () => fs.mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true }),
+        catch: (cause) => Failure.fromCause("open", cause)
+      })
+    }
+    const context = yield* Layer.build(sqlite.layer({ filename: options.filename }))
+    const sql = Context.get(context, sqlite.SqliteClient)
+    const pragma = (text: string) => sql.unsafe<Record<string, unknown>>(`PRAGMA ${text}`)
+    // Reading the schema first: a file that is not a database (or is damaged at its first page) fails here
+    yield* sql.unsafe("SELECT COUNT(*) FROM sqlite_master")
+    const [mode] = yield* pragma("journal_mode")
+    if (mode?.journal_mode !== "wal") {
+      yield* Effect.logWarning(
+        `Mixpanel outbox (${options.filename}): SQLite would not switch to WAL mode (journal_mode is ${String(mode?.journal_mode)}); appends will be slower`
+      )
+    }
+    yield* pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
+    yield* pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeout))}`)
+    // The WAL file is reused, not shrunk, after a checkpoint: keep a burst from leaving it large for good
+    yield* pragma("journal_size_limit = 67108864")
+    if (options.maxFileBytes !== undefined) {
+      const [size] = yield* pragma("page_size")
+      const pageSize = Number(size?.page_size ?? 4096)
+      yield* pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxFileBytes / pageSize))}`)
+    }
+    return sql as SqlClient.SqlClient
+  }).pipe((effect) => new Failure.Health(options.filename).track(Failure.wrap("open", effect)))

@@ -1,0 +1,102 @@
+/**
+ * Reading the arguments of the `Mixpanel` service's operations, each once (`json.ts`), from callers with
+ * types or without: a value of the right kind, or an `InvalidMessage` naming the argument.
+ */
+import * as Either from "effect/Either"
+import { InvalidMessage } from "../../MixpanelError.js"
+import * as Json from "../json.js"
+import { formatPath } from "../json.js"
+import * as Fields from "../rules.js"
+import { fromIssue, type Read } from "./encode.js"
+
+export const bad = (operation: string, field: string, detail: string) =>
+  Either.left(new InvalidMessage({ operation, field, detail }))
+
+/** A snapshot of an optional object argument (a plain object of JSON values and dates). */
+export const readObject = (
+  operation: string,
+  field: string,
+  value: unknown
+): Read<Record<string, unknown> | undefined> => {
+  if (value === undefined) return Either.right(undefined)
+  if (!Json.isPlainObject(value)) return bad(operation, field, "expected a plain object")
+  const snapshot = Json.snapshot(value)
+  return Json.isIssue(snapshot)
+    ? Either.left(fromIssue(operation, snapshot, field))
+    : Either.right(snapshot.value as Record<string, unknown>)
+}
+
+export const readDistinctId = (operation: string, field: string, id: unknown, profile: boolean): Read<string> => {
+  if (typeof id !== "string") return bad(operation, field, "expected a string")
+  if (profile && id === "") return bad(operation, field, "a profile needs a non-empty distinct id")
+  if (!Fields.isDistinctId(id))
+    return bad(operation, field, "a placeholder id (such as `null` or `anonymous`) that Mixpanel refuses")
+  return Either.right(id)
+}
+
+export const readEventName = (operation: string, field: string, name: unknown): Read<string> =>
+  Fields.isEventName(name)
+    ? Either.right(name)
+    : bad(operation, field, typeof name === "string" ? "an event name cannot be empty" : "expected a string")
+
+export const readTime = (operation: string, field: string, time: unknown): Read<number> => {
+  let millis: unknown = time
+  if (typeof time === "object" && time !== null) {
+    try {
+      millis = time instanceof Date ? time.getTime() : undefined
+    } catch {
+      millis = undefined
+    }
+  }
+  return Fields.isTime(millis)
+    ? Either.right(millis)
+    : bad(operation, field, "expected a valid Date, or milliseconds since the epoch (not before 1970)")
+}
+
+/** The options object of an operation: only `names` are allowed, each read once. */
+export const readOptions = (
+  operation: string,
+  options: unknown,
+  names: ReadonlyArray<string>
+): Read<Record<string, unknown>> => {
+  const read = readObject(operation, "options", options)
+  if (Either.isLeft(read) || read.right === undefined) return Either.map(read, (value) => value ?? {})
+  const unknown = Object.keys(read.right).find((key) => !names.includes(key))
+  return unknown === undefined
+    ? Either.right(read.right)
+    : bad(
+        operation,
+        `options${formatPath([unknown]).startsWith("[") ? "" : "."}${formatPath([unknown])}`,
+        `is not an option of ${operation} (${names.join(", ")})`
+      )
+}
+
+/** The `meta` of read options, which must be an object if given. */
+export const metaOf = (
+  operation: string,
+  options: Record<string, unknown>
+): Read<Record<string, unknown> | undefined> =>
+  options.meta === undefined || Json.isPlainObject(options.meta)
+    ? Either.right(options.meta as Record<string, unknown> | undefined)
+    : bad(operation, "options.meta", "expected a plain object")
+
+export const modifierNames = ["meta", "$ip", "$ignore_time", "$ignore_alias", "$latitude", "$longitude"]
+
+/** Errors about a modifier name the option it came from. */
+export const modifierOptions: Readonly<Record<string, string>> = Object.fromEntries(
+  modifierNames.map((name) => [name, `options.${name}`])
+)
+
+/** Reads the items of a batch argument, keeping only the first failure (a batch of bad items costs O(1)). */
+export const readItems = (operation: string, items: unknown): Read<ReadonlyArray<unknown>> => {
+  if (typeof items !== "object" || items === null) return bad(operation, "events", "expected an array of events")
+  try {
+    if (Array.isArray(items)) return Either.right(items.slice())
+    if (typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      return bad(operation, "events", "expected an array (or an iterable) of events")
+    }
+    return Either.right(Array.from(items as Iterable<unknown>))
+  } catch {
+    return bad(operation, "events", "reading the events threw an exception")
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Encoding a message with `Message`'s schemas into its JSON text, and errors that name what the caller
+ * passed (the argument a field came from), never the value.
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import type * as Schema from "effect/Schema"
+import * as Message from "../../Message.js"
+import { InvalidMessage } from "../../MixpanelError.js"
+import * as Issues from "../issues.js"
+import * as Json from "../json.js"
+import { formatPath, utf8Length } from "../json.js"
+
+/** A value read or built, or the error naming what is wrong with it. */
+export type Read<A> = Either.Either<A, InvalidMessage>
+
+export const join = (prefix: string, path: string) =>
+  prefix === "" ? path : path === "" ? prefix : path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`
+
+export const fromIssue = (operation: string, issue: Json.Issue, prefix: string): InvalidMessage =>
+  new InvalidMessage({ operation, field: join(prefix, formatPath(issue.path)), detail: issue.detail })
+
+/**
+ * Where a field of a message came from, for errors that name what the caller passed: the message's first
+ * path segment renamed (`$add` → `properties`, `$distinct_id` → `distinctId`), and where `meta` came from.
+ */
+export interface Origin {
+  readonly prefix: string
+  readonly meta: string
+  readonly renames?: Readonly<Record<string, string>>
+  /** The argument that holds every other field (`update` for a whole update). */
+  readonly others?: string
+}
+
+export const renamed = (origin: Origin, path: ReadonlyArray<PropertyKey>): string => {
+  const [head, ...rest] = path
+  const name = typeof head === "string" ? origin.renames?.[head] : undefined
+  if (name !== undefined) return join(origin.prefix, join(name, formatPath(rest)))
+  return join(origin.prefix, origin.others === undefined ? formatPath(path) : join(origin.others, formatPath(path)))
+}
+
+/** Encodes one message of `schema` to its JSON text, with `meta` merged in; `Left` names what is wrong. */
+export const encoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = ParseResult.encodeEither(schema, { onExcessProperty: "error" })
+  return (operation: string, message: A, meta: object | undefined, origin: Origin): Read<string> => {
+    const encoded = encode(message)
+    if (Either.isLeft(encoded)) {
+      const { detail, path } = Issues.first(encoded.left)
+      return Either.left(new InvalidMessage({ operation, field: renamed(origin, path), detail }))
+    }
+    let wire = encoded.right as object
+    if (meta !== undefined) {
+      const clash = Object.keys(meta).find((key) => Object.hasOwn(wire, key))
+      if (clash !== undefined) {
+        return Either.left(
+          new InvalidMessage({
+            operation,
+            field: join(origin.meta, formatPath([clash])),
+            detail: "the message sets this key itself"
+          })
+        )
+      }
+      wire = { ...wire, ...meta }
+    }
+    return sized(operation, JSON.stringify(wire), origin.prefix)
+  }
+}
+
+/** A JSON text of at most this many UTF-16 units is under `maxBytes` whatever it holds. */
+export const surelySmall = Math.floor(Json.maxBytes / 3)
+
+export const sized = (operation: string, json: string, prefix: string): Read<string> => {
+  if (json.length <= surelySmall) return Either.right(json)
+  const bytes = utf8Length(json)
+  return bytes <= Json.maxBytes
+    ? Either.right(json)
+    : Either.left(
+        new InvalidMessage({
+          operation,
+          field: prefix,
+          detail: `the message is ${bytes} bytes of JSON; Mixpanel takes less than ${Json.maxBytes}`
+        })
+      )
+}
+
+export const encodeEvent = encoder(Message.Event)
+export const encodeProfile = encoder(Message.ProfileUpdate)
+export const encodeGroup = encoder(Message.GroupUpdate)

@@ -1,0 +1,249 @@
+/**
+ * The options of the consumer layers as Schemas: one schema per layer, and one rule per option, read the
+ * same way from an options object (typed or not) and from the environment (`Schema.Config`). A layer
+ * decodes its options once, when it is built, so that a bad setting is an `InvalidConfig` at start-up
+ * that names the option and never quotes its value.
+ */
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import { InvalidConfig } from "../MixpanelError.js"
+import * as Issues from "./issues.js"
+import { formatPath, isPlainObject } from "./json.js"
+
+// ---------------------------------------------------------------------------------------------------
+// values
+// ---------------------------------------------------------------------------------------------------
+
+/** A schema of options and its twin that reads the same value from an environment variable's text. */
+export interface Rule<A> {
+  readonly option: Schema.Schema<A, unknown>
+  readonly text: Schema.Schema<A, string>
+}
+
+// Options are only ever decoded: what a schema encodes to does not matter here.
+const rule = <A, I>(option: Schema.Schema<A, I>, text: Schema.Schema<A, string>): Rule<A> => ({
+  option: option as unknown as Schema.Schema<A, unknown>,
+  text
+})
+
+const withCheck = <A, I>(self: Schema.Schema<A, I>, check: (a: A) => boolean, message: string): Schema.Schema<A, I> =>
+  self.pipe(Schema.filter((a: A) => check(a) || message))
+
+/** An integer from `min` to `max`. */
+export const integer = (min: number, max: number): Rule<number> => {
+  const bounded = Schema.Number.pipe(
+    Schema.filter((n) => (Number.isInteger(n) && n >= min && n <= max) || `must be an integer from ${min} to ${max}`)
+  )
+  return rule(bounded, Schema.compose(Schema.NumberFromString, bounded))
+}
+
+const decodeDuration = (input: unknown): Option.Option<Duration.Duration> => {
+  try {
+    return Duration.decodeUnknown(input)
+  } catch {
+    return Option.none()
+  }
+}
+
+const durationFrom = <I, E>(from: Schema.Schema<I, E>) =>
+  Schema.transformOrFail(from, Schema.DurationFromSelf, {
+    strict: true,
+    decode: (input, _, ast) =>
+      Option.match(decodeDuration(input), {
+        onNone: () =>
+          ParseResult.fail(
+            new ParseResult.Type(ast, input, 'expected a duration such as "5 seconds" or a number of milliseconds')
+          ),
+        onSome: ParseResult.succeed
+      }),
+    encode: (duration) => ParseResult.succeed(duration as unknown as I)
+  })
+
+const DurationInput = Schema.declare((u: unknown): u is Duration.DurationInput => Option.isSome(decodeDuration(u)), {
+  message: () => 'expected a duration such as "5 seconds" or a number of milliseconds'
+})
+
+/** A finite duration from `min` to `max` (both included, unless `min` is exclusive). */
+export const duration = (
+  min: Duration.DurationInput,
+  max: Duration.DurationInput,
+  options?: { readonly exclusiveMin?: boolean }
+): Rule<Duration.Duration> => {
+  const low = Duration.decode(min)
+  const high = Duration.decode(max)
+  const check = (d: Duration.Duration) =>
+    Duration.isFinite(d) &&
+    (options?.exclusiveMin === true ? Duration.greaterThan(d, low) : Duration.greaterThanOrEqualTo(d, low)) &&
+    Duration.lessThanOrEqualTo(d, high)
+  const message =
+    options?.exclusiveMin === true
+      ? `must be longer than ${Duration.format(low)} and at most ${Duration.format(high)}`
+      : `must be from ${Duration.format(low)} to ${Duration.format(high)}`
+  return rule(
+    withCheck(durationFrom(DurationInput), check, message) as Schema.Schema<Duration.Duration, unknown>,
+    withCheck(durationFrom(Schema.String), check, message) as Schema.Schema<Duration.Duration, string>
+  )
+}
+
+const booleanText = Schema.compose(
+  Schema.String,
+  Schema.transform(Schema.Literal("true", "false", "1", "0", "yes", "no", "on", "off"), Schema.Boolean, {
+    strict: true,
+    decode: (text) => ["true", "1", "yes", "on"].includes(text),
+    encode: (b) => (b ? "true" : "false")
+  }),
+  { strict: false }
+)
+
+/** `true` or `false` (in the environment also `1`/`0`, `yes`/`no`, `on`/`off`). */
+export const boolean: Rule<boolean> = rule(Schema.Boolean, booleanText)
+
+/** One of `values`. */
+export const literal = <const L extends ReadonlyArray<string>>(...values: L): Rule<L[number]> => {
+  const schema = Schema.Literal(...values).annotations({
+    message: () => `must be one of ${values.map((v) => `"${v}"`).join(", ")}`
+  }) as unknown as Schema.Schema<L[number], string>
+  return rule(schema, schema)
+}
+
+/** A data residency region. */
+export const region = literal("US", "EU", "IN")
+
+const parseUrl = (text: string): Either.Either<URL, string> => {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return Either.left(
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(text)
+        ? "is not a valid URL"
+        : "has no scheme: write it in full, e.g. https://api.mixpanel.com"
+    )
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return Either.left("must be an http: or https: URL")
+  return Either.right(url)
+}
+
+const urlFrom = <I, E>(from: Schema.Schema<I, E>) =>
+  Schema.transformOrFail(from, Schema.instanceOf(URL), {
+    strict: true,
+    decode: (input, _, ast) =>
+      Either.match(parseUrl(String(input)), {
+        onLeft: (detail) => ParseResult.fail(new ParseResult.Type(ast, input, detail)),
+        onRight: ParseResult.succeed
+      }),
+    encode: (url) => ParseResult.succeed(url.href as unknown as I)
+  })
+
+/** An `http:` or `https:` URL, as a string or a `URL`. */
+export const url: Rule<URL> = rule(
+  urlFrom(Schema.Union(Schema.String, Schema.instanceOf(URL))) as Schema.Schema<URL, unknown>,
+  urlFrom(Schema.String)
+)
+
+/** A function (a hook, a client transform): checked to be callable, its types are the caller's. */
+export const fn = Schema.declare(
+  (u: unknown): u is (...args: ReadonlyArray<never>) => unknown => typeof u === "function",
+  {
+    message: () => "expected a function"
+  }
+)
+
+/** A `Schedule` of Effect. */
+export const schedule = Schema.declare(
+  (u: unknown): u is Schedule.Schedule<unknown, never, never> => Schedule.isSchedule(u),
+  { message: () => "expected a Schedule" }
+)
+
+/** A secret as a string or a `Redacted`, kept as a `Redacted`. */
+export const secret = <A extends string>(value: Schema.Schema<A, A>) =>
+  Schema.Union(Schema.RedactedFromSelf(value), value)
+    .annotations({
+      message: () => "is missing or not a string: expected a string or a Redacted string"
+    })
+    .pipe(
+      Schema.transform(Schema.RedactedFromSelf(Schema.typeSchema(value)), {
+        strict: true,
+        decode: (input) => (Redacted.isRedacted(input) ? input : Redacted.make(input)),
+        encode: (redacted) => redacted
+      })
+    )
+
+/** HTTP Basic credentials: printable ASCII, as Mixpanel issues them (anything else cannot be encoded). */
+export const credential = Schema.String.pipe(
+  Schema.pattern(/^[\x21-\x7e]+$/, { message: () => "must be printable ASCII without spaces, as Mixpanel issues it" })
+)
+
+/** A Mixpanel project id, as a number or its digits. */
+export const projectId = withCheck(
+  Schema.transform(Schema.Union(Schema.String, Schema.Number), Schema.String, {
+    strict: true,
+    decode: String,
+    encode: (s) => s
+  }),
+  (id) => /^\d{1,20}$/.test(id),
+  "must be a project id: digits only"
+) as Schema.Schema<string, string | number>
+
+/** `/import` credentials: a service account, the API secret, or the project token. */
+export const importAuth = Schema.Union(
+  Schema.TaggedStruct("ServiceAccount", {
+    username: credential,
+    secret: secret(credential),
+    projectId
+  }),
+  Schema.TaggedStruct("ApiSecret", { secret: secret(credential) }),
+  Schema.TaggedStruct("ProjectToken", { token: secret(credential) })
+).annotations({
+  message: () => "expected Consumer.serviceAccount(...), Consumer.apiSecret(...) or Consumer.projectToken(...)"
+})
+
+// ---------------------------------------------------------------------------------------------------
+// decoding
+// ---------------------------------------------------------------------------------------------------
+
+const failure = (prefix: string, issue: ParseResult.ParseIssue): InvalidConfig => {
+  const { detail, path } = Issues.first(issue)
+  const field = formatPath(path)
+  return new InvalidConfig({
+    option: prefix === "" ? field || "options" : field === "" ? prefix : `${prefix}.${field}`,
+    detail
+  })
+}
+
+/**
+ * Decodes an options object with `schema`: from any caller, with any value (a `null`, a Proxy that throws),
+ * an `InvalidConfig` naming the option, never a defect.
+ */
+export const decoder = <A, I>(
+  schema: Schema.Schema<A, I>,
+  prefix = ""
+): ((input: unknown) => Effect.Effect<A, InvalidConfig>) => {
+  const decodeEither = ParseResult.decodeUnknownEither(schema, { errors: "first" })
+  return (input: unknown) =>
+    Effect.suspend(() => {
+      if (!isPlainObject(input)) {
+        return Effect.fail(new InvalidConfig({ option: prefix || "options", detail: "expected an object of options" }))
+      }
+      let result: Either.Either<A, ParseResult.ParseIssue>
+      try {
+        result = decodeEither(input)
+      } catch {
+        return Effect.fail(
+          new InvalidConfig({ option: prefix || "options", detail: "reading the options threw an exception" })
+        )
+      }
+      return Either.isLeft(result) ? Effect.fail(failure(prefix, result.left)) : Effect.succeed(result.right)
+    })
+}
+
+/** An optional environment variable read by `rule`. */
+export const env = <A>(name: string, value: Rule<A>): Config.Config<A | undefined> =>
+  Config.option(Schema.Config(name, value.text)).pipe(Config.map(Option.getOrUndefined))

@@ -1,0 +1,45 @@
+/**
+ * The feature flags API of the test server: `GET /flags/definitions` and `GET /flags`, answered with what
+ * a test set.
+ */
+import type * as Api from "../../MixpanelTestServer.js"
+import { type Answer, errorAnswer, unauthorized } from "./answers.js"
+import { flagsAuthorized } from "./auth.js"
+import { isObject } from "./verdict.js"
+
+/** What the flags routes serve; a test changes it at any time. */
+export interface FlagsState {
+  definitions: ReadonlyArray<unknown>
+  remote: Api.RemoteFlags
+}
+
+/** The answer to a flags request, and how many flags it holds. */
+export const serveFlags = (
+  options: Api.Options,
+  state: FlagsState,
+  route: Api.FlagsRoute,
+  url: URL,
+  authorization: string | undefined
+): readonly [Answer, number] => {
+  if (!flagsAuthorized(options, url, authorization)) return [unauthorized, 0]
+  if (route === "flagDefinitions") {
+    return [
+      { status: 200, body: JSON.stringify({ code: 200, flags: state.definitions }), json: true },
+      state.definitions.length
+    ]
+  }
+  let context: unknown
+  try {
+    context = JSON.parse(url.searchParams.get("context") ?? "")
+  } catch {
+    return [errorAnswer(400, "context must be a JSON object"), 0]
+  }
+  if (!isObject(context) || typeof context.distinct_id !== "string") {
+    return [errorAnswer(400, "distinct_id must be provided in evalContext as a string"), 0]
+  }
+  const flagKey = url.searchParams.get("flag_key") ?? undefined
+  const all = typeof state.remote === "function" ? state.remote({ context, flagKey }) : state.remote
+  const flags =
+    flagKey === undefined ? all : Object.hasOwn(all, flagKey) ? { [flagKey]: all[flagKey] } : ({} as typeof all)
+  return [{ status: 200, body: JSON.stringify({ code: 200, flags }), json: true }, Object.keys(flags).length]
+}

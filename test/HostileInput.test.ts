@@ -1,0 +1,413 @@
+/**
+ * Every public entry point called from plain JavaScript with hostile and odd values: a typed failure or a
+ * success, never a defect, a throw or a changed `Object.prototype`; what is accepted arrives unaltered.
+ */
+import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, FastCheck as fc, Layer } from "effect"
+import { Consumer, FeatureFlags, LocalFlags, Mixpanel, MixpanelError, RemoteFlags, TestConsumer } from "../src/index.js"
+import { MixpanelTestServer } from "../src/testing.js"
+
+type Untyped = (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>
+
+// ---------------------------------------------------------------------------------------------------
+// the hostile values, by name
+// ---------------------------------------------------------------------------------------------------
+
+const nested = (depth: number): unknown => {
+  let value: unknown = 0
+  for (let i = 0; i < depth; i++) value = [value]
+  return value
+}
+const cycle: Record<string, unknown> = {}
+cycle.self = cycle
+const revocable = Proxy.revocable({}, {})
+revocable.revoke()
+class Point {
+  x = 1
+}
+
+const hostile: ReadonlyArray<readonly [string, () => unknown]> = [
+  ["a function", () => () => 1],
+  ["a symbol", () => Symbol("s")],
+  ["a bigint", () => 10n],
+  ["a cycle", () => cycle],
+  ["NaN", () => Number.NaN],
+  ["Infinity", () => Number.POSITIVE_INFINITY],
+  ["an invalid Date", () => new Date(Number.NaN)],
+  ["a 10 MB string", () => "x".repeat(10_000_000)],
+  ["a 999,000-character string", () => "y".repeat(999_000)],
+  ["an array nested 10^5 deep", () => nested(100_000)],
+  ["10^5 keys", () => Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]))],
+  ["a __proto__ key", () => JSON.parse('{"__proto__":{"polluted":true}}')],
+  ["a lone surrogate", () => "\ud800"],
+  [
+    "a throwing getter",
+    () => ({
+      get x() {
+        throw new Error("getter")
+      }
+    })
+  ],
+  [
+    "a throwing toJSON",
+    () => ({
+      toJSON() {
+        throw new Error("toJSON")
+      }
+    })
+  ],
+  [
+    "a throwing toString",
+    () => ({
+      toString() {
+        throw new Error("toString")
+      }
+    })
+  ],
+  [
+    "a Proxy whose traps throw",
+    () =>
+      new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            throw new Error("trap")
+          },
+          get: () => {
+            throw new Error("trap")
+          },
+          getPrototypeOf: () => {
+            throw new Error("trap")
+          }
+        }
+      )
+  ],
+  ["a revoked Proxy", () => revocable.proxy],
+  ["a Map", () => new Map([[1, 2]])],
+  ["a Set", () => new Set([1])],
+  ["a Buffer", () => Buffer.from("x")],
+  ["a typed array", () => new Uint8Array(2)],
+  ["a class instance", () => new Point()],
+  ["null", () => null],
+  ["undefined", () => undefined],
+  ["a string", () => "abc"],
+  ["a number", () => 5],
+  ["an empty object", () => ({})],
+  ["__proto__ as a string", () => "__proto__"],
+  ["a Date past year 9999", () => new Date("+010000-01-01T00:00:00Z")]
+]
+
+// ---------------------------------------------------------------------------------------------------
+// the entry points, with valid arguments to vary one at a time
+// ---------------------------------------------------------------------------------------------------
+
+interface Entry {
+  readonly name: string
+  readonly call: (service: Mixpanel.Service) => Untyped
+  readonly valid: ReadonlyArray<unknown>
+}
+
+const operations: ReadonlyArray<Entry> = [
+  { name: "track", call: (s) => s.track as Untyped, valid: ["u1", "E", { a: 1 }, { meta: { m: 1 } }] },
+  { name: "trackBatch", call: (s) => s.trackBatch as Untyped, valid: [[{ distinctId: "u1", event: "E" }]] },
+  { name: "importEvent", call: (s) => s.importEvent as Untyped, valid: ["u1", "E", 1_700_000_000_000, { a: 1 }, {}] },
+  {
+    name: "importEvents",
+    call: (s) => s.importEvents as Untyped,
+    valid: [[{ distinctId: "u1", event: "E", time: 1_700_000_000_000 }]]
+  },
+  { name: "alias", call: (s) => s.alias as Untyped, valid: ["a1", "u1", {}] },
+  { name: "merge", call: (s) => s.merge as Untyped, valid: ["u1", "u2", {}] },
+  { name: "peopleSet", call: (s) => s.peopleSet as Untyped, valid: ["u1", { a: 1 }, { $ip: "1.2.3.4" }] },
+  { name: "peopleSetOnce", call: (s) => s.peopleSetOnce as Untyped, valid: ["u1", { a: 1 }, {}] },
+  { name: "peopleIncrement", call: (s) => s.peopleIncrement as Untyped, valid: ["u1", { n: 1 }, {}] },
+  { name: "peopleAppend", call: (s) => s.peopleAppend as Untyped, valid: ["u1", { l: "x" }, {}] },
+  { name: "peopleUnion", call: (s) => s.peopleUnion as Untyped, valid: ["u1", { l: ["x"] }, {}] },
+  { name: "peopleRemove", call: (s) => s.peopleRemove as Untyped, valid: ["u1", { l: "x" }, {}] },
+  { name: "peopleUnset", call: (s) => s.peopleUnset as Untyped, valid: ["u1", ["a"], {}] },
+  { name: "peopleDelete", call: (s) => s.peopleDelete as Untyped, valid: ["u1", {}] },
+  { name: "peopleTrackCharge", call: (s) => s.peopleTrackCharge as Untyped, valid: ["u1", 5, { sku: "x" }, {}] },
+  { name: "peopleClearCharges", call: (s) => s.peopleClearCharges as Untyped, valid: ["u1", {}] },
+  { name: "peopleUpdate", call: (s) => s.peopleUpdate as Untyped, valid: [{ $distinct_id: "u1", $set: { a: 1 } }, {}] },
+  { name: "groupSet", call: (s) => s.groupSet as Untyped, valid: ["company", "acme", { a: 1 }, {}] },
+  { name: "groupSetOnce", call: (s) => s.groupSetOnce as Untyped, valid: ["company", "acme", { a: 1 }, {}] },
+  { name: "groupUnion", call: (s) => s.groupUnion as Untyped, valid: ["company", "acme", { l: ["x"] }, {}] },
+  { name: "groupRemove", call: (s) => s.groupRemove as Untyped, valid: ["company", "acme", { l: "x" }, {}] },
+  { name: "groupUnset", call: (s) => s.groupUnset as Untyped, valid: ["company", "acme", ["a"], {}] },
+  { name: "groupDelete", call: (s) => s.groupDelete as Untyped, valid: ["company", "acme", {}] },
+  {
+    name: "groupUpdate",
+    call: (s) => s.groupUpdate as Untyped,
+    valid: [{ $group_key: "company", $group_id: "acme", $set: { a: 1 } }, {}]
+  }
+]
+
+const prototypeNames = () => Object.getOwnPropertyNames(Object.prototype).sort()
+
+/** The outcome of one call: success, or a typed error of this library; a defect fails the test. */
+const typedOutcome = <R>(effect: Effect.Effect<unknown, unknown, R>) =>
+  Effect.gen(function* () {
+    const exit = yield* Effect.exit(Effect.suspend(() => effect))
+    if (Exit.isSuccess(exit)) return "ok" as const
+    expect(exit.cause._tag, `a defect, not a typed error: ${String(exit.cause)}`).toBe("Fail")
+    const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+    expect(MixpanelError.isMixpanelError(error)).toBe(true)
+    // errors stay short and quote no value
+    const message = (error as { message: string }).message
+    expect(message.length, message.slice(0, 2000)).toBeLessThan(400)
+    return error as MixpanelError.MixpanelError
+  })
+
+const TestMixpanel = Mixpanel.layer({ token: "T" }).pipe(Layer.provideMerge(TestConsumer.layer))
+
+describe("hostile input", () => {
+  const before = prototypeNames()
+
+  for (const operation of operations) {
+    it.effect(`Mixpanel.${operation.name}: each argument replaced by each hostile value`, () =>
+      Effect.gen(function* () {
+        const service = yield* Mixpanel.Mixpanel
+        for (let position = 0; position < operation.valid.length; position++) {
+          for (const [, make] of hostile) {
+            const args = operation.valid.slice()
+            args[position] = make()
+            yield* typedOutcome(operation.call(service)(...args))
+          }
+        }
+        expect(prototypeNames()).toEqual(before)
+        expect(({} as Record<string, unknown>).polluted).toBe(undefined)
+      }).pipe(Effect.provide(TestMixpanel))
+    )
+  }
+
+  it.effect.prop(
+    "any arguments, to any operation: success or a typed error",
+    {
+      index: fc.nat(operations.length - 1),
+      args: fc.array(
+        fc.anything({
+          withBigInt: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withNullPrototype: true,
+          withSparseArray: true
+        }),
+        { maxLength: 5 }
+      )
+    },
+    ({ args, index }) =>
+      Effect.gen(function* () {
+        const service = yield* Mixpanel.Mixpanel
+        yield* typedOutcome((operations[index] as Entry).call(service)(...args))
+        expect(prototypeNames()).toEqual(before)
+      }).pipe(Effect.provide(TestMixpanel)),
+    { fastCheck: { numRuns: 500 } }
+  )
+
+  it.effect("the named cases of the issue fail typed, naming the argument", () =>
+    Effect.gen(function* () {
+      const s = (yield* Mixpanel.Mixpanel) as unknown as Record<string, Untyped>
+      const cases: ReadonlyArray<readonly [Effect.Effect<unknown, unknown>, string, RegExp]> = [
+        [s.groupDelete?.("😀", nested(100_000), {}) as never, "groupId", /string|number/],
+        [s.peopleDelete?.(nested(100_000)) as never, "distinctId", /string/],
+        [
+          s.track?.("u", "E", hostile.find(([name]) => name === "a throwing getter")?.[1]()) as never,
+          "properties.x",
+          /threw/
+        ],
+        [s.merge?.("a", "b", revocable.proxy) as never, "options", /plain object/],
+        [s.importEvents?.(" ") as never, "events", /array/],
+        [s.importEvent?.("u", "E", "yesterday") as never, "time", /Date/],
+        [s.trackBatch?.("y".repeat(999_000)) as never, "events", /array/],
+        [s.track?.("u", "E", "abc") as never, "properties", /plain object/],
+        [s.peopleIncrement?.("u", new Date(Number.NaN)) as never, "properties", /plain object/],
+        [s.peopleTrackCharge?.("u", null) as never, "amount", /number/],
+        [s.peopleTrackCharge?.("u", "5") as never, "amount", /number/],
+        [s.merge?.(null, "u") as never, "distinctId1", /string/],
+        [s.alias?.(null, "") as never, "aliasId", /string/],
+        [s.peopleSet?.("u", { a: 1 }, { $token: "OTHER" }) as never, "options.$token", /not an option/],
+        [s.track?.("u", "E", { blob: "x".repeat(10_000_000) }) as never, "properties.blob", /1000000/],
+        [s.track?.("u", "E", JSON.parse('{"__proto__":1}')) as never, "properties.__proto__", /prototype/]
+      ]
+      for (const [effect, field, detail] of cases) {
+        const error = yield* typedOutcome(effect)
+        expect(error).not.toBe("ok")
+        if (error === "ok") continue
+        expect(error).toMatchObject({ _tag: "InvalidMessage" })
+        expect((error as MixpanelError.InvalidMessage).field).toContain(field)
+        expect((error as MixpanelError.InvalidMessage).detail).toMatch(detail)
+      }
+      expect(yield* TestConsumer.recorded).toEqual([])
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("valid input that looks hostile goes through: own keys named constructor, toString, hasOwnProperty", () =>
+    Effect.gen(function* () {
+      yield* Mixpanel.track("u", "E", { constructor: 1, toString: "x", hasOwnProperty: true })
+      yield* Mixpanel.track("u", "E", {}, { meta: { constructor: 1, toString: 2 } })
+      yield* Mixpanel.track("u", "E", { at: new Date("+010000-01-01T00:00:01Z") })
+      const [first, second, third] = yield* TestConsumer.events
+      expect(first?.properties).toMatchObject({ constructor: 1, toString: "x", hasOwnProperty: true })
+      expect(JSON.parse((yield* TestConsumer.recorded)[1]?.json ?? "{}")).toMatchObject({ constructor: 1, toString: 2 })
+      expect(second).toBeDefined()
+      // past year 9999 the seconds are kept
+      expect(third?.properties.at).toBe("+010000-01-01T00:00:01")
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("a failing batch item costs one error, not one per item", () =>
+    Effect.gen(function* () {
+      const items = Array.from({ length: 200_000 }, () => ({ distinctId: "u", event: "" }))
+      const error = yield* Effect.flip(Mixpanel.trackBatch(items))
+      expect(error).toMatchObject({ _tag: "InvalidMessage", field: "events[0].event" })
+      expect((error as MixpanelError.InvalidMessage).detail).toMatch(/199999 more of the 200000/)
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+})
+
+describe("hostile input to the consumers, the options and the flags", () => {
+  const before = prototypeNames()
+  const values = () => hostile.map(([, make]) => make())
+
+  it.scoped(
+    "a buffered consumer's send, sendBatch and sendNow fail typed; valid events interleaved arrive once, unaltered",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ token: "T" })
+        const handed: Array<string> = []
+        yield* Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          let i = 0
+          for (const endpoint of [...values(), "events"]) {
+            for (const message of values()) {
+              yield* typedOutcome(consumer.send(endpoint as never, message as never))
+              yield* typedOutcome(consumer.sendBatch(endpoint as never, [message] as never))
+              yield* typedOutcome(consumer.sendBatch(endpoint as never, message as never))
+              const json = JSON.stringify({
+                event: "E",
+                properties: { token: "T", distinct_id: "u", time: 1, $insert_id: `v-${i++}`, x: 'a&b=c+d%e;"é' }
+              })
+              handed.push(json)
+              yield* consumer.send("events", json)
+            }
+          }
+          yield* typedOutcome(consumer.sendNow("__proto__" as never, "{}"))
+          // the strings among the hostile values were taken as messages and refused by the server: their
+          // requests answered 0, which does not say which items were kept (Mixpanel keeps the valid ones)
+          yield* Effect.exit(Consumer.flush)
+        }).pipe(
+          Effect.provide(Consumer.layerBuffered({ baseUrl: server.url }).pipe(Layer.provide(FetchHttpClient.layer)))
+        )
+        expect(prototypeNames()).toEqual(before)
+        expect(server.received("events").map((item) => JSON.stringify(item))).toEqual(handed)
+      })
+  )
+
+  it.effect("the direct consumer's send fails typed", () =>
+    Effect.gen(function* () {
+      const consumer = yield* Consumer.Consumer
+      for (const endpoint of values()) {
+        for (const message of values()) yield* typedOutcome(consumer.send(endpoint as never, message as never))
+      }
+      expect(prototypeNames()).toEqual(before)
+    }).pipe(
+      Effect.provide(Consumer.layerDirect({ baseUrl: "http://127.0.0.1:9" }).pipe(Layer.provide(FetchHttpClient.layer)))
+    )
+  )
+
+  /** An HTTP client that answers 503 at once, so that options that happen to be valid reach nothing real. */
+  const Unavailable = Layer.succeed(
+    HttpClient.HttpClient,
+    HttpClient.make((request) =>
+      Effect.succeed(HttpClientResponse.fromWeb(request, new Response("down", { status: 503 })))
+    )
+  )
+
+  const layers: ReadonlyArray<readonly [string, (options: unknown) => Layer.Layer<never, unknown, never>]> = [
+    ["Consumer.layerDirect", (o) => Layer.discard(Consumer.layerDirect(o as never).pipe(Layer.provide(Unavailable)))],
+    [
+      "Consumer.layerBuffered",
+      (o) => Layer.discard(Consumer.layerBuffered(o as never).pipe(Layer.provide(Unavailable)))
+    ],
+    ["Mixpanel.layer", (o) => Layer.discard(Mixpanel.layer(o as never).pipe(Layer.provide(TestConsumer.layer)))],
+    [
+      "LocalFlags.layer",
+      (o) =>
+        Layer.discard(
+          LocalFlags.layer(o as never).pipe(
+            Layer.provide(Unavailable),
+            Layer.provide(Mixpanel.layer({ token: "T" }).pipe(Layer.provide(TestConsumer.layer)))
+          )
+        )
+    ],
+    [
+      "RemoteFlags.layer",
+      (o) =>
+        Layer.discard(
+          RemoteFlags.layer(o as never).pipe(
+            Layer.provide(Unavailable),
+            Layer.provide(Mixpanel.layer({ token: "T" }).pipe(Layer.provide(TestConsumer.layer)))
+          )
+        )
+    ]
+  ]
+
+  for (const [name, layer] of layers) {
+    it.effect(`${name}: any options, as a whole or one by one, build or fail with InvalidConfig`, () =>
+      Effect.gen(function* () {
+        const names = [
+          "token",
+          "baseUrl",
+          "region",
+          "requestTimeout",
+          "importAuth",
+          "maxRetries",
+          "retrySchedule",
+          "maxConcurrentRequests",
+          "capacity",
+          "flushInterval",
+          "pollingInterval",
+          "serviceAccount",
+          "onUndelivered",
+          "transformClient"
+        ]
+        const attempts: Array<unknown> = [...values()]
+        for (const option of names) for (const value of values()) attempts.push({ token: "T", [option]: value })
+        attempts.push(
+          { maxConcurrentRequests: 1e6 },
+          { importAuth: Consumer.apiSecret("秘密") },
+          { importAuth: { _tag: "X" } }
+        )
+        for (const options of attempts) {
+          const outcome = yield* typedOutcome(Effect.scoped(Layer.build(layer(options))))
+          if (outcome !== "ok") expect(outcome._tag).toBe("InvalidConfig")
+        }
+        expect(prototypeNames()).toEqual(before)
+      })
+    )
+  }
+
+  it.effect("flag lookups with a hostile context or key fall back, typed", () =>
+    Effect.gen(function* () {
+      for (const value of values()) {
+        const variant = yield* FeatureFlags.getVariant("f", { value: false }, value as never)
+        // what is not a context is InvalidInput; what is one (`{}`, 10^5 keys) reaches the (failing) server
+        expect(variant.source === "fallback" && variant.reason._tag).toMatch(/^(InvalidInput|BackendError)$/)
+        const keyed = yield* FeatureFlags.getVariant(value as never, { value: false }, { distinct_id: "u" })
+        expect(keyed.source).toBe("fallback")
+        yield* typedOutcome(FeatureFlags.getAllVariants(value as never))
+      }
+      expect(prototypeNames()).toEqual(before)
+    }).pipe(
+      Effect.provide(
+        RemoteFlags.layer({ token: "T" }).pipe(
+          Layer.provide(Unavailable),
+          Layer.provide(Mixpanel.layer({ token: "T" }).pipe(Layer.provide(TestConsumer.layer)))
+        )
+      )
+    )
+  )
+})

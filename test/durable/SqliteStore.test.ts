@@ -1,0 +1,262 @@
+/**
+ * The SQLite store of `DurableStore.layerSqlite` as a user gets it (a file path, nothing else), and its
+ * faults on real files: a full disk (the file's size limit, and a real 256 KiB tmpfs where the test may
+ * mount one), a read-only file, a file that is not a database, a damaged page. Each is a typed error at
+ * the call or at layer build, with one clear log line, and the store works again once the cause is gone.
+ */
+import { execFileSync } from "node:child_process"
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs"
+import { join } from "node:path"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Exit, Layer, Logger } from "effect"
+import { DurableStore } from "effect-mixpanel/durable"
+import * as Sqlite from "../../src/internal/consumer/durable/sqlite.js"
+import { build, claimAll, event, events, tempDir } from "./support/store.js"
+
+/** A logger that keeps the lines (`LEVEL message`), for the whole test: the store logs from its own fibers. */
+const capture = () => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+  })
+  return { lines, logger: Logger.replace(Logger.defaultLogger, logger) }
+}
+
+/** A connection of the test's own to `file`, to look at what the store wrote. */
+const look = (file: string) =>
+  Effect.map(Layer.build(SqliteClient.layer({ filename: file })), (context) =>
+    Context.get(context, SqliteClient.SqliteClient)
+  )
+
+const isRoot = process.getuid?.() === 0
+
+/** Makes `path` read-only for this process: `chattr +i` for root (who ignores modes), `chmod` otherwise. */
+const readOnly = (paths: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      if (isRoot) execFileSync("chattr", ["+i", ...paths])
+      else for (const path of paths) chmodSync(path, 0o555)
+    }),
+    () =>
+      Effect.sync(() => {
+        if (isRoot) execFileSync("chattr", ["-i", ...paths])
+        else for (const path of paths) chmodSync(path, 0o755)
+      })
+  )
+
+const canMakeReadOnly = !isRoot || existsSync("/usr/bin/chattr") || existsSync("/bin/chattr")
+
+/** A 256 KiB tmpfs mounted for the scope, where this process may mount one (root on Linux). */
+const tinyDisk = (dir: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      mkdirSync(dir)
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir])
+      return dir
+    }),
+    () => Effect.sync(() => execFileSync("umount", ["-l", dir]))
+  )
+
+const canMount = (() => {
+  if (!isRoot || process.platform !== "linux") return false
+  try {
+    execFileSync("mount", ["--version"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+describe("DurableStore.layerSqlite", () => {
+  it.scopedLive("needs only a file name: it creates the directories and the file, in WAL mode", () =>
+    Effect.gen(function* () {
+      const file = join(yield* tempDir, "a", "b", "mixpanel.db")
+      const store = yield* build(DurableStore.layerSqlite({ filename: file }))
+      yield* store.append("events", events(1, 3))
+      expect(existsSync(file)).toBe(true)
+      const sql = yield* look(file)
+      expect(yield* sql`PRAGMA journal_mode`).toEqual([{ journal_mode: "wal" }])
+      expect(yield* sql`SELECT json FROM effect_mixpanel_outbox ORDER BY id`).toEqual(
+        events(1, 3).map((json) => ({ json }))
+      )
+      expect(yield* sql`SELECT MAX(migration_id) AS version FROM effect_mixpanel_migrations`).toEqual([{ version: 1 }])
+    })
+  )
+
+  it.scopedLive("inside the application's transaction on another SQLite file, append does not join it", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const app = yield* look(join(dir, "app.db"))
+      const store = yield* build(DurableStore.layerSqlite({ filename: join(dir, "outbox.db") }))
+      yield* app`CREATE TABLE users (n INTEGER)`
+      yield* Effect.exit(
+        app.withTransaction(
+          Effect.gen(function* () {
+            yield* app`INSERT INTO users (n) VALUES (1)`
+            expect((yield* store.append("events", [event(1)])).stored.length).toBe(1)
+            yield* app`INSERT INTO users (n) VALUES (2)`
+            return yield* Effect.fail("rolled back")
+          })
+        )
+      )
+      expect(yield* app`SELECT n FROM users`).toEqual([])
+      expect((yield* claimAll(store, "events")).map((m) => m.json)).toEqual([event(1)])
+    })
+  )
+
+  it.scopedLive("syncs every commit (FULL) or only at checkpoints (NORMAL), as asked", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const open = (synchronous: "full" | "normal") =>
+        Effect.flatMap(
+          Sqlite.open({
+            filename: join(dir, `${synchronous}.db`),
+            synchronous,
+            maxFileBytes: undefined,
+            busyTimeout: 5000
+          }),
+          (sql) => sql`PRAGMA synchronous`
+        )
+      expect(yield* open("full")).toEqual([{ synchronous: 2 }])
+      expect(yield* open("normal")).toEqual([{ synchronous: 1 }])
+    })
+  )
+
+  it.scopedLive("a full file: appends fail with DiskFull and one log line, and work again once there is room", () => {
+    const { lines, logger } = capture()
+    return Effect.gen(function* () {
+      const file = join(yield* tempDir, "full.db")
+      const store = yield* build(DurableStore.layerSqlite({ filename: file, maxFileBytes: 160 * 1024 }))
+      const padded = (n: number) => `{"event":"E${n}","properties":{"pad":"${"p".repeat(900)}"}}`
+      const stored: Array<string> = []
+      const exit = yield* Effect.exit(
+        Effect.gen(function* () {
+          for (let n = 0; n < 1000; n++) {
+            const appended = yield* store.append("events", [padded(n)])
+            stored.push(...appended.stored.map((m) => m.json))
+          }
+        })
+      )
+      expect(exit).toStrictEqual(
+        Exit.fail(expect.objectContaining({ _tag: "StoreFailure", operation: "append", reason: "DiskFull" }))
+      )
+      expect(stored.length).toBeGreaterThan(20)
+      // The failures go on; the log says so once
+      for (let n = 0; n < 5; n++) expect((yield* Effect.exit(store.append("events", [padded(n)])))._tag).toBe("Failure")
+      expect(lines).toEqual([
+        expect.stringMatching(/^ERROR Mixpanel outbox .*append failed: the disk is full \(SQLITE_FULL/)
+      ])
+      // Nothing that was acknowledged is lost, and the relay can still claim and acknowledge
+      const claimed = yield* claimAll(store, "events")
+      expect(claimed.map((m) => m.json)).toEqual(stored)
+      yield* store.ack(claimed.slice(0, 20))
+      // The store works again, and says so
+      expect((yield* Effect.exit(store.append("events", [event(1)])))._tag).toBe("Success")
+      expect(lines.slice(1)).toEqual([expect.stringMatching(/^INFO Mixpanel outbox .*works again after 6 failure/)])
+    }).pipe(Effect.provide(logger))
+  })
+
+  it.scopedLive.skipIf(!canMount)("a full disk (a real 256 KiB tmpfs): typed DiskFull, nothing acknowledged lost", () =>
+    Effect.gen(function* () {
+      const disk = yield* tinyDisk(join(yield* tempDir, "disk"))
+      const file = join(disk, "outbox.db")
+      const store = yield* build(DurableStore.layerSqlite({ filename: file }))
+      const stored: Array<number> = []
+      const exit = yield* Effect.exit(
+        Effect.gen(function* () {
+          for (let n = 0; n < 10_000; n++) {
+            const appended = yield* store.append("imports", [`{"n":${n},"pad":"${"p".repeat(500)}"}`])
+            stored.push(...appended.stored.map((m) => m.id))
+          }
+        })
+      )
+      expect(exit).toStrictEqual(Exit.fail(expect.objectContaining({ _tag: "StoreFailure", reason: "DiskFull" })))
+      expect(stored.length).toBeGreaterThan(10)
+      // A full disk stops every write, claims included; reading shows that nothing acknowledged is lost
+      const rows = yield* (yield* look(file))<{
+        readonly id: number
+      }>`SELECT id FROM effect_mixpanel_outbox ORDER BY id`
+      expect(rows.map((row) => row.id)).toEqual(stored)
+    })
+  )
+
+  it.scopedLive.skipIf(!canMakeReadOnly)(
+    "a read-only file: a ReadOnly error when the layer is built, and a log line",
+    () => {
+      const { lines, logger } = capture()
+      return Effect.gen(function* () {
+        const dir = join(yield* tempDir, "ro")
+        const file = join(dir, "outbox.db")
+        yield* Effect.scoped(build(DurableStore.layerSqlite({ filename: file })))
+        yield* readOnly([file, dir])
+        const exit = yield* Effect.exit(Effect.scoped(build(DurableStore.layerSqlite({ filename: file }))))
+        expect(exit).toStrictEqual(
+          Exit.fail(expect.objectContaining({ _tag: "StoreError", operation: "open", reason: "ReadOnly" }))
+        )
+        expect(lines).toEqual([
+          expect.stringMatching(/^ERROR Mixpanel outbox .*open failed: the database is read-only/)
+        ])
+      }).pipe(Effect.provide(logger))
+    }
+  )
+
+  it.scopedLive.skipIf(!isRoot)(
+    "a read-only file in a writable directory (it opens, but only for reading): ReadOnly at build",
+    () =>
+      Effect.gen(function* () {
+        const file = join(yield* tempDir, "outbox.db")
+        yield* Effect.scoped(build(DurableStore.layerSqlite({ filename: file })))
+        yield* readOnly([file])
+        const exit = yield* Effect.exit(Effect.scoped(build(DurableStore.layerSqlite({ filename: file }))))
+        expect(exit).toStrictEqual(Exit.fail(expect.objectContaining({ _tag: "StoreError", reason: "ReadOnly" })))
+      })
+  )
+
+  it.scopedLive("a file that is not a database: a Corrupt error when the layer is built, and a log line", () => {
+    const { lines, logger } = capture()
+    return Effect.gen(function* () {
+      const file = join(yield* tempDir, "outbox.db")
+      writeFileSync(file, "not a database, but some text ".repeat(300))
+      const exit = yield* Effect.exit(Effect.scoped(build(DurableStore.layerSqlite({ filename: file }))))
+      expect(exit).toStrictEqual(
+        Exit.fail(
+          expect.objectContaining({
+            _tag: "StoreError",
+            operation: "open",
+            reason: "Corrupt",
+            message: expect.stringContaining("SQLITE_NOTADB")
+          })
+        )
+      )
+      expect(lines).toEqual([
+        expect.stringMatching(/^ERROR Mixpanel outbox .*open failed: the database file is corrupt/)
+      ])
+    }).pipe(Effect.provide(logger))
+  })
+
+  it.scopedLive("a damaged page: a Corrupt failure at the operation that reads it", () =>
+    Effect.gen(function* () {
+      const file = join(yield* tempDir, "outbox.db")
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const store = yield* build(DurableStore.layerSqlite({ filename: file }))
+          for (let i = 0; i < 20; i++) {
+            yield* store.append(
+              "events",
+              Array.from({ length: 100 }, (_, j) => `{"n":${i * 100 + j},"pad":"${"p".repeat(200)}"}`)
+            )
+          }
+        })
+      )
+      const fd = openSync(file, "r+")
+      writeSync(fd, Buffer.alloc(8192, 0x5a), 0, 8192, 5 * 4096)
+      closeSync(fd)
+      const store = yield* build(DurableStore.layerSqlite({ filename: file }))
+      const exit = yield* Effect.exit(claimAll(store, "events"))
+      expect(exit).toStrictEqual(
+        Exit.fail(expect.objectContaining({ _tag: "StoreFailure", operation: "claim", reason: "Corrupt" }))
+      )
+    })
+  )
+})

@@ -1,0 +1,31 @@
+/** Log lines captured with their annotations, for tests that read what a user's logs would show. */
+import { HashMap, Layer, List, Logger, LogLevel } from "effect"
+
+export interface Line {
+  readonly level: string
+  readonly message: string
+  readonly annotations: Record<string, unknown>
+}
+
+/** Every log line, with its annotations, in a list a test can read. */
+export const capture = () => {
+  const lines: Array<Line> = []
+  const logger = Logger.make<unknown, void>(({ annotations, logLevel, message }) => {
+    const text = List.isList(message) ? List.toArray(message).map(String).join(" ") : String(message)
+    lines.push({
+      level: logLevel.label,
+      message: Array.isArray(message) ? message.map(String).join(" ") : text,
+      annotations: Object.fromEntries(HashMap.toEntries(annotations))
+    })
+  })
+  return {
+    lines,
+    layer: Logger.replace(Logger.defaultLogger, logger).pipe(Layer.merge(Logger.minimumLogLevel(LogLevel.Debug)))
+  }
+}
+
+/** How many messages the warning lines account for, by their reason. */
+export const accounted = (lines: ReadonlyArray<Line>, reason: string): number =>
+  lines
+    .filter((line) => line.level === "WARN" && line.annotations["mixpanel.reason"] === reason)
+    .reduce((n, line) => n + Number(line.annotations["mixpanel.messages"] ?? 0), 0)
