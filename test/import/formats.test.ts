@@ -235,7 +235,7 @@ describe("messages", () => {
     expect(built({ event: "", time: 1 })).toEqual({ reason: "event: an event name cannot be empty" })
     expect(built({ event: "E", time: 1, distinct_id: "undefined" }).reason).toMatch(/^properties\.distinct_id: /)
     expect(built({ event: "E", time: 1, $insert_id: "no spaces" }).reason).toMatch(/^properties\.\$insert_id: /)
-    expect(built({ event: "E", time: -5 }).reason).toMatch(/^properties\.time: a time cannot be before 1970/)
+    expect(built({ event: "E", time: -5 }).reason).toMatch(/^properties\.time: a time must be .*not before 1970/)
     expect(built([1, 2])).toEqual({ reason: "a record is a JSON object" })
     expect(built({ event: "E", time: 1, big: "x".repeat(Message.maxMessageBytes) }).reason).toMatch(/bytes of JSON/)
   })

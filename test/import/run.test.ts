@@ -97,22 +97,40 @@ describe("Import.run", () => {
     })
   )
 
-  it.scoped("narrows a request refused as a whole down to the messages refused", () =>
+  it.scoped("halves a request refused as a whole (400, nothing kept) until every message is through", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      server.fail(MixpanelTestServer.Fault.status(400))
+      const summary = yield* run(Import.fromRecords(Stream.fromIterable(events(16))), options(server))
+      expect(seqs(server)).toEqual(events(16).map((event) => event.seq))
+      expect(summary).toMatchObject({ delivered: 16, rejected: 0 })
+      expect(server.requests().map((request) => [request.status, request.items])).toEqual([
+        [400, 16],
+        [200, 8],
+        [200, 8]
+      ])
+    })
+  )
+
+  it.scoped("reports every update of an /engage request answered 0, without sending the kept ones again", () =>
     Effect.gen(function* () {
       const server = yield* serve({
         rejectRecord: (endpoint, record) =>
           endpoint === "people" && record.$distinct_id === "u5" ? "no u5" : undefined
       })
       const users = Array.from({ length: 16 }, (_, i) => ({ distinct_id: `u${i}`, plan: "pro" }))
-      const summary = yield* run(Import.fromRecords(Stream.fromIterable(users)), options(server, { type: "user" }))
+      const summary = yield* run(
+        Import.fromRecords(Stream.fromIterable(users)),
+        options(server, { type: "user", batchSize: 8 })
+      )
+      // Mixpanel kept the valid updates of the refused request: they arrive once
       expect(server.received("people").map((update) => update.$distinct_id)).toEqual(
         users.map((user) => user.distinct_id).filter((id) => id !== "u5")
       )
-      expect(summary.rejections).toEqual([
-        expect.objectContaining({ line: 6, stage: "server", reason: expect.stringContaining("no u5") })
-      ])
-      // 16 messages, halved down to the one: a request per level and side
-      expect(server.requests().length).toBeLessThanOrEqual(1 + 2 * 4)
+      expect(server.requests().length).toBe(2)
+      expect(summary.rejections.map((rejection) => rejection.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+      expect(summary.rejections[5]).toMatchObject({ stage: "server", reason: expect.stringContaining("no u5") })
+      expect(summary).toMatchObject({ delivered: 8, rejected: 8 })
     })
   )
 

@@ -32,6 +32,7 @@ import type {
   Transform
 } from "../../Import.js"
 import { InvalidConfig, type MixpanelError } from "../../MixpanelError.js"
+import * as Json from "../json.js"
 import * as Records from "./records.js"
 import * as Send from "./send.js"
 
@@ -202,7 +203,7 @@ const emptyBatch = (): Batch => ({
   lines: [],
   seqs: [],
   locals: [],
-  bytes: 2,
+  bytes: 0,
   skipped: 0,
   entries: 0,
   through: undefined
@@ -228,13 +229,23 @@ const grouper = (settings: Settings, context: Records.Context) => {
     open = emptyBatch()
   }
 
-  const room = (out: Array<Batch>, bytes: number) => {
+  const endpoint = endpoints[settings.type]
+
+  /** Closes the open batch unless it has room for one more item, of `bytes` on the wire if a message. */
+  const room = (out: Array<Batch>, bytes?: number) => {
     const items = itemsOf(open)
-    if (items > 0 && (items >= settings.batchSize || open.bytes + bytes > settings.batchBytes)) close(out)
+    const messages = open.messages.length + (bytes === undefined ? 0 : 1)
+    if (
+      items > 0 &&
+      (items >= settings.batchSize ||
+        Send.bodyBytes(endpoint, messages, open.bytes + (bytes ?? 0)) > settings.batchBytes)
+    ) {
+      close(out)
+    }
   }
 
   const reject = (out: Array<Batch>, entry: Entry, stage: Stage, reason: string, record: unknown) => {
-    room(out, 0)
+    room(out)
     open.locals.push({ seq, rejection: { source: entry.source, line: entry.line, stage, reason, record } })
   }
 
@@ -242,7 +253,7 @@ const grouper = (settings: Settings, context: Records.Context) => {
   const build = (out: Array<Batch>, entry: RecordEntry, record: unknown) => {
     const built = Records.build(record, context)
     if ("reason" in built) return reject(out, entry, "validation", built.reason, entry.record)
-    const size = context.bytes(built.json) + 1
+    const size = Send.wireBytes(endpoint, built.json)
     room(out, size)
     open.messages.push(built.json)
     open.sources.push(entry.source)
@@ -273,7 +284,7 @@ const grouper = (settings: Settings, context: Records.Context) => {
       const record = entry._tag === "Record" ? entry.record : entry.text
       reject(out, entry, prepared.failure.stage, prepared.failure.reason, record)
     } else if (prepared.records.length === 0 || entry._tag === "Unreadable") {
-      room(out, 0)
+      room(out)
       open.skipped++
     } else for (const record of prepared.records) build(out, entry, record)
     done(entry)
@@ -303,45 +314,6 @@ const grouper = (settings: Settings, context: Records.Context) => {
 // deliver
 // ---------------------------------------------------------------------------------------------------
 
-/** A server rejection: the index of the message in its batch, and the reason. */
-type Refused = readonly [index: number, reason: string]
-
-/**
- * Sends `messages` and returns those the server refused. Strict `/import` names them (the others were
- * imported); a request refused as a whole, or too large, is split in halves until each refused message
- * is alone, so that one bad message costs no other its delivery. Anything else that fails is the import's
- * failure.
- */
-const deliverAll = (
-  send: Send.Send,
-  endpoint: Endpoint,
-  messages: ReadonlyArray<string>,
-  offset: number
-): Effect.Effect<ReadonlyArray<Refused>, MixpanelError> =>
-  Effect.catchAll(Effect.as(send(endpoint, messages), [] as ReadonlyArray<Refused>), (error) => {
-    if (error._tag !== "ResponseError") return Effect.fail(error)
-    if (error.failedRecords.length > 0) {
-      return Effect.succeed(
-        error.failedRecords.map(
-          (record): Refused => [
-            offset + record.index,
-            record.field === undefined ? record.detail : `${record.field}: ${record.detail}`
-          ]
-        )
-      )
-    }
-    if (error.reason !== "Rejected" && error.reason !== "TooLarge") return Effect.fail(error)
-    if (messages.length === 1) {
-      return Effect.succeed([[offset, error.serverError ?? error.message]] as ReadonlyArray<Refused>)
-    }
-    const half = Math.ceil(messages.length / 2)
-    return Effect.zipWith(
-      deliverAll(send, endpoint, messages.slice(0, half), offset),
-      deliverAll(send, endpoint, messages.slice(half), offset + half),
-      (first, second) => [...first, ...second]
-    )
-  })
-
 /**
  * A batch after delivery, without its messages (a delivered batch may wait for those before it to be
  * confirmed, and need not hold them meanwhile): its rejections in the order of the input, or the failure
@@ -357,7 +329,11 @@ interface Delivered {
   readonly failure: MixpanelError | undefined
 }
 
-const delivered = (batch: Batch, refused: ReadonlyArray<Refused>, failure: MixpanelError | undefined): Delivered => ({
+const delivered = (
+  batch: Batch,
+  refused: ReadonlyArray<Send.Refused>,
+  failure: MixpanelError | undefined
+): Delivered => ({
   entries: batch.entries,
   messages: batch.messages.length,
   skipped: batch.skipped,
@@ -374,7 +350,7 @@ const delivered = (batch: Batch, refused: ReadonlyArray<Refused>, failure: Mixpa
 const zeroStages = (): { -readonly [S in Stage]: number } => ({ parse: 0, transform: 0, validation: 0, server: 0 })
 
 /** The batch's rejections, local and the server's, in the order of the input. */
-const rejectionsOf = (batch: Batch, refused: ReadonlyArray<Refused>): Array<Rejection> => {
+const rejectionsOf = (batch: Batch, refused: ReadonlyArray<Send.Refused>): Array<Rejection> => {
   if (refused.length === 0) return batch.locals.map((local) => local.rejection)
   const server = refused.map(([index, reason]): Local => {
     const json = batch.messages[index] ?? "null"
@@ -416,7 +392,7 @@ export const run = <E, R, RB = never>(
       type: settings.type,
       token: settings.token,
       groupKey: options.groupKey,
-      bytes: Send.byteLength
+      bytes: Json.utf8Length
     }
     const started = yield* Clock.currentTimeMillis
     const stop = yield* Deferred.make<void>()
@@ -425,7 +401,7 @@ export const run = <E, R, RB = never>(
     const deliver = (batch: Batch): Effect.Effect<Delivered> => {
       if (send === undefined || batch.messages.length === 0) return Effect.succeed(delivered(batch, [], undefined))
       if (failure !== undefined) return Effect.succeed(delivered(batch, [], failure))
-      return deliverAll(send, endpoint, batch.messages, 0).pipe(
+      return send(endpoint, batch.messages).pipe(
         Effect.map((refused) => delivered(batch, refused, undefined)),
         Effect.catchAll((error) => {
           failure ??= error
