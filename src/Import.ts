@@ -8,8 +8,8 @@
  * `{ $distinct_id, $set }`). Times in seconds, milliseconds or ISO 8601 become milliseconds, and an event
  * without a `$insert_id` gets one derived from its content, so that importing the same data twice
  * duplicates nothing. Messages go in requests of up to `batchSize` messages and `batchBytes` bytes,
- * `concurrency` at a time; the reader waits for them, so no more than `concurrency + 2` batches are ever
- * held in memory, whatever the size of the input.
+ * `concurrency` at a time; the reader waits for them, so no more than `2 × concurrency + 2` batches are
+ * ever held in memory, whatever the size of the input.
  *
  * The `effect-mixpanel import` command line (docs/import.md) is this module with files, a checkpoint, a
  * rejects file and a progress bar around it.
@@ -370,7 +370,7 @@ export const defaults: {
 /**
  * Imports every entry of `entries` and returns the `Summary`. Entries come from `fromFiles`,
  * `fromRecords`, or any stream of `Entry`. The stream is read as fast as requests complete (never more
- * than `concurrency + 2` batches ahead); ending it early (e.g. with `Stream.interruptWhen`) delivers what
+ * than `2 × concurrency + 2` batches ahead); ending it early (e.g. with `Stream.interruptWhen`) delivers what
  * was read and returns. Fails only with `InvalidConfig` (before anything is sent) or the stream's own
  * error: delivery failures are in the summary.
  *

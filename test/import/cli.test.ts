@@ -361,6 +361,8 @@ describe("effect-mixpanel import", () => {
         first.child.kill("SIGKILL")
         const killed = await first.done
         expect(killed.signal).toBe("SIGKILL")
+        // Requests whose bodies reached the server before the kill are still being answered (slowly)
+        await new Promise((resolve) => setTimeout(resolve, 500))
         const before = server.receivedCount("imports")
         expect(before).toBeLessThan(expected.length)
         // The records of the lines the checkpoint covers (line k holds record k - 1)
@@ -453,9 +455,9 @@ describe("effect-mixpanel import", () => {
     "keeps its memory flat on files 10 and 40 times larger than what it holds at once",
     () =>
       withServer({}, async (server) => {
-        // At most (concurrency + 2) batches of 256 KiB in memory: 1 MiB
+        // At most (2 × concurrency + 2) batches of 256 KiB in memory: 1 MiB
         const bound = 4 * 256 * 1024
-        const flags = ["--batch-bytes", String(256 * 1024), "--concurrency", "2"]
+        const flags = ["--batch-bytes", String(256 * 1024), "--concurrency", "1"]
         const padding = "x".repeat(900)
         const file = (n: number) => ndjson(range(0, n).map((i) => ({ ...event(i), padding })))
         const cwd = workspace("memory", { "medium.ndjson": file(12_000), "large.ndjson": file(48_000) })

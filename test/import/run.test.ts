@@ -51,7 +51,13 @@ describe("Import.run", () => {
         options(server, { batchSize: 10, concurrency: 3, onBatch: (report) => Effect.sync(() => reports.push(report)) })
       )
       expect(seqs(server)).toEqual(events(25).map((event) => event.seq))
-      expect(server.requests().map((request) => request.items)).toEqual([10, 10, 5])
+      // three requests in flight at once: they may arrive in any order
+      expect(
+        server
+          .requests()
+          .map((request) => request.items)
+          .sort((a, b) => b - a)
+      ).toEqual([10, 10, 5])
       expect(reports.map((report) => report.through)).toEqual([
         { source: "orders", ordinal: 10 },
         { source: "orders", ordinal: 20 },
@@ -134,6 +140,31 @@ describe("Import.run", () => {
     })
   )
 
+  it.scoped("keeps its requests busy while a batch waits to retry, and confirms in order", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      server.fail(MixpanelTestServer.Fault.status(503))
+      const reports: Array<Import.BatchReport> = []
+      const fiber = yield* Effect.fork(
+        run(
+          Import.fromRecords(Stream.fromIterable(events(60))),
+          options(server, {
+            batchSize: 10,
+            concurrency: 2,
+            onBatch: (report) => Effect.sync(() => reports.push(report))
+          })
+        )
+      )
+      // The clock stands still: the first batch waits for its retry while the five others are delivered
+      yield* waitUntil(() => server.received("imports").length === 50, "the other batches")
+      expect(reports).toEqual([])
+      yield* advanceUntil(() => server.received("imports").length === 60, "1 second", "the retry")
+      const summary = yield* Fiber.join(fiber)
+      expect(summary).toMatchObject({ delivered: 60, complete: true })
+      expect(reports.map((report) => report.through?.ordinal)).toEqual([10, 20, 30, 40, 50, 60])
+    })
+  )
+
   it.scoped("splits a request Mixpanel finds too large", () =>
     Effect.gen(function* () {
       const server = yield* serve({ maxBytes: 1500 })
@@ -181,7 +212,7 @@ describe("Import.run", () => {
     })
   )
 
-  it.scoped("reads no further ahead than the batches in flight and two more", () =>
+  it.scoped("reads no further ahead than the batches holding their messages and two more", () =>
     Effect.gen(function* () {
       const server = yield* serve()
       server.fail(MixpanelTestServer.Fault.stall)
@@ -195,8 +226,9 @@ describe("Import.run", () => {
       )
       yield* waitUntil(() => server.requests().length === 0 && pulled > 0, "the first pull")
       for (let i = 0; i < 2000; i++) yield* tick
-      // one batch stalled in flight, one waiting for it, one being filled
-      expect(pulled).toBeLessThanOrEqual(4 * 10)
+      // one batch stalled in flight, one waiting for its request slot (2 × concurrency holding their
+      // messages), one waiting for them, one being filled
+      expect(pulled).toBeLessThanOrEqual(5 * 10)
       yield* Fiber.interrupt(fiber)
     })
   )

@@ -4,8 +4,9 @@
  *
  *   entries ─► prepare (mapping, the user's transform) ─► group (build, batch) ─► deliver ─► confirm
  *
- * Each stage pulls from the one before: the reader goes no faster than delivery, and at most
- * `concurrency` batches are in flight, one waits to go and one is being filled. A batch carries the local
+ * Each stage pulls from the one before: the reader goes no faster than delivery. At most `concurrency`
+ * requests are in flight and `2 × concurrency` batches hold their messages (sending, or waiting out a
+ * retry's delay, which holds no request slot); one more waits to go and one is being filled. A batch carries the local
  * rejections of its entries with it, so that its confirmation is a checkpoint: every entry up to its last
  * one has an outcome. Delivery failures that more tries cannot fix (credentials, retries exhausted) stop
  * the import: reading stops, nothing more is sent, and what was not confirmed is counted undelivered.
@@ -48,6 +49,9 @@ export const defaults = {
   maxRetryTime: Duration.minutes(5),
   keepRejections: 1000
 }
+
+/** Most delivered batches waiting for those before them to be confirmed (each holds only its outcome). */
+const unconfirmed = 256
 
 const endpoints: { readonly [T in RecordType]: Endpoint } = { event: "imports", user: "people", group: "groups" }
 
@@ -375,10 +379,14 @@ export const run = <E, R, RB = never>(
   Effect.gen(function* () {
     const settings = yield* resolve(options)
     const endpoint = endpoints[settings.type]
+    // Profile and group updates go one request at a time, so that they arrive in order.
+    const concurrency = settings.type === "event" ? settings.concurrency : 1
     const send = settings.dryRun
       ? undefined
       : yield* Send.make({
           ...options,
+          requests: concurrency,
+          stopped: () => failure,
           gzip: options.gzip ?? defaults.gzip,
           strict: options.strict ?? defaults.strict,
           retry: {
@@ -396,7 +404,7 @@ export const run = <E, R, RB = never>(
     }
     const started = yield* Clock.currentTimeMillis
     const stop = yield* Deferred.make<void>()
-    let failure: MixpanelError | undefined
+    let failure: Send.Failure | undefined
 
     const deliver = (batch: Batch): Effect.Effect<Delivered> => {
       if (send === undefined || batch.messages.length === 0) return Effect.succeed(delivered(batch, [], undefined))
@@ -467,9 +475,15 @@ export const run = <E, R, RB = never>(
         Stream.suspend(() => Stream.fromChunk(group.end()))
       )
     })
-    // Profile and group updates go one request at a time, so that they arrive in order.
-    const concurrency = settings.type === "event" ? settings.concurrency : 1
-    yield* batches.pipe(Stream.mapEffect(deliver, { concurrency }), Stream.runForEach(confirm))
+    // Batches that hold their messages (sending, or waiting out a retry's delay): twice the requests for
+    // events, so that a batch waiting to retry leaves its request slot to the next one. A delivered batch
+    // keeps only its outcome until those before it are confirmed, so many may wait behind a retrying one.
+    const holding = yield* Effect.makeSemaphore(settings.type === "event" ? 2 * concurrency : 1)
+    yield* batches.pipe(
+      Stream.mapEffect((batch) => Effect.as(holding.take(1), batch)),
+      Stream.mapEffect((batch) => Effect.ensuring(deliver(batch), holding.release(1)), { concurrency: unconfirmed }),
+      Stream.runForEach(confirm)
+    )
 
     const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
     return {

@@ -16,7 +16,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { TransportOptions } from "../../Consumer.js"
 import type { Endpoint } from "../../Endpoint.js"
-import type { InvalidConfig, MixpanelError } from "../../MixpanelError.js"
+import type { InvalidConfig } from "../../MixpanelError.js"
 import * as Batch from "../consumer/batch.js"
 import * as Deliver from "../consumer/deliver.js"
 import * as Ingestion from "../consumer/ingestion.js"
@@ -45,6 +45,9 @@ export interface RetryPolicy {
   readonly maxTime: Duration.DurationInput
 }
 
+/** What stops an import: a request's failure that more tries cannot fix. */
+export type Failure = Deliver.SendError
+
 /** A message the server refused: its index in the batch, and the reason. */
 export type Refused = readonly [index: number, reason: string]
 
@@ -57,7 +60,7 @@ export type Refused = readonly [index: number, reason: string]
 export type Send = (
   endpoint: Endpoint,
   messages: ReadonlyArray<string>
-) => Effect.Effect<ReadonlyArray<Refused>, MixpanelError>
+) => Effect.Effect<ReadonlyArray<Refused>, Failure>
 
 const kept = "the request was refused, the updates Mixpanel found valid kept (it names only the first refusal): "
 
@@ -69,7 +72,14 @@ const reasonOf = (record: { readonly field?: string | undefined; readonly detail
  * each record (Mixpanel then drops what it cannot ingest without saying which).
  */
 export const make = (
-  options: TransportOptions & { readonly strict: boolean; readonly retry: RetryPolicy }
+  options: TransportOptions & {
+    readonly strict: boolean
+    readonly retry: RetryPolicy
+    /** Most requests in flight at once; a batch waiting out a retry's delay holds none. */
+    readonly requests: number
+    /** The failure that stopped the import, if one did: no request starts after it, each fails with it. */
+    readonly stopped: () => Failure | undefined
+  }
 ): Effect.Effect<Send, InvalidConfig, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const { baseUrl, geolocate, gzip, importAuth, region, requestTimeout, transformClient } = options
@@ -86,6 +96,7 @@ export const make = (
     const http = yield* Effect.provideService(Http.make(transport.http), HttpClient.HttpClient, platform)
     const ingestion = Ingestion.make(http, transport)
     const nextRequestId = yield* Ids.makeGenerator()
+    const slots = yield* Effect.makeSemaphore(options.requests)
     const policy: Retry.Policy = {
       schedule: Retry.backoff(options.retry.delay, options.retry.maxDelay),
       maxRetries: options.retry.times,
@@ -101,7 +112,12 @@ export const make = (
           send: (part) => {
             // One id for every try of a request, so that the server's logs can tell a retry from a new one.
             const requestId = nextRequestId()
-            return Effect.suspend(() => ingestion.send(endpoint, part, requestId))
+            return slots.withPermits(1)(
+              Effect.suspend(() => {
+                const stopped = options.stopped()
+                return stopped === undefined ? ingestion.send(endpoint, part, requestId) : Effect.fail(stopped)
+              })
+            )
           },
           policy,
           settle: (part) => Effect.sync(() => settled.push(part))
