@@ -155,9 +155,10 @@ describe("Import.run", () => {
           })
         )
       )
-      // The clock stands still: the first batch waits for its retry while the five others are delivered
+      // The clock stands still: the batch refused (the first or second, both go at once) waits for its retry
+      // while the five others are delivered; none after it is confirmed before it
       yield* waitUntil(() => server.received("imports").length === 50, "the other batches")
-      expect(reports).toEqual([])
+      expect(reports.length).toBeLessThanOrEqual(1)
       yield* advanceUntil(() => server.received("imports").length === 60, "1 second", "the retry")
       const summary = yield* Fiber.join(fiber)
       expect(summary).toMatchObject({ delivered: 60, complete: true })
