@@ -303,7 +303,10 @@ const nodeOpen: Files.Open = (input, onBytes) =>
           done(null, chunk)
         }
       })
-      return input.gzip ? pipeline(file, counter, createGunzip(), () => {}) : pipeline(file, counter, () => {})
+      // zlib's output in 64 KiB pieces, as the file's: its default 16 KiB makes four times the stream steps
+      // (a tenth of the CPU of a gzipped import)
+      const gunzip = () => createGunzip({ chunkSize: 64 * 1024 })
+      return input.gzip ? pipeline(file, counter, gunzip(), () => {}) : pipeline(file, counter, () => {})
     },
     (error) =>
       new PlatformError.SystemError({
