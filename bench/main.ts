@@ -32,3 +32,6 @@ if (cli.out !== undefined) {
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`)
   console.log(`\nWrote ${cli.out}`)
 }
+
+// The import scenario (bench/import.ts): effect-mixpanel import against mixpanel-import. BENCH_IMPORT=0 skips it.
+if (process.env.BENCH_IMPORT !== "0") await (await import("./import.js")).main()

@@ -1,6 +1,6 @@
 /**
- * The package's entry points, derived from `src/`: every top-level module of `src/` but `index.ts` and
- * `testing.ts` is a public module and gets its own subpath (`effect-mixpanel/Mixpanel`, …), as Effect's
+ * The package's entry points, derived from `src/`: every top-level module of `src/` but `index.ts`,
+ * `testing.ts` and `bin.ts` (the command, bundled into `dist/bin.mjs`: package.json's `bin`) is a public module and gets its own subpath (`effect-mixpanel/Mixpanel`, …), as Effect's
  * packages do, so that the declaration files of users' projects can name its types. `src/internal/` stays
  * blocked. Adding a public module is adding `src/<Name>.ts` (and its line in `src/index.ts`), then:
  *
@@ -12,9 +12,9 @@ import { fileURLToPath } from "node:url"
 
 const root = new URL("..", import.meta.url)
 
-/** The public modules, in order: the top-level files of `src/`, less the two entries. */
+/** The public modules, in order: the top-level files of `src/`, less the two entries and the command. */
 export const publicModules: ReadonlyArray<string> = readdirSync(new URL("src", root))
-  .filter((name) => name.endsWith(".ts") && name !== "index.ts" && name !== "testing.ts")
+  .filter((name) => name.endsWith(".ts") && !["index.ts", "testing.ts", "bin.ts"].includes(name))
   .map((name) => name.slice(0, -3))
   .sort()
 

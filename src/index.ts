@@ -67,6 +67,23 @@ export * as Endpoint from "./Endpoint.js"
 export * as FeatureFlags from "./FeatureFlags.js"
 
 /**
+ * Bulk imports of events and profiles from a `Stream` of records or from files, with a summary of every
+ * record's outcome (the library behind the `effect-mixpanel import` command).
+ *
+ * @example
+ * ```ts
+ * import { Stream } from "effect"
+ * import { Import } from "effect-mixpanel"
+ *
+ * const entries = Import.fromRecords(Stream.make({ event: "Signed Up", distinct_id: "u1", time: 1735689600 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as Import from "./Import.js"
+
+/**
  * Feature flags evaluated in process, from definitions fetched and kept fresh by polling.
  *
  * @example

@@ -6,9 +6,11 @@ const TestMixpanel = Mixpanel.layer({ token: "T" }).pipe(Layer.provideMerge(Test
 
 // Keys that cannot collide with the properties the library sets itself (token, time, ...).
 const key = fc.string({ minLength: 1, maxLength: 12 }).map((k) => `p ${k}`)
-// What JSON can carry: `fc.jsonValue` also makes -0, which JSON writes as 0 (as it does for Mixpanel).
+// What JSON can carry: `fc.jsonValue` also makes -0, which JSON writes as 0 (as it does for Mixpanel), and
+// nested `__proto__` keys, which the library refuses (a test of its own covers them).
 const jsonProperties = fc
   .dictionary(key, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 })
+  .filter((properties) => !JSON.stringify(properties).includes('"__proto__"'))
   .map((properties) => JSON.parse(JSON.stringify(properties)) as Record<string, unknown>)
 
 describe("Message: any JSON-able properties", () => {

@@ -253,6 +253,26 @@ step("the tarball ships dist/, src/, docs/ and examples/, not the tests", () => 
   for (const path of ["test", "scripts", "bench", "demo", ".ci"]) check(!has(path), `shipped: ${path}`)
 })
 
+step(
+  "the effect-mixpanel command runs from the tarball (its one bundled file, with none of its packages installed)",
+  () => {
+    writeFiles(project, {
+      "events.ndjson": ['{"event":"Signed Up","properties":{"distinct_id":"u1","time":1735689600}}', ""].join("\n")
+    })
+    const output = run(
+      join(project, "node_modules", ".bin", "effect-mixpanel"),
+      ["import", "events.ndjson", "--dry-run", "--json"],
+      project,
+      { MIXPANEL_TOKEN: "T" }
+    )
+    const summary = JSON.parse(output.trim().split("\n").pop() ?? "{}") as { dryRun?: boolean; delivered?: number }
+    check(
+      summary.dryRun === true && summary.delivered === 1,
+      `effect-mixpanel import printed ${JSON.stringify(output)}`
+    )
+  }
+)
+
 step("every public module is a subpath: types, import and require, each to a file in the tarball", () => {
   const shipped = JSON.parse(readFileSync(join(installed(), "package.json"), "utf8")) as typeof manifest
   const expected = [".", ...publicModules.map((module) => `./${module}`), "./testing", "./internal/*", "./package.json"]

@@ -1,0 +1,223 @@
+/**
+ * The command line's checkpoint and rejects files.
+ *
+ * The checkpoint says, per input file, through which position every record has an outcome (delivered, or
+ * written to the rejects file), with the length of the rejects file at that moment and the counts so far.
+ * It is replaced atomically (written aside, then renamed), so a kill at any moment leaves either the old or
+ * the new one. `--resume` skips what it covers, truncates the rejects file to its length (the rejections
+ * written after it are found again), and sends the rest: records that were in flight at the kill go again,
+ * with the same `$insert_id`, and Mixpanel keeps one copy.
+ */
+
+import type * as PlatformError from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import type { BatchReport, Counts, Rejection } from "../../Import.js"
+import { InvalidConfig } from "../../MixpanelError.js"
+import type { Input } from "./files.js"
+
+const Count = Schema.NonNegativeInt
+
+const Stages = Schema.Struct({ parse: Count, transform: Count, validation: Count, server: Count })
+
+const CountsSchema = Schema.Struct({
+  entries: Count,
+  messages: Count,
+  delivered: Count,
+  rejected: Count,
+  rejectedBy: Stages,
+  skipped: Count,
+  undelivered: Count
+})
+
+const InputState = Schema.Struct({
+  source: Schema.String,
+  path: Schema.String,
+  size: Count,
+  /** Every position up to this one has an outcome. */
+  through: Count,
+  /** Every position of the file has an outcome. */
+  done: Schema.Boolean
+})
+
+/** The checkpoint file's content. */
+export const Checkpoint = Schema.Struct({
+  version: Schema.Literal(1),
+  type: Schema.Literal("event", "user", "group"),
+  inputs: Schema.Array(InputState),
+  rejects: Schema.Struct({ path: Schema.String, bytes: Count }),
+  counts: CountsSchema,
+  complete: Schema.Boolean,
+  updatedAt: Schema.String
+})
+
+export interface Checkpoint extends Schema.Schema.Type<typeof Checkpoint> {}
+
+const decode = Schema.decodeUnknown(Schema.parseJson(Checkpoint))
+
+/** No records yet. */
+export const zero: Counts = {
+  entries: 0,
+  messages: 0,
+  delivered: 0,
+  rejected: 0,
+  rejectedBy: { parse: 0, transform: 0, validation: 0, server: 0 },
+  skipped: 0,
+  undelivered: 0
+}
+
+/** `a + b`, count by count. */
+export const addCounts = (a: Counts, b: Counts): Counts => ({
+  entries: a.entries + b.entries,
+  messages: a.messages + b.messages,
+  delivered: a.delivered + b.delivered,
+  rejected: a.rejected + b.rejected,
+  rejectedBy: {
+    parse: a.rejectedBy.parse + b.rejectedBy.parse,
+    transform: a.rejectedBy.transform + b.rejectedBy.transform,
+    validation: a.rejectedBy.validation + b.rejectedBy.validation,
+    server: a.rejectedBy.server + b.rejectedBy.server
+  },
+  // Undelivered messages are sent again by the next run: they count once, in the run that ends.
+  skipped: a.skipped + b.skipped,
+  undelivered: b.undelivered
+})
+
+/** A checkpoint for a new import of `inputs`. */
+export const fresh = (type: Checkpoint["type"], inputs: ReadonlyArray<Input>, rejectsPath: string): Checkpoint => ({
+  version: 1,
+  type,
+  inputs: inputs.map((input) => ({
+    source: input.source,
+    path: input.path,
+    size: input.size,
+    through: 0,
+    done: false
+  })),
+  rejects: { path: rejectsPath, bytes: 0 },
+  counts: zero,
+  complete: false,
+  updatedAt: new Date(0).toISOString()
+})
+
+/**
+ * The checkpoint at `path`, checked against the import it is to resume: the same type and the same files,
+ * each of the same size (a file that changed cannot be resumed by position).
+ */
+export const load = (
+  path: string,
+  type: Checkpoint["type"],
+  inputs: ReadonlyArray<Input>
+): Effect.Effect<Checkpoint, InvalidConfig | PlatformError.PlatformError, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const invalid = (detail: string) => new InvalidConfig({ option: "resume", detail })
+    if (!(yield* fs.exists(path))) return yield* invalid(`there is no checkpoint at ${path}`)
+    const checkpoint = yield* Effect.mapError(Effect.flatMap(fs.readFileString(path), decode), () =>
+      invalid(`${path} is not a checkpoint of this version of effect-mixpanel`)
+    )
+    if (checkpoint.type !== type) return yield* invalid(`the checkpoint is of an import of ${checkpoint.type} records`)
+    const listed = (states: ReadonlyArray<{ readonly path: string }>) => states.map((state) => state.path).join(", ")
+    if (listed(checkpoint.inputs) !== listed(inputs)) {
+      return yield* invalid(`the checkpoint is of an import of ${listed(checkpoint.inputs)}, not ${listed(inputs)}`)
+    }
+    for (const [i, state] of checkpoint.inputs.entries()) {
+      const size = inputs[i]?.size
+      if (!state.done && size !== state.size) {
+        return yield* invalid(
+          `${state.source} has changed since the checkpoint (${state.size} bytes then, ${size} now)`
+        )
+      }
+    }
+    return checkpoint
+  })
+
+/** `checkpoint` moved on by a batch's report: the file of `through`, and every file before it. */
+export const advance = (
+  checkpoint: Checkpoint,
+  report: BatchReport,
+  base: Counts,
+  rejectsBytes: number
+): Checkpoint => {
+  const through = report.through
+  const at = through === undefined ? -1 : checkpoint.inputs.findIndex((input) => input.source === through.source)
+  return {
+    ...checkpoint,
+    inputs:
+      through === undefined
+        ? checkpoint.inputs
+        : checkpoint.inputs.map((input, i) =>
+            i < at ? { ...input, done: true } : i === at ? { ...input, through: through.ordinal } : input
+          ),
+    rejects: { ...checkpoint.rejects, bytes: rejectsBytes },
+    counts: addCounts(base, report.counts)
+  }
+}
+
+/** `checkpoint` at the end of a run: every file done when the run read them all and confirmed everything. */
+export const finish = (
+  checkpoint: Checkpoint,
+  counts: Counts,
+  base: Counts,
+  rejectsBytes: number,
+  complete: boolean
+): Checkpoint => ({
+  ...checkpoint,
+  inputs: complete ? checkpoint.inputs.map((input) => ({ ...input, done: true })) : checkpoint.inputs,
+  rejects: { ...checkpoint.rejects, bytes: rejectsBytes },
+  counts: addCounts(base, counts),
+  complete
+})
+
+/** Writes `checkpoint` to `path` atomically: to a file beside it, then renamed over it. */
+export const save = (
+  path: string,
+  checkpoint: Checkpoint,
+  now: Date
+): Effect.Effect<void, PlatformError.PlatformError, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const aside = `${path}.tmp`
+    yield* fs.writeFileString(aside, `${JSON.stringify({ ...checkpoint, updatedAt: now.toISOString() }, null, 2)}\n`)
+    yield* fs.rename(aside, path)
+  })
+
+/** One line of the rejects file. */
+export const rejectsLine = (rejection: Rejection): string =>
+  `${JSON.stringify({
+    source: rejection.source,
+    line: rejection.line,
+    stage: rejection.stage,
+    reason: rejection.reason,
+    record: rejection.record
+  })}\n`
+
+/**
+ * The rejects file, appended to and opened only when there is something to write. `bytes` is its length.
+ * `start` (a length) truncates a file left by an earlier run to the length its checkpoint knew, or removes
+ * it (`0`), so that the file never holds a rejection twice.
+ */
+export const rejectsFile = (path: string, start: number) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    if (yield* fs.exists(path)) {
+      if (start === 0) yield* fs.remove(path)
+      else yield* fs.truncate(path, start)
+    }
+    let bytes = start
+    const encoder = new TextEncoder()
+    // The file stays open for the rest of the scope this is made in.
+    const scope = yield* Effect.scope
+    let file: FileSystem.File | undefined
+    const append = (rejections: ReadonlyArray<Rejection>): Effect.Effect<void, PlatformError.PlatformError> =>
+      Effect.gen(function* () {
+        if (rejections.length === 0) return
+        file ??= yield* Scope.extend(fs.open(path, { flag: "a" }), scope)
+        const data = encoder.encode(rejections.map(rejectsLine).join(""))
+        yield* file.writeAll(data)
+        bytes += data.length
+      })
+    return { append, bytes: () => bytes }
+  })

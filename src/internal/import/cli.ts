@@ -1,0 +1,547 @@
+/**
+ * `effect-mixpanel import`: the command line around `Import.run`, on `@effect/cli` and
+ * `@effect/platform-node`. Files in, a checkpoint and a rejects file out, progress on stderr.
+ *
+ * Settings come from flags, else from the same `MIXPANEL_*` variables as `Consumer.layerBufferedConfig`:
+ * the flags given are laid over the environment as a `ConfigProvider`, and `Consumer.bufferedConfig` (with
+ * `MIXPANEL_TOKEN`) is read through it, so the variables' names, types, checks and the precedence of
+ * credentials are those of the library, read by the library's own `Config`.
+ */
+
+import { createReadStream } from "node:fs"
+import { pipeline, Transform } from "node:stream"
+import { pathToFileURL } from "node:url"
+import { createGunzip } from "node:zlib"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as PlatformError from "@effect/platform/Error"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as Consumer from "../../Consumer.js"
+import type * as Import from "../../Import.js"
+import { InvalidConfig } from "../../MixpanelError.js"
+import { version } from "../version.js"
+import * as Checkpoint from "./checkpoint.js"
+import * as Engine from "./engine.js"
+import * as Files from "./files.js"
+import * as Progress from "./progress.js"
+
+/** Exit codes, as docs/import.md lists them. */
+export const exitCodes = {
+  /** Every record delivered. */
+  ok: 0,
+  /** The import ran to its end, and some records were rejected (see the rejects file). */
+  rejected: 1,
+  /** Bad flags or settings, or delivery stopped (credentials, Mixpanel unreachable): resume later. */
+  failed: 2,
+  /** Stopped by Ctrl-C or SIGTERM, after the requests in flight: resume with `--resume`. */
+  interrupted: 130
+} as const
+
+// ---------------------------------------------------------------------------------------------------
+// flags
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * `--name` and `--no-name`: `Some(true)`, `Some(false)`, or `None` when neither is given (then the
+ * environment or the default decides). (`Options.boolean` alone is `false` when absent.)
+ */
+const toggle = (name: string, description: string) =>
+  Options.all({
+    on: Options.boolean(name).pipe(Options.withDescription(description)),
+    off: Options.boolean(`no-${name}`).pipe(Options.withDescription(`the opposite of --${name}`))
+  }).pipe(Options.map(({ off, on }) => (on ? Option.some(true) : off ? Option.some(false) : Option.none<boolean>())))
+
+const defaultRejects = "effect-mixpanel-import.rejects.ndjson"
+
+/** A flag that falls back to a variable of `Consumer.bufferedConfig` (or `MIXPANEL_TOKEN`). */
+const fromEnv = <A>(options: Options.Options<A>, variable: string, description: string) =>
+  options.pipe(Options.withDescription(`${description} [env ${variable}]`), Options.optional)
+
+const flags = {
+  paths: Args.text({ name: "file or folder" }).pipe(
+    Args.withDescription("NDJSON, JSON or CSV files (optionally .gz), or folders of them (their files in name order)"),
+    Args.atLeast(1)
+  ),
+  type: Options.choice("type", ["event", "user", "group"]).pipe(
+    Options.withDescription("events go to /import; user and group profiles to /engage and /groups as $set updates"),
+    Options.withDefault(Engine.defaults.type)
+  ),
+  groupKey: Options.text("group-key").pipe(
+    Options.withDescription("for --type group: the group key of records without a $group_key"),
+    Options.optional
+  ),
+  format: Options.choice("format", ["ndjson", "json", "csv", "tsv"]).pipe(
+    Options.withDescription("the format of every file (default: from each file's extension)"),
+    Options.optional
+  ),
+  map: Options.text("map").pipe(
+    Options.withDescription("rename fields: target=source,... (e.g. time=timestamp,distinct_id=uuid); repeatable"),
+    Options.repeated
+  ),
+  transform: Options.text("transform").pipe(
+    Options.withDescription(
+      "a module whose default export (or `transform`) maps a record to a record, records or nothing; .js/.mjs, or .ts under a TypeScript loader"
+    ),
+    Options.optional
+  ),
+  token: fromEnv(Options.redacted("token"), "MIXPANEL_TOKEN", "the project token"),
+  projectId: fromEnv(Options.text("project-id"), "MIXPANEL_PROJECT_ID", "the project id, with a service account"),
+  username: fromEnv(
+    Options.text("service-account-username"),
+    "MIXPANEL_SERVICE_ACCOUNT_USERNAME",
+    "service account username (preferred credentials)"
+  ),
+  secret: fromEnv(
+    Options.redacted("service-account-secret"),
+    "MIXPANEL_SERVICE_ACCOUNT_SECRET",
+    "service account secret"
+  ),
+  apiSecret: fromEnv(Options.redacted("api-secret"), "MIXPANEL_API_SECRET", "the project's API secret (deprecated)"),
+  region: fromEnv(
+    Options.choice("region", ["US", "EU", "IN"]),
+    "MIXPANEL_REGION",
+    "data residency region (default US)"
+  ),
+  baseUrl: fromEnv(Options.text("base-url"), "MIXPANEL_BASE_URL", "a custom API host (default: the region's)"),
+  strict: toggle("strict", "ask /import to check every record and name each failure (default on)"),
+  gzip: toggle("gzip", "gzip /import requests (default on) [env MIXPANEL_GZIP]"),
+  geolocate: toggle(
+    "geolocate",
+    "let Mixpanel geolocate from this machine's IP (default off) [env MIXPANEL_GEOLOCATE]"
+  ),
+  concurrency: fromEnv(
+    Options.integer("concurrency"),
+    "MIXPANEL_MAX_CONCURRENT_REQUESTS",
+    `requests in flight at once, for events (default ${Engine.defaults.concurrency}; profiles: always 1, in order)`
+  ),
+  batchSize: fromEnv(
+    Options.integer("batch-size"),
+    "MIXPANEL_MAX_BATCH_SIZE",
+    `most records per request, 1 to 2000 (default ${Engine.defaults.batchSize})`
+  ),
+  batchBytes: fromEnv(
+    Options.integer("batch-bytes"),
+    "MIXPANEL_MAX_BATCH_BYTES",
+    `most bytes of JSON per request (default ${Engine.defaults.batchBytes})`
+  ),
+  maxRetries: fromEnv(
+    Options.integer("max-retries"),
+    "MIXPANEL_MAX_RETRIES",
+    `retries of a request that failed transiently (default ${Engine.defaults.maxRetries})`
+  ),
+  maxRetryTime: fromEnv(
+    Options.text("max-retry-time"),
+    "MIXPANEL_MAX_RETRY_TIME",
+    "longest time from a request's first try to its last, e.g. '5 minutes' (the default)"
+  ),
+  requestTimeout: fromEnv(
+    Options.text("request-timeout"),
+    "MIXPANEL_REQUEST_TIMEOUT",
+    "longest wait for one response (default '10 seconds')"
+  ),
+  retryDelay: Options.text("retry-delay").pipe(
+    Options.withDescription("the first retry's delay, doubling up to a minute (default '2 seconds')"),
+    Options.optional
+  ),
+  dryRun: Options.boolean("dry-run").pipe(
+    Options.withDescription("read, transform and validate everything; send nothing; write the rejects file")
+  ),
+  checkpoint: Options.text("checkpoint").pipe(
+    Options.withDescription("the checkpoint file, written as delivery is confirmed"),
+    Options.withDefault("effect-mixpanel-import.checkpoint.json")
+  ),
+  resume: Options.boolean("resume").pipe(
+    Options.withDescription("continue the import of the checkpoint: skip what it covers, send the rest")
+  ),
+  rejects: Options.text("rejects").pipe(
+    Options.withDescription(
+      `where rejected records go, one JSON object a line: source, line, stage, reason, record (default ${defaultRejects}; with --resume, the checkpoint's)`
+    ),
+    Options.optional
+  ),
+  progressInterval: Options.text("progress-interval").pipe(
+    Options.withDescription("when stderr is not a terminal: a progress line this often (default '5 seconds')"),
+    Options.optional
+  ),
+  json: Options.boolean("json").pipe(Options.withDescription("print the final summary as JSON on stdout"))
+}
+
+type Flags = Command.Command.ParseConfig<typeof flags>
+
+/** The flags that stand for a variable of `Consumer.bufferedConfig` (or `MIXPANEL_TOKEN`), and that variable. */
+const variableFlags = (
+  flags: Flags
+): ReadonlyArray<readonly [variable: string, flag: string, Option.Option<unknown>]> => [
+  ["MIXPANEL_TOKEN", "token", flags.token],
+  ["MIXPANEL_PROJECT_ID", "project-id", flags.projectId],
+  ["MIXPANEL_SERVICE_ACCOUNT_USERNAME", "service-account-username", flags.username],
+  ["MIXPANEL_SERVICE_ACCOUNT_SECRET", "service-account-secret", flags.secret],
+  ["MIXPANEL_API_SECRET", "api-secret", flags.apiSecret],
+  ["MIXPANEL_REGION", "region", flags.region],
+  ["MIXPANEL_BASE_URL", "base-url", flags.baseUrl],
+  ["MIXPANEL_GZIP", "gzip", flags.gzip],
+  ["MIXPANEL_GEOLOCATE", "geolocate", flags.geolocate],
+  ["MIXPANEL_MAX_CONCURRENT_REQUESTS", "concurrency", flags.concurrency],
+  ["MIXPANEL_MAX_BATCH_SIZE", "batch-size", flags.batchSize],
+  ["MIXPANEL_MAX_BATCH_BYTES", "batch-bytes", flags.batchBytes],
+  ["MIXPANEL_MAX_RETRIES", "max-retries", flags.maxRetries],
+  ["MIXPANEL_MAX_RETRY_TIME", "max-retry-time", flags.maxRetryTime],
+  ["MIXPANEL_REQUEST_TIMEOUT", "request-timeout", flags.requestTimeout]
+]
+
+/** The flags given, as the variables they stand for: laid over the environment. */
+const variables = (flags: Flags): Map<string, string> => {
+  const map = new Map<string, string>()
+  for (const [name, , value] of variableFlags(flags)) {
+    if (Option.isNone(value)) continue
+    const given = value.value
+    map.set(name, Redacted.isRedacted(given) ? String(Redacted.value(given)) : String(given))
+  }
+  return map
+}
+
+/** A configuration error names variables: say which flag sets each too. */
+const withFlagNames = (flags: Flags, message: string): string => {
+  const named = variableFlags(flags).filter(([variable]) => message.includes(variable))
+  return named.length === 0
+    ? message
+    : `${message} (${named.map(([variable, flag]) => `${variable} is also --${flag}`).join(", ")})`
+}
+
+const duration = (
+  option: string,
+  text: Option.Option<string>
+): Effect.Effect<Duration.Duration | undefined, InvalidConfig> =>
+  Option.match(text, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (value) =>
+      Option.match(Duration.decodeUnknown(value), {
+        onNone: () =>
+          Effect.fail(new InvalidConfig({ option, detail: `'${value}' is not a duration such as '2 seconds'` })),
+        onSome: Effect.succeed
+      })
+  })
+
+/** `--map time=ts,distinct_id=uuid --map event=action` as `{ time: "ts", distinct_id: "uuid", event: "action" }`. */
+export const parseMapping = (values: ReadonlyArray<string>): Effect.Effect<Record<string, string>, InvalidConfig> => {
+  const mapping: Record<string, string> = {}
+  for (const pair of values.flatMap((value) => value.split(","))) {
+    if (pair.trim() === "") continue
+    const [target, source, ...rest] = pair.split("=").map((part) => part.trim())
+    if (target === undefined || source === undefined || target === "" || source === "" || rest.length > 0) {
+      return Effect.fail(new InvalidConfig({ option: "map", detail: `'${pair}' is not target=source` }))
+    }
+    mapping[target] = source
+  }
+  return Effect.succeed(mapping)
+}
+
+/**
+ * The user's transform: the module's default export, or its `transform`. Node loads `.js`, `.mjs` and
+ * `.cjs` by itself; `.ts` needs a TypeScript loader (`node --import tsx`, or Node's own type stripping).
+ */
+export const loadTransform = (path: string): Effect.Effect<Import.Transform, InvalidConfig> =>
+  Effect.tryPromise({
+    try: () =>
+      import(pathToFileURL(path).href) as Promise<{ readonly default?: unknown; readonly transform?: unknown }>,
+    catch: (error) => {
+      const text = error instanceof Error ? error.message : String(error)
+      const typescript = /\.(c|m)?ts$/.test(path) && /ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension/.test(text)
+      return new InvalidConfig({
+        option: "transform",
+        detail: typescript
+          ? `node cannot load ${path} by itself: run the import with a TypeScript loader (NODE_OPTIONS="--import tsx"), on Node 22.6+ with --experimental-strip-types (23.6+: by default), or compile it to .js`
+          : `cannot load ${path}: ${text}`
+      })
+    }
+  }).pipe(
+    Effect.flatMap((module) => {
+      const candidate = typeof module.default === "function" ? module.default : module.transform
+      // A CommonJS module's `module.exports = fn` arrives as `default`; its `exports.transform` inside it.
+      const nested =
+        typeof candidate === "function"
+          ? candidate
+          : typeof module.default === "object" && module.default !== null
+            ? (module.default as { readonly transform?: unknown }).transform
+            : undefined
+      return typeof nested === "function"
+        ? Effect.succeed(nested as Import.Transform)
+        : Effect.fail(
+            new InvalidConfig({
+              option: "transform",
+              detail: `${path} exports no function (as default, or as transform)`
+            })
+          )
+    })
+  )
+
+/**
+ * Files read with Node's own streams and zlib: the same bytes as `Files.open`, for a fifth less memory
+ * on a gzipped input than the web streams' `DecompressionStream` (docs/benchmarks.md).
+ */
+const nodeOpen: Files.Open = (input, onBytes) =>
+  NodeStream.fromReadable(
+    () => {
+      const file = createReadStream(input.path, { highWaterMark: 64 * 1024 })
+      const counter = new Transform({
+        transform(chunk: Buffer, _, done) {
+          onBytes(chunk.length)
+          done(null, chunk)
+        }
+      })
+      // zlib's output in 64 KiB pieces, as the file's: its default 16 KiB makes four times the stream steps
+      // (a tenth of the CPU of a gzipped import)
+      const gunzip = () => createGunzip({ chunkSize: 64 * 1024 })
+      return input.gzip ? pipeline(file, counter, gunzip(), () => {}) : pipeline(file, counter, () => {})
+    },
+    (error) =>
+      new PlatformError.SystemError({
+        reason: "Unknown",
+        module: "FileSystem",
+        method: input.gzip ? "gunzip" : "read",
+        pathOrDescriptor: input.source,
+        description: error instanceof Error ? error.message : String(error)
+      })
+  )
+
+// ---------------------------------------------------------------------------------------------------
+// the command
+// ---------------------------------------------------------------------------------------------------
+
+const write = (text: string) => Effect.sync(() => process.stderr.write(text))
+
+const describe = (error: unknown): string =>
+  ConfigError.isConfigError(error)
+    ? String(error)
+    : typeof error === "object" && error !== null && "message" in error
+      ? String(error.message)
+      : String(error)
+
+/** Stops on the first SIGINT or SIGTERM; a second one ends the process at once. */
+const signals = (stop: Deferred.Deferred<void>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const signalled = { stop: false, onSignal: () => {} }
+      signalled.onSignal = () => {
+        if (signalled.stop) process.exit(exitCodes.interrupted)
+        signalled.stop = true
+        process.stderr.write("\nstopping: finishing the requests in flight (again to quit at once)\n")
+        Deferred.unsafeDone(stop, Exit.void)
+      }
+      process.on("SIGINT", signalled.onSignal)
+      process.on("SIGTERM", signalled.onSignal)
+      return signalled
+    }),
+    ({ onSignal }) =>
+      Effect.sync(() => {
+        process.off("SIGINT", onSignal)
+        process.off("SIGTERM", onSignal)
+      })
+  )
+
+const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
+  Effect.gen(function* () {
+    const provider = ConfigProvider.fromMap(variables(flags)).pipe(
+      ConfigProvider.orElse(() => ConfigProvider.fromEnv())
+    )
+    const settings = yield* Effect.withConfigProvider(
+      Config.all({ consumer: Consumer.bufferedConfig, token: Config.redacted("MIXPANEL_TOKEN") }),
+      provider
+    )
+    const { consumer } = settings
+    const mapping = yield* parseMapping(flags.map)
+    const transform = Option.isSome(flags.transform) ? yield* loadTransform(flags.transform.value) : undefined
+    const retryDelay = yield* duration("retry-delay", flags.retryDelay)
+    const progressEvery = yield* duration("progress-interval", flags.progressInterval)
+    const { files, skipped } = yield* Files.resolve(flags.paths, Option.getOrUndefined(flags.format))
+    const sources = new Set(files.map((file) => file.source))
+    if (sources.size !== files.length) {
+      return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
+    }
+    const dryRun = flags.dryRun
+    if (dryRun && flags.resume) {
+      return yield* new InvalidConfig({ option: "resume", detail: "a dry run has no checkpoint to resume" })
+    }
+
+    const state = {
+      checkpoint: flags.resume
+        ? yield* Checkpoint.load(flags.checkpoint, flags.type, files)
+        : Checkpoint.fresh(
+            flags.type,
+            files,
+            Option.getOrElse(flags.rejects, () => defaultRejects)
+          )
+    }
+    const rejectsPath = state.checkpoint.rejects.path
+    if (Option.isSome(flags.rejects) && flags.rejects.value !== rejectsPath) {
+      return yield* new InvalidConfig({ option: "rejects", detail: `the checkpoint's rejects file is ${rejectsPath}` })
+    }
+    const base = state.checkpoint.counts
+    const rejects = yield* Checkpoint.rejectsFile(rejectsPath, flags.resume ? state.checkpoint.rejects.bytes : 0)
+    const save = Effect.suspend(() => Checkpoint.save(flags.checkpoint, state.checkpoint, new Date()))
+    if (!dryRun) yield* save
+
+    const stop = yield* Deferred.make<void>()
+    const signalled = yield* signals(stop)
+    let bytesRead = 0
+    const onBytes = (bytes: number) => {
+      bytesRead += bytes
+    }
+    const pending = state.checkpoint.inputs
+      .map((input, i) => ({ input, file: files[i] }))
+      .filter(({ input }) => !input.done)
+    const bytesTotal = pending.reduce((sum, { file }) => sum + (file?.size ?? 0), 0)
+    if (pending.length === 0)
+      yield* write("effect-mixpanel import: the checkpoint's import is complete: nothing to do\n")
+    const entries = Stream.fromIterable(pending).pipe(
+      Stream.flatMap(({ file, input }) =>
+        file === undefined ? Stream.empty : Files.read(file, { skipThrough: input.through, onBytes, open: nodeOpen })
+      ),
+      Stream.interruptWhen(Deferred.await(stop)),
+      Stream.takeWhile(() => !signalled.stop)
+    )
+
+    // Progress: the confirmed counts of this run, and the bytes read
+    const started = Date.now()
+    let counts: Import.Counts = Checkpoint.zero
+    const live = (): Progress.Live => ({ bytesRead, bytesTotal, counts, elapsedMillis: Date.now() - started })
+    const terminal = process.stderr.isTTY === true
+    const render = Effect.suspend(() =>
+      terminal ? write(`\r\u001b[2K${Progress.bar(live())}`) : write(`${Progress.line(live())}\n`)
+    )
+    const every = terminal ? Duration.millis(250) : (progressEvery ?? Duration.seconds(5))
+    const progress = yield* Effect.forkScoped(Effect.repeat(Effect.delay(render, every), Schedule.spaced(every)))
+
+    let lastSave = 0
+    const onBatch = (report: Import.BatchReport) =>
+      Effect.gen(function* () {
+        counts = report.counts
+        yield* rejects.append(report.rejections)
+        if (dryRun) return
+        state.checkpoint = Checkpoint.advance(state.checkpoint, report, base, rejects.bytes())
+        // A checkpoint at most every 200 ms: a kill costs at most that much sent again.
+        const now = Date.now()
+        if (now - lastSave >= 200) {
+          lastSave = now
+          yield* save
+        }
+      }).pipe(Effect.orDie)
+
+    const summary = yield* Engine.run(entries, {
+      type: flags.type,
+      token: settings.token,
+      groupKey: Option.getOrUndefined(flags.groupKey),
+      mapping,
+      transform,
+      dryRun,
+      strict: Option.getOrElse(flags.strict, () => Engine.defaults.strict),
+      region: consumer.region,
+      baseUrl: consumer.baseUrl,
+      importAuth: consumer.importAuth,
+      requestTimeout: consumer.requestTimeout,
+      gzip: consumer.gzip ?? Engine.defaults.gzip,
+      geolocate: consumer.geolocate,
+      concurrency: consumer.maxConcurrentRequests,
+      batchSize: consumer.maxBatchSize,
+      batchBytes: consumer.maxBatchBytes,
+      maxRetries: consumer.maxRetries,
+      maxRetryTime: consumer.maxRetryTime,
+      retryDelay,
+      onBatch
+    })
+    counts = summary
+
+    const interrupted = yield* Deferred.isDone(stop)
+    const complete = summary.complete && !interrupted
+    const total = Checkpoint.addCounts(base, summary)
+    if (!dryRun) {
+      state.checkpoint = Checkpoint.finish(state.checkpoint, summary, base, rejects.bytes(), complete)
+      yield* save
+    }
+    yield* Fiber.interrupt(progress)
+    if (terminal) yield* write("\r\u001b[2K")
+    const title = dryRun
+      ? "effect-mixpanel import: dry run done"
+      : complete
+        ? "effect-mixpanel import: done"
+        : interrupted
+          ? "effect-mixpanel import: stopped (resume with --resume)"
+          : "effect-mixpanel import: stopped by a delivery failure (resume with --resume)"
+    yield* write(
+      `${Progress.table(total, {
+        title,
+        seconds: summary.seconds,
+        rate: summary.messagesPerSecond,
+        files: files.length,
+        skippedFiles: skipped,
+        rejectsPath: total.rejected > 0 ? rejectsPath : undefined,
+        checkpoint: dryRun ? undefined : `${flags.checkpoint}${complete ? " (complete)" : ""}`,
+        dryRun,
+        stoppedBy: summary.stoppedBy === undefined ? undefined : describe(summary.stoppedBy)
+      })}\n`
+    )
+    if (flags.json) {
+      const json = {
+        ...total,
+        complete,
+        interrupted,
+        dryRun,
+        seconds: summary.seconds,
+        messagesPerSecond: summary.messagesPerSecond,
+        stoppedBy: summary.stoppedBy === undefined ? null : describe(summary.stoppedBy),
+        rejectsFile: total.rejected > 0 ? rejectsPath : null,
+        checkpoint: dryRun ? null : flags.checkpoint,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024
+      }
+      yield* Effect.sync(() => process.stdout.write(`${JSON.stringify(json)}\n`))
+    }
+    setExitCode(
+      interrupted
+        ? exitCodes.interrupted
+        : summary.stoppedBy !== undefined
+          ? exitCodes.failed
+          : total.rejected > 0
+            ? exitCodes.rejected
+            : exitCodes.ok
+    )
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(NodeHttpClient.layer),
+    Effect.catchAll((error) =>
+      Effect.zipRight(
+        write(`effect-mixpanel import: ${withFlagNames(flags, describe(error))}\n`),
+        Effect.sync(() => setExitCode(exitCodes.failed))
+      )
+    )
+  )
+
+/** The `effect-mixpanel` command, with its `import` subcommand. `setExitCode` receives the import's exit code. */
+export const command = (setExitCode: (code: number) => void) =>
+  Command.make("effect-mixpanel").pipe(
+    Command.withDescription("Mixpanel from the command line"),
+    Command.withSubcommands([
+      Command.make("import", flags, (parsed) => runImport(parsed, setExitCode)).pipe(
+        Command.withDescription(
+          "Import events (to /import), user or group profiles (to /engage, /groups) from NDJSON, JSON or CSV files"
+        )
+      )
+    ])
+  )
+
+/** Runs the command line `argv` (as `process.argv`). */
+export const run = (argv: ReadonlyArray<string>, setExitCode: (code: number) => void) =>
+  Command.run(command(setExitCode), { name: "effect-mixpanel", version })(argv)

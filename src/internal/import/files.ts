@@ -1,0 +1,171 @@
+/**
+ * Reading the importer's inputs: paths to files and folders become a list of files (a folder: its files
+ * in name order), and each file a stream of entries, decompressed when it is `.gz`, parsed as it is read.
+ */
+import * as PlatformError from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import type { Entry } from "../../Import.js"
+import { InvalidConfig } from "../../MixpanelError.js"
+import * as Formats from "./formats.js"
+
+export type Format = Formats.Format
+
+/** One file to read. `source` is its path as the user wrote it (joined to its folder's). */
+export interface Input {
+  readonly source: string
+  readonly path: string
+  readonly format: Format
+  readonly gzip: boolean
+  readonly size: number
+}
+
+/** What the paths name: the files to read, and the files of folders skipped for an unknown format. */
+export interface Inputs {
+  readonly files: ReadonlyArray<Input>
+  readonly skipped: ReadonlyArray<string>
+}
+
+const unknownFormat = (source: string) =>
+  new InvalidConfig({
+    option: "format",
+    detail: `cannot tell the format of ${source} from its name: use .ndjson, .jsonl, .json, .csv or .tsv (optionally .gz), or give the format`
+  })
+
+/** The files `paths` name, in order. A folder's files are taken in name order; its subfolders and hidden files are not. */
+export const resolve = (
+  paths: ReadonlyArray<string>,
+  format?: Format | undefined
+): Effect.Effect<Inputs, InvalidConfig | PlatformError.PlatformError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const files: Array<Input> = []
+    const skipped: Array<string> = []
+    const input = (source: string, size: number): Input | undefined => {
+      const named = Formats.formatOf(source)
+      const chosen = format ?? named.format
+      return chosen === undefined
+        ? undefined
+        : { source, path: path.resolve(source), format: chosen, gzip: named.gzip, size }
+    }
+    if (paths.length === 0) return yield* new InvalidConfig({ option: "paths", detail: "no file or folder to import" })
+    for (const source of paths) {
+      const info = yield* fs
+        .stat(source)
+        .pipe(
+          Effect.catchTag(
+            "SystemError",
+            (error): Effect.Effect<never, InvalidConfig | PlatformError.SystemError> =>
+              Effect.fail(
+                error.reason === "NotFound"
+                  ? new InvalidConfig({ option: "paths", detail: `${source} does not exist` })
+                  : error
+              )
+          )
+        )
+      if (info.type === "Directory") {
+        const names = (yield* fs.readDirectory(source)).filter((name) => !name.startsWith(".")).sort()
+        for (const name of names) {
+          const file = path.join(source, name)
+          const stat = yield* fs.stat(file)
+          if (stat.type !== "File") continue
+          const found = input(file, Number(stat.size))
+          if (found === undefined) skipped.push(file)
+          else files.push(found)
+        }
+        continue
+      }
+      const found = input(source, Number(info.size))
+      if (found === undefined) return yield* unknownFormat(source)
+      files.push(found)
+    }
+    return { files, skipped }
+  })
+
+const gunzip = (input: Input, bytes: Stream.Stream<Uint8Array, PlatformError.PlatformError>) =>
+  Stream.fromReadableStream(
+    () =>
+      Stream.toReadableStream(bytes).pipeThrough<Uint8Array>(
+        // The DOM typings want a BufferSource writer; a Uint8Array is one.
+        new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>
+      ),
+    (error) =>
+      new PlatformError.SystemError({
+        reason: "InvalidData",
+        module: "FileSystem",
+        method: "gunzip",
+        pathOrDescriptor: input.source,
+        description: error instanceof Error ? error.message : String(error)
+      })
+  )
+
+/** Chunks of 64 KiB (a chunk and its text are held while parsed): few steps per megabyte, little memory. */
+const chunkSize = FileSystem.KiB(64)
+
+/**
+ * How a file's bytes are read, decompressed when it is `.gz`: `onBytes` is told the size of every chunk
+ * read from disk (before decompression), for progress.
+ */
+export type Open = (
+  input: Input,
+  onBytes: (bytes: number) => void
+) => Stream.Stream<Uint8Array, PlatformError.PlatformError, FileSystem.FileSystem>
+
+/** With `FileSystem` and the standard `DecompressionStream`: on every platform. */
+export const open: Open = (input, onBytes) =>
+  Stream.unwrap(
+    Effect.map(FileSystem.FileSystem, (fs) => {
+      const counted = Stream.mapChunks(fs.stream(input.path, { chunkSize }), (chunk) => {
+        for (const bytes of chunk) onBytes(bytes.length)
+        return chunk
+      })
+      return input.gzip ? gunzip(input, counted) : counted
+    })
+  )
+
+/** The entries of one file. Positions up to `skipThrough` are left out (`--resume`). */
+export const read = (
+  input: Input,
+  options: {
+    readonly skipThrough?: number | undefined
+    readonly onBytes?: ((bytes: number) => void) | undefined
+    readonly open?: Open | undefined
+  } = {}
+): Stream.Stream<Entry, PlatformError.PlatformError, FileSystem.FileSystem> =>
+  Stream.unwrap(
+    Effect.sync(() => {
+      const text = Stream.decodeText((options.open ?? open)(input, options.onBytes ?? (() => {})))
+      return Stream.suspend(() => {
+        const parser = Formats.make(input.format, input.source, options.skipThrough ?? 0)
+        return text.pipe(
+          Stream.mapChunks((chunk) => {
+            const out: Array<Entry> = []
+            for (const piece of chunk) parser.push(piece, out)
+            return Chunk.unsafeFromArray(out)
+          }),
+          Stream.concat(
+            Stream.suspend(() => {
+              const out: Array<Entry> = []
+              parser.end(out)
+              return Stream.fromIterable(out)
+            })
+          )
+        )
+      })
+    })
+  )
+
+/** The entries of every file that `paths` name, in order (`Import.fromFiles`). */
+export const entries = (
+  paths: ReadonlyArray<string>,
+  options?: { readonly format?: Format | undefined }
+): Stream.Stream<Entry, InvalidConfig | PlatformError.PlatformError, FileSystem.FileSystem | Path.Path> =>
+  Stream.unwrap(
+    Effect.map(resolve(paths, options?.format), ({ files }) =>
+      Stream.flatMap(Stream.fromIterable(files), (input) => read(input))
+    )
+  )

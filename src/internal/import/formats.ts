@@ -1,0 +1,351 @@
+/**
+ * Incremental parsers for the importer's file formats: text goes in as it is read, in chunks of any size,
+ * and entries come out with their line number and position. Each holds at most one unfinished record
+ * (a line, an array element, a CSV row), so memory does not grow with the file.
+ *
+ * - NDJSON: one JSON value per line; blank lines are skipped; the position is the line number.
+ * - JSON: an array of values (the position is the element's index, from 1), or NDJSON if the text does not
+ *   start with `[` (many files named `.json` are NDJSON).
+ * - CSV (or TSV): RFC 4180, a header row naming the columns; the position is the data row's index, from 1.
+ *
+ * Entries at a position up to `skipThrough` are not made (`--resume`); for NDJSON they are not parsed either.
+ */
+import type { Entry, Format } from "../../Import.js"
+
+export type { Format } from "../../Import.js"
+
+/** A parser: `push` each chunk of text in order, then `end`. Both append the entries they complete to `out`. */
+export interface Parser {
+  readonly push: (text: string, out: Array<Entry>) => void
+  readonly end: (out: Array<Entry>) => void
+}
+
+/** A line (or element, or row) longer than this is not kept in memory: it is reported and skipped. */
+export const maxRecordChars = 16 * 1024 * 1024
+
+/** The text kept of an unreadable record in the rejects file. */
+const maxQuotedChars = 2048
+
+const quote = (text: string): string => (text.length > maxQuotedChars ? `${text.slice(0, maxQuotedChars)}…` : text)
+
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+const parseJson = (source: string, line: number, ordinal: number, text: string): Entry => {
+  try {
+    return { _tag: "Record", source, line, ordinal, record: JSON.parse(text) }
+  } catch (error) {
+    return { _tag: "Unreadable", source, line, ordinal, reason: `not JSON: ${reasonOf(error)}`, text: quote(text) }
+  }
+}
+
+const tooLong = (source: string, line: number, ordinal: number, text: string): Entry => ({
+  _tag: "Unreadable",
+  source,
+  line,
+  ordinal,
+  reason: `longer than ${maxRecordChars} characters`,
+  text: quote(text)
+})
+
+/** NDJSON. Lines end at `\n`; a `\r` before it is dropped. */
+export const ndjson = (source: string, skipThrough = 0, firstLine = 1): Parser => {
+  let rest = ""
+  let line = firstLine - 1
+  let overlong = false
+  const emit = (text: string, out: Array<Entry>) => {
+    line++
+    if (line <= skipThrough) return
+    if (overlong) {
+      overlong = false
+      out.push(tooLong(source, line, line, text))
+      return
+    }
+    const entry = parseJson(source, line, line, text)
+    // A blank line is no record; it is cheaper to find out when parsing fails than to check every line.
+    if (entry._tag === "Unreadable" && text.trim() === "") return
+    out.push(entry)
+  }
+  return {
+    push: (text, out) => {
+      const data = rest === "" ? text : rest + text
+      let start = 0
+      for (let newline = data.indexOf("\n"); newline >= 0; newline = data.indexOf("\n", start)) {
+        const end = newline > start && data.charCodeAt(newline - 1) === 13 ? newline - 1 : newline
+        emit(data.slice(start, end), out)
+        start = newline + 1
+      }
+      rest = start === 0 ? data : data.slice(start)
+      if (rest.length > maxRecordChars || (overlong && rest.length > maxQuotedChars)) {
+        // Keep the start of the line for the report, and drop the rest up to the next newline.
+        rest = rest.slice(0, maxQuotedChars)
+        overlong = true
+      }
+    },
+    end: (out) => {
+      if (rest !== "") emit(rest.endsWith("\r") ? rest.slice(0, -1) : rest, out)
+      rest = ""
+    }
+  }
+}
+
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff
+
+/**
+ * A JSON array, streamed: elements are found by tracking strings and nesting, and each is parsed on its
+ * own. If the first character that is not white space is not `[`, the text is read as NDJSON.
+ */
+export const jsonArray = (source: string, skipThrough = 0): Parser => {
+  // before: looking for `[`; between: between elements; element: inside one; after: past `]`
+  let state: "before" | "between" | "element" | "after" = "before"
+  let delegate: Parser | undefined
+  let line = 1
+  let ordinal = 0
+  let depth = 0
+  let inString = false
+  let escaped = false
+  let pending = ""
+  let dropping = false
+  let elementLine = 1
+  let trailing = false
+
+  const finish = (text: string, out: Array<Entry>) => {
+    ordinal++
+    if (ordinal <= skipThrough) return
+    out.push(dropping ? tooLong(source, elementLine, ordinal, text) : parseJson(source, elementLine, ordinal, text))
+  }
+
+  const push = (text: string, out: Array<Entry>) => {
+    if (delegate !== undefined) return delegate.push(text, out)
+    let start = 0
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      if (c === 10) line++
+      if (state === "element") {
+        if (inString) {
+          if (escaped) escaped = false
+          else if (c === 92) escaped = true
+          else if (c === 34) inString = false
+        } else if (c === 34) inString = true
+        else if (c === 123 || c === 91) depth++
+        else if ((c === 125 || c === 93) && depth > 0) depth--
+        else if (depth === 0 && (c === 44 || c === 93)) {
+          // At depth 0, a `,` ends the element, and so does the array's own `]` after a scalar.
+          finish(pending + text.slice(start, i), out)
+          pending = ""
+          state = c === 44 ? "between" : "after"
+        }
+      } else if (state === "between") {
+        if (c === 93) state = "after"
+        else if (!isSpace(c) && c !== 44) {
+          state = "element"
+          start = i
+          elementLine = line
+          depth = 0
+          inString = false
+          escaped = false
+          dropping = false
+          i-- // read this character again, as the element's first
+        }
+      } else if (state === "before") {
+        if (c === 91) state = "between"
+        else if (!isSpace(c)) {
+          // Not an array: NDJSON, from this line on (the lines before it were blank).
+          delegate = ndjson(source, skipThrough, line - (c === 10 ? 1 : 0))
+          delegate.push(text.slice(i), out)
+          return
+        }
+      } else if (!isSpace(c)) trailing = true
+    }
+    if (state === "element") {
+      pending += text.slice(start)
+      if (pending.length > maxRecordChars || (dropping && pending.length > maxQuotedChars)) {
+        pending = pending.slice(0, maxQuotedChars)
+        dropping = true
+      }
+    }
+  }
+
+  const end = (out: Array<Entry>) => {
+    if (delegate !== undefined) return delegate.end(out)
+    const unreadable = (reason: string, text: string, at: number) =>
+      out.push({ _tag: "Unreadable", source, line: at, ordinal: ordinal + 1, reason, text: quote(text) })
+    if (state === "element") unreadable("the file ends inside an array element", pending, elementLine)
+    else if (state === "between") unreadable("the file ends before the array is closed", "", line)
+    else if (trailing) unreadable("text after the end of the array", "", line)
+  }
+  return { push, end }
+}
+
+/**
+ * CSV (RFC 4180) with a header row, or TSV: fields separated by `delimiter`, optionally in double quotes
+ * (a quote inside is doubled; quoted fields may hold newlines). Each row becomes an object from column
+ * name to text; empty fields are left out. A row whose number of fields differs from the header's is
+ * unreadable; empty rows are skipped.
+ */
+export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser => {
+  const separator = delimiter.charCodeAt(0)
+  // start: at the start of a field; plain: in an unquoted field; quoted: inside quotes; quote: just
+  // after a quote inside quotes (the field's end, or the first of a doubled quote)
+  let state: "start" | "plain" | "quoted" | "quote" = "start"
+  let header: ReadonlyArray<string> | undefined
+  let fields: Array<string> = []
+  let field = ""
+  let rowChars = 0
+  let dropping = false
+  let line = 1
+  let rowLine = 1
+  let ordinal = 0
+
+  const endField = () => {
+    if (!dropping) {
+      fields.push(field)
+      rowChars += field.length
+    }
+    field = ""
+  }
+
+  const endRow = (out: Array<Entry>) => {
+    endField()
+    const row = fields
+    const at = rowLine
+    const wasDropping = dropping
+    fields = []
+    rowChars = 0
+    dropping = false
+    state = "start"
+    rowLine = line
+    if (wasDropping) {
+      ordinal++
+      if (ordinal > skipThrough) out.push(tooLong(source, at, ordinal, row.join(delimiter)))
+      return
+    }
+    if (row.length === 1 && row[0] === "") return
+    if (header === undefined) {
+      header = row.map((name, i) => (i === 0 ? name.replace(/^\uFEFF/, "") : name).trim())
+      return
+    }
+    ordinal++
+    if (ordinal <= skipThrough) return
+    if (row.length !== header.length) {
+      const reason = `the row has ${row.length} fields, the header ${header.length}`
+      out.push({ _tag: "Unreadable", source, line: at, ordinal, reason, text: quote(row.join(delimiter)) })
+      return
+    }
+    const record: Record<string, string> = {}
+    for (let i = 0; i < row.length; i++) {
+      const value = row[i] as string
+      if (value !== "") record[header[i] as string] = value
+    }
+    out.push({ _tag: "Record", source, line: at, ordinal, record })
+  }
+
+  const push = (text: string, out: Array<Entry>) => {
+    let start = 0
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      switch (state) {
+        case "start":
+        case "quote":
+          if (c === 34) {
+            // At the start, a field in quotes; after a quote in quotes, a doubled one: the second quote
+            // starts the next slice, so the value keeps one.
+            start = state === "start" ? i + 1 : i
+            state = "quoted"
+          } else if (c === separator) {
+            endField()
+            state = "start"
+          } else if (c === 10) {
+            line++
+            endRow(out)
+          } else if (c !== 13) {
+            // After a closing quote, the text is kept, as most readers do.
+            state = "plain"
+            start = i
+          }
+          break
+        case "plain":
+          if (c === separator || c === 10) {
+            field += text.slice(start, i)
+            if (c === 10) {
+              // The `\r` of a `\r\n`, which may have come at the end of the previous chunk
+              if (field.endsWith("\r")) field = field.slice(0, -1)
+              line++
+              endRow(out)
+            } else {
+              endField()
+              state = "start"
+            }
+          }
+          break
+        case "quoted":
+          if (c === 34) {
+            field += text.slice(start, i)
+            state = "quote"
+          } else if (c === 10) line++
+          break
+      }
+    }
+    if (state === "plain" || state === "quoted") field += text.slice(start)
+    if (rowChars + field.length > maxRecordChars || (dropping && field.length > maxQuotedChars)) {
+      if (!dropping) fields.push(field.slice(0, maxQuotedChars))
+      field = ""
+      dropping = true
+    }
+  }
+
+  const end = (out: Array<Entry>) => {
+    if (state === "quoted") {
+      ordinal++
+      if (ordinal <= skipThrough) return
+      const text = quote([...fields, field].join(delimiter))
+      out.push({
+        _tag: "Unreadable",
+        source,
+        line: rowLine,
+        ordinal,
+        reason: "the file ends inside a quoted field",
+        text
+      })
+      return
+    }
+    if (field.endsWith("\r")) field = field.slice(0, -1)
+    if (state !== "start" || fields.length > 0) endRow(out)
+  }
+  return { push, end }
+}
+
+/** A parser for `format`. */
+export const make = (format: Format, source: string, skipThrough = 0): Parser => {
+  switch (format) {
+    case "ndjson":
+      return ndjson(source, skipThrough)
+    case "json":
+      return jsonArray(source, skipThrough)
+    case "csv":
+      return csv(source, skipThrough, ",")
+    case "tsv":
+      return csv(source, skipThrough, "\t")
+  }
+}
+
+/** The format a file name implies, with or without `.gz`; `undefined` when the name says nothing. */
+export const formatOf = (name: string): { readonly format: Format | undefined; readonly gzip: boolean } => {
+  const lower = name.toLowerCase()
+  const gzip = lower.endsWith(".gz")
+  const base = gzip ? lower.slice(0, -3) : lower
+  const extension = base.slice(base.lastIndexOf(".") + 1)
+  switch (extension) {
+    case "ndjson":
+    case "jsonl":
+    case "txt":
+      return { format: "ndjson", gzip }
+    case "json":
+      return { format: "json", gzip }
+    case "csv":
+      return { format: "csv", gzip }
+    case "tsv":
+      return { format: "tsv", gzip }
+    default:
+      return { format: undefined, gzip }
+  }
+}

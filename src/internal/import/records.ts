@@ -1,0 +1,262 @@
+/**
+ * From a record as read (a JSON object, a CSV row) to the JSON of one Mixpanel message: column mapping,
+ * the record's shape (flat, or already Mixpanel's), times to milliseconds, the token, and a `$insert_id`
+ * derived from the event's content when it has none; then `Message`'s schemas decide whether it is valid
+ * and encode it.
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type { RecordType } from "../../Import.js"
+import * as Message from "../../Message.js"
+import { murmur128 } from "./hash.js"
+
+/** A message ready to send, or why a record cannot be one. */
+export type Built = { readonly json: string } | { readonly reason: string }
+
+type Fields = { readonly [key: string]: unknown }
+
+const isObject = (value: unknown): value is Fields =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Milliseconds since the epoch from seconds, milliseconds (a number, or digits in a string) or an ISO 8601
+ * date; `undefined` when the value is none of them. Numbers under 1e11 are seconds (1e11 seconds is the
+ * year 5138; 1e11 milliseconds is 1973), as Mixpanel reads them. An ISO date without a zone is UTC.
+ */
+export const toMillis = (value: unknown): number | undefined => {
+  if (typeof value === "number") return Number.isFinite(value) ? fromNumber(value) : undefined
+  if (typeof value !== "string") return undefined
+  const text = value.trim()
+  if (/^-?\d+(\.\d+)?$/.test(text)) return fromNumber(Number(text))
+  const iso = /^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/.exec(text)
+  if (iso === null) return undefined
+  const [, date, clock, zone] = iso
+  if (clock === undefined) return orUndefined(Date.parse(`${date}T00:00:00Z`))
+  const offset =
+    zone === undefined || zone.toUpperCase() === "Z"
+      ? "Z"
+      : zone.length === 3
+        ? `${zone}:00`
+        : zone.includes(":")
+          ? zone
+          : `${zone.slice(0, 3)}:${zone.slice(3)}`
+  return orUndefined(Date.parse(`${date}T${clock}${offset}`))
+}
+
+const fromNumber = (n: number): number => Math.round(n < 1e11 ? n * 1000 : n)
+
+const orUndefined = (n: number): number | undefined => (Number.isNaN(n) ? undefined : n)
+
+const badTime = "not seconds or milliseconds since the epoch, nor an ISO 8601 date"
+
+/**
+ * Renames fields by `mapping` (target name → the name in the record). A name not at the top of the record
+ * is looked for in its `properties`, and renamed there.
+ */
+export const applyMapping = (record: Fields, mapping: ReadonlyArray<readonly [string, string]>): Fields => {
+  if (mapping.length === 0) return record
+  let top: Record<string, unknown> | undefined
+  let properties: Record<string, unknown> | undefined
+  for (const [target, source] of mapping) {
+    if (source in record) {
+      top ??= { ...record }
+      const value = top[source]
+      delete top[source]
+      top[target] = value
+    } else if (isObject(record.properties) && source in record.properties) {
+      properties ??= { ...record.properties }
+      const value = properties[source]
+      delete properties[source]
+      properties[target] = value
+    }
+  }
+  if (properties === undefined) return top ?? record
+  return { ...(top ?? record), properties }
+}
+
+/** The first issue of a failed encoding, as `path: message`. */
+const describe = (issue: ParseResult.ParseIssue): string => {
+  const [first] = ParseResult.ArrayFormatter.formatIssueSync(issue)
+  if (first === undefined) return ParseResult.TreeFormatter.formatIssueSync(issue)
+  const path = first.path.map((key) => String(key)).join(".")
+  return path === "" ? first.message : `${path}: ${first.message}`
+}
+
+const encoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = ParseResult.encodeUnknownEither(schema)
+  return (message: unknown): Built => {
+    const encoded = encode(message)
+    if (Either.isLeft(encoded)) return { reason: describe(encoded.left) }
+    return { json: JSON.stringify(encoded.right) }
+  }
+}
+
+const encodeEvent = encoder(Message.Event)
+const encodeProfile = encoder(Message.ProfileUpdate)
+const encodeGroup = encoder(Message.GroupUpdate)
+
+const tooLarge = (json: string, bytes: (json: string) => number): Built | undefined => {
+  if (json.length * 3 < Message.maxMessageBytes) return undefined
+  const size = bytes(json)
+  return size > Message.maxMessageBytes
+    ? { reason: `the message is ${size} bytes of JSON; Mixpanel takes at most ${Message.maxMessageBytes}` }
+    : undefined
+}
+
+/** What building a message needs besides the record. */
+export interface Context {
+  readonly type: RecordType
+  readonly token: string
+  readonly groupKey: string | undefined
+  /** UTF-8 bytes of a text. */
+  readonly bytes: (json: string) => number
+}
+
+/** The keys of an event's properties that `Message.EventProperties` names, in its order. */
+const eventKeys: ReadonlyArray<string> = Object.keys(Message.EventProperties.fields)
+
+/**
+ * The properties of an event as the schema encodes them: its named keys first, in the schema's order,
+ * then the others in the record's order; with the token added unless the record has one, and `time` as
+ * given (milliseconds by now).
+ */
+export const eventProperties = (
+  properties: Fields,
+  flat: boolean,
+  token: string,
+  time: number
+): Record<string, unknown> => {
+  const ordered: Record<string, unknown> = {}
+  for (const key of eventKeys) {
+    const value = key === "time" ? time : key === "token" ? (properties.token ?? token) : properties[key]
+    if (value !== undefined) ordered[key] = value
+  }
+  // A flat record's `event` is the event's name, not a property.
+  for (const key in properties) if (!(key in ordered) && !(flat && key === "event")) ordered[key] = properties[key]
+  return ordered
+}
+
+const isEventName = Schema.is(Message.EventName)
+const hasValidNamedProperties = Schema.is(Schema.Struct(Message.EventProperties.fields))
+const encodeProperties = ParseResult.encodeUnknownEither(Message.Properties)
+
+/**
+ * `Message.Event`'s encoding, the cheap way: the name and the named properties checked with their own
+ * schemas, every property value encoded by `Message.Properties` in one walk; `undefined` when any of them
+ * fails (the full encoding then says why). A test holds it equal to the full encoding, byte for byte.
+ */
+export const encodeEventFast = (name: unknown, properties: Fields): string | undefined => {
+  if (!isEventName(name) || !hasValidNamedProperties(properties)) return undefined
+  const encoded = encodeProperties(properties)
+  return Either.isRight(encoded) ? JSON.stringify({ event: name, properties: encoded.right }) : undefined
+}
+
+/** `Message.Event`'s full encoding, which names the first problem. */
+export const encodeEventFull = (name: unknown, properties: Fields): Built => encodeEvent({ event: name, properties })
+
+/**
+ * An event for `/import`: `{ event, properties }` as it is, or a flat record whose `event` is the name and
+ * whose other fields are the properties. The token is added unless the record has one; `time` is required
+ * and made milliseconds; a missing `$insert_id` becomes the hash of the event's JSON without it.
+ */
+const event = (record: Fields, context: Context): Built => {
+  const flat = !(isObject(record.properties) && "event" in record)
+  const given = flat ? record : (record.properties as Fields)
+  if (given.time === undefined) return { reason: "properties.time: an imported event needs a time" }
+  const time = toMillis(given.time)
+  if (time === undefined) return { reason: `properties.time: ${badTime}` }
+  const name = record.event
+  const properties = eventProperties(given, flat, context.token, time)
+  const fast = encodeEventFast(name, properties)
+  const built = fast === undefined ? encodeEventFull(name, properties) : { json: fast }
+  if (!("json" in built)) return built
+  // `properties` is the last key of the encoded event and is never empty (it holds the token), so the
+  // JSON ends with `}}` and the id goes right before.
+  const json =
+    properties.$insert_id === undefined
+      ? `${built.json.slice(0, -2)},"$insert_id":"${murmur128(built.json)}"}}`
+      : built.json
+  return tooLarge(json, context.bytes) ?? { json }
+}
+
+const modifierNames: ReadonlyArray<string> = Object.keys(Message.Modifiers.fields)
+
+/** Splits a flat record into the fields named in `names` (kept at the top) and the rest (the `$set`). */
+const split = (record: Fields, names: ReadonlyArray<string>, drop: ReadonlyArray<string>) => {
+  const top: Record<string, unknown> = {}
+  const set: Record<string, unknown> = {}
+  for (const key in record) {
+    if (names.includes(key)) top[key] = record[key]
+    else if (!drop.includes(key)) set[key] = record[key]
+  }
+  return { top, set }
+}
+
+/** `{ [key]: value }`, or nothing when `value` is `undefined` (so that the schema says the key is missing). */
+const defined = (key: string, value: unknown): Fields => (value === undefined ? {} : { [key]: value })
+
+const withTime = (message: Record<string, unknown>): Built | undefined => {
+  if (message.$time === undefined) return undefined
+  const time = toMillis(message.$time)
+  if (time === undefined) return { reason: `$time: ${badTime}` }
+  message.$time = time
+  return undefined
+}
+
+const hasOperation = (record: Fields, operations: ReadonlyArray<string>) => operations.some((name) => name in record)
+
+/**
+ * A user profile update for `/engage`: a record holding an operation (`$set`, `$add`, ...) as it is, or a
+ * flat record as a `$set` of its fields, its `$distinct_id` (or `distinct_id`) and modifiers (`$ip`, ...)
+ * kept beside it.
+ */
+const user = (record: Fields, context: Context): Built => {
+  let message: Record<string, unknown>
+  if (hasOperation(record, Message.profileOperationNames)) message = { $token: context.token, ...record }
+  else {
+    const { set, top } = split(record, ["$distinct_id", "$token", "$time", ...modifierNames], ["distinct_id"])
+    message = { $token: context.token, ...defined("$distinct_id", record.distinct_id), ...top, $set: set }
+  }
+  const failed = withTime(message)
+  if (failed !== undefined) return failed
+  const built = encodeProfile(message)
+  return "json" in built ? (tooLarge(built.json, context.bytes) ?? built) : built
+}
+
+/**
+ * A group profile update for `/groups`: a record holding an operation as it is, or a flat record as a
+ * `$set`. The group key is the record's `$group_key`, else `groupKey`; the group id is the record's
+ * `$group_id`, else `group_id`, else the field named by the group key.
+ */
+const group = (record: Fields, context: Context): Built => {
+  const key = record.$group_key ?? context.groupKey
+  if (key === undefined)
+    return { reason: "$group_key: a group update needs a group key (in the record, or --group-key)" }
+  let message: Record<string, unknown>
+  if (hasOperation(record, Message.groupOperationNames)) message = { $token: context.token, $group_key: key, ...record }
+  else {
+    const idField =
+      typeof key === "string" && record.$group_id === undefined && record.group_id === undefined ? key : ""
+    const { set, top } = split(record, ["$group_id", "$token", "$time"], ["$group_key", "group_id", idField])
+    const id = record.group_id ?? (idField === "" ? undefined : record[idField])
+    message = { $token: context.token, $group_key: key, ...defined("$group_id", id), ...top, $set: set }
+  }
+  const failed = withTime(message)
+  if (failed !== undefined) return failed
+  const built = encodeGroup(message)
+  return "json" in built ? (tooLarge(built.json, context.bytes) ?? built) : built
+}
+
+/** The message of one record. */
+export const build = (record: unknown, context: Context): Built => {
+  if (!isObject(record)) return { reason: "a record is a JSON object" }
+  switch (context.type) {
+    case "event":
+      return event(record, context)
+    case "user":
+      return user(record, context)
+    case "group":
+      return group(record, context)
+  }
+}

@@ -1,0 +1,550 @@
+/**
+ * `effect-mixpanel import` as users run it: the bundled executable (built once, as `npm run build`
+ * builds it) in a process of its own, against the embedded Mixpanel in this one. Settings come from the
+ * environment, as the command reads them; retry delays are kept short with `--retry-delay`.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { gzipSync } from "node:zlib"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { MixpanelTestServer } from "effect-mixpanel/testing"
+import { buildBin } from "../../scripts/build-bin.js"
+
+const token = "cli-token"
+const secret = "cli-secret"
+const root = new URL("../..", import.meta.url).pathname
+
+let dir = ""
+let bin = ""
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "effect-mixpanel-import-"))
+  bin = await buildBin(join(dir, "bin.mjs"))
+}, 120_000)
+
+afterAll(() => {
+  if (dir !== "") rmSync(dir, { recursive: true, force: true })
+})
+
+interface Run {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly summary: Record<string, unknown> | undefined
+}
+
+/** A working directory of its own for one test, with `files` written into it. */
+const workspace = (name: string, files: Record<string, string | Buffer> = {}) => {
+  const cwd = join(dir, name)
+  mkdirSync(cwd, { recursive: true })
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(join(cwd, file, ".."), { recursive: true })
+    writeFileSync(join(cwd, file), content)
+  }
+  return cwd
+}
+
+const environment = (server: MixpanelTestServer.MixpanelTestServer, extra: Record<string, string> = {}) => ({
+  PATH: process.env.PATH ?? "",
+  MIXPANEL_TOKEN: token,
+  MIXPANEL_API_SECRET: secret,
+  MIXPANEL_BASE_URL: server.url,
+  ...extra
+})
+
+/** Starts the command; `done` resolves when it exits. */
+const start = (
+  cwd: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  nodeArgs: ReadonlyArray<string> = []
+): { readonly child: ChildProcess; readonly done: Promise<Run> } => {
+  const child = spawn(process.execPath, [...nodeArgs, bin, "import", ...args], { cwd, env, stdio: "pipe" })
+  let stdout = ""
+  let stderr = ""
+  child.stdout?.on("data", (data) => {
+    stdout += data
+  })
+  child.stderr?.on("data", (data) => {
+    stderr += data
+  })
+  const done = new Promise<Run>((resolve) =>
+    child.on("exit", (code, signal) => {
+      const last = stdout.trim().split("\n").pop() ?? ""
+      const summary = last.startsWith("{") ? (JSON.parse(last) as Record<string, unknown>) : undefined
+      resolve({ code, signal, stdout, stderr, summary })
+    })
+  )
+  return { child, done }
+}
+
+const cli = (cwd: string, args: ReadonlyArray<string>, env: Record<string, string>, nodeArgs?: ReadonlyArray<string>) =>
+  start(cwd, ["--json", "--retry-delay", "5 millis", ...args], env, nodeArgs).done
+
+const ndjson = (records: ReadonlyArray<unknown>) => records.map((record) => `${JSON.stringify(record)}\n`).join("")
+
+const event = (seq: number) => ({
+  event: "Order Placed",
+  properties: { distinct_id: `c${seq % 13}`, time: 1_700_000_000 + seq, seq, total: (seq % 90) + 0.5 }
+})
+
+const seqs = (server: MixpanelTestServer.MixpanelTestServer) =>
+  server
+    .received("imports")
+    .map((received) => (received.properties as { seq: number }).seq)
+    .sort((a, b) => a - b)
+
+/** `JSON.parse`'s own message for `text`, which differs between versions of Node. */
+const jsonError = (text: string): string => {
+  try {
+    JSON.parse(text)
+    return ""
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
+
+const until = async (predicate: () => boolean, what: string, seconds = 60) => {
+  const deadline = Date.now() + seconds * 1000
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`waited ${seconds} s for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const withServer = async (
+  options: MixpanelTestServer.Options,
+  body: (server: MixpanelTestServer.MixpanelTestServer) => Promise<void>
+) => {
+  const server = await MixpanelTestServer.start({ token, auth: { apiSecret: secret }, ...options })
+  try {
+    await body(server)
+  } finally {
+    await server.close()
+  }
+}
+
+describe("effect-mixpanel import", () => {
+  it("reads every format, plain or gzipped, and folders in name order", () =>
+    withServer({}, async (server) => {
+      const array = (from: number, to: number) =>
+        `[\n${range(from, to)
+          .map((i) => JSON.stringify(event(i)))
+          .join(",\n")}\n]`
+      const cwd = workspace("formats", {
+        "a.ndjson": ndjson(range(0, 10).map(event)),
+        "b.ndjson.gz": gzipSync(ndjson(range(10, 20).map(event))),
+        "c.json": array(20, 30),
+        "d.json.gz": gzipSync(array(30, 40)),
+        "folder/2.jsonl": ndjson(range(50, 60).map(event)),
+        "folder/1.jsonl": ndjson(range(40, 50).map(event)),
+        "folder/_SUCCESS": ""
+      })
+      const run = await cli(cwd, ["a.ndjson", "b.ndjson.gz", "c.json", "d.json.gz", "folder"], environment(server))
+      expect(run.code).toBe(0)
+      expect(seqs(server)).toEqual(range(0, 60))
+      expect(run.summary).toMatchObject({ entries: 60, delivered: 60, rejected: 0, complete: true })
+      expect(run.stderr).toContain("skipped, unknown format: folder/_SUCCESS")
+      // one request after another would keep file order; the folder's files come in name order
+      const checkpoint = JSON.parse(readFileSync(join(cwd, "effect-mixpanel-import.checkpoint.json"), "utf8"))
+      expect(checkpoint.inputs.map((input: { source: string }) => input.source)).toEqual([
+        "a.ndjson",
+        "b.ndjson.gz",
+        "c.json",
+        "d.json.gz",
+        "folder/1.jsonl",
+        "folder/2.jsonl"
+      ])
+
+      // CSV and TSV, with a column mapping
+      server.clear()
+      const csv = (from: number, to: number, separator: string) =>
+        `action${separator}"when"${separator}uuid${separator}seq\n${range(from, to)
+          .map((i) => ["Viewed", `2024-01-01T00:00:${`${i}`.padStart(2, "0")}Z`, `u${i}`, i].join(separator))
+          .join("\n")}\n`
+      const tables = workspace("tables", {
+        "a.csv": csv(0, 5, ","),
+        "b.csv.gz": gzipSync(csv(5, 10, ",")),
+        "c.tsv": csv(10, 15, "\t")
+      })
+      const mapped = await cli(
+        tables,
+        ["a.csv", "b.csv.gz", "c.tsv", "--map", "event=action,time=when", "--map", "distinct_id=uuid"],
+        environment(server)
+      )
+      expect(mapped.code).toBe(0)
+      expect(server.received("imports")).toHaveLength(15)
+      expect(server.received("imports")[12]).toEqual({
+        event: "Viewed",
+        properties: {
+          token,
+          distinct_id: "u12",
+          time: Date.UTC(2024, 0, 1, 0, 0, 12),
+          $insert_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+          seq: "12"
+        }
+      })
+    }))
+
+  it("imports user and group profiles", () =>
+    withServer({}, async (server) => {
+      const cwd = workspace("profiles", {
+        "users.csv": "distinct_id,name,plan\nu1,Ada,pro\nu2,Grace,free\n",
+        "companies.ndjson": ndjson([
+          { company_id: "acme", seats: 40 },
+          { $group_key: "company_id", $group_id: "initech", $set_once: { founded: 1999 } }
+        ])
+      })
+      expect((await cli(cwd, ["users.csv", "--type", "user"], environment(server))).code).toBe(0)
+      expect(server.received("people")).toEqual([
+        { $token: token, $distinct_id: "u1", $set: { name: "Ada", plan: "pro" } },
+        { $token: token, $distinct_id: "u2", $set: { name: "Grace", plan: "free" } }
+      ])
+      const groups = await cli(
+        cwd,
+        ["companies.ndjson", "--type", "group", "--group-key", "company_id"],
+        environment(server)
+      )
+      expect(groups.code).toBe(0)
+      expect(server.received("groups")).toEqual([
+        { $token: token, $group_key: "company_id", $group_id: "acme", $set: { seats: 40 } },
+        { $token: token, $group_key: "company_id", $group_id: "initech", $set_once: { founded: 1999 } }
+      ])
+    }))
+
+  it(
+    "delivers every record of 200,000 through 20% 503 and 5% 429",
+    () =>
+      withServer({}, async (server) => {
+        const n = 200_000
+        const cwd = workspace("faults", { "events.ndjson": ndjson(range(0, n).map(event)) })
+        const { rateLimited, status } = MixpanelTestServer.Fault
+        server.failRandomly({
+          rate: 0.25,
+          faults: [status(503), status(503), status(503), status(503), rateLimited()],
+          seed: 15
+        })
+        const run = await cli(
+          cwd,
+          ["events.ndjson", "--max-retries", "30", "--progress-interval", "1 second"],
+          environment(server)
+        )
+        expect(run.code).toBe(0)
+        // Not a terminal: a plain progress line every second, with the figures of the moment
+        expect(run.stderr).toMatch(
+          /^import: [1-9][\d,]* records, [1-9][\d,]* delivered, 0 rejected, [1-9][\d,]*\/s, .* of .* \(\d+%\)/m
+        )
+        const received = seqs(server)
+        expect(received).toHaveLength(n)
+        expect(new Set(received).size).toBe(n)
+        expect(
+          new Set(server.received("imports").map((e) => (e.properties as { $insert_id: string }).$insert_id)).size
+        ).toBe(n)
+        const faulted = server.requests().filter((request) => request.status === 503 || request.status === 429)
+        expect(faulted.length).toBeGreaterThan(10)
+        expect(run.summary).toMatchObject({ delivered: n, undelivered: 0, complete: true })
+      }),
+    240_000
+  )
+
+  it("writes every rejected record to the rejects file, exactly, and delivers the rest", () =>
+    withServer(
+      {
+        rejectRecord: (_, record) =>
+          (record.properties as { seq?: number }).seq === 7
+            ? { field: "properties.seq", message: "seven is refused" }
+            : undefined
+      },
+      async (server) => {
+        const lines = [
+          ...range(0, 5).map((i) => JSON.stringify(event(i))),
+          "{not json",
+          JSON.stringify({ event: "", properties: { time: 1 } }),
+          "",
+          JSON.stringify(event(7)),
+          JSON.stringify({ event: "No time", properties: { distinct_id: "u" } }),
+          "42",
+          JSON.stringify(event(8))
+        ]
+        const cwd = workspace("rejects", { "events.ndjson": `${lines.join("\n")}\n` })
+        const run = await cli(cwd, ["events.ndjson", "--batch-size", "3"], environment(server))
+        expect(run.code).toBe(1)
+        expect(seqs(server)).toEqual([0, 1, 2, 3, 4, 8])
+        const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8")
+        const seven = JSON.parse(rejects.split("\n")[2] ?? "{}").record
+        expect(rejects).toBe(
+          [
+            {
+              source: "events.ndjson",
+              line: 6,
+              stage: "parse",
+              reason: `not JSON: ${jsonError("{not json")}`,
+              record: "{not json"
+            },
+            {
+              source: "events.ndjson",
+              line: 7,
+              stage: "validation",
+              reason: "event: an event name cannot be empty",
+              record: { event: "", properties: { time: 1 } }
+            },
+            {
+              source: "events.ndjson",
+              line: 9,
+              stage: "server",
+              reason: "properties.seq: seven is refused",
+              record: seven
+            },
+            {
+              source: "events.ndjson",
+              line: 10,
+              stage: "validation",
+              reason: "properties.time: an imported event needs a time",
+              record: { event: "No time", properties: { distinct_id: "u" } }
+            },
+            { source: "events.ndjson", line: 11, stage: "validation", reason: "a record is a JSON object", record: 42 }
+          ]
+            .map((line) => `${JSON.stringify(line)}\n`)
+            .join("")
+        )
+        expect(seven).toMatchObject({ event: "Order Placed", properties: { seq: 7, token, time: 1_700_000_007_000 } })
+        expect(run.summary).toMatchObject({
+          delivered: 6,
+          rejected: 5,
+          rejectedBy: { parse: 1, validation: 3, server: 1, transform: 0 }
+        })
+      }
+    ))
+
+  it("a dry run sends nothing, and says what would fail", () =>
+    withServer({}, async (server) => {
+      const cwd = workspace("dry", {
+        "events.ndjson": ndjson([event(1), { event: "E" }, event(2)])
+      })
+      const run = await cli(cwd, ["events.ndjson", "--dry-run"], environment(server))
+      expect(server.requests()).toEqual([])
+      expect(run.code).toBe(1)
+      expect(run.summary).toMatchObject({ dryRun: true, delivered: 2, rejected: 1, checkpoint: null })
+      expect(readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8")).toContain(
+        "an imported event needs a time"
+      )
+      expect(run.stderr).toContain("dry run")
+    }))
+
+  it(
+    "resumes after a SIGKILL: everything arrives, and only what was in flight is sent twice, with the same $insert_id",
+    () =>
+      withServer({}, async (server) => {
+        const n = 60_000
+        // Every 5000th line is unreadable: the rejects file must hold each once, however often it is read
+        const broken = (i: number) => i % 5000 === 4999
+        const lines = range(0, n).map((i) => (broken(i) ? `broken ${i}` : JSON.stringify(event(i))))
+        const cwd = workspace("kill", { "events.ndjson": `${lines.join("\n")}\n` })
+        const expected = range(0, n).filter((i) => !broken(i))
+        const checkpointFile = join(cwd, "effect-mixpanel-import.checkpoint.json")
+        const confirmed = () => {
+          try {
+            return JSON.parse(readFileSync(checkpointFile, "utf8")).inputs[0].through as number
+          } catch {
+            return 0
+          }
+        }
+        server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.slow("15 millis")] })
+        const args = ["events.ndjson", "--batch-size", "500", "--concurrency", "4"]
+        const first = start(cwd, ["--json", ...args], environment(server))
+        await until(() => confirmed() >= 10_000, "a checkpoint past 10,000 lines")
+        first.child.kill("SIGKILL")
+        const killed = await first.done
+        expect(killed.signal).toBe("SIGKILL")
+        // Requests whose bodies reached the server before the kill are still being answered (slowly)
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        const before = server.receivedCount("imports")
+        expect(before).toBeLessThan(expected.length)
+        // The records of the lines the checkpoint covers (line k holds record k - 1)
+        const covered = expected.filter((i) => i < confirmed()).length
+
+        server.stopFailing()
+        const resumed = await cli(cwd, [...args, "--resume"], environment(server))
+        expect(resumed.code).toBe(1)
+        expect(seqs(server)).toEqual(expected)
+        // Sent twice: at most what was past the checkpoint when the process died (in flight, or confirmed
+        // after the last checkpoint was written), and Mixpanel kept one copy of each, by $insert_id
+        const twice = server.receivedCount("imports") - expected.length
+        expect(twice).toBe(server.duplicates("imports"))
+        expect(twice).toBeLessThanOrEqual(before - covered)
+        expect(resumed.summary).toMatchObject({ delivered: expected.length, rejected: 12, complete: true })
+        const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+        expect(rejects.map((line) => JSON.parse(line).line)).toEqual(range(1, 13).map((k) => k * 5000))
+      }),
+    180_000
+  )
+
+  it(
+    "a resume writes no rejection twice, even those written after the checkpoint it resumes from",
+    () =>
+      withServer({}, async (server) => {
+        const lines = range(0, 3000).map((i) => (i % 100 === 99 ? `broken ${i}` : JSON.stringify(event(i))))
+        const cwd = workspace("rejects-resume", { "events.ndjson": `${lines.join("\n")}\n` })
+        const checkpointFile = join(cwd, "effect-mixpanel-import.checkpoint.json")
+        const rejectsFile = join(cwd, "effect-mixpanel-import.rejects.ndjson")
+        const args = ["events.ndjson", "--batch-size", "200", "--concurrency", "1"]
+        // A checkpoint from the middle of an import, and the rejects file of the whole: as a kill leaves them
+        // when rejections were written after the checkpoint last was
+        server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.slow("40 millis")] })
+        const first = start(cwd, ["--json", ...args], environment(server))
+        let middle = ""
+        await until(() => {
+          try {
+            const text = readFileSync(checkpointFile, "utf8")
+            if (JSON.parse(text).inputs[0].through >= 1000) middle = text
+          } catch {}
+          return middle !== ""
+        }, "a checkpoint past line 1000")
+        expect((await first.done).code).toBe(1)
+        expect(readFileSync(rejectsFile, "utf8").trim().split("\n")).toHaveLength(30)
+        writeFileSync(checkpointFile, middle)
+
+        server.stopFailing()
+        const resumed = await cli(cwd, [...args, "--resume"], environment(server))
+        expect(resumed.code).toBe(1)
+        const rejected = readFileSync(rejectsFile, "utf8").trim().split("\n")
+        expect(rejected.map((line) => JSON.parse(line).line)).toEqual(range(1, 31).map((k) => k * 100))
+        expect(resumed.summary).toMatchObject({ rejected: 30, complete: true })
+      }),
+    60_000
+  )
+
+  it(
+    "stops cleanly on Ctrl-C: requests in flight finish, the checkpoint is written, and --resume completes",
+    () =>
+      withServer({}, async (server) => {
+        const n = 60_000
+        const cwd = workspace("sigint", { "events.ndjson": ndjson(range(0, n).map(event)) })
+        // 60 requests of 500 records, two at a time, 50 ms each: 1.5 s at the very least
+        server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.slow("50 millis")] })
+        const args = ["events.ndjson", "--batch-size", "500", "--concurrency", "2"]
+        const first = start(cwd, ["--json", ...args], environment(server))
+        await until(() => server.receivedCount("imports") >= 5_000, "5,000 records")
+        first.child.kill("SIGINT")
+        const stopped = await first.done
+        expect(stopped.code).toBe(130)
+        expect(stopped.stderr).toContain("resume with --resume")
+        // It stopped reading: what arrived is what was in flight at the signal, give or take a poll
+        expect(server.receivedCount("imports")).toBeLessThan(20_000)
+        const checkpoint = JSON.parse(readFileSync(join(cwd, "effect-mixpanel-import.checkpoint.json"), "utf8"))
+        // Everything sent was confirmed before the process ended, and the checkpoint says so
+        expect(checkpoint.complete).toBe(false)
+        expect(checkpoint.inputs[0].through).toBe(server.receivedCount("imports"))
+        expect(checkpoint.counts.delivered).toBe(server.receivedCount("imports"))
+
+        server.stopFailing()
+        const resumed = await cli(cwd, [...args, "--resume"], environment(server))
+        expect(resumed.code).toBe(0)
+        expect(seqs(server)).toEqual(range(0, n))
+        expect(server.duplicates("imports")).toBe(0)
+      }),
+    120_000
+  )
+
+  it(
+    "keeps its memory flat on files 10 and 40 times larger than what it holds at once",
+    () =>
+      withServer({}, async (server) => {
+        // At most (2 × concurrency + 2) batches of 256 KiB in memory: 1 MiB
+        const bound = 4 * 256 * 1024
+        const flags = ["--batch-bytes", String(256 * 1024), "--concurrency", "1"]
+        const padding = "x".repeat(900)
+        const file = (n: number) => ndjson(range(0, n).map((i) => ({ ...event(i), padding })))
+        const cwd = workspace("memory", { "medium.ndjson": file(12_000), "large.ndjson": file(48_000) })
+        const size = (name: string) => readFileSync(join(cwd, name)).length
+        expect(size("medium.ndjson")).toBeGreaterThan(10 * bound)
+        expect(size("large.ndjson")).toBeGreaterThan(40 * bound)
+        const peak = async (name: string, n: number) => {
+          server.clear()
+          const run = await cli(cwd, [name, ...flags], environment(server))
+          expect(run.code).toBe(0)
+          expect(server.receivedCount("imports")).toBe(n)
+          return run.summary?.peakRssBytes as number
+        }
+        const medium = await peak("medium.ndjson", 12_000)
+        const large = await peak("large.ndjson", 48_000)
+        // Four times the data, and the same memory but for the collector's slack: were the file held, or
+        // read ahead of delivery, the difference would be its 40 MB several times over.
+        expect(large - medium).toBeLessThan(32 * 1024 * 1024)
+      }),
+    180_000
+  )
+
+  it(
+    "takes settings from flags over the environment, and exits 2 on a failure it cannot get past",
+    () =>
+      withServer({}, async (server) => {
+        const cwd = workspace("settings", { "events.ndjson": ndjson(range(0, 50).map(event)) })
+        const refused = await cli(cwd, ["events.ndjson"], environment(server, { MIXPANEL_API_SECRET: "wrong" }))
+        expect(refused.code).toBe(2)
+        expect(refused.stderr).toContain("stopped by a delivery failure")
+        expect(refused.stderr).toContain("Unauthorized")
+        expect(refused.summary).toMatchObject({ delivered: 0, undelivered: 50, complete: false })
+        expect(server.received("imports")).toEqual([])
+
+        const fixed = await cli(
+          cwd,
+          ["events.ndjson", "--api-secret", secret, "--resume", "--no-gzip", "--concurrency", "1"],
+          environment(server, { MIXPANEL_API_SECRET: "wrong", MIXPANEL_GZIP: "true" })
+        )
+        expect(fixed.code).toBe(0)
+        expect(seqs(server)).toEqual(range(0, 50))
+        expect(server.requests().at(-1)?.headers["content-encoding"]).toBeUndefined()
+
+        const bad = await cli(cwd, ["events.ndjson", "--concurrency", "0"], environment(server))
+        expect(bad.code).toBe(2)
+        expect(bad.stderr).toContain("concurrency")
+        const missing = await cli(cwd, ["nowhere.ndjson"], environment(server))
+        expect(missing.code).toBe(2)
+        expect(missing.stderr).toContain("nowhere.ndjson does not exist")
+      }),
+    60_000
+  )
+
+  it(
+    "loads a transform module: JavaScript always, TypeScript under a loader",
+    () =>
+      withServer({}, async (server) => {
+        const cwd = workspace("transform", {
+          "events.ndjson": ndjson([event(1), event(2), event(3)]),
+          "fix.mjs": `export default (record) => record.properties.seq === 2 ? null : { ...record, event: "Fixed" }\n`,
+          // A TypeScript transform is an ES module: in a "type": "module" package, or named .mts
+          "package.json": JSON.stringify({ type: "module" }),
+          "fix.ts": `export const transform = (record: { event: string }): Array<object> => [record, { ...record, event: "Copy" }]\n`
+        })
+        const js = await cli(cwd, ["events.ndjson", "--transform", "./fix.mjs"], environment(server))
+        expect(js.code).toBe(0)
+        expect(server.received("imports").map((received) => received.event)).toEqual(["Fixed", "Fixed"])
+        expect(js.summary).toMatchObject({ skipped: 1, delivered: 2 })
+
+        const plain = await cli(cwd, ["events.ndjson", "--transform", "./fix.ts"], environment(server))
+        expect(plain.code).toBe(2)
+        expect(plain.stderr).toContain("TypeScript loader")
+
+        server.clear()
+        const tsx = join(root, "node_modules", "tsx", "dist", "esm", "index.mjs")
+        const typed = await cli(cwd, ["events.ndjson", "--transform", "./fix.ts"], environment(server), [
+          "--import",
+          tsx
+        ])
+        expect(typed.code).toBe(0)
+        expect(
+          server
+            .received("imports")
+            .map((received) => received.event)
+            .sort()
+        ).toEqual(["Copy", "Copy", "Copy", "Order Placed", "Order Placed", "Order Placed"].sort())
+      }),
+    60_000
+  )
+})
