@@ -2,7 +2,6 @@
  * One request to Mixpanel's ingestion API for a batch of encoded messages, and the reading of its answer
  * into success or a `MixpanelError`. No retries here: see `retry.ts` and `deliver.ts`.
  */
-import * as Zlib from "node:zlib"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -177,17 +176,31 @@ export const readAnswer = (
   )
 }
 
+/** Node's zlib, loaded at the first gzipped body, so that other runtimes never import it; `undefined` elsewhere. */
+let nodeZlib: Promise<typeof import("node:zlib") | undefined> | undefined
+const loadZlib = () =>
+  (nodeZlib ??=
+    typeof process === "object" && typeof process.versions?.node === "string"
+      ? import("node:zlib").catch(() => undefined)
+      : Promise.resolve(undefined))
+
 /**
- * A body gzipped by zlib (its default level, 6) in Node's thread pool, in one call: the web streams'
- * `CompressionStream` (the same zlib) hands the bytes over in small chunks through promises, which cost
- * the importer about a tenth of its CPU and 10 MB of memory (docs/benchmarks.md).
+ * A body gzipped at zlib's default level (6). On Node, by zlib in its thread pool in one call: the web
+ * streams' `CompressionStream` (the same zlib) hands the bytes over in small chunks through promises, which
+ * cost the importer about a tenth of its CPU and 10 MB of memory (docs/benchmarks.md). Elsewhere, by
+ * `CompressionStream`.
  */
 const gzip = (bytes: Uint8Array): Effect.Effect<Uint8Array> =>
-  Effect.async<Uint8Array>((resume) => {
-    Zlib.gzip(bytes, (error, compressed) => {
-      // zlib fails only on a bad option or out of memory; neither is the request's to handle
-      resume(error === null ? Effect.succeed(compressed) : Effect.die(error))
-    })
+  Effect.promise(async () => {
+    const zlib = await loadZlib()
+    if (zlib !== undefined) {
+      return new Promise<Uint8Array>((resolve, reject) =>
+        // zlib fails only on a bad option or out of memory: a defect, not the request's to handle
+        zlib.gzip(bytes, (error, compressed) => (error === null ? resolve(compressed) : reject(error)))
+      )
+    }
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"))
+    return new Uint8Array(await new Response(stream).arrayBuffer())
   })
 
 /** Builds the ingestion requests of a consumer over `http`. */
