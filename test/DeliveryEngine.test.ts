@@ -50,7 +50,7 @@ describe("the delivery engine", () => {
           "people",
           range(0, 4).map((i) => JSON.stringify({ $token: "T", $distinct_id: `u${i}`, $set: { i } }))
         )
-        for (let i = 0; i < 200 && h.server.requests().length < 4; i++) yield* turn
+        for (let i = 0; i < 2000 && h.server.requests().length < 4; i++) yield* turn
         const requestsWhileHookBlocked = h.server.requests().length
         // the buffer is full of nothing: the server is up; fill it past capacity with events that wait
         const sends = yield* Effect.fork(
@@ -214,6 +214,31 @@ describe("the delivery engine", () => {
         expect(warning?.message).toContain("ECONNREFUSED")
         expect(Exit.isFailure(exit) && Cause.isTimeoutException(Cause.squash(exit.cause))).toBe(true)
       })
+  )
+
+  it.scoped("a retry cut short by the shutdown's deadline is undelivered at shutdown, not retries exhausted", () =>
+    Effect.gen(function* () {
+      const baseUrl = yield* closedPort
+      const failures: Array<Consumer.DeliveryFailure> = []
+      // Closed without a flush: the shutdown's try is refused, and the next one (2 s and 1 to 5 s of jitter
+      // away) would begin after the 3-second deadline, with 9 retries left
+      yield* Effect.gen(function* () {
+        const consumer = yield* Consumer.Consumer
+        yield* consumer.send("events", event(0))
+      }).pipe(
+        Effect.provide(
+          Consumer.layerBuffered({
+            baseUrl,
+            shutdownTimeout: "3 seconds",
+            onUndelivered: (batch) => Effect.sync(() => failures.push(...batch))
+          }).pipe(Layer.provide(FetchHttpClient.layer))
+        )
+      )
+      expect(failures.map(({ outcome, reason }) => ({ outcome, reason }))).toEqual([
+        { outcome: "Undelivered", reason: "Shutdown" }
+      ])
+      expect(failures[0]?.detail).toContain("ECONNREFUSED")
+    })
   )
 
   it.scoped(

@@ -231,6 +231,22 @@ const run = <R>(
         }
         const endpoint = lane.state.endpoint
         const jsons = messages.map((message) => message.json)
+        // Retries that stopped because the next try would begin after the shutdown's deadline, with tries
+        // left: not given up on. A durable store keeps the messages for the next start; the memory store's
+        // are undelivered at shutdown, like those still waiting.
+        if (part.exhausted && deadline !== undefined && part.tries <= settings.maxRetries) {
+          if (durable !== undefined) return Effect.ignore(store.release(messages))
+          const failures = Report.failures(
+            endpoint,
+            jsons,
+            "Undelivered",
+            "Shutdown",
+            `the shutdown's deadline came before the next try; last: ${Report.describe(part.error)}`
+          )
+          reporter.report(failures)
+          account(messages, failures)
+          return Effect.zipRight(store.release(messages) as Effect.Effect<void>, completeFlushes)
+        }
         const failures =
           part.error._tag === "InvalidConfig" || !part.exhausted
             ? Report.rejections(
