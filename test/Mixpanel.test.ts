@@ -461,6 +461,10 @@ describe("Mixpanel: invalid input", () => {
       expect((yield* run(Mixpanel.track("u1", "E"), { token: undefined })).message).toBe(
         "invalid option `token`: is missing or not a string: expected a string or a Redacted string"
       )
+      // set, but to nothing
+      expect((yield* run(Mixpanel.track("u1", "E"), { token: " " })).message).toBe(
+        "invalid option `token`: the project token is empty"
+      )
       expect((yield* run(Mixpanel.track(undefined as never, "E"))).message).toBe(
         "track: invalid `distinctId`: expected a string"
       )
@@ -470,15 +474,15 @@ describe("Mixpanel: invalid input", () => {
       expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $token: "OTHER" } as never))).message).toBe(
         "peopleSet: invalid `options.$token`: is not an option of peopleSet (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
       )
-      const noScheme = yield* Effect.flip(
-        Layer.build(Consumer.layerDirect({ baseUrl: "api.mixpanel.com" })).pipe(
-          Effect.scoped,
-          Effect.provide(FetchHttpClient.layer)
+      // a host, and a host and port (which the URL parser reads as the scheme `localhost:`)
+      for (const baseUrl of ["api.mixpanel.com", "localhost:4100"]) {
+        const noScheme = yield* Effect.flip(
+          Layer.build(Consumer.layerDirect({ baseUrl })).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer))
         )
-      )
-      expect(noScheme.message).toBe(
-        "invalid option `baseUrl`: has no scheme: write it in full, e.g. https://api.mixpanel.com"
-      )
+        expect(noScheme.message).toBe(
+          "invalid option `baseUrl`: has no scheme: write it in full, e.g. https://api.mixpanel.com"
+        )
+      }
     })
   )
 

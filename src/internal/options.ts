@@ -116,18 +116,20 @@ export const literal = <const L extends ReadonlyArray<string>>(...values: L): Ru
 /** A data residency region. */
 export const region = literal("US", "EU", "IN")
 
+const noScheme = "has no scheme: write it in full, e.g. https://api.mixpanel.com"
+
 const parseUrl = (text: string): Either.Either<URL, string> => {
+  // `localhost:4100` parses as the scheme `localhost:`: without `//` a host and port was meant
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text)
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    return Either.left(
-      /^[a-z][a-z0-9+.-]*:\/\//i.test(text)
-        ? "is not a valid URL"
-        : "has no scheme: write it in full, e.g. https://api.mixpanel.com"
-    )
+    return Either.left(hasScheme ? "is not a valid URL" : noScheme)
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return Either.left("must be an http: or https: URL")
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return Either.left(hasScheme ? "must be an http: or https: URL" : noScheme)
+  }
   return Either.right(url)
 }
 
@@ -166,7 +168,13 @@ export const schedule = Schema.declare(
 export const secret = <A extends string>(value: Schema.Schema<A, A>) =>
   Schema.Union(Schema.RedactedFromSelf(value), value)
     .annotations({
-      message: () => "is missing or not a string: expected a string or a Redacted string"
+      // a string the value's own rule refuses (an empty token) says why; anything else is not a string
+      message: (issue) => {
+        const refused = typeof issue.actual === "string" ? Schema.decodeUnknownEither(value)(issue.actual) : undefined
+        return refused !== undefined && Either.isLeft(refused)
+          ? Issues.first(refused.left.issue).detail
+          : "is missing or not a string: expected a string or a Redacted string"
+      }
     })
     .pipe(
       Schema.transform(Schema.RedactedFromSelf(Schema.typeSchema(value)), {

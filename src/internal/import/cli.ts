@@ -326,10 +326,32 @@ const write = (text: string) => Effect.sync(() => process.stderr.write(text))
 
 const describe = (error: unknown): string =>
   ConfigError.isConfigError(error)
-    ? String(error)
+    ? [...new Set(configFailures(error))].join("; ")
     : typeof error === "object" && error !== null && "message" in error
       ? String(error.message)
       : String(error)
+
+/**
+ * A setting's failures, one line each, naming its variable: "MIXPANEL_TOKEN is not set", or the last line
+ * of a schema's reason (its tree would show the schema's internals).
+ */
+const configFailures = (error: ConfigError.ConfigError): Array<string> => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return [...configFailures(error.left), ...configFailures(error.right)]
+    case "MissingData":
+      return [`${error.path.join("_")} is not set`]
+    default: {
+      const reason =
+        error.message
+          .split("\n")
+          .at(-1)
+          ?.replace(/^[\s└├│─]+/, "") ?? error.message
+      return [`${error.path.join("_")}: ${reason}`]
+    }
+  }
+}
 
 /** Stops on the first SIGINT or SIGTERM; a second one ends the process at once. */
 const signals = (stop: Deferred.Deferred<void>) =>
