@@ -487,7 +487,8 @@ describe("effect-mixpanel import", () => {
         const cwd = workspace("settings", { "events.ndjson": ndjson(range(0, 50).map(event)) })
         const refused = await cli(cwd, ["events.ndjson"], environment(server, { MIXPANEL_API_SECRET: "wrong" }))
         expect(refused.code).toBe(2)
-        expect(refused.stderr).toContain("stopped by a delivery failure")
+        // refused credentials: the way out is other credentials, then --resume
+        expect(refused.stderr).toContain("stopped: Mixpanel refused the credentials")
         expect(refused.stderr).toContain("Unauthorized")
         expect(refused.summary).toMatchObject({ delivered: 0, undelivered: 50, complete: false })
         expect(server.received("imports")).toEqual([])

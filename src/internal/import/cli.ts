@@ -32,7 +32,7 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Consumer from "../../Consumer.js"
 import type * as Import from "../../Import.js"
-import { InvalidConfig } from "../../MixpanelError.js"
+import { InvalidConfig, type MixpanelError } from "../../MixpanelError.js"
 import { version } from "../version.js"
 import * as Checkpoint from "./checkpoint.js"
 import * as Engine from "./engine.js"
@@ -331,6 +331,10 @@ const describe = (error: unknown): string =>
       ? String(error.message)
       : String(error)
 
+/** Whether the import stopped because Mixpanel refused its credentials (401, 403). */
+const refusedCredentials = (error: MixpanelError | undefined): boolean =>
+  error?._tag === "ResponseError" && error.reason === "Unauthorized"
+
 /**
  * A setting's failures, one line each, naming its variable: "MIXPANEL_TOKEN is not set", or the last line
  * of a schema's reason (its tree would show the schema's internals).
@@ -502,7 +506,9 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
         ? "effect-mixpanel import: done"
         : interrupted
           ? "effect-mixpanel import: stopped (resume with --resume)"
-          : "effect-mixpanel import: stopped by a delivery failure (resume with --resume)"
+          : refusedCredentials(summary.stoppedBy)
+            ? "effect-mixpanel import: stopped: Mixpanel refused the credentials (give a service account, --service-account-username, --service-account-secret and --project-id, or --api-secret; then --resume)"
+            : "effect-mixpanel import: stopped by a delivery failure (resume with --resume)"
     yield* write(
       `${Progress.table(total, {
         title,
