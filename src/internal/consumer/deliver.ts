@@ -24,6 +24,8 @@ export type Part =
       readonly error: SendError
       /** True when the error was transient and the retries ran out; false when it is final. */
       readonly exhausted: boolean
+      /** True when the retries stopped, within their budgets, because the next would start past the deadline. */
+      readonly cutByDeadline: boolean
       /** Tries made, and the time from the first to the end of the last, in milliseconds. */
       readonly tries: number
       readonly elapsed: number
@@ -48,12 +50,19 @@ export const deliver = <R>(options: {
       Effect.uninterruptibleMask((restore) => {
         const started = clock.unsafeCurrentTimeMillis()
         let tries = 0
+        let cutByDeadline = false
+        const retries: Retry.Policy = {
+          ...policy,
+          onDeadline: () => {
+            cutByDeadline = true
+          }
+        }
         const request = send(indices.length === messages.length ? messages : indices.map((i) => messages[i] as string))
         const once = Effect.zipRight(
           Effect.sync(() => tries++),
           request
         )
-        return Effect.flatMap(Effect.exit(restore(Retry.retrying(once, policy))), (exit) => {
+        return Effect.flatMap(Effect.exit(restore(Retry.retrying(once, retries))), (exit) => {
           if (Exit.isSuccess(exit)) return settle({ _tag: "Delivered", indices })
           const found = Cause.failureOption(exit.cause)
           // interrupted: the part stays unsettled, and whoever interrupted it knows
@@ -68,6 +77,7 @@ export const deliver = <R>(options: {
             indices,
             error: failure,
             exhausted: Retry.isTransient(failure),
+            cutByDeadline,
             tries,
             elapsed: clock.unsafeCurrentTimeMillis() - started
           }

@@ -60,6 +60,8 @@ export interface Policy {
   readonly maxRetryTime: Duration.Duration
   /** No retry starts at or after this time (a shutdown's deadline), when there is one. */
   readonly deadline?: () => number | undefined
+  /** Told when a retry within the budgets is not made because it would start at or after the deadline. */
+  readonly onDeadline?: () => void
   /** Told of each retry before its wait: the error, the number of the try that failed (from 1), the wait. */
   readonly onRetry?: (error: MixpanelError, tries: number, delay: Duration.Duration) => Effect.Effect<void>
 }
@@ -82,7 +84,9 @@ export const schedule = <E extends MixpanelError>(policy: Policy): Schedule.Sche
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const wait = Duration.toMillis(delay)
         const deadline = policy.deadline?.()
-        if (Duration.toMillis(elapsed) + wait > budget || (deadline !== undefined && now + wait >= deadline)) {
+        if (Duration.toMillis(elapsed) + wait > budget) return Effect.succeed(false)
+        if (deadline !== undefined && now + wait >= deadline) {
+          policy.onDeadline?.()
           return Effect.succeed(false)
         }
         tries++

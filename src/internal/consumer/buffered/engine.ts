@@ -231,10 +231,10 @@ const run = <R>(
         }
         const endpoint = lane.state.endpoint
         const jsons = messages.map((message) => message.json)
-        // Retries that stopped because the next try would begin after the shutdown's deadline, with tries
-        // left: not given up on. A durable store keeps the messages for the next start; the memory store's
-        // are undelivered at shutdown, like those still waiting.
-        if (part.exhausted && deadline !== undefined && part.tries <= settings.maxRetries) {
+        // Retries that stopped within their budgets because the next try would begin after the shutdown's
+        // deadline: not given up on. A durable store keeps the messages for the next start; the memory
+        // store's are undelivered at shutdown, like those still waiting.
+        if (part.cutByDeadline) {
           if (durable !== undefined) return Effect.ignore(store.release(messages))
           const failures = Report.failures(
             endpoint,
@@ -427,11 +427,12 @@ const run = <R>(
       return messages.filter((json) => !refused.includes(json))
     }
 
-    /** Messages now in the store (appended by this consumer) that its lane should know of. */
-    const arrived = (lane: Lane, stored: ReadonlyArray<Stored>): void => {
+    /** Messages now in the store (appended by this consumer) that its lane should know of; returns their bytes. */
+    const arrived = (lane: Lane, stored: ReadonlyArray<Stored>): number => {
       const bytes = stored.reduce((sum, message) => sum + message.bytes, 0)
       Lanes.appended(lane.state, stored.length, bytes)
       if (Lanes.ready(lane.state, limits)) lane.latch.unsafeOpen()
+      return bytes
     }
 
     const full = (endpoint: Endpoint, messages: ReadonlyArray<string>, detail: string) =>
@@ -448,12 +449,9 @@ const run = <R>(
       const lane = laneOf(endpoint)
       const { evicted, refused, stored } = appended
       if (stored.length > 0) {
-        const bytes = stored.reduce((sum, message) => sum + message.bytes, 0)
         Flushes.accepted(flushes, stored.length)
-        Lanes.appended(lane.state, stored.length, bytes)
         Report.metrics.enqueued.unsafeUpdate(stored.length, lane.labels)
-        hold(lane, stored.length, bytes)
-        if (Lanes.ready(lane.state, limits)) lane.latch.unsafeOpen()
+        hold(lane, stored.length, arrived(lane, stored))
       }
       if (evicted.length > 0) evict(evicted)
       if (refused.length === 0) return undefined
