@@ -1,6 +1,8 @@
+import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, FastCheck as fc, Layer, Schema } from "effect"
-import { Message, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
+import { Effect, FastCheck as fc, Layer, Schema, TestClock } from "effect"
+import { Consumer, Message, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
+import { MixpanelTestServer } from "effect-mixpanel/testing"
 
 const TestMixpanel = Mixpanel.layer({ token: "T" }).pipe(Layer.provideMerge(TestConsumer.layer))
 
@@ -65,6 +67,62 @@ describe("Message: any JSON-able properties", () => {
         expect(sent[0]).toBe(sent[1])
       }).pipe(Effect.provide(TestMixpanel)),
     { fastCheck: { numRuns: 500 } }
+  )
+
+  it.effect.prop(
+    "take the same bytes on the wire when the buffer's workers write them as through the schema",
+    {
+      events: fc.array(
+        fc.record({
+          properties: fc.dictionary(
+            fc.oneof(key, fc.string({ unit: "grapheme", maxLength: 6 }), fc.constantFrom("time", "a=b&c", "100%+;")),
+            fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.date({ noInvalidDate: true })),
+            { maxKeys: 8 }
+          ),
+          distinctId: fc.string({ minLength: 1, maxLength: 40 }),
+          event: fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 })
+        }),
+        { minLength: 1, maxLength: 20 }
+      )
+    },
+    ({ events }) =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make()
+        const bodies: Array<string> = []
+        // every request body as it goes on the wire (neither endpoint is gzipped here)
+        const capture = Layer.effect(
+          HttpClient.HttpClient,
+          Effect.map(HttpClient.HttpClient, (client) =>
+            HttpClient.transform(client, (effect, request) => {
+              if (request.body._tag === "Uint8Array") bodies.push(Buffer.from(request.body.body).toString("utf8"))
+              return effect
+            })
+          )
+        ).pipe(Layer.provide(FetchHttpClient.layer))
+        const layer = Mixpanel.layer({ token: "T" }).pipe(
+          Layer.provideMerge(
+            Consumer.layerBuffered({ baseUrl: server.url, importAuth: Consumer.projectToken("T"), gzip: false })
+          ),
+          Layer.provide(capture)
+        )
+        yield* TestClock.setTime(1_736_942_400_123)
+        // the same events twice: as the library writes them itself (fast), and through Message.Event (`meta`)
+        const send = (meta: {} | undefined) =>
+          Effect.gen(function* () {
+            for (const { distinctId, event, properties } of events) {
+              const options = meta === undefined ? undefined : { meta }
+              yield* Effect.either(Mixpanel.track(distinctId, event, properties as never, options))
+              yield* Effect.either(Mixpanel.importEvent(distinctId, event, 1_736_942_400, properties as never, options))
+            }
+            yield* Consumer.flush
+          })
+        yield* send(undefined).pipe(Effect.provide(layer))
+        const fast = bodies.splice(0)
+        yield* send({}).pipe(Effect.provide(layer))
+        const withoutIds = (body: string) => body.replace(/"\$insert_id":"[^"]*"/g, "")
+        expect(fast.map(withoutIds)).toEqual(bodies.map(withoutIds))
+      }).pipe(Effect.scoped),
+    { fastCheck: { numRuns: 40 } }
   )
 
   it.effect.prop(

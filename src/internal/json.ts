@@ -22,6 +22,11 @@ export interface Issue {
 /** A snapshot: plain data that `JSON.stringify` writes as Mixpanel reads it. */
 export interface Snapshot {
   readonly value: unknown
+  /**
+   * The characters the walk counted: a lower bound of the length of the value's JSON (a number counts
+   * as one character, a date as none).
+   */
+  readonly size: number
 }
 
 const failed: unique symbol = Symbol.for("effect-mixpanel/internal/json/failed")
@@ -172,7 +177,9 @@ const walkRecord = (record: object, walk: Walk): unknown => {
 export const snapshot = (value: unknown, dates: "format" | "keep" = "format"): Snapshot | Issue => {
   const walk: Walk = { dates, stack: [], path: [], detail: "", budget: maxBytes }
   const result = walkValue(value, walk)
-  return result === failed ? { path: walk.path.reverse(), detail: walk.detail } : { value: result }
+  return result === failed
+    ? { path: walk.path.reverse(), detail: walk.detail }
+    : { value: result, size: maxBytes - walk.budget }
 }
 
 /** Distinguishes the two outcomes of `snapshot`. */

@@ -18,6 +18,7 @@ import * as Message from "../Message.js"
 import type { Options, Service, Unsafe } from "../Mixpanel.js"
 import { type InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
 import * as Args from "./consumer/args.js"
+import { type Outgoing, text } from "./consumer/unwritten.js"
 import * as Ids from "./ids.js"
 import * as Json from "./json.js"
 import { formatDate } from "./json.js"
@@ -31,9 +32,22 @@ import {
   readItems,
   readObject,
   readOptions,
+  readSnapshot,
   readTime
 } from "./mixpanel/arguments.js"
-import { encodeEvent, encodeGroup, encodeProfile, fromIssue, join, type Read, sized } from "./mixpanel/encode.js"
+import {
+  encodeEvent,
+  encodeGroup,
+  encodeProfile,
+  eventJson,
+  eventTemplate,
+  fromIssue,
+  join,
+  type Read,
+  sized,
+  surelyUnderLimit,
+  UnwrittenEvent
+} from "./mixpanel/encode.js"
 import * as Rules from "./options.js"
 import * as Fields from "./rules.js"
 import { version } from "./version.js"
@@ -102,15 +116,32 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     /** Messages for the consumer from one operation; a batch also carries the error of its invalid items. */
     interface Dispatch {
       readonly endpoint: Endpoint
-      readonly messages: ReadonlyArray<string>
+      readonly messages: ReadonlyArray<Outgoing>
       /** Past any buffer (`alias`): the consumer's `sendNow`. */
       readonly immediate: boolean
       readonly error: InvalidMessage | undefined
     }
     type Outcome = Either.Either<Dispatch, InvalidMessage>
 
-    const send = (endpoint: Endpoint, json: Read<string>): Outcome =>
+    const send = (endpoint: Endpoint, json: Read<Outgoing>): Outcome =>
       Either.map(json, (message) => ({ endpoint, messages: [message], immediate: false, error: undefined }))
+
+    /**
+     * Where the messages go: a consumer that writes their JSON itself when it sends them (the memory
+     * buffer) takes them unwritten; any other is given their text (only this library's events are ever
+     * unwritten, and only for a consumer that takes them).
+     */
+    const later = target.writesLater
+    const writesLater = later !== undefined
+    const sendBatch =
+      later?.sendBatch ??
+      ((endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) => target.sendBatch(endpoint, messages.map(text)))
+    const unsafeSend =
+      later?.unsafeSend ??
+      (target.unsafeSend === undefined
+        ? undefined
+        : (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) =>
+            (target.unsafeSend as NonNullable<typeof target.unsafeSend>)(endpoint, messages.map(text)))
 
     /** Hands an operation's messages to the consumer, and fails with its error after the valid ones went. */
     const dispatch = (outcome: Outcome): Effect.Effect<void, SendError> => {
@@ -120,10 +151,10 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         messages.length === 0
           ? Effect.void
           : immediate
-            ? consumer.sendNow(endpoint, messages[0] as string)
-            : messages.length === 1
+            ? consumer.sendNow(endpoint, text(messages[0] as Outgoing))
+            : messages.length === 1 && !writesLater
               ? target.send(endpoint, messages[0] as string)
-              : target.sendBatch(endpoint, messages)
+              : sendBatch(endpoint, messages)
       return error === undefined ? sent : Effect.zipRight(sent, Effect.fail(error))
     }
 
@@ -153,7 +184,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         const { endpoint: to, error, immediate, messages } = outcome.right
         if (messages.length > 0) {
           const sent =
-            immediate || target.unsafeSend === undefined ? dispatch(outcome) : target.unsafeSend(to, messages)
+            immediate || unsafeSend === undefined ? dispatch(outcome) : unsafeSend(to, messages)
           if (Effect.isEffect(sent)) {
             runFork(
               Effect.catchAll(sent as Effect.Effect<void, SendError>, (failure) =>
@@ -169,15 +200,15 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       return { effect, unsafe }
     }
 
-    // The part of every event's JSON that is the same for every event of this service.
-    const fixedJson = `"token":${JSON.stringify(token)}`
-    const libraryJson = `"mp_lib":${JSON.stringify(libraryName)},"$lib_version":${JSON.stringify(version)}`
+    const template = eventTemplate(token, libraryName, version)
 
     /**
      * Encodes a tracked or imported event from its arguments. The common case (no `meta`, none of the keys
      * the library sets, no integer-like keys, which `JSON.stringify` would write first) is checked by the
-     * same rules as `Message.Event` and costs one walk of the properties and one `JSON.stringify`; anything
-     * else goes through the schema, which also words the errors. A property test holds both to the same bytes.
+     * same rules as `Message.Event` and costs one walk of the properties, and its JSON is written by
+     * `eventJson` (later, by the worker that sends it, for a consumer that takes unwritten messages);
+     * anything else goes through the schema, which also words the errors. A property test holds both to
+     * the same bytes.
      */
     const encodeTracked = (
       operation: string,
@@ -188,26 +219,31 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       metaArg: unknown,
       prefix: string,
       names: { readonly distinctId: string; readonly event: string; readonly properties: string; readonly meta: string }
-    ): Read<string> => {
+    ): Read<Outgoing> => {
       const distinctId = readDistinctId(operation, join(prefix, names.distinctId), distinctIdArg, false)
       if (Either.isLeft(distinctId)) return distinctId
       const event = readEventName(operation, join(prefix, names.event), eventArg)
       if (Either.isLeft(event)) return event
-      const properties = readObject(operation, join(prefix, names.properties), propertiesArg)
+      const properties = readSnapshot(operation, join(prefix, names.properties), propertiesArg)
       if (Either.isLeft(properties)) return Either.left(properties.left)
       const meta = readObject(operation, join(prefix, names.meta), metaArg)
       if (Either.isLeft(meta)) return Either.left(meta.left)
       const insertId = nextInsertId()
-      const props = properties.right
+      const props = properties.right?.value as Record<string, unknown> | undefined
       if (meta.right === undefined && Fields.isTime(time) && (props === undefined || plainKeys(props))) {
-        // The JSON that `JSON.stringify` would write for the message below, with the fixed part written
-        // once per service: the properties are the only object serialized per event.
-        const rest = props === undefined ? "{}" : JSON.stringify(props)
-        return sized(
-          operation,
-          `{"event":${JSON.stringify(event.right)},"properties":{${fixedJson},"distinct_id":${JSON.stringify(distinctId.right)},"time":${time},"$insert_id":"${insertId}",${libraryJson}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}}`,
-          prefix
-        )
+        if (writesLater) {
+          const unwritten = new UnwrittenEvent(
+            template,
+            event.right,
+            distinctId.right,
+            time,
+            insertId,
+            props,
+            properties.right?.size ?? 0
+          )
+          if (surelyUnderLimit(unwritten)) return Either.right(unwritten)
+        }
+        return sized(operation, eventJson(template, event.right, distinctId.right, time, insertId, props), prefix)
       }
       return encodeEvent(
         operation,
@@ -252,11 +288,11 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       operation: string,
       endpoint: Endpoint,
       itemsArg: unknown,
-      encode: (item: unknown, prefix: string) => Read<string>
+      encode: (item: unknown, prefix: string) => Read<Outgoing>
     ): Outcome => {
       const items = readItems(operation, itemsArg)
       if (Either.isLeft(items)) return Either.left(items.left)
-      const valid: Array<string> = []
+      const valid: Array<Outgoing> = []
       let first: InvalidMessage | undefined
       let invalid = 0
       items.right.forEach((item, i) => {

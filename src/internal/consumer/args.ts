@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import type { Service } from "../../Consumer.js"
 import type { Endpoint } from "../../Endpoint.js"
 import { InvalidMessage, type SendError } from "../../MixpanelError.js"
+import type { Outgoing } from "./unwritten.js"
 
 const endpoints: ReadonlySet<unknown> = new Set<Endpoint>(["events", "people", "groups", "imports"])
 
@@ -98,6 +99,17 @@ export interface Trusted {
     endpoint: Endpoint,
     messages: ReadonlyArray<string>
   ) => SendError | undefined | Effect.Effect<void, SendError>
+  /**
+   * Present when the consumer writes each message's JSON itself when it sends it (the memory buffer):
+   * `sendBatch` and `unsafeSend` taking messages still unwritten (`unwritten.ts`) as well.
+   */
+  readonly writesLater?: {
+    readonly sendBatch: (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) => Effect.Effect<void, SendError>
+    readonly unsafeSend: (
+      endpoint: Endpoint,
+      messages: ReadonlyArray<Outgoing>
+    ) => SendError | undefined | Effect.Effect<void, SendError>
+  }
 }
 
 /** The trusted entry of `consumer`, or its public one. */

@@ -17,6 +17,7 @@ import {
   type RequestError,
   type ResponseError
 } from "../../MixpanelError.js"
+import { type Outgoing, text } from "./unwritten.js"
 
 // ---------------------------------------------------------------------------------------------------
 // metrics
@@ -122,15 +123,16 @@ export const failure = (
     true
   )
 
-/** The same outcome for every message of a batch. */
+/** The same outcome for every message of a batch (those still unwritten are written for their report). */
 export const failures = (
   endpoint: Endpoint,
-  messages: ReadonlyArray<string>,
+  messages: ReadonlyArray<Outgoing>,
   outcome: DeliveryOutcome,
   reason: DeliveryReason,
   detail: string,
   status?: number
-): Array<DeliveryFailure> => messages.map((json) => failure(endpoint, json, outcome, reason, detail, { status }))
+): Array<DeliveryFailure> =>
+  messages.map((message) => failure(endpoint, text(message), outcome, reason, detail, { status }))
 
 /** What went wrong, in a few words and without the message counts that an error's `message` ends with. */
 export const describe = (error: MixpanelError): string => {

@@ -17,13 +17,15 @@ export const readObject = (
   operation: string,
   field: string,
   value: unknown
-): Read<Record<string, unknown> | undefined> => {
+): Read<Record<string, unknown> | undefined> =>
+  Either.map(readSnapshot(operation, field, value), (snapshot) => snapshot?.value as Record<string, unknown>)
+
+/** `readObject`, with the size the walk counted. */
+export const readSnapshot = (operation: string, field: string, value: unknown): Read<Json.Snapshot | undefined> => {
   if (value === undefined) return Either.right(undefined)
   if (!Json.isPlainObject(value)) return bad(operation, field, "expected a plain object")
   const snapshot = Json.snapshot(value)
-  return Json.isIssue(snapshot)
-    ? Either.left(fromIssue(operation, snapshot, field))
-    : Either.right(snapshot.value as Record<string, unknown>)
+  return Json.isIssue(snapshot) ? Either.left(fromIssue(operation, snapshot, field)) : Either.right(snapshot)
 }
 
 export const readDistinctId = (operation: string, field: string, id: unknown, profile: boolean): Read<string> => {

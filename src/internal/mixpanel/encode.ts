@@ -7,6 +7,7 @@ import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
 import * as Message from "../../Message.js"
 import { InvalidMessage } from "../../MixpanelError.js"
+import { maxWireBytes, Unwritten } from "../consumer/unwritten.js"
 import * as Issues from "../issues.js"
 import * as Json from "../json.js"
 import { formatPath, utf8Length } from "../json.js"
@@ -86,3 +87,65 @@ export const sized = (operation: string, json: string, prefix: string): Read<str
 export const encodeEvent = encoder(Message.Event)
 export const encodeProfile = encoder(Message.ProfileUpdate)
 export const encodeGroup = encoder(Message.GroupUpdate)
+
+/** The part of every event's JSON that is the same for every event of one service. */
+export interface EventTemplate {
+  /** `"token":"…"` */
+  readonly token: string
+  /** `"mp_lib":"…","$lib_version":"…"` */
+  readonly library: string
+}
+
+export const eventTemplate = (token: string, library: string, version: string): EventTemplate => ({
+  token: `"token":${JSON.stringify(token)}`,
+  library: `"mp_lib":${JSON.stringify(library)},"$lib_version":${JSON.stringify(version)}`
+})
+
+/**
+ * The JSON that `JSON.stringify` writes for an event of `Message.Event` whose properties are the library's
+ * followed by `properties` (none of them one the library sets, none integer-like), with the fixed part
+ * written once per service: the properties are the only object serialized per event.
+ */
+export const eventJson = (
+  template: EventTemplate,
+  event: string,
+  distinctId: string,
+  time: number,
+  insertId: string,
+  properties: object | undefined
+): string => {
+  const rest = properties === undefined ? "{}" : JSON.stringify(properties)
+  return `{"event":${JSON.stringify(event)},"properties":{${template.token},"distinct_id":${JSON.stringify(distinctId)},"time":${time},"$insert_id":"${insertId}",${template.library}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}}`
+}
+
+/** An event checked in the call, whose `eventJson` a worker writes when it sends it. */
+export class UnwrittenEvent extends Unwritten {
+  readonly size: number
+  constructor(
+    readonly template: EventTemplate,
+    readonly event: string,
+    readonly distinctId: string,
+    readonly time: number,
+    readonly insertId: string,
+    readonly properties: object | undefined,
+    propertiesSize: number
+  ) {
+    super()
+    // the text around the fields, about 60 characters, and the time's 13 digits: counted as 80
+    this.size =
+      80 +
+      template.token.length +
+      template.library.length +
+      event.length +
+      distinctId.length +
+      insertId.length +
+      propertiesSize
+  }
+
+  write(): string {
+    return eventJson(this.template, this.event, this.distinctId, this.time, this.insertId, this.properties)
+  }
+}
+
+/** Whether an unwritten message is surely under Mixpanel's limit on a message, however it is written. */
+export const surelyUnderLimit = (message: Unwritten): boolean => maxWireBytes(message) < Json.maxBytes

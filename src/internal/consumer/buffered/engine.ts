@@ -55,6 +55,7 @@ import * as Lanes from "./lanes.js"
 import * as Memory from "./memory.js"
 import * as Owned from "./owned.js"
 import * as Reporter from "./reporter.js"
+import { maxWireBytes, type Outgoing, text } from "../unwritten.js"
 import type { Appended, Store, Stored, StoreFailure } from "./store.js"
 
 interface Lane {
@@ -76,7 +77,7 @@ const noImportAuth = new InvalidConfig({
 
 /** Where the engine keeps what it accepted: in memory, or in a durable store polled every `pollInterval`. */
 type Backend =
-  | { readonly _tag: "Memory"; readonly store: Store<never> }
+  | { readonly _tag: "Memory"; readonly store: Memory.MemoryStore }
   | { readonly _tag: "Durable"; readonly store: DurableService; readonly pollInterval: Duration.Duration }
 
 /** `Consumer.layerBuffered`'s service: the engine over a memory store. */
@@ -111,7 +112,9 @@ const run = <R>(
     const clock = yield* Effect.clock
     const context = yield* Effect.context<R>()
     const reporter = yield* Reporter.make(settings.onUndelivered as OnUndelivered<R> | undefined, context)
-    const store: Store<StoreFailure> = backend.store
+    const store: Store<StoreFailure> | Memory.MemoryStore = backend.store
+    /** The memory store, which takes messages unwritten; only on the memory paths. */
+    const memory = backend.store as Memory.MemoryStore
     const durable = backend._tag === "Durable" ? backend : undefined
     /** The epochs of this consumer's messages in a durable store. */
     const owned = Owned.make()
@@ -398,7 +401,7 @@ const run = <R>(
      * The checks of every `send`: credentials for `/import`, a consumer still open, messages that fit a
      * request. What of `messages` may go to the store; those refused are reported here.
      */
-    const admit = (endpoint: Endpoint, messages: ReadonlyArray<string>): ReadonlyArray<string> | SendError => {
+    const admit = <M extends Outgoing>(endpoint: Endpoint, messages: ReadonlyArray<M>): ReadonlyArray<M> | SendError => {
       if (endpoint === "imports" && settings.importAuth === undefined) return noImportAuth
       if (closed) {
         refuse(Report.failures(endpoint, messages, "Dropped", "Closed", "sent after the consumer shut down"))
@@ -406,11 +409,12 @@ const run = <R>(
       }
       // a message of at most a third of the limit in UTF-16 units fits whatever it holds: most are not measured
       const surely = (limits.maxBytes - 7) / 3
-      let tooLarge: Array<string> | undefined
-      for (const json of messages) {
-        if (json.length > surely && !Batch.fitsAlone(endpoint, Batch.wireBytes(endpoint, json), limits)) {
+      let tooLarge: Array<M> | undefined
+      for (const message of messages) {
+        const large = typeof message === "string" ? message.length > surely : maxWireBytes(message) > 3 * surely
+        if (large && !Batch.fitsAlone(endpoint, Batch.wireBytes(endpoint, text(message)), limits)) {
           tooLarge ??= []
-          tooLarge.push(json)
+          tooLarge.push(message)
         }
       }
       if (tooLarge === undefined) return messages
@@ -424,7 +428,7 @@ const run = <R>(
         )
       )
       const refused = tooLarge
-      return messages.filter((json) => !refused.includes(json))
+      return messages.filter((message) => !refused.includes(message))
     }
 
     /** Messages now in the store (appended by this consumer) that its lane should know of; returns their bytes. */
@@ -435,7 +439,7 @@ const run = <R>(
       return bytes
     }
 
-    const full = (endpoint: Endpoint, messages: ReadonlyArray<string>, detail: string) =>
+    const full = (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>, detail: string) =>
       Report.failures(
         endpoint,
         messages,
@@ -445,7 +449,7 @@ const run = <R>(
       )
 
     /** Takes in what the memory store did with appended messages; an effect only when a sender must wait for room. */
-    const accept = (endpoint: Endpoint, appended: Appended): Effect.Effect<void, SendError> | undefined => {
+    const accept = (endpoint: Endpoint, appended: Appended<Outgoing>): Effect.Effect<void, SendError> | undefined => {
       const lane = laneOf(endpoint)
       const { evicted, refused, stored } = appended
       if (stored.length > 0) {
@@ -464,13 +468,13 @@ const run = <R>(
     }
 
     /** `send` into the memory store. */
-    const offer = (endpoint: Endpoint, messages: ReadonlyArray<string>): Effect.Effect<void, SendError> =>
+    const offer = (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>): Effect.Effect<void, SendError> =>
       Effect.suspend(() => {
         const admitted = admit(endpoint, messages)
         if (!Array.isArray(admitted)) return Effect.fail(admitted as SendError)
         if (admitted.length === 0) return Effect.void
         return Effect.flatMap(
-          (store as Store<never>).append(endpoint, admitted, Flushes.current(flushes).id),
+          memory.append(endpoint, admitted, Flushes.current(flushes).id),
           (appended) => accept(endpoint, appended) ?? Effect.void
         )
       })
@@ -528,13 +532,12 @@ const run = <R>(
     /** `offer` without a fiber, when the store appends synchronously: what `Mixpanel.unsafe` calls. */
     const unsafeOffer = (
       endpoint: Endpoint,
-      messages: ReadonlyArray<string>
+      messages: ReadonlyArray<Outgoing>
     ): SendError | undefined | Effect.Effect<void, SendError> => {
-      if (durable !== undefined || store.unsafeAppend === undefined) return send(endpoint, messages)
       const admitted = admit(endpoint, messages)
       if (!Array.isArray(admitted)) return admitted as SendError
       if (admitted.length === 0) return undefined
-      return accept(endpoint, store.unsafeAppend(endpoint, admitted, Flushes.current(flushes).id))
+      return accept(endpoint, memory.unsafeAppend(endpoint, admitted, Flushes.current(flushes).id))
     }
 
     /** `dropOldest` victims: reported, each settling its own epoch. */
@@ -665,7 +668,7 @@ const run = <R>(
       if (durable !== undefined) return left
       for (const lane of lanes.values()) {
         while (true) {
-          const batch = yield* (store as Store<never>).claim(lane.state.endpoint, Batch.mixpanelLimits)
+          const batch = yield* memory.claim(lane.state.endpoint, Batch.mixpanelLimits)
           if (batch.length === 0) break
           left.push(...batch)
         }
@@ -793,11 +796,16 @@ const run = <R>(
         )
       )
 
-    const trusted: Args.Trusted = {
-      send: (endpoint, message) => send(endpoint, [message]),
-      sendBatch: send,
-      unsafeSend: unsafeOffer
-    }
+    // A durable store writes every message when it stores it; the memory store when a worker claims it
+    const trusted: Args.Trusted =
+      durable === undefined
+        ? {
+            send: (endpoint, message) => offer(endpoint, [message]),
+            sendBatch: offer,
+            unsafeSend: unsafeOffer,
+            writesLater: { sendBatch: offer, unsafeSend: unsafeOffer }
+          }
+        : { send: (endpoint, message) => send(endpoint, [message]), sendBatch: send, unsafeSend: send }
 
     return {
       send: one("Consumer.send"),

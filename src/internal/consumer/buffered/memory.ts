@@ -1,35 +1,75 @@
 /**
  * The in-memory store of `layerBuffered`: one queue per endpoint, a cap on the messages and bytes held
  * (waiting or claimed), and the overflow policy applied when a message finds no room. Synchronous and
- * allocation-light: it is on the path of every `send`.
+ * allocation-light: it is on the path of every `send`. It takes messages unwritten (`unwritten.ts`) as
+ * well as JSON texts, and writes them when a claim reaches them: off the caller's path.
  */
 import * as Effect from "effect/Effect"
 import type { Overflow } from "../../../Consumer.js"
 import type { Endpoint } from "../../../Endpoint.js"
 import * as Batch from "../batch.js"
+import type { Outgoing, Unwritten } from "../unwritten.js"
 import type { Appended, Store, Stored } from "./store.js"
+
+/** A message held; one appended unwritten is written when first read (by the claim that takes it). */
+class Entry implements Stored {
+  private written: string | undefined
+  private unwritten: Unwritten | undefined
+  /** Its bytes in a request body as written; -1 until it is written. */
+  private wire: number
+
+  constructor(
+    readonly id: number,
+    readonly endpoint: Endpoint,
+    message: Outgoing,
+    readonly bytes: number,
+    readonly epoch: number
+  ) {
+    if (typeof message === "string") {
+      this.written = message
+      this.wire = bytes
+    } else {
+      this.unwritten = message
+      this.wire = -1
+    }
+  }
+
+  get json(): string {
+    if (this.written === undefined) {
+      this.written = (this.unwritten as Unwritten).write()
+      this.unwritten = undefined
+    }
+    return this.written
+  }
+
+  /** Its bytes in a request body as written, writing it if it was not. */
+  wireBytes(): number {
+    if (this.wire < 0) this.wire = Batch.wireBytes(this.endpoint, this.json)
+    return this.wire
+  }
+}
 
 /** A queue that takes from its head without shifting the array each time. */
 class Queue {
-  private items: Array<Stored> = []
+  private items: Array<Entry> = []
   private head = 0
 
   get size(): number {
     return this.items.length - this.head
   }
 
-  push(item: Stored): void {
+  push(item: Entry): void {
     this.items.push(item)
   }
 
-  peek(): Stored | undefined {
+  peek(): Entry | undefined {
     return this.items[this.head]
   }
 
-  take(): Stored | undefined {
+  take(): Entry | undefined {
     const item = this.items[this.head]
     if (item === undefined) return undefined
-    this.items[this.head] = undefined as unknown as Stored
+    this.items[this.head] = undefined as unknown as Entry
     this.head++
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head)
@@ -46,11 +86,16 @@ export interface Limits {
   readonly overflow: Overflow
 }
 
-const noStrings: ReadonlyArray<string> = []
+const noMessages: ReadonlyArray<Outgoing> = []
 const noneStored: ReadonlyArray<Stored> = []
 
-/** A memory store; `held` tells how much it holds, waiting or claimed. */
-export const make = (limits: Limits): Store<never> & { readonly held: () => { messages: number; bytes: number } } => {
+/** A memory store: it appends synchronously; `held` tells how much it holds, waiting or claimed. */
+export interface MemoryStore extends Store<never, Outgoing> {
+  readonly unsafeAppend: (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>, epoch: number) => Appended<Outgoing>
+  readonly held: () => { messages: number; bytes: number }
+}
+
+export const make = (limits: Limits): MemoryStore => {
   const queues = new Map<Endpoint, Queue>([
     ["events", new Queue()],
     ["people", new Queue()],
@@ -92,22 +137,22 @@ export const make = (limits: Limits): Store<never> & { readonly held: () => { me
     return true
   }
 
-  const appendNow = (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch: number): Appended => {
+  const appendNow = (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>, epoch: number): Appended<Outgoing> => {
     const queue = queues.get(endpoint) as Queue
     let stored: Array<Stored> | undefined
-    let refused: Array<string> | undefined
+    let refused: Array<Outgoing> | undefined
     let evicted: Array<Stored> | undefined
-    for (const json of messages) {
-      const bytes = Batch.wireBytes(endpoint, json)
+    for (const outgoing of messages) {
+      const bytes = typeof outgoing === "string" ? Batch.wireBytes(endpoint, outgoing) : outgoing.size
       if (!fits(bytes)) {
         evicted ??= []
         if (limits.overflow !== "dropOldest" || !evict(bytes, evicted)) {
           refused ??= []
-          refused.push(json)
+          refused.push(outgoing)
           continue
         }
       }
-      const message: Stored = { id: nextId++, endpoint, json, bytes, epoch }
+      const message = new Entry(nextId++, endpoint, outgoing, bytes, epoch)
       queue.push(message)
       held++
       heldBytes += bytes
@@ -116,25 +161,29 @@ export const make = (limits: Limits): Store<never> & { readonly held: () => { me
     }
     return {
       stored: stored ?? noneStored,
-      refused: refused ?? noStrings,
+      refused: refused ?? noMessages,
       evicted: evicted !== undefined && evicted.length > 0 ? evicted : noneStored
     }
   }
 
+  /** The batch is cut on the bytes as written; the store's counts keep the bytes counted at `append`. */
   const claimNow = (endpoint: Endpoint, batch: Batch.Limits): ReadonlyArray<Stored> => {
     const queue = queues.get(endpoint) as Queue
     const out: Array<Stored> = []
-    let bytes = 0
+    let wire = 0
+    let counted = 0
     while (out.length < batch.maxItems) {
       const next = queue.peek()
       if (next === undefined) break
-      if (out.length > 0 && Batch.bodyBytes(endpoint, out.length + 1, bytes + next.bytes) > batch.maxBytes) break
+      const bytes = next.wireBytes()
+      if (out.length > 0 && Batch.bodyBytes(endpoint, out.length + 1, wire + bytes) > batch.maxBytes) break
       queue.take()
       out.push(next)
-      bytes += next.bytes
+      wire += bytes
+      counted += next.bytes
     }
     claimed += out.length
-    claimedBytes += bytes
+    claimedBytes += counted
     return out
   }
 

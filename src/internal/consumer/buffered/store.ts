@@ -14,8 +14,12 @@ import type { DeliveryFailure } from "../../../MixpanelError.js"
 export interface Stored {
   readonly id: number
   readonly endpoint: Endpoint
+  /** Its JSON text (for a message appended unwritten, written when first read: by the claim). */
   readonly json: string
-  /** The message's bytes in a request body as sent (form-escaped for the form endpoints); see `batch.ts`. */
+  /**
+   * The message's bytes in a request body as sent (form-escaped for the form endpoints; see `batch.ts`),
+   * as the store counts them: exact, but for a message appended unwritten, whose `size` is counted.
+   */
   readonly bytes: number
   /**
    * The number the engine gave `append` (its flush epoch), handed back by `claim` when the message was
@@ -25,10 +29,10 @@ export interface Stored {
 }
 
 /** What `append` did with each message, in order: stored, or refused because the store is full. */
-export interface Appended {
+export interface Appended<M = string> {
   readonly stored: ReadonlyArray<Stored>
   /** Messages refused for want of room (the store's cap), in order. */
-  readonly refused: ReadonlyArray<string>
+  readonly refused: ReadonlyArray<M>
   /** With `dropOldest`: older messages removed to make room, which the engine reports as dropped. */
   readonly evicted: ReadonlyArray<Stored>
 }
@@ -42,17 +46,18 @@ export interface StoreFailure {
 }
 
 /**
- * The store behind the buffered and durable consumers. A store that leases what it hands out (a durable
- * one shared by several processes) renews the leases of claimed messages itself until they are acked,
+ * The store behind the buffered and durable consumers, of messages `M`: JSON texts, or for the memory store
+ * also messages still unwritten (`unwritten.ts`). A store that leases what it hands out (a durable one
+ * shared by several processes) renews the leases of claimed messages itself until they are acked,
  * dead-lettered or released.
  */
-export interface Store<E = StoreFailure> {
+export interface Store<E = StoreFailure, M = string> {
   /** Keeps `messages` (all for `endpoint`) in order, within the store's cap and overflow policy. */
-  readonly append: (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch: number) => Effect.Effect<Appended, E>
+  readonly append: (endpoint: Endpoint, messages: ReadonlyArray<M>, epoch: number) => Effect.Effect<Appended<M>, E>
   /**
    * Hands the oldest messages of `endpoint` not claimed by anyone to this relay, at most `maxItems`
-   * messages and a request body of at most `maxBytes` bytes as `Batch.bodyBytes` counts it (their
-   * `bytes`, the commas between them and the body's brackets); the first message always, whatever its
+   * messages and a request body of at most `maxBytes` bytes as `Batch.bodyBytes` counts it (their bytes
+   * as written, the commas between them and the body's brackets); the first message always, whatever its
    * size. For the ordered endpoints (`people`, `groups`), nothing while another relay holds messages of
    * the endpoint.
    */
@@ -69,5 +74,5 @@ export interface Store<E = StoreFailure> {
   /** Claimed messages given back unfinished (at shutdown): a durable store sends them again later. */
   readonly release: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, E>
   /** `append` done at once, by a store that needs no I/O for it (the memory store): no fiber per send. */
-  readonly unsafeAppend?: (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch: number) => Appended
+  readonly unsafeAppend?: (endpoint: Endpoint, messages: ReadonlyArray<M>, epoch: number) => Appended<M>
 }
