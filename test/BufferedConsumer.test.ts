@@ -27,6 +27,33 @@ const { Fault } = MixpanelTestServer
 // ---------------------------------------------------------------------------------------------------
 
 describe("Consumer.layerBuffered", () => {
+  it.scoped("sends a tracked event as it was at the call, whatever the caller does to its objects after", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const cart = { items: ["a", "b"], total: 12.5, at: new Date(Date.UTC(2025, 0, 15)) }
+      const properties: Record<string, unknown> = { plan: "pro", cart }
+      const program = Effect.gen(function* () {
+        yield* Mixpanel.track("u1", "Checked Out", properties)
+        // the event waits in the buffer, unwritten, while the caller changes and breaks what it passed
+        properties.plan = "free"
+        properties.extra = 10n
+        cart.items.push("c")
+        cart.total = Number.NaN
+        cart.at.setUTCFullYear(1999)
+        yield* Consumer.flush
+      }).pipe(Effect.provide(Mixpanel.layer({ token: "T" })), Effect.provide(h.layer()))
+      yield* h.drive(program)
+
+      const [received] = h.server.received("events")
+      expect(received?.properties).toMatchObject({
+        plan: "pro",
+        cart: { items: ["a", "b"], total: 12.5, at: "2025-01-15T00:00:00" }
+      })
+      expect(received?.properties).not.toHaveProperty("extra")
+      expect(h.failures).toEqual([])
+    })
+  )
+
   it.scoped("10,000 events through a server failing 30% of requests arrive exactly once, with an empty report", () =>
     Effect.gen(function* () {
       const h = yield* harness()

@@ -13,6 +13,7 @@ import * as Deliver from "../../src/internal/consumer/deliver.js"
 import { parseRetryAfter } from "../../src/internal/consumer/ingestion.js"
 import * as Report from "../../src/internal/consumer/report.js"
 import * as Retry from "../../src/internal/consumer/retry.js"
+import { Unwritten } from "../../src/internal/consumer/unwritten.js"
 import { FailedRecord, RequestError, ResponseError } from "../../src/MixpanelError.js"
 
 const formDecode = (body: string) => new URLSearchParams(body).get("data")
@@ -141,6 +142,35 @@ describe("the memory store", () => {
       expect(store.held().messages).toBe(4)
       yield* store.ack(batch)
       expect(store.held().messages).toBe(2)
+    })
+  )
+
+  it.effect("writes a message appended unwritten when a claim reaches it, and cuts the batch on the bytes written", () =>
+    Effect.gen(function* () {
+      class Text extends Unwritten {
+        writes = 0
+        constructor(
+          readonly text: string,
+          readonly size: number
+        ) {
+          super()
+        }
+        write() {
+          this.writes++
+          return this.text
+        }
+      }
+      const texts = [0, 1, 2].map((i) => new Text(`{"i":${i},"s":"${"a".repeat(600)}"}`, 10))
+      const store = Memory.make({ capacity: 100, capacityBytes: 10_000, overflow: "dropNewest" })
+      yield* store.append("imports", texts, 0)
+      expect(texts.map((t) => t.writes)).toEqual([0, 0, 0])
+      // 10 bytes each as counted, 610 as written: two fit a body of 1,300 bytes, three do not
+      const batch = yield* store.claim("imports", { maxItems: 10, maxBytes: 1300 })
+      expect(batch.map((m) => m.json)).toEqual([texts[0]?.text, texts[1]?.text])
+      expect(texts.map((t) => t.writes)).toEqual([1, 1, 1])
+      expect(store.held()).toEqual({ messages: 3, bytes: 30 })
+      expect((yield* store.claim("imports", limits)).map((m) => m.json)).toEqual([texts[2]?.text])
+      expect(texts.map((t) => t.writes)).toEqual([1, 1, 1])
     })
   )
 
