@@ -575,7 +575,9 @@ export interface BufferedOptions<R = never> extends TransportOptions {
   readonly capacity?: number | undefined
   /**
    * Most UTF-8 bytes of messages held at once, buffered or in flight; at least `maxBatchBytes`.
-   * Default `64 * 1024 * 1024` (64 MiB).
+   * Default `64 * 1024 * 1024` (64 MiB). An event of the `Mixpanel` service waits unwritten (its checks
+   * are made in the call, its JSON is written by the worker that sends it) and counts the size its checks
+   * measured, a little under its JSON's (a number counts as one byte).
    */
   readonly capacityBytes?: number | undefined
   /** What to do when the buffer is full; see `Overflow`. Default `"dropNewest"`. */
