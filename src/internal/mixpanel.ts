@@ -143,27 +143,35 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         : (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) =>
             (target.unsafeSend as NonNullable<typeof target.unsafeSend>)(endpoint, messages.map(text)))
 
-    /** Hands an operation's messages to the consumer, and fails with its error after the valid ones went. */
-    const dispatch = (outcome: Outcome): Effect.Effect<void, SendError> => {
-      if (Either.isLeft(outcome)) return Effect.fail(outcome.left)
-      const { endpoint, error, immediate, messages } = outcome.right
-      const sent =
-        messages.length === 0
-          ? Effect.void
-          : immediate
-            ? consumer.sendNow(endpoint, text(messages[0] as Outgoing))
-            : messages.length === 1 && !writesLater
-              ? target.send(endpoint, messages[0] as string)
-              : sendBatch(endpoint, messages)
-      return error === undefined ? sent : Effect.zipRight(sent, Effect.fail(error))
-    }
+    /** Hands an operation's messages to the consumer, as an effect. */
+    const dispatch = ({ endpoint, immediate, messages }: Dispatch): Effect.Effect<void, SendError> =>
+      messages.length === 0
+        ? Effect.void
+        : immediate
+          ? consumer.sendNow(endpoint, text(messages[0] as Outgoing))
+          : messages.length === 1 && !writesLater
+            ? target.send(endpoint, messages[0] as string)
+            : sendBatch(endpoint, messages)
+
+    /**
+     * Hands an operation's messages to the consumer now, synchronously where it can take them so: done
+     * (`undefined`), refused (the error), or the effect still to run (the consumer must wait, or has no
+     * synchronous entry).
+     */
+    const handOver = (dispatched: Dispatch): SendError | undefined | Effect.Effect<void, SendError> =>
+      dispatched.messages.length === 0
+        ? undefined
+        : dispatched.immediate || unsafeSend === undefined
+          ? dispatch(dispatched)
+          : unsafeSend(dispatched.endpoint, dispatched.messages)
 
     /**
      * An operation from its body, which reads the arguments and builds the messages at a given time, in two
-     * faces. As an `Effect`: the time from the fiber's `Clock`, a span when a tracer is installed, one
-     * primitive step read straight from the fiber's services (the hot path pays for no more than it needs).
-     * Synchronous (`Mixpanel.unsafe`): the time from the layer's `Clock`, the consumer's synchronous entry
-     * when it has one, a fiber only when the consumer must wait; the typed error returned, not thrown.
+     * faces. As an `Effect`: the time from the fiber's `Clock`, one primitive step read straight from the
+     * fiber's services, the messages handed over in that step (the hot path pays for no more than it
+     * needs); with a tracer installed, a span around the hand-over. Synchronous (`Mixpanel.unsafe`): the
+     * time from the layer's `Clock`, a fiber only when the consumer must wait; the typed error returned,
+     * not thrown. Either way the valid messages of a batch go before its error is reported.
      */
     const operation = <Args extends ReadonlyArray<unknown>>(
       name: string,
@@ -175,27 +183,30 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       const effect = (...args: Args): Effect.Effect<void, SendError> =>
         Effect.withFiberRuntime((fiber) => {
           const services = fiber.currentDefaultServices
-          const run = dispatch(body(Context.get(services, Clock.Clock).unsafeCurrentTimeMillis(), ...args))
-          return Context.get(services, Tracer.Tracer) === nativeTracer ? run : Effect.withSpan(run, spanName, span)
+          const outcome = body(Context.get(services, Clock.Clock).unsafeCurrentTimeMillis(), ...args)
+          if (Either.isLeft(outcome)) return Effect.fail(outcome.left)
+          const { error } = outcome.right
+          let sent: Effect.Effect<void, SendError>
+          if (Context.get(services, Tracer.Tracer) === nativeTracer) {
+            const handed = handOver(outcome.right)
+            sent = handed === undefined ? Effect.void : Effect.isEffect(handed) ? handed : Effect.fail(handed)
+          } else sent = Effect.withSpan(dispatch(outcome.right), spanName, span)
+          return error === undefined ? sent : Effect.zipRight(sent, Effect.fail(error))
         })
       const unsafe = (...args: Args): SendError | undefined => {
         const outcome = body(clock.unsafeCurrentTimeMillis(), ...args)
         if (Either.isLeft(outcome)) return outcome.left
-        const { endpoint: to, error, immediate, messages } = outcome.right
-        if (messages.length > 0) {
-          const sent =
-            immediate || unsafeSend === undefined ? dispatch(outcome) : unsafeSend(to, messages)
-          if (Effect.isEffect(sent)) {
-            runFork(
-              Effect.catchAll(sent as Effect.Effect<void, SendError>, (failure) =>
-                Effect.logWarning(`Mixpanel.${name}: ${failure.message}`).pipe(
-                  Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.operation": name })
-                )
+        const sent = handOver(outcome.right)
+        if (Effect.isEffect(sent)) {
+          runFork(
+            Effect.catchAll(sent, (failure) =>
+              Effect.logWarning(`Mixpanel.${name}: ${failure.message}`).pipe(
+                Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.operation": name })
               )
             )
-          } else if (sent !== undefined) return sent
-        }
-        return error
+          )
+        } else if (sent !== undefined) return sent
+        return outcome.right.error
       }
       return { effect, unsafe }
     }
