@@ -145,33 +145,35 @@ describe("the memory store", () => {
     })
   )
 
-  it.effect("writes a message appended unwritten when a claim reaches it, and cuts the batch on the bytes written", () =>
-    Effect.gen(function* () {
-      class Text extends Unwritten {
-        writes = 0
-        constructor(
-          readonly text: string,
-          readonly size: number
-        ) {
-          super()
+  it.effect(
+    "writes a message appended unwritten when a claim reaches it, and cuts the batch on the bytes written",
+    () =>
+      Effect.gen(function* () {
+        class Text extends Unwritten {
+          writes = 0
+          constructor(
+            readonly text: string,
+            readonly size: number
+          ) {
+            super()
+          }
+          write() {
+            this.writes++
+            return this.text
+          }
         }
-        write() {
-          this.writes++
-          return this.text
-        }
-      }
-      const texts = [0, 1, 2].map((i) => new Text(`{"i":${i},"s":"${"a".repeat(600)}"}`, 10))
-      const store = Memory.make({ capacity: 100, capacityBytes: 10_000, overflow: "dropNewest" })
-      yield* store.append("imports", texts, 0)
-      expect(texts.map((t) => t.writes)).toEqual([0, 0, 0])
-      // 10 bytes each as counted, 610 as written: two fit a body of 1,300 bytes, three do not
-      const batch = yield* store.claim("imports", { maxItems: 10, maxBytes: 1300 })
-      expect(batch.map((m) => m.json)).toEqual([texts[0]?.text, texts[1]?.text])
-      expect(texts.map((t) => t.writes)).toEqual([1, 1, 1])
-      expect(store.held()).toEqual({ messages: 3, bytes: 30 })
-      expect((yield* store.claim("imports", limits)).map((m) => m.json)).toEqual([texts[2]?.text])
-      expect(texts.map((t) => t.writes)).toEqual([1, 1, 1])
-    })
+        const texts = [0, 1, 2].map((i) => new Text(`{"i":${i},"s":"${"a".repeat(600)}"}`, 10))
+        const store = Memory.make({ capacity: 100, capacityBytes: 10_000, overflow: "dropNewest" })
+        yield* store.append("imports", texts, 0)
+        expect(texts.map((t) => t.writes)).toEqual([0, 0, 0])
+        // 10 bytes each as counted, 610 as written: two fit a body of 1,300 bytes, three do not
+        const batch = yield* store.claim("imports", { maxItems: 10, maxBytes: 1300 })
+        expect(batch.map((m) => m.json)).toEqual([texts[0]?.text, texts[1]?.text])
+        expect(texts.map((t) => t.writes)).toEqual([1, 1, 1])
+        expect(store.held()).toEqual({ messages: 3, bytes: 30 })
+        expect((yield* store.claim("imports", limits)).map((m) => m.json)).toEqual([texts[2]?.text])
+        expect(texts.map((t) => t.writes)).toEqual([1, 1, 1])
+      })
   )
 
   it.effect("dropNewest refuses what does not fit; dropOldest evicts the oldest waiting, never a claimed one", () =>

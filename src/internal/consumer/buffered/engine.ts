@@ -50,12 +50,12 @@ import * as Ingestion from "../ingestion.js"
 import * as Options from "../options.js"
 import * as Report from "../report.js"
 import type * as Retry from "../retry.js"
+import { maxWireBytes, type Outgoing, text } from "../unwritten.js"
 import * as Flushes from "./flushes.js"
 import * as Lanes from "./lanes.js"
 import * as Memory from "./memory.js"
 import * as Owned from "./owned.js"
 import * as Reporter from "./reporter.js"
-import { maxWireBytes, type Outgoing, text } from "../unwritten.js"
 import type { Appended, Store, Stored, StoreFailure } from "./store.js"
 
 interface Lane {
@@ -401,7 +401,10 @@ const run = <R>(
      * The checks of every `send`: credentials for `/import`, a consumer still open, messages that fit a
      * request. What of `messages` may go to the store; those refused are reported here.
      */
-    const admit = <M extends Outgoing>(endpoint: Endpoint, messages: ReadonlyArray<M>): ReadonlyArray<M> | SendError => {
+    const admit = <M extends Outgoing>(
+      endpoint: Endpoint,
+      messages: ReadonlyArray<M>
+    ): ReadonlyArray<M> | SendError => {
       if (endpoint === "imports" && settings.importAuth === undefined) return noImportAuth
       if (closed) {
         refuse(Report.failures(endpoint, messages, "Dropped", "Closed", "sent after the consumer shut down"))
