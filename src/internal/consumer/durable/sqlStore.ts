@@ -11,7 +11,6 @@
  *   an append would not fit (and every lease renewal, for what other processes did).
  * - **claim**: leases the oldest free messages (see `statements.ts`), under the endpoint's lock row; the
  *   ordered endpoints not at all while another relay holds a live lease on one of their messages.
- *   The JSON of messages this store committed comes from memory (`recent.ts`), the rest from the outbox.
  * - **leases** are renewed every third of `leaseDuration` while the store runs, and given back when it
  *   closes; a dead process's leases expire and its messages are claimed again.
  */
@@ -32,7 +31,6 @@ import * as Failure from "./failure.js"
 import * as GroupCommit from "./groupCommit.js"
 import * as Join from "./join.js"
 import { instanceKey, migrate } from "./migrations.js"
-import * as Recent from "./recent.js"
 import * as Room from "./room.js"
 import type { DurableAppended, Late, Resolved, Service, Settings } from "./service.js"
 import * as Statements from "./statements.js"
@@ -50,9 +48,6 @@ interface Request {
 
 /** Most ids in one `IN (...)`. */
 const maxIdsPerStatement = 1000
-
-/** The most JSON kept for claims (`recent.ts`): the buffered consumer's default `capacityBytes`. */
-const recentBytes = 64 * 1024 * 1024
 
 const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []
@@ -139,7 +134,6 @@ export const make = (
     // message twice); a transaction of the store's own waits for the application's.
     const own = <A, E, R>(effect: Effect.Effect<A, E, R>) => sql.withTransaction(beyondLimit(effect))
     const write = <A, E, R>(effect: Effect.Effect<A, E, R>) => writes.withPermits(1)(own(effect))
-    const recent = Recent.make(recentBytes)
 
     let late = logLate(options.label)
     /** "async": messages handed to the committer and not yet committed (the loss window). */
@@ -274,17 +268,11 @@ export const make = (
         run: (requests: ReadonlyArray<Request>) => {
           const before = held
           return health.track(Failure.wrap("append", commitBatch(requests))).pipe(
-            Effect.tapBoth({
-              onFailure: () =>
-                Effect.sync(() => {
-                  held = before
-                }),
-              // Committed: the claims of this process need not read these back
-              onSuccess: (appended) =>
-                Effect.sync(() => {
-                  for (const { stored } of appended) Recent.add(recent, stored)
-                })
-            })
+            Effect.tapError(() =>
+              Effect.sync(() => {
+                held = before
+              })
+            )
           )
         },
         settled,
@@ -364,11 +352,9 @@ export const make = (
           options.leaseDuration,
           ordered ? "wait" : "skip"
         )
-        const ids = leased.map((row) => Statements.toNumber(row.id)).sort((a, b) => a - b)
-        const { held, missing } = Recent.take(recent, endpoint, ids)
-        if (missing.length === 0) return held
-        const read = yield* Effect.forEach(chunks(missing, maxIdsPerStatement), statements.read)
-        return [...held, ...Statements.toStored(read.flat())].sort((a, b) => a.id - b.id)
+        const ids = leased.map((row) => Statements.toNumber(row.id))
+        const read = yield* Effect.forEach(chunks(ids, maxIdsPerStatement), statements.read)
+        return Statements.toStored(read.flat())
       })
       return health.track(Failure.wrap("claim", Join.outsideTransaction(write(claimed))))
     }
