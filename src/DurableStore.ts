@@ -282,8 +282,9 @@ export interface Stats {
 /**
  * The durable store over the `SqlClient` the application provides: SQLite, or PostgreSQL for a fleet
  * of processes sharing one outbox. Building the layer creates or migrates the outbox's tables
- * (`<prefix>outbox`, `<prefix>leases`, `<prefix>dead_letters`, `<prefix>locks`, `<prefix>meta`, and `<prefix>migrations`,
- * the schema version); it fails with a `StoreError` when the database cannot be reached or written.
+ * (`<prefix>outbox`, `<prefix>leases`, `<prefix>dead_letters`, `<prefix>locks`, `<prefix>meta`, and
+ * `<prefix>migrations`, the schema version); it fails with a `StoreError` when the database cannot be
+ * reached or written.
  *
  * @example
  * ```ts
