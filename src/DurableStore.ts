@@ -282,8 +282,9 @@ export interface Stats {
 /**
  * The durable store over the `SqlClient` the application provides: SQLite, or PostgreSQL for a fleet
  * of processes sharing one outbox. Building the layer creates or migrates the outbox's tables
- * (`<prefix>outbox`, `<prefix>dead_letters`, `<prefix>leases`, `<prefix>meta`, and `<prefix>migrations`,
- * the schema version); it fails with a `StoreError` when the database cannot be reached or written.
+ * (`<prefix>outbox`, `<prefix>leases`, `<prefix>dead_letters`, `<prefix>locks`, `<prefix>meta`, and
+ * `<prefix>migrations`, the schema version); it fails with a `StoreError` when the database cannot be
+ * reached or written.
  *
  * @example
  * ```ts
@@ -331,13 +332,13 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<DurableStore, S
     Effect.gen(function* () {
       const resolved = yield* settings.resolve(options, options.filename)
       const durability = resolved.durability
-      const sql = yield* Sqlite.open({
+      const { beyondLimit, sql } = yield* Sqlite.open({
         filename: options.filename,
         synchronous: options.synchronous ?? (durability === "commit" ? "full" : "normal"),
         maxFileBytes: options.maxFileBytes,
         busyTimeout: 5000
       })
-      return yield* Effect.provideService(SqlStore.make(resolved), SqlClient.SqlClient, sql)
+      return yield* Effect.provideService(SqlStore.make(resolved, beyondLimit), SqlClient.SqlClient, sql)
     }).pipe(Effect.mapError((error) => (error._tag === "StoreFailure" ? Failure.toStoreError(error) : error)))
   )
 

@@ -4,16 +4,18 @@
  */
 import { join } from "node:path"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, ConfigProvider, Context, Effect, Exit, Fiber, Layer } from "effect"
 import { DurableStore } from "effect-mixpanel/durable"
 import { Consumer, Mixpanel } from "../../src/index.js"
 import { MixpanelTestServer } from "../../src/testing.js"
-import { event, insertId, range, sendAll, wireLayer } from "../support/buffered.js"
+import { event, indexOf, insertId, range, sendAll, wireLayer } from "../support/buffered.js"
 import { capture } from "../support/logs.js"
 import { durableHarness, outboxSize, storeOn, until } from "./support/consumer.js"
 import { tempDir } from "./support/store.js"
+import { v1Outbox } from "./support/v1.js"
 
 const { Fault } = MixpanelTestServer
 
@@ -179,10 +181,10 @@ describe("Consumer.layerDurable on SQLite", () => {
           const sql = yield* sqliteClient(join(yield* tempDir, "app.db"))
           const program = Effect.gen(function* () {
             yield* sendEvents(0, 10)
-            // The outbox cannot be written for a while: every claim (an UPDATE taking a lease) fails. (In a
+            // The leases cannot be written for a while: every claim (an INSERT of leases) fails. (In a
             // transaction: a statement outside one would join whatever transaction the store has open.)
             yield* sql.withTransaction(
-              sql`CREATE TRIGGER no_claim BEFORE UPDATE ON effect_mixpanel_outbox BEGIN SELECT RAISE(ABORT, 'the disk is on fire'); END`
+              sql`CREATE TRIGGER no_claim BEFORE INSERT ON effect_mixpanel_leases BEGIN SELECT RAISE(ABORT, 'the disk is on fire'); END`
             )
             const flush = yield* Effect.fork(Consumer.flush)
             yield* Effect.sleep("5 seconds")
@@ -303,6 +305,40 @@ describe("Consumer.layerDurable on SQLite", () => {
         )
       )
       expect(h.server.requests().map((r) => r.items)).toEqual(range(0, 20).map(() => 100))
+    })
+  )
+
+  it.scoped("an outbox of version 1 (leases on its rows) is upgraded at start, and all of it delivered", () =>
+    Effect.gen(function* () {
+      const { file, h } = yield* setup
+      yield* Effect.scoped(
+        Effect.flatMap(sqliteClient(file), (sql) =>
+          v1Outbox("sqlite", "effect_mixpanel_", [
+            ...range(0, 30).map((i) => ({ endpoint: "events" as const, json: event(i) })),
+            // A relay of the old version died holding these: their leases have run out
+            ...range(30, 40).map((i) => ({
+              endpoint: "events" as const,
+              json: event(i),
+              lease: { holder: "gone", inMillis: -1000 },
+              claims: 1
+            })),
+            ...range(0, 10).map((i) => ({ endpoint: "people" as const, json: update("p", i) }))
+          ]).pipe(Effect.provideService(SqlClient.SqlClient, sql))
+        )
+      )
+      yield* h.drive(
+        until(Effect.map(outboxSize, (n) => n === 0)).pipe(
+          Effect.provide(h.layer(DurableStore.layerSqlite({ filename: file }), { pollInterval: "100 millis" }))
+        )
+      )
+      expect(
+        h.server
+          .received("events")
+          .map(indexOf)
+          .sort((a, b) => a - b)
+      ).toEqual(range(0, 40))
+      expect(h.server.received("people").map((p) => (p.$set as { n: number }).n)).toEqual(range(0, 10))
+      expect(h.failures).toEqual([])
     })
   )
 

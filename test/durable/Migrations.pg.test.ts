@@ -40,7 +40,8 @@ describe("migrations on PostgreSQL", () => {
       yield* first.append("events", events(1, 3))
       expect((yield* claimAll(last, "events")).length).toBe(3)
       expect(yield* sql`SELECT migration_id, name FROM together_migrations`).toEqual([
-        { migration_id: 1, name: "create_outbox" }
+        { migration_id: 1, name: "create_outbox" },
+        { migration_id: 2, name: "leases_apart" }
       ])
     })
   )
@@ -57,6 +58,7 @@ describe("migrations on PostgreSQL", () => {
       expect(tables.map((t) => t.table_name)).toEqual([
         "mp_dead_letters",
         "mp_leases",
+        "mp_locks",
         "mp_meta",
         "mp_migrations",
         "mp_outbox"

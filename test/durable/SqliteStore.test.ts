@@ -80,7 +80,7 @@ describe("DurableStore.layerSqlite", () => {
       expect(yield* sql`SELECT json FROM effect_mixpanel_outbox ORDER BY id`).toEqual(
         events(1, 3).map((json) => ({ json }))
       )
-      expect(yield* sql`SELECT MAX(migration_id) AS version FROM effect_mixpanel_migrations`).toEqual([{ version: 1 }])
+      expect(yield* sql`SELECT MAX(migration_id) AS version FROM effect_mixpanel_migrations`).toEqual([{ version: 2 }])
     })
   )
 
@@ -116,7 +116,7 @@ describe("DurableStore.layerSqlite", () => {
             maxFileBytes: undefined,
             busyTimeout: 5000
           }),
-          (sql) => sql`PRAGMA synchronous`
+          ({ sql }) => sql`PRAGMA synchronous`
         )
       expect(yield* open("full")).toEqual([{ synchronous: 2 }])
       expect(yield* open("normal")).toEqual([{ synchronous: 1 }])
@@ -249,8 +249,17 @@ describe("DurableStore.layerSqlite", () => {
           }
         })
       )
+      // The pages of the index that claims read and opening the store does not
+      const pages = yield* Effect.scoped(
+        Effect.flatMap(
+          look(file),
+          (sql) =>
+            sql<{ readonly pageno: number }>`SELECT pageno FROM dbstat WHERE name = 'effect_mixpanel_outbox_claim'`
+        )
+      )
+      expect(pages.length).toBeGreaterThan(0)
       const fd = openSync(file, "r+")
-      writeSync(fd, Buffer.alloc(8192, 0x5a), 0, 8192, 5 * 4096)
+      for (const { pageno } of pages) writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, (pageno - 1) * 4096)
       closeSync(fd)
       const store = yield* build(DurableStore.layerSqlite({ filename: file }))
       const exit = yield* Effect.exit(claimAll(store, "events"))

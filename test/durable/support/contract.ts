@@ -2,12 +2,14 @@
  * What every durable store must do, whatever its database: the same tests run against real SQLite files
  * (`SqlStore.test.ts`) and a real PostgreSQL server (`SqlStore.pg.test.ts`).
  */
+import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import type { Scope } from "effect"
 import { Deferred, Effect, Exit, Fiber } from "effect"
 import * as Batch from "../../../src/internal/consumer/batch.js"
 import type { Late } from "../../../src/internal/consumer/durable/service.js"
 import { claimAll, type Database, event, events, ids, rejected, update } from "./store.js"
+import { v1Outbox } from "./v1.js"
 
 const all = { maxItems: 10_000, maxBytes: 1024 * 1024 * 1024 }
 
@@ -332,7 +334,9 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
         // A relay that died holding a claim: its lease is in the table, and nobody renews it
         yield* live.append("events", [event(3)])
         yield* db.client.unsafe(
-          `UPDATE ${db.prefix}outbox SET lease_holder = 'dead', lease_until = ${db.dialect === "pg" ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)" : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"} + 300 WHERE json = '${event(3)}'`
+          `INSERT INTO ${db.prefix}leases (id, endpoint, holder, expires_at, claims)
+            SELECT id, endpoint, 'dead', ${db.dialect === "pg" ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)" : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"} + 300, 1
+            FROM ${db.prefix}outbox WHERE json = '${event(3)}'`
         )
         expect(yield* claimAll(other, "events")).toEqual([])
         yield* Effect.sleep("400 millis")
@@ -378,6 +382,46 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
           }
         )
         expect([x.length, y.length].sort()).toEqual([0, 10])
+      })
+    )
+  })
+
+  describe("upgrade", () => {
+    it.scopedLive("an outbox of version 1: its messages, leases and counts of claims move to version 2", () =>
+      Effect.gen(function* () {
+        const db = yield* open
+        yield* v1Outbox(db.dialect, db.prefix, [
+          ...events(1, 3).map((json) => ({ endpoint: "events" as const, json })),
+          // Claimed twice by a relay that died: its lease has run out
+          { endpoint: "events", json: event(4), lease: { holder: "gone", inMillis: -1000 }, claims: 2 },
+          // Held by a relay of the old version, still running: nobody else takes it until its lease runs out
+          { endpoint: "events", json: event(5), lease: { holder: "old", inMillis: 600 }, claims: 1 },
+          { endpoint: "people", json: update("p", 1) },
+          { endpoint: "people", json: update("p", 2) }
+        ]).pipe(Effect.provideService(SqlClient.SqlClient, db.client))
+        const store = yield* db.store()
+        expect(
+          yield* db.client.unsafe(`SELECT migration_id, name FROM ${db.prefix}migrations ORDER BY migration_id`)
+        ).toEqual([
+          { migration_id: 1, name: "create_outbox" },
+          { migration_id: 2, name: "leases_apart" }
+        ])
+        expect(yield* store.stats).toMatchObject({ messages: 7, claimed: 1 })
+        const claimed = yield* claimAll(store, "events")
+        expect(claimed.map((m) => m.json)).toEqual(events(1, 4))
+        expect(claimed.every((m) => m.bytes === Batch.wireBytes("events", m.json))).toBe(true)
+        expect((yield* claimAll(store, "people")).map((m) => m.json)).toEqual([update("p", 1), update("p", 2)])
+        yield* Effect.sleep("700 millis")
+        const taken = yield* claimAll(store, "events")
+        expect(taken.map((m) => m.json)).toEqual([event(5)])
+        // The counts of claims went on from version 1's
+        yield* store.deadLetter([rejected(claimed[3] as never), rejected(taken[0] as never)])
+        expect((yield* store.deadLetters.list({})).map((l) => [l.json, l.claims])).toEqual([
+          [event(4), 3],
+          [event(5), 2]
+        ])
+        yield* store.ack(claimed.slice(0, 3))
+        expect(yield* store.stats).toMatchObject({ messages: 2, claimed: 2, deadLetters: 2 })
       })
     )
   })

@@ -105,7 +105,7 @@ export const make = (sql: SqlClient.SqlClient, statements: Statements, tables: T
       sql.withTransaction(
         Effect.gen(function* () {
           const byId = new Map(failures.map(({ failure, message }) => [message.id, failure]))
-          const removed = yield* statements.remove([...byId.keys()])
+          const removed = yield* statements.remove([...byId.keys()], false)
           if (removed.length === 0) return removed
           const [now] = yield* sql<{ readonly now: number | string }>`SELECT ${statements.now} AS now`
           const failedAt = toNumber(now?.now ?? 0)

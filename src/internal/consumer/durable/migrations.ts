@@ -16,22 +16,35 @@ import * as Schedule from "effect/Schedule"
 import * as Failure from "./failure.js"
 import type { Tables } from "./tables.js"
 
-/** The version this code needs; the database may be newer (migrations only ever add). */
-export const latest = 1
+/** The version this code needs; the database may be newer (a later migration keeps what this code uses). */
+export const latest = 2
 
 /** The id that tells this outbox's database apart from any other (see `join.ts`). */
 export const instanceKey = "instance"
 
 const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0")
 
-/** Migration 1: the outbox, its dead letters, the ordered endpoints' lock rows and the instance id. */
+/** The client of a migration, and the column type of ids and times in its dialect. */
+const client = Effect.map(SqlClient.SqlClient, (sql) => {
+  const withoutTransforms = sql.withoutTransforms()
+  const time = withoutTransforms.onDialectOrElse({
+    pg: () => withoutTransforms.literal("BIGINT"),
+    orElse: () => withoutTransforms.literal("INTEGER")
+  })
+  return { sql: withoutTransforms, time }
+})
+
+/**
+ * Migration 1: the outbox (each message's lease on its row), its dead letters, the ordered endpoints'
+ * lock rows and the instance id.
+ */
 const createOutbox = (tables: Tables) =>
   Effect.gen(function* () {
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const { sql, time } = yield* client
     const index = (name: string) => sql(`${tables.prefix}${name}`)
-    const [id, time] = sql.onDialectOrElse({
-      pg: () => [sql.literal("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"), sql.literal("BIGINT")],
-      orElse: () => [sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT"), sql.literal("INTEGER")]
+    const id = sql.onDialectOrElse({
+      pg: () => sql.literal("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+      orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
     })
     // AUTOINCREMENT: SQLite would otherwise reuse the id of a deleted last row, and a relay acknowledging
     // a stale id after a lease takeover would then delete a message that was never sent.
@@ -62,6 +75,7 @@ const createOutbox = (tables: Tables) =>
       field TEXT
     )`
     yield* sql`CREATE INDEX ${index("dead_letters_failed")} ON ${sql(tables.deadLetters)} (failed_at)`
+    // Named `<prefix>locks` since migration 2
     yield* sql`CREATE TABLE ${sql(tables.leases)} (
       endpoint TEXT PRIMARY KEY,
       holder TEXT,
@@ -73,8 +87,45 @@ const createOutbox = (tables: Tables) =>
     yield* sql`INSERT INTO ${sql(tables.meta)} (key, value) VALUES (${instanceKey}, ${instance})`
   })
 
+/**
+ * Migration 2: the leases leave the outbox's rows for a table of their own (see `statements.ts`), which
+ * takes the name `<prefix>leases`; the lock rows, one for every endpoint now, move to `<prefix>locks`.
+ * The leases held at the upgrade and the counts of claims move with them. A process of version 1's code
+ * on the upgraded tables still appends, and its claims fail (they set the outbox's lease columns).
+ */
+const leasesApart = (tables: Tables) =>
+  Effect.gen(function* () {
+    const { sql, time } = yield* client
+    yield* sql`DROP TABLE ${sql(tables.leases)}`
+    yield* sql`CREATE TABLE ${sql(tables.locks)} (
+      endpoint TEXT PRIMARY KEY,
+      holder TEXT,
+      claimed_at ${time}
+    )`
+    yield* sql`INSERT INTO ${sql(tables.locks)} (endpoint) VALUES ('events'), ('imports'), ('people'), ('groups')`
+    yield* sql`CREATE TABLE ${sql(tables.leases)} (
+      id ${time} PRIMARY KEY,
+      endpoint TEXT NOT NULL,
+      holder TEXT,
+      expires_at ${time},
+      claims INTEGER NOT NULL
+    )`
+    yield* sql`INSERT INTO ${sql(tables.leases)} (id, endpoint, holder, expires_at, claims)
+      SELECT id, endpoint, lease_holder, lease_until, claims FROM ${sql(tables.outbox)}
+      WHERE lease_holder IS NOT NULL OR claims > 0`
+    // Index names are qualified by the schema the index is in (its table's), never by the table
+    const leaseIndex = `${tables.prefix}outbox_lease`
+    yield* sql`DROP INDEX ${sql(tables.schema === undefined ? leaseIndex : `${tables.schema}.${leaseIndex}`)}`
+    for (const column of ["lease_holder", "lease_until", "claims"]) {
+      yield* sql`ALTER TABLE ${sql(tables.outbox)} DROP COLUMN ${sql(column)}`
+    }
+  })
+
 /** The migrations of `tables`, for `Migrator.fromRecord`. */
-const migrations = (tables: Tables) => ({ "1_create_outbox": createOutbox(tables) })
+const migrations = (tables: Tables) => ({
+  "1_create_outbox": createOutbox(tables),
+  "2_leases_apart": leasesApart(tables)
+})
 
 /** The outbox's schema version in the database, 0 before the first migration. */
 const version = (tables: Tables) =>

@@ -9,15 +9,17 @@
  *   transaction; the outcome comes later through `onLate`.
  * - **cap**: the committer keeps a running count of what the store holds, recounted from the table when
  *   an append would not fit (and every lease renewal, for what other processes did).
- * - **claim**: leases the oldest free messages (see `statements.ts`); the ordered endpoints are claimed
- *   under their lock row, and not at all while another relay holds a live lease on one of their messages.
+ * - **claim**: leases the oldest free messages (see `statements.ts`), under the endpoint's lock row; the
+ *   ordered endpoints not at all while another relay holds a live lease on one of their messages.
  * - **leases** are renewed every third of `leaseDuration` while the store runs, and given back when it
  *   closes; a dead process's leases expire and its messages are claimed again.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -73,9 +75,14 @@ const logLate =
     ).pipe(Effect.annotateLogs({ package: "effect-mixpanel" }))
   }
 
-/** The durable store over the `SqlClient` in context: migrates its tables, then serves until the scope closes. */
+/**
+ * The durable store over the `SqlClient` in context: migrates its tables, then serves until the scope
+ * closes. `beyondLimit` lifts the database's size limit, if it has one, for the store's own writes (they
+ * must go on in a full database, so that it drains): see `sqlite.ts`.
+ */
 export const make = (
-  options: Resolved
+  options: Resolved,
+  beyondLimit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R> = identity
 ): Effect.Effect<Service, Failure.Failure<"open">, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function* () {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
@@ -120,12 +127,12 @@ export const make = (
     // on PostgreSQL they would lock the same rows in different orders.
     const permits = 64
     const writes = yield* Effect.makeSemaphore(permits)
-    // SQLite's client has one connection, shared with the application's statements: a statement outside
-    // a transaction runs on it even while another fiber's transaction is open, and becomes part of that
-    // transaction (whose rollback would undo an acknowledgement, and send a message twice). So the store
-    // writes in transactions of its own, which wait for the application's.
-    const own = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      dialect === "sqlite" ? sql.withTransaction(effect) : effect
+    // The store writes in transactions of its own: its writes are several statements (a message and its
+    // lease leave together). And SQLite's client has one connection, shared with the application's
+    // statements: a statement outside a transaction runs on it even while another fiber's transaction is
+    // open, and becomes part of that transaction (whose rollback would undo an acknowledgement, and send a
+    // message twice); a transaction of the store's own waits for the application's.
+    const own = <A, E, R>(effect: Effect.Effect<A, E, R>) => sql.withTransaction(beyondLimit(effect))
     const write = <A, E, R>(effect: Effect.Effect<A, E, R>) => writes.withPermits(1)(own(effect))
 
     let late = logLate(options.label)
@@ -148,7 +155,10 @@ export const make = (
           )
           if (count === 0) break
           const removed = Statements.toStored(
-            yield* statements.remove(candidates.slice(0, count).map((row) => Statements.toNumber(row.id)))
+            yield* statements.remove(
+              candidates.slice(0, count).map((row) => Statements.toNumber(row.id)),
+              true
+            )
           )
           evicted.push(...removed)
           left = Room.minus(left, Room.sizeOf(removed.map((m) => m.bytes)))
@@ -331,23 +341,26 @@ export const make = (
 
     const claim = (endpoint: Endpoint, limits: { readonly maxItems: number; readonly maxBytes: number }) => {
       if (limits.maxItems <= 0) return Effect.succeed<ReadonlyArray<Stored>>([])
-      const claimed = isOrdered(endpoint)
-        ? sql.withTransaction(
-            Effect.gen(function* () {
-              yield* statements.lockEndpoint(endpoint, holder)
-              const others = yield* statements.heldByOthers(endpoint, holder)
-              if (others.length > 0) return []
-              return yield* statements.claim(endpoint, limits, holder, options.leaseDuration, false)
-            })
-          )
-        : statements.claim(endpoint, limits, holder, options.leaseDuration, dialect === "pg")
-      return health.track(
-        Failure.wrap("claim", Join.outsideTransaction(Effect.map(write(claimed), Statements.toStored)))
-      )
+      const ordered = isOrdered(endpoint)
+      const claimed = Effect.gen(function* () {
+        yield* statements.lockEndpoint(endpoint, holder)
+        if (ordered && (yield* statements.heldByOthers(endpoint, holder)).length > 0) return []
+        const leased = yield* statements.claim(
+          endpoint,
+          limits,
+          holder,
+          options.leaseDuration,
+          ordered ? "wait" : "skip"
+        )
+        const ids = leased.map((row) => Statements.toNumber(row.id))
+        const read = yield* Effect.forEach(chunks(ids, maxIdsPerStatement), statements.read)
+        return Statements.toStored(read.flat())
+      })
+      return health.track(Failure.wrap("claim", Join.outsideTransaction(write(claimed))))
     }
 
-    /** Deletes `messages` from the outbox (acked, or evicted by the caller); keeps the count. */
-    const forget = (rows: ReadonlyArray<Statements.OutboxRow>) =>
+    /** Counts out of the store what left it (acked, dead-lettered, or evicted by the caller). */
+    const forget = (rows: ReadonlyArray<{ readonly bytes: number | string }>) =>
       Effect.sync(() => {
         held = Room.minus(held, Room.sizeOf(rows.map((row) => Statements.toNumber(row.bytes))))
       })
@@ -362,7 +375,7 @@ export const make = (
                 messages.map((m) => m.id),
                 maxIdsPerStatement
               ),
-              (ids) => Effect.flatMap(write(statements.remove(ids)), forget),
+              (ids) => Effect.flatMap(write(statements.ack(ids)), forget),
               { discard: true }
             )
           )

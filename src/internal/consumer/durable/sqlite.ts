@@ -9,10 +9,14 @@
  * commit shares that fsync (about 0.6 ms on this machine's disk) among all the appends of a transaction.
  * "async" already admits a loss window, and NORMAL keeps it from adding an fsync per transaction.
  *
+ * `maxFileBytes` is SQLite's `max_page_count`, a limit for appends: the store's own writes (a claim
+ * writes leases) lift it while they run (`Opened.beyondLimit`), so that a full file still drains.
+ *
  * The package is loaded when the layer is built, not when this module is imported, so that users of the
  * PostgreSQL store need neither it nor better-sqlite3's native binary.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -33,8 +37,21 @@ const missing =
   "the SQLite store needs @effect/sql-sqlite-node: npm install @effect/sql@^0.52 @effect/sql-sqlite-node@^0.53 " +
   "(and allow better-sqlite3's install script, which fetches or builds its native binary)"
 
+/** The open database. */
+export interface Opened {
+  readonly sql: SqlClient.SqlClient
+  /**
+   * Runs `effect` beyond `maxFileBytes`, then puts the limit back (as the file's size, if it grew past
+   * it). Only inside a transaction, which keeps anything else off the connection meanwhile.
+   */
+  readonly beyondLimit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+}
+
+/** SQLite's default `max_page_count`, for "no limit". */
+const noLimit = 4294967294
+
 /** Opens (creating it and its directory if needed) the database file, in WAL mode, in the current scope. */
-export const open = (options: Options): Effect.Effect<SqlClient.SqlClient, Failure.Failure<"open">, Scope.Scope> =>
+export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"open">, Scope.Scope> =>
   Effect.gen(function* () {
     const [sqlite, fs, path] = yield* Effect.tryPromise({
       try: () => Promise.all([import("@effect/sql-sqlite-node/SqliteClient"), import("node:fs"), import("node:path")]),
@@ -61,10 +78,18 @@ export const open = (options: Options): Effect.Effect<SqlClient.SqlClient, Failu
     yield* pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeout))}`)
     // The WAL file is reused, not shrunk, after a checkpoint: keep a burst from leaving it large for good
     yield* pragma("journal_size_limit = 67108864")
-    if (options.maxFileBytes !== undefined) {
-      const [size] = yield* pragma("page_size")
-      const pageSize = Number(size?.page_size ?? 4096)
-      yield* pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxFileBytes / pageSize))}`)
+    if (options.maxFileBytes === undefined) {
+      const opened: Opened = { sql, beyondLimit: (effect) => effect }
+      return opened
     }
-    return sql as SqlClient.SqlClient
+    const [size] = yield* pragma("page_size")
+    const pages = Math.max(1, Math.floor(options.maxFileBytes / Number(size?.page_size ?? 4096)))
+    const limit = pragma(`max_page_count = ${pages}`)
+    yield* limit
+    const opened: Opened = {
+      sql,
+      beyondLimit: (effect) =>
+        Effect.zipRight(pragma(`max_page_count = ${noLimit}`), Effect.ensuring(effect, Effect.ignore(limit)))
+    }
+    return opened
   }).pipe((effect) => new Failure.Health(options.filename).track(Failure.wrap("open", effect)))

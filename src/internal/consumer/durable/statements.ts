@@ -2,15 +2,36 @@
  * The outbox's SQL, for SQLite and PostgreSQL. Times are epoch milliseconds from the database's clock,
  * so that the leases of a fleet do not depend on the clocks of its machines.
  *
- * Claims are one statement that picks the oldest free messages (those with no lease, or an expired one)
- * within the item and byte limits (a running sum) and leases them. On PostgreSQL the pick is
- * `FOR UPDATE SKIP LOCKED`: two relays claiming at once take different messages, and a message locked by
- * a claim that then commits is re-checked and passed over, so nothing is claimed twice. SQLite has one
- * writer at a time, and an `UPDATE` takes the write lock before it reads.
+ * A message's lease is a row of its own in the leases table (`id`, `endpoint`, `holder`, `expires_at`,
+ * `claims`), not columns of the message's row: a claim writes a small row instead of rewriting every
+ * message it takes (hundreds of bytes each) and an index entry. A lease row lives from the message's
+ * first claim until the message leaves the outbox; a release clears its holder and expiry and keeps the
+ * count of claims (the dead letters report it). A message is free when no lease of it is live.
+ *
+ * A claim is one statement: it picks the oldest free messages within the item and byte limits (a running
+ * sum) and upserts their leases. Nothing is claimed twice, on PostgreSQL for three reasons:
+ *
+ * - claims of one endpoint take turns across the fleet: a claim's transaction first updates the
+ *   endpoint's lock row (`lockEndpoint`), and the pick, a statement begun after that, sees every lease
+ *   committed before it (read committed). Without the turns, a pick whose snapshot predates another
+ *   relay's claim would take that claim's messages for free, and the upsert below would turn them down:
+ *   the claim would come back short while free messages wait.
+ * - the upsert takes over an existing lease only if it has expired as the upsert sees it: `ON CONFLICT DO
+ *   UPDATE … WHERE` checks the latest committed lease row, locked, and an insert racing another insert of
+ *   the same lease waits for it, then makes that check.
+ * - the pick locks the messages' rows, so that none is deleted between a claim's pick and its commit:
+ *   `FOR UPDATE SKIP LOCKED` passes over those an acknowledgement or an eviction is deleting; the ordered
+ *   endpoints wait for them instead (`FOR UPDATE`): a delete rolled back would leave a gap in their order.
+ *
+ * SQLite has one writer at a time, and a transaction that writes reads the latest state.
+ *
+ * A message leaves with its lease: its row is deleted first, then its lease, in one transaction. On
+ * PostgreSQL a claim that held the row's lock has committed by the time the second statement begins
+ * (and each statement sees what committed before it began), so no lease outlives its message. An
+ * eviction (`dropOldest`) checks again, as it deletes, that nobody holds the message.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type * as Statement from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
 import type { Endpoint } from "../../../Endpoint.js"
 import * as Batch from "../batch.js"
@@ -104,71 +125,98 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     )
   }
 
-  const free = sql`(lease_until IS NULL OR lease_until < ${now})`
+  const leases = sql(tables.leases)
+  const live = sql`expires_at >= ${now}`
+  /** Nobody holds a live lease on the outbox row `o`. */
+  const free = sql`NOT EXISTS (SELECT 1 FROM ${leases} AS l WHERE l.id = o.id AND l.expires_at >= ${now})`
 
   /**
-   * Claims the oldest free messages of `endpoint` within the limits; `skipLocked` on PostgreSQL. The byte
-   * limit is the engine's (`Batch.bodyBytes`): the request body of the messages, with its commas and
-   * brackets, is at most `maxBytes`, i.e. `running + n <= maxBytes - bodyBytes(endpoint, 1, 0) + 1`.
+   * Leases the oldest free messages of `endpoint` within the limits, returning their ids. The byte limit
+   * is the engine's (`Batch.bodyBytes`): the request body of the messages, with its commas and brackets,
+   * is at most `maxBytes`, i.e. `running + n <= maxBytes - bodyBytes(endpoint, 1, 0) + 1`. On PostgreSQL
+   * the picked rows are locked, skipping those another claim holds (`skip`) or waiting for them (`wait`,
+   * the ordered endpoints, where a gap would break their order).
    */
   const claim = (
     endpoint: Endpoint,
     limits: { readonly maxItems: number; readonly maxBytes: number },
     holder: string,
     leaseMillis: number,
-    skipLocked: boolean
+    lock: "skip" | "wait"
   ) => {
     const budget = limits.maxBytes - Batch.bodyBytes(endpoint, 1, 0) + 1
-    const picked = sql`SELECT id, bytes FROM ${outbox} WHERE endpoint = ${endpoint} AND ${free} ORDER BY id LIMIT ${limits.maxItems}`
-    const ranked = (from: Statement.Fragment) =>
-      sql`SELECT id, SUM(bytes) OVER (ORDER BY id) AS running, ROW_NUMBER() OVER (ORDER BY id) AS n FROM (${from}) AS picked`
-    return dialect === "pg"
-      ? sql<OutboxRow>`UPDATE ${outbox} AS o
-          SET lease_holder = ${holder}, lease_until = ${now} + ${leaseMillis}, claims = o.claims + 1
-          FROM (${ranked(skipLocked ? sql`${picked} FOR UPDATE SKIP LOCKED` : picked)}) AS r
-          WHERE o.id = r.id AND (r.running + r.n <= ${budget} OR r.n = 1)
-          RETURNING o.id, o.endpoint, o.json, o.bytes`
-      : sql<OutboxRow>`UPDATE ${outbox}
-          SET lease_holder = ${holder}, lease_until = ${now} + ${leaseMillis}, claims = claims + 1
-          WHERE id IN (SELECT id FROM (${ranked(picked)}) WHERE running + n <= ${budget} OR n = 1)
-          RETURNING id, endpoint, json, bytes`
+    const locked =
+      dialect === "sqlite" ? sql`` : lock === "skip" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql`FOR UPDATE OF o`
+    const picked = sql`SELECT o.id, o.bytes FROM ${outbox} AS o
+      WHERE o.endpoint = ${endpoint} AND ${free} ORDER BY o.id LIMIT ${limits.maxItems} ${locked}`
+    return sql<{ readonly id: number | string }>`INSERT INTO ${leases} AS l (id, endpoint, holder, expires_at, claims)
+      SELECT id, ${endpoint}, ${holder}, ${now} + ${leaseMillis}, 1 FROM (
+        SELECT id, SUM(bytes) OVER (ORDER BY id) AS running, ROW_NUMBER() OVER (ORDER BY id) AS n
+        FROM (${picked}) AS picked
+      ) AS r WHERE r.running + r.n <= ${budget} OR r.n = 1
+      ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, claims = l.claims + 1
+        WHERE l.expires_at IS NULL OR l.expires_at < ${now}
+      RETURNING id`
   }
+
+  /** Deletes the leases of `ids` (after their messages: see the module's doc), returning how often each was claimed. */
+  const removeLeases = (ids: ReadonlyArray<number>) =>
+    sql<{ readonly id: number | string; readonly claims: number | string }>`DELETE FROM ${leases}
+      WHERE ${sql.in("id", ids)} RETURNING id, claims`
 
   return {
     now,
-    free,
     insert,
     claim,
-    /** Locks the lock row of an ordered endpoint until the transaction ends, and records who claims. */
+    /** The messages `ids`, as stored. */
+    read: (ids: ReadonlyArray<number>) =>
+      sql<OutboxRow>`SELECT id, endpoint, json, bytes FROM ${outbox} WHERE ${sql.in("id", ids)}`,
+    /** Locks the lock row of `endpoint` until the transaction ends (claims take turns), and records who claims. */
     lockEndpoint: (endpoint: Endpoint, holder: string) =>
-      sql`UPDATE ${sql(tables.leases)} SET holder = ${holder}, claimed_at = ${now} WHERE endpoint = ${endpoint}`,
+      sql`UPDATE ${sql(tables.locks)} SET holder = ${holder}, claimed_at = ${now} WHERE endpoint = ${endpoint}`,
     /** Whether another relay holds a live lease on a message of `endpoint`. */
     heldByOthers: (endpoint: Endpoint, holder: string) =>
-      sql<{ readonly one: number }>`SELECT 1 AS one FROM ${outbox}
-        WHERE endpoint = ${endpoint} AND lease_holder <> ${holder} AND lease_until >= ${now} LIMIT 1`,
-    /** Deletes `ids`, returning what was there (an id acknowledged twice, or by two relays, is gone once). */
-    remove: (ids: ReadonlyArray<number>) =>
-      sql<OutboxRow & { readonly created_at: number | string; readonly claims: number | string }>`DELETE FROM ${outbox}
-        WHERE ${sql.in("id", ids)} RETURNING id, endpoint, json, bytes, created_at, claims`,
+      sql<{ readonly one: number }>`SELECT 1 AS one FROM ${leases}
+        WHERE endpoint = ${endpoint} AND holder <> ${holder} AND ${live} LIMIT 1`,
+    /** Deletes the acknowledged `ids` and their leases, returning the bytes of what was there (an id acknowledged twice, or by two relays, is gone once). */
+    ack: (ids: ReadonlyArray<number>) =>
+      Effect.zipLeft(
+        sql<{ readonly id: number | string; readonly bytes: number | string }>`DELETE FROM ${outbox}
+          WHERE ${sql.in("id", ids)} RETURNING id, bytes`,
+        removeLeases(ids)
+      ),
+    /**
+     * Deletes `ids` and their leases, returning what was there with how often each was claimed; with
+     * `onlyFree`, only those nobody holds a live lease on (checked again as they are deleted).
+     */
+    remove: (ids: ReadonlyArray<number>, onlyFree: boolean) =>
+      Effect.flatMap(
+        sql<OutboxRow & { readonly created_at: number | string }>`DELETE FROM ${outbox} AS o
+          WHERE ${sql.in("o.id", ids)}${onlyFree ? sql` AND ${free}` : sql``}
+          RETURNING id, endpoint, json, bytes, created_at`,
+        (rows) =>
+          Effect.map(
+            rows.length === 0 ? Effect.succeed([]) : removeLeases(rows.map((row) => toNumber(row.id))),
+            (claimed) => {
+              const claims = new Map(claimed.map((row) => [toNumber(row.id), toNumber(row.claims)]))
+              return rows.map((row) => ({ ...row, claims: claims.get(toNumber(row.id)) ?? 0 }))
+            }
+          )
+      ),
     release: (ids: ReadonlyArray<number>, holder: string) =>
-      sql`UPDATE ${outbox} SET lease_holder = NULL, lease_until = NULL WHERE lease_holder = ${holder} AND ${sql.in("id", ids)}`,
-    releaseAll: (holder: string) =>
-      sql`UPDATE ${outbox} SET lease_holder = NULL, lease_until = NULL WHERE lease_holder = ${holder}`,
+      sql`UPDATE ${leases} SET holder = NULL, expires_at = NULL WHERE holder = ${holder} AND ${sql.in("id", ids)}`,
+    releaseAll: (holder: string) => sql`UPDATE ${leases} SET holder = NULL, expires_at = NULL WHERE holder = ${holder}`,
     renew: (holder: string, leaseMillis: number) =>
-      sql`UPDATE ${outbox} SET lease_until = ${now} + ${leaseMillis} WHERE lease_holder = ${holder}`,
+      sql`UPDATE ${leases} SET expires_at = ${now} + ${leaseMillis} WHERE holder = ${holder}`,
     /** The oldest free messages of any endpoint, for `dropOldest`; locked on PostgreSQL, skipping locked ones. */
     evictable: (limit: number) =>
-      dialect === "pg"
-        ? sql<{ readonly id: number | string; readonly bytes: number | string }>`SELECT id, bytes FROM ${outbox}
-            WHERE ${free} ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`
-        : sql<{ readonly id: number | string; readonly bytes: number | string }>`SELECT id, bytes FROM ${outbox}
-            WHERE ${free} ORDER BY id LIMIT ${limit}`,
+      sql<{ readonly id: number | string; readonly bytes: number | string }>`SELECT o.id, o.bytes FROM ${outbox} AS o
+        WHERE ${free} ORDER BY o.id LIMIT ${limit} ${dialect === "pg" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql``}`,
     size: sql<{
       readonly messages: number | string
       readonly bytes: number | string | null
     }>`SELECT COUNT(*) AS messages, SUM(bytes) AS bytes FROM ${outbox}`,
-    claimed: sql<{ readonly claimed: number | string }>`SELECT COUNT(*) AS claimed FROM ${outbox}
-      WHERE lease_holder IS NOT NULL AND lease_until >= ${now}`,
+    claimed: sql<{ readonly claimed: number | string }>`SELECT COUNT(*) AS claimed FROM ${leases} WHERE ${live}`,
     /** The id of the oldest message still in the outbox (by anyone's hand), if any. */
     oldest: sql<{ readonly oldest: number | string | null }>`SELECT MIN(id) AS oldest FROM ${outbox}`
   }

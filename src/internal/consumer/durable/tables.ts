@@ -10,12 +10,14 @@ export const defaultPrefix = "effect_mixpanel_"
 export interface Tables {
   readonly prefix: string
   readonly schema: string | undefined
-  /** Messages waiting for delivery, or claimed by a relay under a lease. */
+  /** Messages waiting for delivery, or claimed by a relay. */
   readonly outbox: string
+  /** One row per message claimed at least once: who holds it until when, and how often it was claimed. */
+  readonly leases: string
   /** Messages that will never be delivered, with why. */
   readonly deadLetters: string
   /** One row per ordered endpoint (`people`, `groups`): the lock that serializes their claims. */
-  readonly leases: string
+  readonly locks: string
   /** Facts about this outbox, e.g. the random id that tells its database apart from another. */
   readonly meta: string
   /** `@effect/sql`'s `Migrator` table: the schema version of the outbox. */
@@ -44,6 +46,7 @@ export const make = (options: {
     outbox: qualify("outbox"),
     deadLetters: qualify("dead_letters"),
     leases: qualify("leases"),
+    locks: qualify("locks"),
     meta: qualify("meta"),
     migrations: qualify("migrations")
   }
