@@ -6,7 +6,7 @@
  */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import type { RecordType } from "../../Import.js"
 import * as Message from "../../Message.js"
 import * as Rules from "../rules.js"
