@@ -22,6 +22,8 @@ export interface Settings {
   readonly importAuth: ImportAuth | undefined
   readonly gzip: boolean
   readonly geolocate: boolean
+  /** zlib's level for gzipped bodies on Node, 1 (fastest) to 9; zlib's default, 6, when not given. */
+  readonly gzipLevel?: number | undefined
 }
 
 /** Sends one batch. */
@@ -185,18 +187,20 @@ const loadZlib = () =>
       : Promise.resolve(undefined))
 
 /**
- * A body gzipped at zlib's default level (6). On Node, by zlib in its thread pool in one call: the web
- * streams' `CompressionStream` (the same zlib) hands the bytes over in small chunks through promises, which
- * cost the importer about a tenth of its CPU and 10 MB of memory (docs/benchmarks.md). Elsewhere, by
- * `CompressionStream`.
+ * A body gzipped at `level` (zlib's default, 6, when undefined). On Node, by zlib in its thread pool in one
+ * call: the web streams' `CompressionStream` (the same zlib) hands the bytes over in small chunks through
+ * promises, which cost the importer about a tenth of its CPU and 10 MB of memory (docs/benchmarks.md).
+ * Elsewhere, by `CompressionStream`, at its own level.
  */
-const gzip = (bytes: Uint8Array): Effect.Effect<Uint8Array> =>
+const gzip = (bytes: Uint8Array, level: number | undefined): Effect.Effect<Uint8Array> =>
   Effect.promise(async () => {
     const zlib = await loadZlib()
     if (zlib !== undefined) {
       return new Promise<Uint8Array>((resolve, reject) =>
         // zlib fails only on a bad option or out of memory: a defect, not the request's to handle
-        zlib.gzip(bytes, (error, compressed) => (error === null ? resolve(compressed) : reject(error)))
+        zlib.gzip(bytes, { level: level ?? zlib.constants.Z_DEFAULT_COMPRESSION }, (error, compressed) =>
+          error === null ? resolve(compressed) : reject(error)
+        )
       )
     }
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"))
@@ -239,7 +243,7 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
     )
     const json = body(endpoint, messages)
     return settings.gzip
-      ? Effect.map(gzip(json), (compressed) =>
+      ? Effect.map(gzip(json, settings.gzipLevel), (compressed) =>
           authorized.pipe(
             HttpClientRequest.setHeader("content-encoding", "gzip"),
             HttpClientRequest.bodyUint8Array(compressed, "application/json")

@@ -351,7 +351,7 @@ const configFailures = (error: ConfigError.ConfigError): Array<string> => {
         error.message
           .split("\n")
           .at(-1)
-          ?.replace(/^[\s└├│─]+/, "") ?? error.message
+          ?.replace(/^[\s\u2514\u251c\u2502\u2500]+/, "") ?? error.message
       return [`${error.path.join("_")}: ${reason}`]
     }
   }

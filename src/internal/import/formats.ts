@@ -67,14 +67,22 @@ export const ndjson = (source: string, skipThrough = 0, firstLine = 1): Parser =
   }
   return {
     push: (text, out) => {
-      const data = rest === "" ? text : rest + text
       let start = 0
-      for (let newline = data.indexOf("\n"); newline >= 0; newline = data.indexOf("\n", start)) {
-        const end = newline > start && data.charCodeAt(newline - 1) === 13 ? newline - 1 : newline
-        emit(data.slice(start, end), out)
+      let newline = text.indexOf("\n")
+      if (rest !== "" && newline >= 0) {
+        // The line begun in the chunks before: joined on its own, not the chunk (a copy of 64 KiB a chunk)
+        const line = rest + text.slice(0, newline)
+        emit(line.endsWith("\r") ? line.slice(0, -1) : line, out)
+        rest = ""
+        start = newline + 1
+        newline = text.indexOf("\n", start)
+      }
+      for (; newline >= 0; newline = text.indexOf("\n", start)) {
+        const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline
+        emit(text.slice(start, end), out)
         start = newline + 1
       }
-      rest = start === 0 ? data : data.slice(start)
+      rest = start === 0 ? rest + text : text.slice(start)
       if (rest.length > maxRecordChars || (overlong && rest.length > maxQuotedChars)) {
         // Keep the start of the line for the report, and drop the rest up to the next newline.
         rest = rest.slice(0, maxQuotedChars)

@@ -6,9 +6,10 @@
  */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import type { RecordType } from "../../Import.js"
 import * as Message from "../../Message.js"
+import * as Rules from "../rules.js"
 import { murmur128 } from "./hash.js"
 
 /** A message ready to send, or why a record cannot be one. */
@@ -137,8 +138,34 @@ export const eventProperties = (
   return ordered
 }
 
-const isEventName = Schema.is(Message.EventName)
-const hasValidNamedProperties = Schema.is(Schema.Struct(Message.EventProperties.fields))
+/**
+ * `Message.EventProperties`' named keys with the rules their schemas are made of (`Rules`), and whether
+ * the key may be missing (or `undefined`). `Schema.is` checks the same at about 800 bytes of garbage and
+ * 200 ns a call, a third of the garbage of building a message; the test of `encodeEventFast` holds the
+ * two equal, and a key the schema gains is a type error here until it has its rule.
+ */
+const namedRules: {
+  readonly [K in keyof typeof Message.EventProperties.fields]: {
+    readonly rule: (value: unknown) => boolean
+    readonly optional: boolean
+  }
+} = {
+  token: { rule: Rules.isToken, optional: false },
+  distinct_id: { rule: Rules.isDistinctId, optional: true },
+  time: { rule: Rules.isTime, optional: true },
+  $insert_id: { rule: (id) => typeof id === "string" && Rules.insertIdPattern.test(id), optional: true }
+}
+
+const namedChecks = Object.entries(namedRules)
+
+const hasValidNamedProperties = (properties: Fields): boolean => {
+  for (const [key, { optional, rule }] of namedChecks) {
+    const value = properties[key]
+    if (value === undefined ? !optional : !rule(value)) return false
+  }
+  return true
+}
+
 const encodeProperties = ParseResult.encodeUnknownEither(Message.Properties)
 
 /**
@@ -147,7 +174,7 @@ const encodeProperties = ParseResult.encodeUnknownEither(Message.Properties)
  * fails (the full encoding then says why). A test holds it equal to the full encoding, byte for byte.
  */
 export const encodeEventFast = (name: unknown, properties: Fields): string | undefined => {
-  if (!isEventName(name) || !hasValidNamedProperties(properties)) return undefined
+  if (!Rules.isEventName(name) || !hasValidNamedProperties(properties)) return undefined
   const encoded = encodeProperties(properties)
   return Either.isRight(encoded) ? JSON.stringify({ event: name, properties: encoded.right }) : undefined
 }

@@ -94,7 +94,9 @@ export const make = (
           request.url.endsWith("/import") ? HttpClientRequest.setUrlParam(request, "strict", "0") : request
         )
     const http = yield* Effect.provideService(Http.make(transport.http), HttpClient.HttpClient, platform)
-    const ingestion = Ingestion.make(http, transport)
+    // Level 1: a third of level 6's CPU for bodies about a fifth larger (docs/benchmarks.md); on a machine
+    // of few cores the compression competes with the reading and building of messages.
+    const ingestion = Ingestion.make(http, { ...transport, gzipLevel: 1 })
     const nextRequestId = yield* Ids.makeGenerator()
     const slots = yield* Effect.makeSemaphore(options.requests)
     const policy: Retry.Policy = {
