@@ -136,12 +136,12 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     const sendBatch =
       later?.sendBatch ??
       ((endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) => target.sendBatch(endpoint, messages.map(text)))
+    const unsafeSendText = target.unsafeSend
     const unsafeSend =
       later?.unsafeSend ??
-      (target.unsafeSend === undefined
+      (unsafeSendText === undefined
         ? undefined
-        : (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) =>
-            (target.unsafeSend as NonNullable<typeof target.unsafeSend>)(endpoint, messages.map(text)))
+        : (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) => unsafeSendText(endpoint, messages.map(text)))
 
     /** Hands an operation's messages to the consumer, as an effect. */
     const dispatch = ({ endpoint, immediate, messages }: Dispatch): Effect.Effect<void, SendError> =>
