@@ -56,7 +56,7 @@ import * as Lanes from "./lanes.js"
 import * as Memory from "./memory.js"
 import * as Owned from "./owned.js"
 import * as Reporter from "./reporter.js"
-import type { Appended, Store, Stored, StoreFailure } from "./store.js"
+import { type Appended, bytesOf, type Store, type Stored, type StoreFailure } from "./store.js"
 
 interface Lane {
   readonly state: Lanes.Lane
@@ -144,8 +144,8 @@ const run = <R>(
     /** Batches in flight, with the indices of their messages that already have an outcome. */
     const inFlight = new Map<ReadonlyArray<Stored>, Set<number>>()
     /** Durable: outcomes the store failed to record, tried again at the next poll. */
-    let unacked: Array<Stored> = []
-    let unburied: Array<{ readonly message: Stored; readonly failure: DeliveryFailure }> = []
+    const unacked: Array<Stored> = []
+    const unburied: Array<{ readonly message: Stored; readonly failure: DeliveryFailure }> = []
 
     /**
      * What this consumer holds, in the buffer gauges: in memory, what it accepted and has not settled; with
@@ -200,31 +200,34 @@ const run = <R>(
       }
     }
 
-    /** Durable: an ack the store failed is tried again at the next poll (the store's lease keeps the messages). */
-    const ack = (messages: ReadonlyArray<Stored>): Effect.Effect<void> =>
+    /**
+     * Records an outcome in the store. Durable: one the store failed to record joins `later`, tried again at
+     * the next poll (the store's lease keeps the messages meanwhile).
+     */
+    const record = <A>(
+      recording: Effect.Effect<void, StoreFailure>,
+      items: ReadonlyArray<A>,
+      later: Array<A>
+    ): Effect.Effect<void> =>
       durable === undefined
-        ? (store.ack(messages) as Effect.Effect<void>)
-        : Effect.catchAll(store.ack(messages), () =>
+        ? (recording as Effect.Effect<void>)
+        : Effect.catchAll(recording, () =>
             Effect.sync(() => {
-              unacked.push(...messages)
+              later.push(...items)
             })
           )
 
+    const ack = (messages: ReadonlyArray<Stored>) => record(store.ack(messages), messages, unacked)
+
     const bury = (failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>) =>
-      durable === undefined
-        ? (store.deadLetter(failures) as Effect.Effect<void>)
-        : Effect.catchAll(store.deadLetter(failures), () =>
-            Effect.sync(() => {
-              unburied.push(...failures)
-            })
-          )
+      record(store.deadLetter(failures), failures, unburied)
 
     const settle = (lane: Lane, batch: ReadonlyArray<Stored>) => (part: Deliver.Part) =>
       Effect.suspend(() => {
         const done = inFlight.get(batch)
         for (const i of part.indices) done?.add(i)
         const messages = part.indices.map((i) => batch[i] as Stored)
-        const bytes = messages.reduce((sum, message) => sum + message.bytes, 0)
+        const bytes = bytesOf(messages)
         hold(lane, -messages.length, -bytes)
         room.unsafeOpen()
         if (part._tag === "Delivered") {
@@ -358,7 +361,7 @@ const run = <R>(
         const known = lane.state.waiting
         return Effect.map(claim(lane), (batch) => {
           if (batch === undefined) return batch
-          const bytes = batch.reduce((sum, message) => sum + message.bytes, 0)
+          const bytes = bytesOf(batch)
           Lanes.claimed(lane.state, batch.length, bytes)
           if (durable !== undefined && batch.length > 0) {
             hold(lane, batch.length, bytes)
@@ -436,7 +439,7 @@ const run = <R>(
 
     /** Messages now in the store (appended by this consumer) that its lane should know of; returns their bytes. */
     const arrived = (lane: Lane, stored: ReadonlyArray<Stored>): number => {
-      const bytes = stored.reduce((sum, message) => sum + message.bytes, 0)
+      const bytes = bytesOf(stored)
       Lanes.appended(lane.state, stored.length, bytes)
       if (Lanes.ready(lane.state, limits)) lane.latch.unsafeOpen()
       return bytes
@@ -638,16 +641,8 @@ const run = <R>(
           }
         }
         room.unsafeOpen()
-        if (unacked.length > 0) {
-          const retry = unacked
-          unacked = []
-          yield* ack(retry)
-        }
-        if (unburied.length > 0) {
-          const retry = unburied
-          unburied = []
-          yield* bury(retry)
-        }
+        if (unacked.length > 0) yield* ack(unacked.splice(0))
+        if (unburied.length > 0) yield* bury(unburied.splice(0))
         if (owned.epochs.size > 0 && (waiting.size > 0 || owned.epochs.size > sweepAbove)) {
           const oldest = yield* Effect.option(durableStore.oldest)
           if (Option.isSome(oldest)) {

@@ -28,6 +28,13 @@ export interface Stored {
   readonly epoch?: number | undefined
 }
 
+/** The bytes of `messages`, as the store counts them. */
+export const bytesOf = (messages: ReadonlyArray<Stored>): number => {
+  let bytes = 0
+  for (const message of messages) bytes += message.bytes
+  return bytes
+}
+
 /** What `append` did with each message, in order: stored, or refused because the store is full. */
 export interface Appended<M = string> {
   readonly stored: ReadonlyArray<Stored>
