@@ -39,3 +39,6 @@ export const isTime = (time: unknown): time is number => typeof time === "number
 
 /** An `$insert_id`: 1 to 36 characters of `[A-Za-z0-9-]`. */
 export const insertIdPattern = /^[A-Za-z0-9-]{1,36}$/
+
+/** Whether `id` is an `$insert_id` by `insertIdPattern`. */
+export const isInsertId = (id: unknown): id is string => typeof id === "string" && insertIdPattern.test(id)

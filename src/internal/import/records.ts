@@ -153,7 +153,7 @@ const namedRules: {
   token: { rule: Rules.isToken, optional: false },
   distinct_id: { rule: Rules.isDistinctId, optional: true },
   time: { rule: Rules.isTime, optional: true },
-  $insert_id: { rule: (id) => typeof id === "string" && Rules.insertIdPattern.test(id), optional: true }
+  $insert_id: { rule: Rules.isInsertId, optional: true }
 }
 
 const namedChecks = Object.entries(namedRules)
