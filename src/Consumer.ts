@@ -296,7 +296,9 @@ export interface TransportOptions {
   readonly geolocate?: boolean | undefined
   /**
    * Changes the `HttpClient` the consumer sends with: a proxy's header, a policy of the application's own
-   * (as `@effect/ai-openai`'s `transformClient`). Default: the client in context as it is.
+   * (as `@effect/ai-openai`'s `transformClient`). Default: the client in context as it is. A request's body
+   * is lent until its 2xx answer is read, then emptied and reused: to keep the bytes, copy them during the
+   * request (docs/consumers.md, "Request bodies").
    */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }

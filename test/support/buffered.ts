@@ -22,7 +22,10 @@ export interface Wire {
   readonly log: Array<{ readonly at: number; readonly requestId: string; readonly path: string }>
 }
 
-export const wireLayer = (wire: Wire): Layer.Layer<HttpClient.HttpClient> =>
+export const wireLayer = (
+  wire: Wire,
+  platform: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer
+): Layer.Layer<HttpClient.HttpClient> =>
   Layer.effect(
     HttpClient.HttpClient,
     Effect.map(HttpClient.HttpClient, (client) =>
@@ -37,7 +40,7 @@ export const wireLayer = (wire: Wire): Layer.Layer<HttpClient.HttpClient> =>
         })
       )
     )
-  ).pipe(Layer.provide(FetchHttpClient.layer))
+  ).pipe(Layer.provide(platform))
 
 export const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
@@ -74,7 +77,11 @@ export interface Harness {
   readonly drive: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
 }
 
-export const harness = (serverOptions?: MixpanelTestServer.Options) =>
+/** A test server, and buffered consumers on `platform` (Fetch unless given) that send to it. */
+export const harness = (
+  serverOptions?: MixpanelTestServer.Options,
+  platform: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer
+) =>
   Effect.gen(function* () {
     const server = yield* MixpanelTestServer.make(serverOptions)
     const wire: Wire = { inFlight: 0, interrupted: 0, log: [] }
@@ -88,7 +95,7 @@ export const harness = (serverOptions?: MixpanelTestServer.Options) =>
           baseUrl: server.url,
           onUndelivered: (batch) => Effect.sync(() => failures.push(...batch)),
           ...options
-        }).pipe(Layer.provide(wireLayer(wire))),
+        }).pipe(Layer.provide(wireLayer(wire, platform))),
       drive: (effect) => drive(effect, server, wire)
     }
     return harness

@@ -43,9 +43,13 @@ const hasEscapes = /[%&+=;]/
  * The body of a request of `messages` to `endpoint`, as bytes: `data=[m1,m2,...]` form-escaped for the
  * form endpoints, `[m1,m2,...]` for `/import`. Each message is written into one buffer of the exact size,
  * escaped only if it needs it: no joined string, no regex pass over the whole body, no second copy. The
- * same bytes as `formData` (or the JSON array) encoded as UTF-8.
+ * same bytes as `formData` (or the JSON array) encoded as UTF-8, in a buffer of `allocate`'s.
  */
-export const body = (endpoint: Endpoint, messages: ReadonlyArray<string>): Uint8Array => {
+export const body = (
+  endpoint: Endpoint,
+  messages: ReadonlyArray<string>,
+  allocate: (size: number) => Buffer = Buffer.allocUnsafe
+): Uint8Array => {
   const form = isForm(endpoint)
   const parts: Array<string> = new Array(messages.length)
   let size = (form ? 7 : 2) + Math.max(0, messages.length - 1)
@@ -55,7 +59,7 @@ export const body = (endpoint: Endpoint, messages: ReadonlyArray<string>): Uint8
     parts[i] = part
     size += Buffer.byteLength(part, "utf8")
   }
-  const buffer = Buffer.allocUnsafe(size)
+  const buffer = allocate(size)
   let at = buffer.write(form ? "data=[" : "[", 0, "latin1")
   for (let i = 0; i < parts.length; i++) {
     if (i > 0) buffer[at++] = 44 // ","

@@ -16,6 +16,7 @@ import { FailedRecord, InvalidConfig, RequestError, ResponseError, Undelivered }
 import { undeliveredAll } from "../errors.js"
 import * as Http from "../http.js"
 import { body, isForm } from "./batch.js"
+import * as Bodies from "./bodies.js"
 
 /** What the requests of a consumer carry besides their messages. */
 export interface Settings {
@@ -222,34 +223,46 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
     detail: "/import needs credentials: a service account, the project's API secret, or the project token"
   })
 
+  const bodies = Bodies.make()
+
+  /** The request of a batch, and the body buffer it borrows until its 2xx answer, if any. */
   const request = (
     endpoint: Endpoint.Endpoint,
     messages: ReadonlyArray<string>,
     requestId: string
-  ): Effect.Effect<HttpClientRequest.HttpClientRequest, InvalidConfig> => {
+  ): Effect.Effect<
+    { readonly request: HttpClientRequest.HttpClientRequest; readonly lent: Uint8Array | undefined },
+    InvalidConfig
+  > => {
     const base = HttpClientRequest.post(urls[endpoint]).pipe(
       HttpClientRequest.setUrlParams(common),
       HttpClientRequest.setHeader("x-request-id", requestId)
     )
     if (isForm(endpoint)) {
-      return Effect.succeed(
-        HttpClientRequest.bodyUint8Array(base, body(endpoint, messages), "application/x-www-form-urlencoded")
-      )
+      const form = body(endpoint, messages, bodies.take)
+      return Effect.succeed({
+        request: HttpClientRequest.bodyUint8Array(base, form, "application/x-www-form-urlencoded"),
+        lent: form
+      })
     }
     if (credentials === undefined) return Effect.fail(noCredentials)
     const authorized = base.pipe(
       HttpClientRequest.appendUrlParams(credentials.params),
       HttpClientRequest.setHeader("authorization", Redacted.value(credentials.header))
     )
-    const json = body(endpoint, messages)
+    const json = body(endpoint, messages, bodies.take)
     return settings.gzip
-      ? Effect.map(gzip(json, settings.gzipLevel), (compressed) =>
-          authorized.pipe(
-            HttpClientRequest.setHeader("content-encoding", "gzip"),
-            HttpClientRequest.bodyUint8Array(compressed, "application/json")
-          )
-        )
-      : Effect.succeed(HttpClientRequest.bodyUint8Array(authorized, json, "application/json"))
+      ? Effect.map(gzip(json, settings.gzipLevel), (compressed) => {
+          bodies.giveBack(json)
+          return {
+            request: authorized.pipe(
+              HttpClientRequest.setHeader("content-encoding", "gzip"),
+              HttpClientRequest.bodyUint8Array(compressed, "application/json")
+            ),
+            lent: undefined
+          }
+        })
+      : Effect.succeed({ request: HttpClientRequest.bodyUint8Array(authorized, json, "application/json"), lent: json })
   }
 
   const send = (
@@ -257,8 +270,8 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
     messages: ReadonlyArray<string>,
     requestId: string
   ): Effect.Effect<void, RequestError | ResponseError | InvalidConfig> =>
-    Effect.flatMap(request(endpoint, messages, requestId), (req) =>
-      http.execute(req).pipe(
+    Effect.flatMap(request(endpoint, messages, requestId), ({ lent, request }) =>
+      http.execute(request).pipe(
         Effect.mapError(
           (failure) =>
             new RequestError({
@@ -269,9 +282,12 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
               ...(failure.cause === undefined ? {} : { cause: failure.cause })
             })
         ),
-        Effect.flatMap(({ headers, status, text }) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => readAnswer(endpoint, messages, status, headers, text, now))
-        )
+        Effect.flatMap(({ headers, status, text }) => {
+          if (lent !== undefined && status >= 200 && status < 300) bodies.giveBack(lent)
+          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            readAnswer(endpoint, messages, status, headers, text, now)
+          )
+        })
       )
     )
 

@@ -1,0 +1,109 @@
+/**
+ * Request bodies are written into buffers lent to the HTTP client and reused once a request's 2xx answer
+ * has been read. What a user could see of that: every message arrives as it was tracked, on every platform
+ * client, through faults that end requests before, during and after the server read them; and a client that
+ * keeps a request past its answer finds its body empty, never another request's bytes.
+ */
+import { HttpClient, type HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { Mixpanel } from "../src/index.js"
+import { MixpanelTestServer } from "../src/testing.js"
+import { harness } from "./support/buffered.js"
+import { httpClients } from "./support/io.js"
+
+const { Fault } = MixpanelTestServer
+
+/** About 1 KB of properties that only event `i` has: bodies of 200 events are about 200 KB. */
+const pad = (i: number) => `${i}:${"x".repeat(900)}:${i}`
+
+const track = (count: number) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < count; i++) yield* Mixpanel.track(`u${i % 13}`, "Viewed", { i, pad: pad(i) })
+  })
+
+const bodyOf = (request: HttpClientRequest.HttpClientRequest): Uint8Array =>
+  request.body._tag === "Uint8Array" ? request.body.body : new Uint8Array()
+
+const clients = [...httpClients, { name: "NodeHttpClient (node:http)", layer: NodeHttpClient.layer }]
+
+describe("request bodies lent to the HTTP client", () => {
+  for (const client of clients) {
+    it.scoped(`on ${client.name}: every event arrives as tracked, through 503s, drops and lost answers`, () =>
+      Effect.gen(function* () {
+        const h = yield* harness({ token: "T" }, client.layer)
+        h.server.failRandomly({
+          rate: 0.3,
+          seed: 5,
+          lostAnswer: 0.1,
+          faults: [Fault.status(503), Fault.drop]
+        })
+        yield* h.drive(
+          track(3000).pipe(
+            Effect.provide(Mixpanel.layer({ token: "T" })),
+            Effect.provide(
+              h.layer({ maxBatchSize: 200, maxRetries: 100, maxRetryTime: "1 hour", shutdownTimeout: "1 hour" })
+            )
+          )
+        )
+        const received = h.server.received("events")
+        const seen = new Set<number>()
+        for (const { properties } of received) {
+          const { i, pad: text } = properties as { i: number; pad: string }
+          expect(text).toBe(pad(i))
+          seen.add(i)
+        }
+        expect(seen.size).toBe(3000)
+        expect(h.failures).toEqual([])
+        expect(h.server.requests().some((r) => r.fault?._tag === "LostAnswer")).toBe(true)
+      })
+    )
+  }
+
+  it.scoped("a client that keeps a request past its answer finds its body empty after a 2xx, intact after a 503", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ token: "T" })
+      h.server.failRandomly({ rate: 0.3, seed: 2, faults: [Fault.status(503)] })
+      const kept: Array<{
+        readonly request: HttpClientRequest.HttpClientRequest
+        readonly sent: Uint8Array
+        readonly status: number
+      }> = []
+      const keeping = (http: HttpClient.HttpClient) =>
+        HttpClient.transform(http, (effect, request) =>
+          Effect.suspend(() => {
+            const sent = Uint8Array.from(bodyOf(request))
+            return Effect.tap(effect, (response) =>
+              Effect.sync(() => kept.push({ request, sent, status: response.status }))
+            )
+          })
+        )
+      yield* h.drive(
+        track(2000).pipe(
+          Effect.provide(Mixpanel.layer({ token: "T" })),
+          Effect.provide(
+            h.layer({
+              maxBatchSize: 200,
+              maxRetries: 100,
+              maxRetryTime: "1 hour",
+              shutdownTimeout: "1 hour",
+              transformClient: keeping
+            })
+          )
+        )
+      )
+      expect(h.server.received("events").length).toBe(2000)
+      expect(h.failures).toEqual([])
+      const answered = kept.filter((k) => k.status === 200)
+      const refused = kept.filter((k) => k.status === 503)
+      expect(answered.length).toBe(10)
+      expect(refused.length).toBeGreaterThan(0)
+      for (const { request, sent } of answered) {
+        expect(sent.length).toBeGreaterThan(64 * 1024)
+        expect(bodyOf(request).length).toBe(0)
+      }
+      for (const { request, sent } of refused) expect(Uint8Array.from(bodyOf(request))).toEqual(sent)
+    })
+  )
+})
