@@ -1,6 +1,6 @@
 /**
  * The one reading of caller data. A walk takes a snapshot of a value as plain JSON data (dates formatted as
- * the seed's `YYYY-MM-DDTHH:MM:SS`, or kept), reading each property once, inside a guard: a getter, a
+ * the seed's `YYYY-MM-DDTHH:MM:SS`, kept, or kept to be formatted when written), reading each property once, inside a guard: a getter, a
  * Proxy trap or a `toJSON` that throws, a cycle, nesting past `maxDepth`, more than `maxBytes` of text, a
  * value JSON has no place for — each is an `Issue` at its path, never an exception. Only own enumerable
  * keys are read, so `constructor` and `toString` are ordinary names; `__proto__` is refused, because a
@@ -31,9 +31,15 @@ export interface Snapshot {
 
 const failed: unique symbol = Symbol.for("effect-mixpanel/internal/json/failed")
 
+/**
+ * What a walk makes of a date: its text in the seed's format (`"format"`), a copy (`"keep"`), or a copy
+ * that `JSON.stringify` writes in the seed's format (`"later"`: the text is made when the JSON is written).
+ */
+export type Dates = "format" | "keep" | "later"
+
 /** Mutable state of one walk. */
 interface Walk {
-  readonly dates: "format" | "keep"
+  readonly dates: Dates
   readonly stack: Array<object>
   readonly path: Array<PropertyKey>
   detail: string
@@ -54,6 +60,13 @@ export const formatDate = (date: Date): string => {
     return iso.slice(0, iso.lastIndexOf("."))
   }
   return `${year}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`
+}
+
+/** A date copied by a walk in `"later"` mode: a `Date`, written by `JSON.stringify` as `formatDate` writes it. */
+class LaterDate extends Date {
+  override toJSON(): string {
+    return formatDate(this)
+  }
 }
 
 const fail = (walk: Walk, detail: string): typeof failed => {
@@ -105,8 +118,15 @@ const walkObject = (value: object, walk: Walk): unknown => {
   if (value instanceof Date) {
     const time = value.getTime()
     if (Number.isNaN(time)) return fail(walk, "an invalid Date")
-    const date = new Date(time) // the caller's object is read once, through getTime
-    return walk.dates === "format" ? formatDate(date) : date
+    // the caller's object is read once, through getTime
+    switch (walk.dates) {
+      case "format":
+        return formatDate(new Date(time))
+      case "keep":
+        return new Date(time)
+      case "later":
+        return new LaterDate(time)
+    }
   }
   const stack = walk.stack
   if (stack.includes(value)) return fail(walk, "a circular reference")
@@ -170,11 +190,8 @@ const walkRecord = (record: object, walk: Walk): unknown => {
   return copy
 }
 
-/**
- * Reads `value` once into a snapshot of plain JSON data, with its dates formatted or kept as (copied)
- * `Date`s. Returns an `Issue` on failure.
- */
-export const snapshot = (value: unknown, dates: "format" | "keep" = "format"): Snapshot | Issue => {
+/** Reads `value` once into a snapshot of plain JSON data, its dates made as `dates` says. Returns an `Issue` on failure. */
+export const snapshot = (value: unknown, dates: Dates = "format"): Snapshot | Issue => {
   const walk: Walk = { dates, stack: [], path: [], detail: "", budget: maxBytes }
   const result = walkValue(value, walk)
   return result === failed

@@ -20,11 +20,14 @@ export const readObject = (
 ): Read<Record<string, unknown> | undefined> =>
   Either.map(readSnapshot(operation, field, value), (snapshot) => snapshot?.value as Record<string, unknown>)
 
-/** `readObject`, with the size the walk counted. */
+/**
+ * `readObject`, with the size the walk counted. Its dates are formatted when the message is written (for an
+ * event the buffer takes unwritten, by the worker that sends it), not in the call.
+ */
 export const readSnapshot = (operation: string, field: string, value: unknown): Read<Json.Snapshot | undefined> => {
   if (value === undefined) return Either.right(undefined)
   if (!Json.isPlainObject(value)) return bad(operation, field, "expected a plain object")
-  const snapshot = Json.snapshot(value)
+  const snapshot = Json.snapshot(value, "later")
   return Json.isIssue(snapshot) ? Either.left(fromIssue(operation, snapshot, field)) : Either.right(snapshot)
 }
 
