@@ -1,10 +1,12 @@
 /**
  * The one reading of caller data. A walk takes a snapshot of a value as plain JSON data (dates formatted as
- * the seed's `YYYY-MM-DDTHH:MM:SS`, kept, or kept to be formatted when written), reading each property once, inside a guard: a getter, a
- * Proxy trap or a `toJSON` that throws, a cycle, nesting past `maxDepth`, more than `maxBytes` of text, a
- * value JSON has no place for — each is an `Issue` at its path, never an exception. Only own enumerable
- * keys are read, so `constructor` and `toString` are ordinary names; `__proto__` is refused, because a
- * JavaScript object given that key changes its prototype instead of keeping it.
+ * the seed's `YYYY-MM-DDTHH:MM:SS`, kept, or kept to be formatted when written), reading each property once
+ * (unless reading one throws: the object is then read again a property at a time, to name it), inside a
+ * guard: a getter, a Proxy trap or a `toJSON` that throws, a cycle, nesting past `maxDepth`, more than
+ * `maxBytes` of text, a value JSON has no place for — each is an `Issue` at its path, never an exception.
+ * Only own enumerable string keys are written, so `constructor` and `toString` are ordinary names;
+ * `__proto__` is refused, because a JavaScript object given that key changes its prototype instead of
+ * keeping it.
  */
 
 /** Nesting deeper than this cannot be meant, and would overflow the stack of `JSON.stringify`. */
@@ -165,29 +167,46 @@ const walkRecord = (record: object, walk: Walk): unknown => {
   if (proto !== Object.prototype && proto !== null) {
     return fail(walk, `${kind(record)} is not a JSON value; pass a plain object`)
   }
-  const keys = Object.keys(record)
-  const copy: Record<string, unknown> = {}
-  for (const key of keys) {
-    if (key === "__proto__") {
-      walk.path.push(key)
-      return fail(walk, "`__proto__` cannot be a property name: JavaScript takes it for an object's prototype")
-    }
+  let copy: Record<string, unknown>
+  try {
+    // the engine's own copy reads every property once, in order, faster than a read per key
+    copy = { ...record }
+  } catch {
+    return walkRecordByKey(record, walk)
+  }
+  const keys = Object.keys(copy)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    if (key === "__proto__") return protoKey(walk)
     if (!spend(walk, key.length + 4)) return tooLarge(walk)
-    let item: unknown
-    try {
-      item = (record as Record<string, unknown>)[key]
-    } catch {
-      walk.path.push(key)
-      return fail(walk, "reading it threw an exception")
-    }
+    const item = copy[key]
     const result = walkValue(item, walk)
     if (result === failed) {
       walk.path.push(key)
       return failed
     }
-    copy[key] = result
+    if (result !== item) copy[key] = result
   }
   return copy
+}
+
+const protoKey = (walk: Walk) => {
+  walk.path.push("__proto__")
+  return fail(walk, "`__proto__` cannot be a property name: JavaScript takes it for an object's prototype")
+}
+
+/** A record whose copy threw, read again a property at a time to name the one that throws. */
+const walkRecordByKey = (record: object, walk: Walk): unknown => {
+  for (const key of Object.keys(record)) {
+    if (key === "__proto__") return protoKey(walk)
+    try {
+      Reflect.get(record, key)
+    } catch {
+      walk.path.push(key)
+      return fail(walk, "reading it threw an exception")
+    }
+  }
+  return fail(walk, "reading it threw an exception")
 }
 
 /** Reads `value` once into a snapshot of plain JSON data, its dates made as `dates` says. Returns an `Issue` on failure. */
