@@ -186,6 +186,36 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
       })
     )
 
+    it.scopedLive(
+      "an append interrupted while it waits for its commit: the others resume, its message is committed",
+      () =>
+        Effect.gen(function* () {
+          const db = yield* open
+          const store = yield* db.store()
+          // An application transaction holds the commit back on SQLite (one connection); on PostgreSQL the
+          // commit may come first, and the outcome is the same
+          const hold = yield* Deferred.make<void>()
+          const holding = yield* Deferred.make<void>()
+          const app = yield* Effect.fork(
+            db.client.withTransaction(Effect.zipRight(Deferred.succeed(holding, undefined), Deferred.await(hold)))
+          )
+          yield* Deferred.await(holding)
+          const appends = yield* Effect.forEach(
+            Array.from({ length: 5 }, (_, i) => i),
+            (i) => Effect.fork(store.append("events", [event(i)])),
+            { concurrency: "unbounded" }
+          )
+          for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+          const [first, ...rest] = appends
+          if (first !== undefined) yield* Fiber.interrupt(first)
+          yield* Deferred.succeed(hold, undefined)
+          yield* Fiber.join(app)
+          const results = yield* Effect.forEach(rest, Fiber.join)
+          expect(results.map((r) => r.stored.map((m) => m.json))).toEqual([1, 2, 3, 4].map((i) => [event(i)]))
+          expect(yield* rows(db, "outbox")).toBe(5)
+        })
+    )
+
     it.scopedLive("async: appends return at once; the commit follows within the interval; outcomes go to onLate", () =>
       Effect.gen(function* () {
         const db = yield* open
