@@ -221,7 +221,7 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
         const db = yield* open
         const store = yield* db.store({ durability: "async", asyncInterval: "200 millis", capacity: 3 })
         const late: Array<Late> = []
-        yield* store.onLate((outcome) => Effect.sync(() => late.push(outcome)))
+        yield* store.onLate((outcomes) => Effect.sync(() => late.push(...outcomes)))
         const a = yield* store.append("events", events(1, 2))
         expect(a.pending).toEqual(events(1, 2))
         expect(a.stored).toEqual([])
