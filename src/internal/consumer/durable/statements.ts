@@ -183,7 +183,8 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
       Effect.zipLeft(
         sql<{ readonly id: number | string; readonly bytes: number | string }>`DELETE FROM ${outbox}
           WHERE ${sql.in("id", ids)} RETURNING id, bytes`,
-        removeLeases(ids)
+        // Nothing to read back: a statement without RETURNING makes no row objects
+        sql`DELETE FROM ${leases} WHERE ${sql.in("id", ids)}`
       ),
     /**
      * Deletes `ids` and their leases, returning what was there with how often each was claimed; with
