@@ -100,6 +100,22 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
       })
     )
 
+    it.scopedLive("an acknowledgement made twice frees its room once", () =>
+      Effect.gen(function* () {
+        const db = yield* open
+        const store = yield* db.store({ capacity: 3 })
+        yield* store.append("events", events(1, 2))
+        const first = yield* store.claim("events", { maxItems: 2, maxBytes: 1_000_000 })
+        yield* store.ack(first)
+        yield* store.append("events", events(3, 2))
+        // Already gone: the store still holds two, and has room for one
+        yield* store.ack(first)
+        const c = yield* store.append("events", events(5, 3))
+        expect(c.stored.map((m) => m.json)).toEqual([event(5)])
+        expect(c.refused).toEqual(events(6, 2))
+      })
+    )
+
     it.scopedLive("once one message does not fit, the ones after it are refused too (a retry keeps their order)", () =>
       Effect.gen(function* () {
         const db = yield* open

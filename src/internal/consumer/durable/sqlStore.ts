@@ -389,11 +389,12 @@ export const make = (
           "ack",
           Join.outsideTransaction(
             Effect.forEach(
-              chunks(
-                messages.map((m) => m.id),
-                maxIdsPerStatement
-              ),
-              (ids) => Effect.flatMap(write(statements.ack(ids)), forget),
+              chunks(messages, maxIdsPerStatement),
+              (some) =>
+                Effect.flatMap(write(statements.ack(some.map((m) => m.id))), (deleted) =>
+                  // All of them were there (the rule): what left is known. Else someone acknowledged some already
+                  deleted === some.length ? forget(some) : Effect.asVoid(recount)
+                ),
               { discard: true }
             )
           )
