@@ -100,6 +100,19 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
       })
     )
 
+    it.scopedLive("appends committed together share the room by bytes, in order, and leave the rest counted", () =>
+      Effect.gen(function* () {
+        const db = yield* open
+        const store = yield* db.store({ capacity: 100, capacityBytes: 3 * event(10).length })
+        const results = yield* Effect.forEach(events(10, 5), (json) => store.append("events", [json]), {
+          concurrency: "unbounded"
+        })
+        expect(results.map((r) => r.stored.length)).toEqual([1, 1, 1, 0, 0])
+        expect(results.map((r) => r.refused.length)).toEqual([0, 0, 0, 1, 1])
+        expect((yield* store.append("events", [event(20)])).refused).toEqual([event(20)])
+      })
+    )
+
     it.scopedLive("an acknowledgement made twice frees its room once", () =>
       Effect.gen(function* () {
         const db = yield* open

@@ -58,7 +58,10 @@ const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A
 
 const isOrdered = (endpoint: Endpoint): boolean => endpoint === "people" || endpoint === "groups"
 
-const nothing: DurableAppended = { stored: [], refused: [], evicted: [], pending: [] }
+/** The empty list of an outcome, shared. */
+const none: ReadonlyArray<never> = []
+
+const nothing: DurableAppended = { stored: none, refused: none, evicted: none, pending: none }
 
 /** The default handler of "async" outcomes: nothing is lost or dropped without a log line. */
 const logLate =
@@ -190,30 +193,36 @@ export const make = (
         }
         const accepted: Array<number> = []
         const rows: Array<{ endpoint: Endpoint; json: string; bytes: number }> = []
+        let messages = now.messages
+        let total = now.bytes
         for (const request of requests) {
-          const fits = Room.fitting(now, request.bytes, cap)
+          const fits = Room.fitting({ messages, bytes: total }, request.bytes, cap)
           accepted.push(fits)
           for (let i = 0; i < fits; i++) {
-            rows.push({ endpoint: request.endpoint, json: request.messages[i] ?? "", bytes: request.bytes[i] ?? 0 })
+            const bytes = request.bytes[i] ?? 0
+            rows.push({ endpoint: request.endpoint, json: request.messages[i] ?? "", bytes })
+            total += bytes
           }
-          now = Room.plus(now, Room.sizeOf(request.bytes.slice(0, fits)))
+          messages += fits
         }
         const ids = rows.length === 0 ? [] : yield* statements.insert(rows)
-        held = now
+        held = { messages, bytes: total }
         // The batch's evictions are reported with its first request: they were made for all of them
         let offset = 0
         return requests.map((request, i): DurableAppended => {
           const fits = accepted[i] ?? 0
-          const stored = request.messages.slice(0, fits).map(
-            (json, j): Stored => ({
-              id: ids[offset + j] ?? 0,
-              endpoint: request.endpoint,
-              json,
-              bytes: request.bytes[j] ?? 0
-            })
-          )
+          const stored: Array<Stored> = []
+          for (let j = 0; j < fits; j++) {
+            const row = rows[offset + j] as { endpoint: Endpoint; json: string; bytes: number }
+            stored.push({ id: ids[offset + j] ?? 0, endpoint: row.endpoint, json: row.json, bytes: row.bytes })
+          }
           offset += fits
-          return { stored, refused: request.messages.slice(fits), evicted: i === 0 ? evicted : [], pending: [] }
+          return {
+            stored,
+            refused: fits === request.messages.length ? none : request.messages.slice(fits),
+            evicted: i === 0 ? evicted : none,
+            pending: none
+          }
         })
       }).pipe(sql.withTransaction)
 
