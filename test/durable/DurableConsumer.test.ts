@@ -111,6 +111,25 @@ describe("Consumer.layerDurable on SQLite", () => {
     })
   )
 
+  it.scoped('"async": sends committed in one transaction are all delivered, and the flush waits for them all', () =>
+    Effect.gen(function* () {
+      const { file, h } = yield* setup
+      const program = Effect.gen(function* () {
+        // One at a time, each returning at once: all of them wait for the same commit
+        yield* sendEvents(0, 50)
+        expect(yield* outboxSize).toBe(0)
+        yield* Consumer.flush
+        expect(yield* outboxSize).toBe(0)
+      }).pipe(
+        Effect.provide(
+          h.layer(DurableStore.layerSqlite({ filename: file, durability: "async", asyncInterval: "1 second" }))
+        )
+      )
+      yield* h.drive(program)
+      expect(h.server.received("events").map((e) => (e.properties as { i: number }).i)).toEqual(range(0, 50))
+    })
+  )
+
   describe("store failures", () => {
     const padded = (i: number) => event(i, { pad: "p".repeat(10_000) })
 

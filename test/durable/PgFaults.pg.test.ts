@@ -96,7 +96,7 @@ describe("the PostgreSQL store when the server stops and starts again", () => {
         Effect.provideService(SqlClient.SqlClient, sql)
       )
       const late: Array<Late> = []
-      yield* store.onLate((outcome) => Effect.sync(() => late.push(outcome)))
+      yield* store.onLate((outcomes) => Effect.sync(() => late.push(...outcomes)))
       yield* Effect.scoped(
         Effect.gen(function* () {
           yield* outage

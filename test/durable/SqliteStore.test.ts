@@ -123,6 +123,18 @@ describe("DurableStore.layerSqlite", () => {
     })
   )
 
+  it.scopedLive("checkpoints the WAL every 10,000 pages, not SQLite's 1,000", () =>
+    Effect.gen(function* () {
+      const { sql } = yield* Sqlite.open({
+        filename: join(yield* tempDir, "outbox.db"),
+        synchronous: "normal",
+        maxFileBytes: undefined,
+        busyTimeout: 5000
+      })
+      expect(yield* sql`PRAGMA wal_autocheckpoint`).toEqual([{ wal_autocheckpoint: 10000 }])
+    })
+  )
+
   it.scopedLive("a full file: appends fail with DiskFull and one log line, and work again once there is room", () => {
     const { lines, logger } = capture()
     return Effect.gen(function* () {

@@ -100,6 +100,35 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
       })
     )
 
+    it.scopedLive("appends committed together share the room by bytes, in order, and leave the rest counted", () =>
+      Effect.gen(function* () {
+        const db = yield* open
+        const store = yield* db.store({ capacity: 100, capacityBytes: 3 * event(10).length })
+        const results = yield* Effect.forEach(events(10, 5), (json) => store.append("events", [json]), {
+          concurrency: "unbounded"
+        })
+        expect(results.map((r) => r.stored.length)).toEqual([1, 1, 1, 0, 0])
+        expect(results.map((r) => r.refused.length)).toEqual([0, 0, 0, 1, 1])
+        expect((yield* store.append("events", [event(20)])).refused).toEqual([event(20)])
+      })
+    )
+
+    it.scopedLive("an acknowledgement made twice frees its room once", () =>
+      Effect.gen(function* () {
+        const db = yield* open
+        const store = yield* db.store({ capacity: 3 })
+        yield* store.append("events", events(1, 2))
+        const first = yield* store.claim("events", { maxItems: 2, maxBytes: 1_000_000 })
+        yield* store.ack(first)
+        yield* store.append("events", events(3, 2))
+        // Already gone: the store still holds two, and has room for one
+        yield* store.ack(first)
+        const c = yield* store.append("events", events(5, 3))
+        expect(c.stored.map((m) => m.json)).toEqual([event(5)])
+        expect(c.refused).toEqual(events(6, 2))
+      })
+    )
+
     it.scopedLive("once one message does not fit, the ones after it are refused too (a retry keeps their order)", () =>
       Effect.gen(function* () {
         const db = yield* open
@@ -186,12 +215,42 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
       })
     )
 
+    it.scopedLive(
+      "an append interrupted while it waits for its commit: the others resume, its message is committed",
+      () =>
+        Effect.gen(function* () {
+          const db = yield* open
+          const store = yield* db.store()
+          // An application transaction holds the commit back on SQLite (one connection); on PostgreSQL the
+          // commit may come first, and the outcome is the same
+          const hold = yield* Deferred.make<void>()
+          const holding = yield* Deferred.make<void>()
+          const app = yield* Effect.fork(
+            db.client.withTransaction(Effect.zipRight(Deferred.succeed(holding, undefined), Deferred.await(hold)))
+          )
+          yield* Deferred.await(holding)
+          const appends = yield* Effect.forEach(
+            Array.from({ length: 5 }, (_, i) => i),
+            (i) => Effect.fork(store.append("events", [event(i)])),
+            { concurrency: "unbounded" }
+          )
+          for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+          const [first, ...rest] = appends
+          if (first !== undefined) yield* Fiber.interrupt(first)
+          yield* Deferred.succeed(hold, undefined)
+          yield* Fiber.join(app)
+          const results = yield* Effect.forEach(rest, Fiber.join)
+          expect(results.map((r) => r.stored.map((m) => m.json))).toEqual([1, 2, 3, 4].map((i) => [event(i)]))
+          expect(yield* rows(db, "outbox")).toBe(5)
+        })
+    )
+
     it.scopedLive("async: appends return at once; the commit follows within the interval; outcomes go to onLate", () =>
       Effect.gen(function* () {
         const db = yield* open
         const store = yield* db.store({ durability: "async", asyncInterval: "200 millis", capacity: 3 })
         const late: Array<Late> = []
-        yield* store.onLate((outcome) => Effect.sync(() => late.push(outcome)))
+        yield* store.onLate((outcomes) => Effect.sync(() => late.push(...outcomes)))
         const a = yield* store.append("events", events(1, 2))
         expect(a.pending).toEqual(events(1, 2))
         expect(a.stored).toEqual([])

@@ -564,31 +564,44 @@ const run = <R>(
       }
     }
 
-    /** The durable store's later outcome of an "async" append. */
-    const late = (outcome: Late): Effect.Effect<void> =>
+    /** The durable store's later outcomes of "async" appends, those of one transaction together. */
+    const late = (outcomes: ReadonlyArray<Late>): Effect.Effect<void> =>
       Effect.suspend(() => {
-        if (outcome._tag === "Failed") {
-          const detail = `the store failed to commit it after accepting it: ${outcome.failure.detail}`
-          if (finished) {
-            return Effect.logError(`${outcome.messages.length} Mixpanel messages dropped (StoreFailed): ${detail}`)
+        const lines: Array<Effect.Effect<void>> = []
+        for (const outcome of outcomes) {
+          if (outcome._tag === "Failed") {
+            const detail = `the store failed to commit it after accepting it: ${outcome.failure.detail}`
+            if (finished) {
+              lines.push(
+                Effect.logError(`${outcome.messages.length} Mixpanel messages dropped (StoreFailed): ${detail}`)
+              )
+              continue
+            }
+            dropFrom(
+              outcome.epoch,
+              Report.failures(outcome.endpoint, outcome.messages, "Dropped", "StoreFailed", detail)
+            )
+            continue
           }
-          dropFrom(outcome.epoch, Report.failures(outcome.endpoint, outcome.messages, "Dropped", "StoreFailed", detail))
-          return completeFlushes
+          const { evicted, refused, stored } = outcome.appended
+          if (finished) {
+            if (refused.length + evicted.length === 0) continue
+            lines.push(
+              Effect.logWarning(
+                `${refused.length + evicted.length} Mixpanel messages dropped (BufferFull): the outbox was full`
+              )
+            )
+            continue
+          }
+          if (stored.length > 0) {
+            if (outcome.epoch !== undefined) Owned.add(owned, stored, outcome.epoch)
+            arrived(laneOf(outcome.endpoint), stored)
+          }
+          if (evicted.length > 0) evict(evicted)
+          // Nobody waits for an "async" append any more: what did not fit is dropped, whatever the policy
+          if (refused.length > 0) dropFrom(outcome.epoch, full(outcome.endpoint, refused, settings.overflow))
         }
-        const { evicted, refused, stored } = outcome.appended
-        if (finished) {
-          if (refused.length + evicted.length === 0) return Effect.void
-          return Effect.logWarning(
-            `${refused.length + evicted.length} Mixpanel messages dropped (BufferFull): the outbox was full`
-          )
-        }
-        if (stored.length > 0) {
-          if (outcome.epoch !== undefined) Owned.add(owned, stored, outcome.epoch)
-          arrived(laneOf(outcome.endpoint), stored)
-        }
-        if (evicted.length > 0) evict(evicted)
-        // Nobody waits for an "async" append any more: what did not fit is dropped, whatever the policy
-        if (refused.length > 0) dropFrom(outcome.epoch, full(outcome.endpoint, refused, settings.overflow))
+        if (finished) return lines.length === 0 ? Effect.void : Effect.all(lines, { discard: true })
         return completeFlushes
       })
 

@@ -23,6 +23,10 @@ export const outsideTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Eff
     Context.omit(SqlClient.TransactionConnection)(context)
   )
 
+/** Whether `context` holds a transaction on any database (whose it is, `make` finds out). */
+export const inAnyTransaction = (context: Context.Context<never>): boolean =>
+  Option.isSome(Context.getOption(context, SqlClient.TransactionConnection))
+
 /** The instance id of the outbox that `sql` reaches (outside any transaction). */
 export const instanceOf = (sql: SqlClient.SqlClient, tables: Tables) =>
   outsideTransaction(

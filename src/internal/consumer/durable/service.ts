@@ -117,8 +117,11 @@ export interface Service extends Store {
    * through the caller's transaction, and where nothing may wait for the relay).
    */
   readonly inTransaction: Effect.Effect<boolean>
-  /** Replaces the handler of "async" outcomes (by default they are logged). */
-  readonly onLate: (handler: (late: Late) => Effect.Effect<void>) => Effect.Effect<void>
+  /**
+   * Replaces the handler of "async" outcomes (by default they are logged); it gets those of one
+   * transaction at once, in the order of their appends.
+   */
+  readonly onLate: (handler: (outcomes: ReadonlyArray<Late>) => Effect.Effect<void>) => Effect.Effect<void>
   readonly deadLetters: {
     readonly list: (filter: DeadLetterFilter) => Effect.Effect<ReadonlyArray<DeadLetterRow>, Failure<"deadLetters">>
     /** Moves dead letters back to the outbox (as new messages, at its end); returns how many. */

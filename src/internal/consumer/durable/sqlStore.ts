@@ -17,6 +17,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
@@ -25,7 +26,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "../../../Endpoint.js"
 import type { DeliveryFailure } from "../../../MixpanelError.js"
-import type { Appended, Stored } from "../buffered/store.js"
+import type { Stored } from "../buffered/store.js"
 import * as DeadLetters from "./deadLetters.js"
 import * as Failure from "./failure.js"
 import * as GroupCommit from "./groupCommit.js"
@@ -57,23 +58,31 @@ const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A
 
 const isOrdered = (endpoint: Endpoint): boolean => endpoint === "people" || endpoint === "groups"
 
-const nothing: DurableAppended = { stored: [], refused: [], evicted: [], pending: [] }
+/** The empty list of an outcome, shared. */
+const none: ReadonlyArray<never> = []
+
+const nothing: DurableAppended = { stored: none, refused: none, evicted: none, pending: none }
 
 /** The default handler of "async" outcomes: nothing is lost or dropped without a log line. */
 const logLate =
   (label: string) =>
-  (late: Late): Effect.Effect<void> => {
-    if (late._tag === "Failed") {
-      return Effect.logError(
-        `Mixpanel outbox (${label}): ${late.messages.length} ${late.endpoint} message(s) lost: their async commit failed: ${late.failure.detail}`
-      ).pipe(Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.store.reason": late.failure.reason }))
-    }
-    const { evicted, refused } = late.appended
-    if (evicted.length === 0 && refused.length === 0) return Effect.void
-    return Effect.logWarning(
-      `Mixpanel outbox (${label}): full: ${refused.length} ${late.endpoint} message(s) refused, ${evicted.length} older message(s) dropped`
-    ).pipe(Effect.annotateLogs({ package: "effect-mixpanel" }))
-  }
+  (outcomes: ReadonlyArray<Late>): Effect.Effect<void> =>
+    Effect.forEach(
+      outcomes,
+      (late) => {
+        if (late._tag === "Failed") {
+          return Effect.logError(
+            `Mixpanel outbox (${label}): ${late.messages.length} ${late.endpoint} message(s) lost: their async commit failed: ${late.failure.detail}`
+          ).pipe(Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.store.reason": late.failure.reason }))
+        }
+        const { evicted, refused } = late.appended
+        if (evicted.length === 0 && refused.length === 0) return Effect.void
+        return Effect.logWarning(
+          `Mixpanel outbox (${label}): full: ${refused.length} ${late.endpoint} message(s) refused, ${evicted.length} older message(s) dropped`
+        ).pipe(Effect.annotateLogs({ package: "effect-mixpanel" }))
+      },
+      { discard: true }
+    )
 
 /**
  * The durable store over the `SqlClient` in context: migrates its tables, then serves until the scope
@@ -184,57 +193,64 @@ export const make = (
         }
         const accepted: Array<number> = []
         const rows: Array<{ endpoint: Endpoint; json: string; bytes: number }> = []
+        let messages = now.messages
+        let total = now.bytes
         for (const request of requests) {
-          const fits = Room.fitting(now, request.bytes, cap)
+          const fits = Room.fitting({ messages, bytes: total }, request.bytes, cap)
           accepted.push(fits)
           for (let i = 0; i < fits; i++) {
-            rows.push({ endpoint: request.endpoint, json: request.messages[i] ?? "", bytes: request.bytes[i] ?? 0 })
+            const bytes = request.bytes[i] ?? 0
+            rows.push({ endpoint: request.endpoint, json: request.messages[i] ?? "", bytes })
+            total += bytes
           }
-          now = Room.plus(now, Room.sizeOf(request.bytes.slice(0, fits)))
+          messages += fits
         }
         const ids = rows.length === 0 ? [] : yield* statements.insert(rows)
-        held = now
+        held = { messages, bytes: total }
         // The batch's evictions are reported with its first request: they were made for all of them
         let offset = 0
-        return requests.map((request, i): Appended => {
+        return requests.map((request, i): DurableAppended => {
           const fits = accepted[i] ?? 0
-          const stored = request.messages.slice(0, fits).map(
-            (json, j): Stored => ({
-              id: ids[offset + j] ?? 0,
-              endpoint: request.endpoint,
-              json,
-              bytes: request.bytes[j] ?? 0
-            })
-          )
+          const stored: Array<Stored> = []
+          for (let j = 0; j < fits; j++) {
+            const row = rows[offset + j] as { endpoint: Endpoint; json: string; bytes: number }
+            stored.push({ id: ids[offset + j] ?? 0, endpoint: row.endpoint, json: row.json, bytes: row.bytes })
+          }
           offset += fits
-          return { stored, refused: request.messages.slice(fits), evicted: i === 0 ? evicted : [] }
+          return {
+            stored,
+            refused: fits === request.messages.length ? none : request.messages.slice(fits),
+            evicted: i === 0 ? evicted : none,
+            pending: none
+          }
         })
       }).pipe(sql.withTransaction)
 
-    /** After a batch: the counts, and the outcome of "async" appends nobody waits for. */
+    /** After a batch: the counts, and the outcomes of "async" appends nobody waits for, all at once. */
     const settled = (
       requests: ReadonlyArray<Request>,
-      exit: Exit.Exit<ReadonlyArray<Appended>, Failure.Failure<"append">>
+      exit: Exit.Exit<ReadonlyArray<DurableAppended>, Failure.Failure<"append">>
     ) =>
-      Effect.gen(function* () {
+      Effect.suspend(() => {
         const failure = Exit.isFailure(exit)
           ? Option.getOrElse(Cause.failureOption(exit.cause), () =>
               Failure.fromCause("append", Cause.squash(exit.cause))
             )
           : undefined
+        const outcomes: Array<Late> = []
         for (let i = 0; i < requests.length; i++) {
           const request = requests[i] as Request
           if (options.durability === "async") pending = Room.minus(pending, Room.sizeOf(request.bytes))
           if (!request.late) continue
           if (failure === undefined && Exit.isSuccess(exit)) {
-            yield* late({
+            outcomes.push({
               _tag: "Committed",
               endpoint: request.endpoint,
               epoch: request.epoch,
               appended: exit.value[i] ?? nothing
             })
           } else if (failure !== undefined) {
-            yield* late({
+            outcomes.push({
               _tag: "Failed",
               endpoint: request.endpoint,
               epoch: request.epoch,
@@ -243,6 +259,7 @@ export const make = (
             })
           }
         }
+        return outcomes.length === 0 ? Effect.void : late(outcomes)
       })
 
     // Finalizers run last-in first-out: the group committer runs what is open, then the renewal stops,
@@ -301,43 +318,53 @@ export const make = (
         return appended
       })
 
+    /** Appends through the group committer (outside any transaction on this database). */
+    const appendOwn = (
+      endpoint: Endpoint,
+      messages: ReadonlyArray<string>,
+      bytes: ReadonlyArray<number>,
+      epoch: number | undefined
+    ): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
+      if (committer.isClosed()) return Effect.fail(closedFailure)
+      if (options.durability === "commit") {
+        return committer.add({ endpoint, messages, bytes, late: false, epoch }, true) ?? Effect.die("unreachable")
+      }
+      // "async": refuse now what clearly does not fit (so that `wait` can wait), take the rest
+      const fits =
+        options.overflow === "dropOldest" ? messages.length : Room.fitting(Room.plus(held, pending), bytes, cap)
+      const refused = messages.slice(fits)
+      if (fits === 0) return Effect.succeed({ ...nothing, refused })
+      const taken = fits === messages.length ? messages : messages.slice(0, fits)
+      const takenBytes = fits === bytes.length ? bytes : bytes.slice(0, fits)
+      pending = Room.plus(pending, Room.sizeOf(takenBytes))
+      // Beyond the window the caller waits for its commit, so a crash never loses more than the window
+      const overWindow = pending.messages > options.asyncMessages
+      const committed = committer.add(
+        { endpoint, messages: taken, bytes: takenBytes, late: !overWindow, epoch },
+        overWindow
+      )
+      if (committed === undefined) {
+        if (pending.messages >= options.asyncMessages) committer.hurry()
+        return Effect.succeed({ ...nothing, refused, pending: taken })
+      }
+      if (refused.length === 0) return committed
+      return Effect.map(committed, (appended) => ({ ...appended, refused: [...appended.refused, ...refused] }))
+    }
+
+    // The fiber's context tells at once whether it is in any transaction; only then is the probe needed
     const append = (endpoint: Endpoint, messages: ReadonlyArray<string>, epoch?: number) =>
-      Effect.flatMap(inTransaction, (joined): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
-        if (messages.length === 0) return Effect.succeed(nothing)
-        const bytes = messages.map((json) => options.measure(endpoint, json))
-        if (joined) return health.track(Failure.wrap("append", appendJoined(endpoint, messages, bytes)))
-        return Effect.suspend((): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
-          if (committer.isClosed()) return Effect.fail(closedFailure)
-          if (options.durability === "commit") {
-            const committed =
-              committer.add({ endpoint, messages, bytes, late: false, epoch }, true) ?? Effect.die("unreachable")
-            return Effect.map(committed, (appended) => ({ ...appended, pending: [] }))
-          }
-          // "async": refuse now what clearly does not fit (so that `wait` can wait), take the rest
-          const fits =
-            options.overflow === "dropOldest" ? messages.length : Room.fitting(Room.plus(held, pending), bytes, cap)
-          const refused = messages.slice(fits)
-          if (fits === 0) return Effect.succeed({ ...nothing, refused })
-          const taken = messages.slice(0, fits)
-          const takenBytes = bytes.slice(0, fits)
-          pending = Room.plus(pending, Room.sizeOf(takenBytes))
-          // Beyond the window the caller waits for its commit, so a crash never loses more than the window
-          const overWindow = pending.messages > options.asyncMessages
-          const committed = committer.add(
-            { endpoint, messages: taken, bytes: takenBytes, late: !overWindow, epoch },
-            overWindow
+      Effect.contextWithEffect(
+        (context: Context.Context<never>): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
+          if (messages.length === 0) return Effect.succeed(nothing)
+          const bytes = messages.map((json) => options.measure(endpoint, json))
+          if (!Join.inAnyTransaction(context)) return appendOwn(endpoint, messages, bytes, epoch)
+          return Effect.flatMap(inTransaction, (joined) =>
+            joined
+              ? health.track(Failure.wrap("append", appendJoined(endpoint, messages, bytes)))
+              : appendOwn(endpoint, messages, bytes, epoch)
           )
-          if (committed === undefined) {
-            if (pending.messages >= options.asyncMessages) committer.hurry()
-            return Effect.succeed({ ...nothing, refused, pending: taken })
-          }
-          return Effect.map(committed, (appended) => ({
-            ...appended,
-            refused: [...appended.refused, ...refused],
-            pending: []
-          }))
-        })
-      })
+        }
+      )
 
     const claim = (endpoint: Endpoint, limits: { readonly maxItems: number; readonly maxBytes: number }) => {
       if (limits.maxItems <= 0) return Effect.succeed<ReadonlyArray<Stored>>([])
@@ -371,11 +398,12 @@ export const make = (
           "ack",
           Join.outsideTransaction(
             Effect.forEach(
-              chunks(
-                messages.map((m) => m.id),
-                maxIdsPerStatement
-              ),
-              (ids) => Effect.flatMap(write(statements.ack(ids)), forget),
+              chunks(messages, maxIdsPerStatement),
+              (some) =>
+                Effect.flatMap(write(statements.ack(some.map((m) => m.id))), (deleted) =>
+                  // All of them were there (the rule): what left is known. Else someone acknowledged some already
+                  deleted === some.length ? forget(some) : Effect.asVoid(recount)
+                ),
               { discard: true }
             )
           )

@@ -76,6 +76,11 @@ export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"o
     }
     yield* pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
     yield* pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeout))}`)
+    // A checkpoint every 10,000 pages of WAL (40 MB at 4 KiB pages) rather than SQLite's 1,000: a message's
+    // pages change several times between its append and its delivery (the insert, the lease, the delete),
+    // and a longer interval copies each such page to the database once instead of at every step; about
+    // 40% of the CPU of the commits, measured
+    yield* pragma("wal_autocheckpoint = 10000")
     // The WAL file is reused, not shrunk, after a checkpoint: keep a burst from leaving it large for good
     yield* pragma("journal_size_limit = 67108864")
     if (options.maxFileBytes === undefined) {

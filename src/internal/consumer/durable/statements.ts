@@ -44,6 +44,12 @@ export type Dialect = "sqlite" | "pg"
 /** Drivers return PostgreSQL's BIGINT as a string; everything the store counts fits in a double. */
 export const toNumber = (value: unknown): number => (typeof value === "number" ? value : Number(value))
 
+/** The rows a statement changed, from its raw result: better-sqlite3's `changes`, pg's `rowCount`. */
+export const changes = (result: unknown): number => {
+  const raw = result as { readonly changes?: unknown; readonly rowCount?: unknown } | null | undefined
+  return toNumber(raw?.changes ?? raw?.rowCount ?? 0)
+}
+
 /** A row of the outbox as the statements return it. */
 export interface OutboxRow {
   readonly id: number | string
@@ -178,12 +184,15 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     heldByOthers: (endpoint: Endpoint, holder: string) =>
       sql<{ readonly one: number }>`SELECT 1 AS one FROM ${leases}
         WHERE endpoint = ${endpoint} AND holder <> ${holder} AND ${live} LIMIT 1`,
-    /** Deletes the acknowledged `ids` and their leases, returning the bytes of what was there (an id acknowledged twice, or by two relays, is gone once). */
+    /**
+     * Deletes the acknowledged `ids` and their leases, returning how many messages were there (an id
+     * acknowledged twice, or by two relays, is gone once). No rows are read back: on SQLite they cost about 0.7 µs each.
+     */
     ack: (ids: ReadonlyArray<number>) =>
       Effect.zipLeft(
-        sql<{ readonly id: number | string; readonly bytes: number | string }>`DELETE FROM ${outbox}
-          WHERE ${sql.in("id", ids)} RETURNING id, bytes`,
-        removeLeases(ids)
+        Effect.map(sql`DELETE FROM ${outbox} WHERE ${sql.in("id", ids)}`.raw, changes),
+        // Nothing to read back: a statement without RETURNING makes no row objects
+        sql`DELETE FROM ${leases} WHERE ${sql.in("id", ids)}`
       ),
     /**
      * Deletes `ids` and their leases, returning what was there with how often each was claimed; with
