@@ -1,12 +1,12 @@
 /**
  * The memory request bodies are written into, kept warm. A large body in a fresh buffer is written into
  * pages the allocator has just mapped (a page fault each) and freed only when the garbage collector gets
- * to it; written into a buffer used before, it costs much less (docs/benchmarks.md). So the bodies of at least `minBytes` are written into buffers lent to the HTTP
- * client, and a buffer comes back only when the server's 2xx answer to its request has been read: the
- * server has read the whole body, so no socket still holds it. Before it is reused, the buffer is detached
- * (its memory moved to a new `ArrayBuffer`): a client that kept the request past its answer finds an empty
- * body, never another request's bytes. A request that failed, timed out or was interrupted never gives its
- * buffer back; the garbage collector takes it.
+ * to it; written into a buffer used before, it costs much less (docs/benchmarks.md). So the bodies of at
+ * least `minBytes` are written into buffers lent to the HTTP client, and a buffer comes back only when the
+ * server's 2xx answer to its request has been read: the server has read the whole body, so no socket still
+ * holds it. Before it is reused, the buffer is detached (its memory moved to a new `ArrayBuffer`): a client
+ * that kept the request past its answer finds an empty body, never another request's bytes. A request that
+ * failed, timed out or was interrupted never gives its buffer back; the garbage collector takes it.
  */
 
 /** The size of a pooled buffer: the largest body Mixpanel takes (a lone larger message gets its own). */
