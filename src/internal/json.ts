@@ -209,7 +209,10 @@ const walkRecordByKey = (record: object, walk: Walk): unknown => {
   return fail(walk, "reading it threw an exception")
 }
 
-/** Reads `value` once into a snapshot of plain JSON data, its dates made as `dates` says. Returns an `Issue` on failure. */
+/**
+ * Reads `value` once into a snapshot of plain JSON data, its dates made as `dates` says. Returns an `Issue`
+ * on failure.
+ */
 export const snapshot = (value: unknown, dates: Dates = "format"): Snapshot | Issue => {
   const walk: Walk = { dates, stack: [], path: [], detail: "", budget: maxBytes }
   const result = walkValue(value, walk)

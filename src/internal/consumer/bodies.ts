@@ -29,6 +29,8 @@ export interface Bodies {
 /** A pool of its own, for one consumer. */
 export const make = (): Bodies => {
   const idle: Array<Buffer> = []
+  // Which buffers are slabs: their size alone cannot tell (a `Buffer.poolSize` of 2 MiB would make Node's
+  // shared pool look like one), and a small body may be a slice of that pool, which must never be detached
   const lent = new WeakSet<ArrayBufferLike>()
   return {
     take: (size) => {
