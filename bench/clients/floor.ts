@@ -71,7 +71,9 @@ export const floor: Client = async (harness) => {
   const track = (event: BenchEvent) => {
     batch.push({
       event: event.event,
-      properties: { ...event.properties, token, distinct_id: event.distinctId, time: Date.now() }
+      // Mixpanel's fields first: added after a spread of 13 properties, V8 gives every copy a map of its
+      // own, a copy then costs about 10 µs instead of 2 and its JSON a tenth more (docs/benchmarks.md)
+      properties: { token, distinct_id: event.distinctId, time: Date.now(), ...event.properties }
     })
     if (batch.length === batchSize) {
       ready.push(batch)
