@@ -19,7 +19,8 @@
  *   silent for 10 s is a transport error.
  *
  * It exits 0 when every batch was accepted, 1 otherwise. No validation beyond `JSON.parse`, no order of
- * confirmation, no checkpoint, no rejects file, no progress output.
+ * confirmation, no checkpoint, no rejects file, no progress output, and V8 at its defaults: the floor of
+ * the work, not of memory (its peak is above effect-mixpanel's, which tunes the collector).
  *
  * `node bench/import/floor.mjs <file>`, with MIXPANEL_SERVICE_ACCOUNT_USERNAME,
  * MIXPANEL_SERVICE_ACCOUNT_SECRET, MIXPANEL_PROJECT_ID and MIXPANEL_BASE_URL (the origin) set, as the
