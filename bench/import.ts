@@ -7,11 +7,15 @@
  * mixpanel-import has no base-URL option: it sends through undici `Pool`s it creates for
  * https://api.mixpanel.com (and the EU and IN hosts). `bench/import/preload.cjs`, preloaded into its
  * process, substitutes the sink's origin for theirs when its undici is loaded; its code is untouched.
- * The same preload records each process's CPU time and peak RSS at exit, for both tools.
+ * The same preload records each process's CPU time and peak RSS at exit, for every tool.
+ *
+ * `floor` (bench/import/floor.mjs) is the yardstick: a plain Node script doing the least work a correct
+ * importer must do for this file (parse, times to milliseconds, an `$insert_id`, batches of effect-mixpanel's
+ * sizes gzipped at level 1, 4 requests in flight, Mixpanel's backoff without jitter), measured the same way.
  *
  * Settings, from the environment: BENCH_IMPORT_N (events, default 1,000,000), BENCH_IMPORT_FAULT_N
  * (events in the fault scenario, default 200,000), BENCH_IMPORT_RUNS (runs of each, default 1),
- * BENCH_IMPORT_TOOLS (default "effect-mixpanel,effect-mixpanel-small,mixpanel-import"), BENCH_IMPORT_SCENARIOS (default
+ * BENCH_IMPORT_TOOLS (default "effect-mixpanel,effect-mixpanel-small,floor,mixpanel-import"), BENCH_IMPORT_SCENARIOS (default
  * "ndjson,gzip,faults"), BENCH_IMPORT_TIMEOUT (seconds per run, default 1800). See docs/benchmarks.md.
  */
 import { spawn } from "node:child_process"
@@ -40,8 +44,11 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 const cache = join(root, "node_modules", ".cache", "effect-mixpanel-bench", "import")
 const preload = join(root, "bench", "import", "preload.cjs")
 
-/** `effect-mixpanel-small`: effect-mixpanel with `--concurrency 2 --batch-bytes 524288`, its memory knobs turned down. */
-type Tool = "effect-mixpanel" | "effect-mixpanel-small" | "mixpanel-import"
+/**
+ * `effect-mixpanel-small`: effect-mixpanel with `--concurrency 2 --batch-bytes 524288`, its memory knobs turned
+ * down. `floor`: bench/import/floor.mjs, the least work a correct importer does, for the ratios to it.
+ */
+type Tool = "effect-mixpanel" | "effect-mixpanel-small" | "floor" | "mixpanel-import"
 type Scenario = "ndjson" | "gzip" | "faults"
 
 export interface ImportBenchOptions {
@@ -69,7 +76,7 @@ export const optionsFromEnv = (log: (line: string) => void): ImportBenchOptions 
   n: number("BENCH_IMPORT_N", 1_000_000),
   faultN: number("BENCH_IMPORT_FAULT_N", 200_000),
   runs: number("BENCH_IMPORT_RUNS", 1),
-  tools: list<Tool>("BENCH_IMPORT_TOOLS", ["effect-mixpanel", "effect-mixpanel-small", "mixpanel-import"]),
+  tools: list<Tool>("BENCH_IMPORT_TOOLS", ["effect-mixpanel", "effect-mixpanel-small", "floor", "mixpanel-import"]),
   scenarios: list<Scenario>("BENCH_IMPORT_SCENARIOS", ["ndjson", "gzip", "faults"]),
   timeoutSeconds: number("BENCH_IMPORT_TIMEOUT", 1800),
   // The fault mix of the other scenarios: 20% 503, 5% 429 without Retry-After
@@ -135,21 +142,27 @@ const inputs = async (n: number, log: (line: string) => void) => {
 
 const serviceAccount = { username: "bench.import.sa", secret: "bench-secret", projectId: "1" }
 
-const command = (tool: Tool, bin: string, file: string): ReadonlyArray<string> =>
-  tool === "effect-mixpanel"
-    ? [bin, "import", file]
-    : tool === "effect-mixpanel-small"
-      ? [bin, "import", file, "--concurrency", "2", "--batch-bytes", "524288"]
-      : [
-          join(root, "node_modules", "mixpanel-import", "index.js"),
-          file,
-          "--acct",
-          serviceAccount.username,
-          "--pass",
-          serviceAccount.secret,
-          "--project",
-          serviceAccount.projectId
-        ]
+const command = (tool: Tool, bin: string, file: string): ReadonlyArray<string> => {
+  switch (tool) {
+    case "effect-mixpanel":
+      return [bin, "import", file]
+    case "effect-mixpanel-small":
+      return [bin, "import", file, "--concurrency", "2", "--batch-bytes", "524288"]
+    case "floor":
+      return [join(root, "bench", "import", "floor.mjs"), file]
+    case "mixpanel-import":
+      return [
+        join(root, "node_modules", "mixpanel-import", "index.js"),
+        file,
+        "--acct",
+        serviceAccount.username,
+        "--pass",
+        serviceAccount.secret,
+        "--project",
+        serviceAccount.projectId
+      ]
+  }
+}
 
 const runOnce = async (
   tool: Tool,
@@ -176,7 +189,7 @@ const runOnce = async (
       BENCH_IMPORT_USAGE: usage,
       // mixpanel-import: its pools, to the sink
       BENCH_IMPORT_ORIGIN: sink.url,
-      // effect-mixpanel: the same service account, read from the environment
+      // effect-mixpanel and the floor: the same service account and the sink's origin, from the environment
       MIXPANEL_TOKEN: "bench-token",
       MIXPANEL_SERVICE_ACCOUNT_USERNAME: serviceAccount.username,
       MIXPANEL_SERVICE_ACCOUNT_SECRET: serviceAccount.secret,
@@ -282,11 +295,36 @@ const fixed = (value: number | undefined, digits = 0) =>
     ? "-"
     : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-/** The table of medians, the ratios of effect-mixpanel to mixpanel-import, and the goals. */
+/** The ratio of the median of `figure` over the runs `a` to its median over the runs `b`. */
+const ratioOf = (
+  a: ReadonlyArray<ImportRun>,
+  b: ReadonlyArray<ImportRun>,
+  figure: (run: ImportRun) => number | undefined
+) => {
+  if (a.length === 0 || b.length === 0) return undefined
+  const x = medianOf(a, figure)
+  const y = medianOf(b, figure)
+  return x === undefined || y === undefined || y === 0 ? undefined : x / y
+}
+
+const speedOf = (run: ImportRun) => run.recordsPerSecond
+const memoryOf = (run: ImportRun) => run.peakRssBytes
+const cpuOf = (run: ImportRun) => run.cpuSeconds
+const deliveredOf = (runs: ReadonlyArray<ImportRun>) => Math.min(...runs.map((run) => run.delivered / run.n))
+
+/**
+ * The table of medians; the ratios of effect-mixpanel to mixpanel-import, and the goals, with the floor's
+ * own ratios to mixpanel-import (what the goals ask is within reach only where the floor exceeds them);
+ * and every tool's ratios to the floor.
+ */
 export const formatImportReport = (report: ImportReport): string => {
   const rows: Array<string> = [
     "| scenario | tool | events | records/s | wall s | CPU s | peak RSS MB | delivered |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  ]
+  const floorRows: Array<string> = [
+    "| scenario | tool | records/s ÷ floor's | CPU ÷ floor's | peak RSS ÷ floor's |",
+    "| --- | --- | ---: | ---: | ---: |"
   ]
   const goals: Array<string> = []
   for (const scenario of report.options.scenarios) {
@@ -316,18 +354,21 @@ export const formatImportReport = (report: ImportReport): string => {
       rows.push(`| ${cells.join(" | ")} |`)
     }
     const theirs = of("mixpanel-import")
+    const floor = of("floor")
+    if (floor.length > 0 && theirs.length > 0) {
+      goals.push(
+        `${scenario}, floor: ${fixed(ratioOf(floor, theirs, speedOf), 1)}x mixpanel-import's records/s, ` +
+          `${fixed(ratioOf(floor, theirs, memoryOf), 2)}x its peak RSS, ${fixed(ratioOf(floor, theirs, cpuOf), 2)}x its CPU, ` +
+          `${fixed(deliveredOf(floor) * 100, 1)}% delivered (the most the goals could ask here)`
+      )
+    }
     for (const variant of ["effect-mixpanel", "effect-mixpanel-small"] as const) {
       const ours = of(variant)
       if (ours.length === 0 || theirs.length === 0) continue
-      const ratio = (figure: (run: ImportRun) => number | undefined) => {
-        const a = medianOf(ours, figure)
-        const b = medianOf(theirs, figure)
-        return a === undefined || b === undefined || b === 0 ? undefined : a / b
-      }
-      const speed = ratio((run) => run.recordsPerSecond)
-      const memory = ratio((run) => run.peakRssBytes)
-      const cpu = ratio((run) => run.cpuSeconds)
-      const delivered = Math.min(...ours.map((run) => run.delivered / run.n))
+      const speed = ratioOf(ours, theirs, speedOf)
+      const memory = ratioOf(ours, theirs, memoryOf)
+      const cpu = ratioOf(ours, theirs, cpuOf)
+      const delivered = deliveredOf(ours)
       const mark = (ok: boolean) => (ok ? "met" : "NOT met")
       goals.push(
         `${scenario}, ${variant}: ${fixed(speed, 1)}x mixpanel-import's records/s (goal ≥ 5x: ${mark((speed ?? 0) >= 5)}), ` +
@@ -337,8 +378,27 @@ export const formatImportReport = (report: ImportReport): string => {
             : "")
       )
     }
+    if (floor.length > 0) {
+      for (const tool of report.options.tools) {
+        const runs = of(tool)
+        if (tool === "floor" || runs.length === 0) continue
+        const cells = [
+          fixed(ratioOf(runs, floor, speedOf), 2),
+          fixed(ratioOf(runs, floor, cpuOf), 2),
+          fixed(ratioOf(runs, floor, memoryOf), 2)
+        ]
+        floorRows.push(`| ${scenario} | ${tool} | ${cells.map((cell) => `${cell}x`).join(" | ")} |`)
+      }
+    }
   }
-  return [`Import: ${report.machine}, Node ${report.node}`, "", ...rows, "", ...goals].join("\n")
+  return [
+    `Import: ${report.machine}, Node ${report.node}`,
+    "",
+    ...rows,
+    ...(floorRows.length > 2 ? ["", ...floorRows] : []),
+    "",
+    ...goals
+  ].join("\n")
 }
 
 /** Runs the scenario, prints the table and writes `bench/results/import.json`. */
