@@ -58,8 +58,8 @@ const formEscapes = (json: string): number => {
 /**
  * The body of a request of `messages` to `endpoint`, as bytes: `data=[m1,m2,...]` form-escaped for the
  * form endpoints, `[m1,m2,...]` for `/import`. Each message is escaped and written into one buffer of the
- * exact size: no joined string, no pass over the whole body, no second copy. The
- * same bytes as `formData` (or the JSON array) encoded as UTF-8, in a buffer of `allocate`'s.
+ * exact size: no joined string, no pass over the whole body, no second copy. The same bytes as `formData`
+ * (or the JSON array) encoded as UTF-8, in a buffer of `allocate`'s.
  */
 export const body = (
   endpoint: Endpoint,
