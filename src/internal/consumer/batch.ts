@@ -31,25 +31,30 @@ export const isForm = (endpoint: Endpoint): boolean => endpoint !== "imports"
  */
 export const formData = (json: string): string => `data=${formEscape(json)}`
 
-/**
- * Five native searches, `%` first so that no escape is escaped again. Writing the bench's 100,000 events
- * into bodies (escapes and sizes): 1.4 µs of CPU per event against 1.8 with one regular expression and a
- * replacer, and 1.7 against 5.4 in the first 100,000, before V8 has optimized the expression's path.
- */
-const formEscape = (json: string): string =>
-  json
-    .replaceAll("%", "%25")
-    .replaceAll("&", "%26")
-    .replaceAll("+", "%2B")
-    .replaceAll("=", "%3D")
-    .replaceAll(";", "%3B")
+/** What a form escapes, and as what: `%` first, so that no escape is escaped again. */
+const formEscapes: ReadonlyArray<readonly [special: string, encoded: string]> = [
+  ["%", "%25"],
+  ["&", "%26"],
+  ["+", "%2B"],
+  ["=", "%3D"],
+  [";", "%3B"]
+]
 
-const formSpecials = ["%", "&", "+", "=", ";"]
+/**
+ * One native search per special character. Writing the bench's 100,000 events into bodies (escapes and
+ * sizes), each in a process of its own: 1.5 µs of CPU per event against 1.8 with one regular expression
+ * and a replacer, once warm; the first 100,000 cost both about 5.
+ */
+const formEscape = (json: string): string => {
+  let escaped = json
+  for (const [special, encoded] of formEscapes) escaped = escaped.replaceAll(special, encoded)
+  return escaped
+}
 
 /** How many characters of `json` a form escapes. */
-const formEscapes = (json: string): number => {
+const escapeCount = (json: string): number => {
   let count = 0
-  for (const special of formSpecials) {
+  for (const [special] of formEscapes) {
     for (let at = json.indexOf(special); at >= 0; at = json.indexOf(special, at + 1)) count++
   }
   return count
@@ -88,7 +93,7 @@ export const body = (
 /** The bytes `json` takes in a request body to `endpoint`: its UTF-8 size, plus two per escaped character. */
 export const wireBytes = (endpoint: Endpoint, json: string): number => {
   const bytes = utf8Length(json)
-  return isForm(endpoint) ? bytes + 2 * formEscapes(json) : bytes
+  return isForm(endpoint) ? bytes + 2 * escapeCount(json) : bytes
 }
 
 /** The fixed part of a body: `[` and `]`, and `data=` for a form. */
