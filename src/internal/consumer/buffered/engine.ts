@@ -564,35 +564,39 @@ const run = <R>(
       }
     }
 
+    const storeFailed = (outcome: Extract<Late, { readonly _tag: "Failed" }>) =>
+      `the store failed to commit it after accepting it: ${outcome.failure.detail}`
+
+    /** A late outcome once the engine has finished: nobody to report to, so what was lost is logged. */
+    const lateLine = (outcome: Late): Effect.Effect<void> => {
+      if (outcome._tag === "Failed") {
+        return Effect.logError(
+          `${outcome.messages.length} Mixpanel messages dropped (StoreFailed): ${storeFailed(outcome)}`
+        )
+      }
+      const dropped = outcome.appended.refused.length + outcome.appended.evicted.length
+      return dropped === 0
+        ? Effect.void
+        : Effect.logWarning(`${dropped} Mixpanel messages dropped (BufferFull): the outbox was full`)
+    }
+
     /** The durable store's later outcomes of "async" appends, those of one transaction together. */
     const late = (outcomes: ReadonlyArray<Late>): Effect.Effect<void> =>
       Effect.suspend(() => {
-        const lines: Array<Effect.Effect<void>> = []
+        if (finished) return Effect.forEach(outcomes, lateLine, { discard: true })
         for (const outcome of outcomes) {
           if (outcome._tag === "Failed") {
-            const detail = `the store failed to commit it after accepting it: ${outcome.failure.detail}`
-            if (finished) {
-              lines.push(
-                Effect.logError(`${outcome.messages.length} Mixpanel messages dropped (StoreFailed): ${detail}`)
-              )
-              continue
-            }
-            dropFrom(
-              outcome.epoch,
-              Report.failures(outcome.endpoint, outcome.messages, "Dropped", "StoreFailed", detail)
+            const failures = Report.failures(
+              outcome.endpoint,
+              outcome.messages,
+              "Dropped",
+              "StoreFailed",
+              storeFailed(outcome)
             )
+            dropFrom(outcome.epoch, failures)
             continue
           }
           const { evicted, refused, stored } = outcome.appended
-          if (finished) {
-            if (refused.length + evicted.length === 0) continue
-            lines.push(
-              Effect.logWarning(
-                `${refused.length + evicted.length} Mixpanel messages dropped (BufferFull): the outbox was full`
-              )
-            )
-            continue
-          }
           if (stored.length > 0) {
             if (outcome.epoch !== undefined) Owned.add(owned, stored, outcome.epoch)
             arrived(laneOf(outcome.endpoint), stored)
@@ -601,7 +605,6 @@ const run = <R>(
           // Nobody waits for an "async" append any more: what did not fit is dropped, whatever the policy
           if (refused.length > 0) dropFrom(outcome.epoch, full(outcome.endpoint, refused, settings.overflow))
         }
-        if (finished) return lines.length === 0 ? Effect.void : Effect.all(lines, { discard: true })
         return completeFlushes
       })
 
