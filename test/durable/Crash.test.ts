@@ -57,8 +57,12 @@ describe("a process killed while appending", () => {
           Context.get(context, SqliteClient.SqliteClient)
         )
         expect(yield* sql`PRAGMA integrity_check`).toEqual([{ integrity_check: "ok" }])
-        const rows = yield* sql<{ readonly json: string }>`SELECT json FROM effect_mixpanel_outbox`
-        const stored = new Set(rows.map((row) => /"\$insert_id":"([^"]+)"/.exec(row.json)?.[1]))
+        // The pages left, their messages as NDJSON (those already acknowledged are still in a page's text,
+        // which is only sure to hold the rest: enough to tell that nothing was lost)
+        const rows = yield* sql<{ readonly messages: string }>`SELECT messages FROM effect_mixpanel_outbox`
+        const stored = new Set(
+          rows.flatMap((row) => [...row.messages.matchAll(/"\$insert_id":"([^"]+)"/g)].map((match) => match[1]))
+        )
         const lost = [...appended].filter((id) => !stored.has(id) && !claimed.has(id))
         expect(lost).toEqual([])
         // Both paths were exercised: some messages acknowledged, some still waiting

@@ -11,6 +11,7 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Logger } from "effect"
 import { DurableStore } from "effect-mixpanel/durable"
+import * as Pages from "../../src/internal/consumer/durable/pages.js"
 import * as Sqlite from "../../src/internal/consumer/durable/sqlite.js"
 import { build, claimAll, event, events, tempDir } from "./support/store.js"
 
@@ -77,10 +78,18 @@ describe("DurableStore.layerSqlite", () => {
       expect(existsSync(file)).toBe(true)
       const sql = yield* look(file)
       expect(yield* sql`PRAGMA journal_mode`).toEqual([{ journal_mode: "wal" }])
-      expect(yield* sql`SELECT json FROM effect_mixpanel_outbox ORDER BY id`).toEqual(
-        events(1, 3).map((json) => ({ json }))
-      )
-      expect(yield* sql`SELECT MAX(migration_id) AS version FROM effect_mixpanel_migrations`).toEqual([{ version: 2 }])
+      // One append, one page: its messages as NDJSON, their lengths and sizes beside them
+      const size = event(1).length
+      expect(yield* sql`SELECT waiting, count, lengths, sizes, messages FROM effect_mixpanel_outbox`).toEqual([
+        {
+          waiting: 3,
+          count: 3,
+          lengths: `${size},${size},${size}`,
+          sizes: `${size},${size},${size}`,
+          messages: events(1, 3).join("\n")
+        }
+      ])
+      expect(yield* sql`SELECT MAX(migration_id) AS version FROM effect_mixpanel_migrations`).toEqual([{ version: 3 }])
     })
   )
 
@@ -189,7 +198,8 @@ describe("DurableStore.layerSqlite", () => {
       const rows = yield* (yield* look(file))<{
         readonly id: number
       }>`SELECT id FROM effect_mixpanel_outbox ORDER BY id`
-      expect(rows.map((row) => row.id)).toEqual(stored)
+      // One message per append, so one per page: the message's id is its page's, first in it
+      expect(rows.map((row) => Pages.messageId(row.id, 0))).toEqual(stored)
     })
   )
 

@@ -13,10 +13,17 @@ import { v1Outbox } from "./v1.js"
 
 const all = { maxItems: 10_000, maxBytes: 1024 * 1024 * 1024 }
 
-/** Counts the rows of one of the test's tables from the application's connection. */
+/**
+ * Counts the messages in one of the test's tables from the application's connection: the outbox's wait
+ * in pages (`waiting` each), the dead letters are one per row.
+ */
 const rows = (db: Database, table: "outbox" | "dead_letters") =>
   Effect.map(
-    db.client.unsafe<{ readonly n: number | string }>(`SELECT COUNT(*) AS n FROM ${db.prefix}${table}`),
+    db.client.unsafe<{ readonly n: number | string | null }>(
+      table === "outbox"
+        ? `SELECT SUM(waiting) AS n FROM ${db.prefix}outbox`
+        : `SELECT COUNT(*) AS n FROM ${db.prefix}dead_letters`
+    ),
     (result) => Number(result[0]?.n ?? 0)
   )
 
@@ -62,6 +69,35 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
         expect(yield* rows(db, "outbox")).toBe(0)
         expect(yield* store.stats).toEqual({ messages: 0, bytes: 0, claimed: 0, deadLetters: 0 })
       })
+    )
+
+    it.scopedLive(
+      "what a claim's limits leave of a page stays with its relay: its next claim hands it out first, nobody else's",
+      () =>
+        Effect.gen(function* () {
+          const db = yield* open
+          const a = yield* db.store()
+          const b = yield* db.storeOn(yield* db.other)
+          yield* a.append("events", events(1, 3)) // one page
+          yield* a.append("events", [event(4)]) // another
+          const first = yield* a.claim("events", { maxItems: 2, maxBytes: 1_000_000 })
+          expect(first.map((m) => m.json)).toEqual(events(1, 2))
+          // Event 3 is under `a`'s lease with its page: `b` gets the next page only
+          expect((yield* claimAll(b, "events")).map((m) => m.json)).toEqual([event(4)])
+          const third = yield* a.claim("events", all)
+          expect(third.map((m) => m.json)).toEqual([event(3)])
+          // Given back while events 1 and 2 are out: it waits for `a`'s next claim
+          yield* a.release(third)
+          expect(yield* claimAll(b, "events")).toEqual([])
+          yield* a.ack(first)
+          expect(yield* rows(db, "outbox")).toBe(2)
+          expect(yield* claimAll(b, "events")).toEqual([])
+          const again = yield* a.claim("events", all)
+          expect(again.map((m) => m.json)).toEqual([event(3)])
+          // Given back with nothing else of its page out: the page is free, and `b` takes what is left of it
+          yield* a.release(again)
+          expect((yield* claimAll(b, "events")).map((m) => m.json)).toEqual([event(3)])
+        })
     )
 
     it.scopedLive("keeps the messages across a restart of the store, claimed ones freed when it closed", () =>
@@ -152,7 +188,9 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
       Effect.gen(function* () {
         const db = yield* open
         const store = yield* db.store({ capacity: 4, overflow: "dropOldest" })
-        yield* store.append("events", events(1, 2))
+        // Two appends, two pages (a relay holds a page whole, even the part of it a claim's limits left out)
+        yield* store.append("events", [event(1)])
+        yield* store.append("events", [event(2)])
         yield* store.append("people", [update("a", 3), update("a", 4)])
         const held = yield* store.claim("events", { maxItems: 1, maxBytes: 1_000_000 }) // event 1 is in flight
         const a = yield* store.append("events", events(5, 2))
@@ -372,7 +410,9 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
           ),
           { concurrency: "unbounded" }
         )
-        const claimed = claims.flatMap(ids)
+        // Claims of one relay at once all lease pages of their own; what their limits left rests with it
+        const rests = yield* Effect.all([claimAll(a, "events"), claimAll(b, "events")])
+        const claimed = [...claims, ...rests].flatMap(ids)
         expect(claimed.length).toBe(3000)
         expect(new Set(claimed).size).toBe(3000)
       })
@@ -395,7 +435,7 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
         yield* db.client.unsafe(
           `INSERT INTO ${db.prefix}leases (id, endpoint, holder, expires_at, claims)
             SELECT id, endpoint, 'dead', ${db.dialect === "pg" ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)" : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"} + 300, 1
-            FROM ${db.prefix}outbox WHERE json = '${event(3)}'`
+            FROM ${db.prefix}outbox WHERE messages = '${event(3)}'`
         )
         expect(yield* claimAll(other, "events")).toEqual([])
         yield* Effect.sleep("400 millis")
@@ -408,7 +448,8 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
         const db = yield* open
         const a = yield* db.store()
         const b = yield* db.storeOn(yield* db.other)
-        yield* a.append("people", [update("p", 1), update("p", 2), update("p", 3), update("p", 4)])
+        yield* a.append("people", [update("p", 1), update("p", 2)])
+        yield* a.append("people", [update("p", 3), update("p", 4)])
         yield* a.append("events", events(1, 2))
         const first = yield* a.claim("people", { maxItems: 2, maxBytes: 1_000_000 })
         expect(first.map((m) => m.json)).toEqual([update("p", 1), update("p", 2)])
@@ -463,7 +504,8 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
           yield* db.client.unsafe(`SELECT migration_id, name FROM ${db.prefix}migrations ORDER BY migration_id`)
         ).toEqual([
           { migration_id: 1, name: "create_outbox" },
-          { migration_id: 2, name: "leases_apart" }
+          { migration_id: 2, name: "leases_apart" },
+          { migration_id: 3, name: "pages_in_rows" }
         ])
         expect(yield* store.stats).toMatchObject({ messages: 7, claimed: 1 })
         const claimed = yield* claimAll(store, "events")

@@ -17,8 +17,9 @@ import type { DeadLetterFilter } from "../../../DurableStore.js"
 import type { Endpoint } from "../../../Endpoint.js"
 import type { DeliveryFailure, DeliveryOutcome, DeliveryReason } from "../../../MixpanelError.js"
 import type { Stored } from "../buffered/store.js"
+import * as Pages from "./pages.js"
 import type { DeadLetterRow } from "./service.js"
-import { type OutboxRow, type Statements, toNumber } from "./statements.js"
+import { type PageState, type Statements, toNumber } from "./statements.js"
 import type { Tables } from "./tables.js"
 
 /** A row of the dead-letter table as the driver returns it. */
@@ -88,48 +89,63 @@ export const make = (sql: SqlClient.SqlClient, statements: Statements, tables: T
     /** Moves the matching dead letters to the end of the outbox; returns the messages stored. */
     replay: (filter: DeadLetterFilter) =>
       sql.withTransaction(
-        Effect.flatMap(take(filter), (rows) =>
-          Effect.map(statements.insert(rows), (ids) =>
-            rows.map(
-              (row, i): Stored => ({ id: ids[i] ?? 0, endpoint: row.endpoint, json: row.json, bytes: row.bytes })
+        Effect.flatMap(take(filter), (rows) => {
+          const pages: Array<Pages.NewPage> = []
+          let from = 0
+          while (from < rows.length) {
+            const endpoint = rows[from]?.endpoint as Endpoint
+            let to = from
+            while (to < rows.length && rows[to]?.endpoint === endpoint) to++
+            const some = rows.slice(from, to)
+            Pages.cut(
+              pages,
+              endpoint,
+              some.map((row) => row.json),
+              some.map((row) => row.bytes)
             )
-          )
-        )
+            from = to
+          }
+          return pages.length === 0 ? Effect.succeed([]) : statements.insert(pages)
+        })
       ),
     remove: (filter: DeadLetterFilter) => Effect.map(take(filter), (rows) => rows.length),
     count: Effect.map(sql<{ readonly n: number | string }>`SELECT COUNT(*) AS n FROM ${table}`, (rows) =>
       toNumber(rows[0]?.n ?? 0)
     ),
-    /** Moves messages from the outbox to the dead letters with their failures; returns the rows moved. */
-    bury: (failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>) =>
-      sql.withTransaction(
-        Effect.gen(function* () {
-          const byId = new Map(failures.map(({ failure, message }) => [message.id, failure]))
-          const removed = yield* statements.remove([...byId.keys()], false)
-          if (removed.length === 0) return removed
-          const [now] = yield* sql<{ readonly now: number | string }>`SELECT ${statements.now} AS now`
-          const failedAt = toNumber(now?.now ?? 0)
-          yield* sql`INSERT INTO ${table} ${sql.insert(
-            removed.map((row) => {
-              const failure = byId.get(toNumber(row.id))
-              return {
-                id: toNumber(row.id),
-                endpoint: row.endpoint,
-                json: row.json,
-                bytes: toNumber(row.bytes),
-                created_at: toNumber(row.created_at),
-                failed_at: failedAt,
-                claims: toNumber(row.claims),
-                outcome: failure?.outcome ?? "Rejected",
-                reason: failure?.reason ?? "Invalid",
-                detail: failure?.detail ?? "",
-                status: failure?.status ?? null,
-                field: failure?.field ?? null
-              }
-            })
-          )}`
-          return removed as ReadonlyArray<OutboxRow>
-        })
-      )
+    /**
+     * Writes the dead letters of `gone`, messages just taken out of the outbox (their pages' `states` as
+     * they were), with their failures.
+     */
+    bury: (
+      gone: ReadonlyArray<Stored>,
+      states: ReadonlyMap<number, PageState>,
+      failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>
+    ) =>
+      Effect.gen(function* () {
+        if (gone.length === 0) return
+        const byId = new Map(failures.map(({ failure, message }) => [message.id, failure]))
+        const [now] = yield* sql<{ readonly now: number | string }>`SELECT ${statements.now} AS now`
+        const failedAt = toNumber(now?.now ?? 0)
+        yield* sql`INSERT INTO ${table} ${sql.insert(
+          gone.map((message) => {
+            const failure = byId.get(message.id)
+            const state = states.get(Pages.pageOf(message.id))
+            return {
+              id: message.id,
+              endpoint: message.endpoint,
+              json: message.json,
+              bytes: message.bytes,
+              created_at: toNumber(state?.created_at ?? failedAt),
+              failed_at: failedAt,
+              claims: toNumber(state?.claims ?? 0),
+              outcome: failure?.outcome ?? "Rejected",
+              reason: failure?.reason ?? "Invalid",
+              detail: failure?.detail ?? "",
+              status: failure?.status ?? null,
+              field: failure?.field ?? null
+            }
+          })
+        )}`
+      })
   }
 }

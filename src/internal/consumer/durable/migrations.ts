@@ -17,7 +17,7 @@ import * as Failure from "./failure.js"
 import type { Tables } from "./tables.js"
 
 /** The version this code needs; the database may be newer (a later migration keeps what this code uses). */
-export const latest = 2
+export const latest = 3
 
 /** The id that tells this outbox's database apart from any other (see `join.ts`). */
 export const instanceKey = "instance"
@@ -121,10 +121,61 @@ const leasesApart = (tables: Tables) =>
     }
   })
 
+/**
+ * Migration 3: a row of the outbox holds a page of messages (see `pages.ts`), its lease and its lock row
+ * as before; each message of an older version becomes a page of one, with the same id (its lease and
+ * count of claims stay its page's). The ids of pages go on above every id the outbox and its dead letters
+ * held, so that the messages' new ids (a page's id × 65,536 + its index) never meet an old dead letter's.
+ * The `json` column becomes `messages`: a process of an earlier version on upgraded tables fails its
+ * appends and claims (logged) rather than sending a page as one message.
+ *
+ * SQLite writes the table anew, with the pages' text last: it keeps a large value in overflow pages, and
+ * a column after one is read by walking them. PostgreSQL keeps large values apart (TOAST) and alters the
+ * table in place.
+ */
+const pagesInRows = (tables: Tables) =>
+  Effect.gen(function* () {
+    const { sql, time } = yield* client
+    const outbox = sql(tables.outbox)
+    const dialect = sql.onDialectOrElse({ pg: () => "pg" as const, orElse: () => "sqlite" as const })
+    if (dialect === "pg") {
+      yield* sql`ALTER TABLE ${outbox} RENAME COLUMN json TO messages`
+      yield* sql`ALTER TABLE ${outbox} ADD COLUMN waiting INTEGER NOT NULL DEFAULT 1,
+        ADD COLUMN count INTEGER NOT NULL DEFAULT 1, ADD COLUMN done TEXT, ADD COLUMN lengths TEXT,
+        ADD COLUMN sizes TEXT`
+      yield* sql`ALTER TABLE ${outbox} ALTER COLUMN waiting DROP DEFAULT, ALTER COLUMN count DROP DEFAULT`
+      return
+    }
+    const pages = sql(`${tables.outbox}_pages`)
+    yield* sql`CREATE TABLE ${pages} (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      endpoint TEXT NOT NULL,
+      waiting INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      count INTEGER NOT NULL,
+      created_at ${time} NOT NULL,
+      done TEXT,
+      lengths TEXT,
+      sizes TEXT,
+      messages TEXT NOT NULL
+    )`
+    yield* sql`INSERT INTO ${pages} (id, endpoint, waiting, bytes, count, created_at, messages)
+      SELECT id, endpoint, 1, bytes, 1, created_at, json FROM ${outbox}`
+    const [row] = yield* sql<{
+      readonly next: number | string | null
+    }>`SELECT seq AS next FROM sqlite_sequence WHERE name = ${tables.outbox}`
+    yield* sql`DROP TABLE ${outbox}`
+    yield* sql`ALTER TABLE ${pages} RENAME TO ${outbox}`
+    yield* sql`DELETE FROM sqlite_sequence WHERE name = ${tables.outbox}`
+    yield* sql`INSERT INTO sqlite_sequence (name, seq) VALUES (${tables.outbox}, ${Number(row?.next ?? 0)})`
+    yield* sql`CREATE INDEX ${sql(`${tables.prefix}outbox_claim`)} ON ${outbox} (endpoint, id)`
+  })
+
 /** The migrations of `tables`, for `Migrator.fromRecord`. */
 const migrations = (tables: Tables) => ({
   "1_create_outbox": createOutbox(tables),
-  "2_leases_apart": leasesApart(tables)
+  "2_leases_apart": leasesApart(tables),
+  "3_pages_in_rows": pagesInRows(tables)
 })
 
 /** The outbox's schema version in the database, 0 before the first migration. */

@@ -26,12 +26,15 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "../../../Endpoint.js"
 import type { DeliveryFailure } from "../../../MixpanelError.js"
-import type { Stored } from "../buffered/store.js"
+import * as Batch from "../batch.js"
+import { bytesOf, type Stored } from "../buffered/store.js"
 import * as DeadLetters from "./deadLetters.js"
 import * as Failure from "./failure.js"
 import * as GroupCommit from "./groupCommit.js"
+import { Holding } from "./holding.js"
 import * as Join from "./join.js"
 import { instanceKey, migrate } from "./migrations.js"
+import * as Pages from "./pages.js"
 import * as Room from "./room.js"
 import type { DurableAppended, Late, Resolved, Service, Settings } from "./service.js"
 import * as Statements from "./statements.js"
@@ -148,30 +151,64 @@ export const make = (
     /** "async": messages handed to the committer and not yet committed (the loss window). */
     let pending: Room.Size = Room.empty
 
+    /** What this relay holds of the pages it claimed: see `Holding`. */
+    const holding = new Holding()
+
     // ---- group commit
 
-    /** Frees room for `needed` by deleting the oldest free messages; returns them. */
+    /**
+     * Takes `messages` out of their pages, inside the caller's transaction: a page whose messages have all
+     * left is deleted with its lease. Returns those that were still there (`gone`), the states of their
+     * pages as they were, and the pages deleted.
+     */
+    const finish = (messages: ReadonlyArray<Stored>) =>
+      Effect.gen(function* () {
+        const grouped = Pages.byPage(messages)
+        const states = new Map<number, Statements.PageState>()
+        for (const some of chunks([...grouped.keys()], maxIdsPerStatement)) {
+          for (const state of yield* statements.states(some)) states.set(Statements.toNumber(state.id), state)
+        }
+        const gone: Array<Stored> = []
+        const emptied: Array<number> = []
+        for (const [page, some] of grouped) {
+          const state = states.get(page)
+          if (state === undefined) continue
+          const done = Pages.doneOf(state.done)
+          let count = 0
+          let bytes = 0
+          for (const message of some) {
+            const index = Pages.indexOf(message.id)
+            if (done.has(index)) continue
+            done.add(index)
+            gone.push(message)
+            count++
+            bytes += message.bytes
+          }
+          if (done.size >= Statements.toNumber(state.count)) emptied.push(page)
+          else if (count > 0) yield* statements.finishSome(page, Pages.doneText(done), count, bytes)
+        }
+        for (const some of chunks(emptied, maxIdsPerStatement)) yield* statements.removePages(some)
+        return { gone, states, emptied: new Set(emptied) }
+      })
+
+    /** Frees room for `needed` by taking the oldest free messages out of the outbox; returns them. */
     const evict = (needed: Room.Size) =>
       Effect.gen(function* () {
         const evicted: Array<Stored> = []
         let left = needed
         while (left.messages > 0 || left.bytes > 0) {
-          const page = Math.max(left.messages, 256)
-          const candidates = yield* statements.evictable(page)
+          const page = Math.max(1, Math.ceil(left.messages / Pages.maxMessages))
+          const rows = yield* statements.evictable(page)
+          const candidates = Statements.toStored(rows)
           const count = Room.victims(
-            candidates.map((row) => Statements.toNumber(row.bytes)),
+            candidates.map((message) => message.bytes),
             left
           )
           if (count === 0) break
-          const removed = Statements.toStored(
-            yield* statements.remove(
-              candidates.slice(0, count).map((row) => Statements.toNumber(row.id)),
-              true
-            )
-          )
-          evicted.push(...removed)
-          left = Room.minus(left, Room.sizeOf(removed.map((m) => m.bytes)))
-          if (candidates.length < page) break
+          const { gone } = yield* finish(candidates.slice(0, count))
+          evicted.push(...gone)
+          left = Room.minus(left, Room.sizeOf(gone.map((m) => m.bytes)))
+          if (rows.length < page) break
         }
         return evicted
       })
@@ -192,33 +229,43 @@ export const make = (
           }
         }
         const accepted: Array<number> = []
-        const rows: Array<{ endpoint: Endpoint; json: string; bytes: number }> = []
+        // Each endpoint's messages, in the order of the requests, and the request each came from
+        const runs = new Map<Endpoint, { messages: Array<string>; bytes: Array<number>; owners: Array<number> }>()
         let messages = now.messages
         let total = now.bytes
-        for (const request of requests) {
+        requests.forEach((request, r) => {
           const fits = Room.fitting({ messages, bytes: total }, request.bytes, cap)
           accepted.push(fits)
+          if (fits === 0) return
+          let run = runs.get(request.endpoint)
+          if (run === undefined) {
+            run = { messages: [], bytes: [], owners: [] }
+            runs.set(request.endpoint, run)
+          }
           for (let i = 0; i < fits; i++) {
             const bytes = request.bytes[i] ?? 0
-            rows.push({ endpoint: request.endpoint, json: request.messages[i] ?? "", bytes })
+            run.messages.push(request.messages[i] ?? "")
+            run.bytes.push(bytes)
+            run.owners.push(r)
             total += bytes
           }
           messages += fits
+        })
+        const pages: Array<Pages.NewPage> = []
+        const owners: Array<number> = []
+        for (const [endpoint, run] of runs) {
+          Pages.cut(pages, endpoint, run.messages, run.bytes)
+          owners.push(...run.owners)
         }
-        const ids = rows.length === 0 ? [] : yield* statements.insert(rows)
+        const stored = pages.length === 0 ? [] : yield* statements.insert(pages)
         held = { messages, bytes: total }
+        const storedBy: Array<Array<Stored>> = requests.map(() => [])
+        stored.forEach((message, i) => storedBy[owners[i] ?? 0]?.push(message))
         // The batch's evictions are reported with its first request: they were made for all of them
-        let offset = 0
         return requests.map((request, i): DurableAppended => {
           const fits = accepted[i] ?? 0
-          const stored: Array<Stored> = []
-          for (let j = 0; j < fits; j++) {
-            const row = rows[offset + j] as { endpoint: Endpoint; json: string; bytes: number }
-            stored.push({ id: ids[offset + j] ?? 0, endpoint: row.endpoint, json: row.json, bytes: row.bytes })
-          }
-          offset += fits
           return {
-            stored,
+            stored: storedBy[i] ?? none,
             refused: fits === request.messages.length ? none : request.messages.slice(fits),
             evicted: i === 0 ? evicted : none,
             pending: none
@@ -305,12 +352,12 @@ export const make = (
     const appendJoined = (endpoint: Endpoint, messages: ReadonlyArray<string>, bytes: ReadonlyArray<number>) =>
       Effect.gen(function* () {
         const fits = Room.fitting(held, bytes, cap)
-        const rows = messages.slice(0, fits).map((json, i) => ({ endpoint, json, bytes: bytes[i] ?? 0 }))
-        const ids = rows.length === 0 ? [] : yield* statements.insert(rows)
+        const pages = Pages.cut([], endpoint, messages.slice(0, fits), bytes.slice(0, fits))
+        const stored = pages.length === 0 ? [] : yield* statements.insert(pages)
         // Counted now; a rollback leaves the count high until the next recount, which only errs on the safe side
         held = Room.plus(held, Room.sizeOf(bytes.slice(0, fits)))
         const appended: DurableAppended = {
-          stored: rows.map((row, i) => ({ ...row, id: ids[i] ?? 0 })),
+          stored,
           refused: messages.slice(fits),
           evicted: [],
           pending: []
@@ -366,80 +413,142 @@ export const make = (
         }
       )
 
-    const claim = (endpoint: Endpoint, limits: { readonly maxItems: number; readonly maxBytes: number }) => {
-      if (limits.maxItems <= 0) return Effect.succeed<ReadonlyArray<Stored>>([])
-      const ordered = isOrdered(endpoint)
-      const claimed = Effect.gen(function* () {
-        yield* statements.lockEndpoint(endpoint, holder)
-        if (ordered && (yield* statements.heldByOthers(endpoint, holder)).length > 0) return []
-        const leased = yield* statements.claim(
-          endpoint,
-          limits,
-          holder,
-          options.leaseDuration,
-          ordered ? "wait" : "skip"
+    /** The oldest waiting messages of `messages` within `limits`, the first whatever its size. */
+    const within = (
+      endpoint: Endpoint,
+      messages: ReadonlyArray<Stored>,
+      limits: { readonly maxItems: number; readonly maxBytes: number }
+    ): ReadonlyArray<Stored> => {
+      let count = 0
+      let bytes = 0
+      for (const message of messages) {
+        const more = count + 1
+        if (
+          count > 0 &&
+          (more > limits.maxItems || Batch.bodyBytes(endpoint, more, bytes + message.bytes) > limits.maxBytes)
         )
-        const ids = leased.map((row) => Statements.toNumber(row.id))
-        const read = yield* Effect.forEach(chunks(ids, maxIdsPerStatement), statements.read)
-        return Statements.toStored(read.flat())
+          break
+        count = more
+        bytes += message.bytes
+      }
+      return count === messages.length ? messages : messages.slice(0, count)
+    }
+
+    const claim = (
+      endpoint: Endpoint,
+      limits: { readonly maxItems: number; readonly maxBytes: number }
+    ): Effect.Effect<ReadonlyArray<Stored>, Failure.Failure<"claim">> => {
+      if (limits.maxItems <= 0) return Effect.succeed(none)
+      const ordered = isOrdered(endpoint)
+      return Effect.suspend(() => {
+        // What rests of pages this relay leased goes first; more is leased only if there is room after it
+        const resting = holding.takeRests(endpoint)
+        const first = within(endpoint, resting, limits)
+        const count = first.length
+        const bytes = bytesOf(first)
+        const room = { maxItems: limits.maxItems - count, maxBytes: limits.maxBytes - bytes - count }
+        if (count < resting.length || room.maxItems <= 0 || Batch.bodyBytes(endpoint, 1, 1) > room.maxBytes) {
+          holding.rest(endpoint, resting.slice(count))
+          return Effect.succeed(first)
+        }
+        const leasing = Effect.gen(function* () {
+          yield* statements.lockEndpoint(endpoint, holder)
+          if (ordered && (yield* statements.heldByOthers(endpoint, holder)).length > 0) return none
+          const leased = yield* statements.claim(endpoint, room, count === 0, {
+            holder,
+            leaseMillis: options.leaseDuration,
+            lock: ordered ? "wait" : "skip"
+          })
+          const pages = leased.map((row) => Statements.toNumber(row.id))
+          const read = yield* Effect.forEach(chunks(pages, maxIdsPerStatement), statements.read)
+          return Statements.toStored(read.flat())
+        })
+        return Join.outsideTransaction(write(leasing)).pipe(
+          (effect) => health.track(Failure.wrap("claim", effect)),
+          Effect.map((fresh) => {
+            holding.leased(fresh)
+            // The pages after the first fit whole (the claim's running sums); only a first page beyond the
+            // limits is cut, and what is left of it rests
+            const all = count === 0 ? fresh : [...first, ...fresh].sort((a, b) => a.id - b.id)
+            const taken = within(endpoint, all, limits)
+            holding.rest(endpoint, all.slice(taken.length))
+            return taken
+          }),
+          Effect.tapError(() => Effect.sync(() => holding.rest(endpoint, resting)))
+        )
       })
-      return health.track(Failure.wrap("claim", Join.outsideTransaction(write(claimed))))
     }
 
     /** Counts out of the store what left it (acked, dead-lettered, or evicted by the caller). */
-    const forget = (rows: ReadonlyArray<{ readonly bytes: number | string }>) =>
+    const forget = (messages: ReadonlyArray<Stored>) =>
       Effect.sync(() => {
-        held = Room.minus(held, Room.sizeOf(rows.map((row) => Statements.toNumber(row.bytes))))
+        held = Room.minus(held, Room.sizeOf(messages.map((message) => message.bytes)))
       })
+
+    /**
+     * Runs `taking` (which takes `settled`, claimed by this relay, out of the outbox, or not), then gives
+     * back the leases of the pages that still hold messages and of which this relay holds none now.
+     */
+    const settle = <A extends { readonly emptied: ReadonlySet<number> }, E, R>(
+      settled: ReadonlyArray<Stored>,
+      taking: Effect.Effect<A, E, R>
+    ) => {
+      let undo: (() => void) | undefined
+      return Effect.gen(function* () {
+        const result = yield* taking
+        const counted = holding.settle(settled)
+        undo = counted.undo
+        const release = counted.idle.filter((page) => !result.emptied.has(page))
+        for (const some of chunks(release, maxIdsPerStatement)) yield* statements.release(some, holder)
+        return result
+      }).pipe(
+        write,
+        Effect.tapError(() => Effect.sync(() => undo?.()))
+      )
+    }
 
     const ack = (messages: ReadonlyArray<Stored>) =>
       health.track(
         Failure.wrap(
           "ack",
           Join.outsideTransaction(
-            Effect.forEach(
-              chunks(messages, maxIdsPerStatement),
-              (some) =>
-                Effect.flatMap(write(statements.ack(some.map((m) => m.id))), (deleted) =>
-                  // All of them were there (the rule): what left is known. Else someone acknowledged some already
-                  deleted === some.length ? forget(some) : Effect.asVoid(recount)
-                ),
-              { discard: true }
+            Effect.flatMap(settle(messages, finish(messages)), ({ gone }) =>
+              // All of them were there (the rule): what left is known. Else someone acknowledged some already
+              gone.length === messages.length ? forget(messages) : Effect.asVoid(recount)
             )
           )
         )
       )
 
-    const deadLetter = (failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>) =>
-      health.track(
+    const deadLetter = (failures: ReadonlyArray<{ readonly message: Stored; readonly failure: DeliveryFailure }>) => {
+      const messages = failures.map(({ message }) => message)
+      const buried = Effect.gen(function* () {
+        const finished = yield* finish(messages)
+        yield* deadLetters.bury(finished.gone, finished.states, failures)
+        return finished
+      })
+      return health.track(
         Failure.wrap(
           "deadLetter",
-          Join.outsideTransaction(
-            Effect.forEach(
-              chunks(failures, maxIdsPerStatement),
-              (some) => Effect.flatMap(write(deadLetters.bury(some)), forget),
-              { discard: true }
-            )
-          )
+          Join.outsideTransaction(Effect.flatMap(settle(messages, buried), ({ gone }) => forget(gone)))
         )
       )
+    }
 
     const release = (messages: ReadonlyArray<Stored>) =>
-      health.track(
-        Failure.wrap(
-          "release",
-          Join.outsideTransaction(
-            Effect.forEach(
-              chunks(
-                messages.map((m) => m.id),
-                maxIdsPerStatement
-              ),
-              (ids) => write(statements.release(ids, holder)),
-              { discard: true }
+      Effect.suspend(() => {
+        const idle = holding.release(messages)
+        return health.track(
+          Failure.wrap(
+            "release",
+            Join.outsideTransaction(
+              Effect.forEach(chunks(idle, maxIdsPerStatement), (pages) => write(statements.release(pages, holder)), {
+                discard: true
+              })
             )
           )
         )
-      )
+      })
 
     const service: Service = {
       append,
@@ -486,9 +595,13 @@ export const make = (
         Failure.wrap(
           "stats",
           Join.outsideTransaction(
-            Effect.map(statements.oldest, ([row]) =>
-              row?.oldest === null || row?.oldest === undefined ? undefined : Statements.toNumber(row.oldest)
-            )
+            Effect.map(statements.oldest, ([row]) => {
+              if (row === undefined) return undefined
+              const done = Pages.doneOf(row.done)
+              let index = 0
+              while (done.has(index)) index++
+              return Pages.messageId(Statements.toNumber(row.id), index)
+            })
           )
         )
       ),

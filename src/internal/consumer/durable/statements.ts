@@ -36,6 +36,7 @@ import * as Effect from "effect/Effect"
 import type { Endpoint } from "../../../Endpoint.js"
 import * as Batch from "../batch.js"
 import type { Stored } from "../buffered/store.js"
+import * as Pages from "./pages.js"
 import type { Tables } from "./tables.js"
 
 /** The SQL dialects the store speaks. */
@@ -50,19 +51,39 @@ export const changes = (result: unknown): number => {
   return toNumber(raw?.changes ?? raw?.rowCount ?? 0)
 }
 
-/** A row of the outbox as the statements return it. */
-export interface OutboxRow {
+/** A page of the outbox as the statements return it (see `pages.ts`). */
+export interface PageRow {
   readonly id: number | string
   readonly endpoint: Endpoint
-  readonly json: string
+  readonly count: number | string
   readonly bytes: number | string
+  readonly done: string | null
+  readonly lengths: string | null
+  readonly sizes: string | null
+  readonly messages: string
 }
 
-/** `rows` as `Stored`, in id order. */
-export const toStored = (rows: ReadonlyArray<OutboxRow>): Array<Stored> =>
-  rows
-    .map((row) => ({ id: toNumber(row.id), endpoint: row.endpoint, json: row.json, bytes: toNumber(row.bytes) }))
-    .sort((a, b) => a.id - b.id)
+/** The waiting messages of `rows`, as `Stored`, in id order. */
+export const toStored = (rows: ReadonlyArray<PageRow>): Array<Stored> => {
+  const out: Array<Stored> = []
+  const sorted = rows.map((row) => ({ ...row, id: toNumber(row.id) })).sort((a, b) => a.id - b.id)
+  for (const row of sorted) {
+    for (const message of Pages.waiting({ ...row, count: toNumber(row.count), bytes: toNumber(row.bytes) })) {
+      out.push(message)
+    }
+  }
+  return out
+}
+
+/** What the store must know of a page before it takes messages out of it: how many, which are gone. */
+export interface PageState {
+  readonly id: number | string
+  readonly count: number | string
+  readonly done: string | null
+  readonly created_at: number | string
+  /** How often the page was claimed (0 before its first claim). */
+  readonly claims: number | string | null
+}
 
 /** Most rows in one multi-row `INSERT` (SQLite allows 32,766 parameters, PostgreSQL 65,535). */
 const maxRowsPerInsert = 512
@@ -83,6 +104,9 @@ export const insertSizes = (n: number): Array<number> => {
   return sizes
 }
 
+/** The columns of a page written by an insert, in the order of its parameters. */
+const pageColumns = ["endpoint", "waiting", "bytes", "count", "lengths", "sizes", "messages"] as const
+
 /** The statements of one outbox, for one client and dialect. */
 export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables) => {
   const outbox = sql(tables.outbox)
@@ -99,36 +123,48 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
   const insertText = (rows: number): string => {
     let text = insertTexts.get(rows)
     if (text === undefined) {
+      const width = pageColumns.length
       const values: Array<string> = []
       for (let row = 0; row < rows; row++) {
-        const p = row * 3
-        values.push(`(${placeholder(p + 1)}, ${placeholder(p + 2)}, ${placeholder(p + 3)}, ${nowText})`)
+        const params = pageColumns.map((_, column) => placeholder(row * width + column + 1))
+        values.push(`(${params.join(", ")}, ${nowText})`)
       }
-      text = `INSERT INTO ${quote(tables.outbox)} (endpoint, json, bytes, created_at) VALUES ${values.join(", ")} RETURNING id`
+      text = `INSERT INTO ${quote(tables.outbox)} (${pageColumns.join(", ")}, created_at) VALUES ${values.join(", ")} RETURNING id`
       insertTexts.set(rows, text)
     }
     return text
   }
 
-  /** Stores `messages` (in order) and returns their ids, ascending: ids are handed out in the order of the values. */
-  const insert = (
-    messages: ReadonlyArray<{ readonly endpoint: Endpoint; readonly json: string; readonly bytes: number }>
-  ): Effect.Effect<Array<number>, SqlError> => {
+  /**
+   * Stores `pages` (in order) and returns their messages as `Stored`, in order: ids are handed out in the
+   * order of the values.
+   */
+  const insert = (pages: ReadonlyArray<Pages.NewPage>): Effect.Effect<Array<Stored>, SqlError> => {
     const statements: Array<Effect.Effect<ReadonlyArray<{ readonly id: number | string }>, SqlError>> = []
     let offset = 0
-    for (const size of insertSizes(messages.length)) {
+    for (const size of insertSizes(pages.length)) {
       const params: Array<unknown> = []
-      for (const message of messages.slice(offset, offset + size))
-        params.push(message.endpoint, message.json, message.bytes)
+      for (const page of pages.slice(offset, offset + size)) {
+        const row = Pages.toRow(page)
+        params.push(row.endpoint, row.count, row.bytes, row.count, row.lengths, row.sizes, row.messages)
+      }
       statements.push(sql.unsafe<{ readonly id: number | string }>(insertText(size), params))
       offset += size
     }
-    return Effect.map(Effect.all(statements), (results) =>
-      results
+    return Effect.map(Effect.all(statements), (results) => {
+      const ids = results
         .flat()
         .map((row) => toNumber(row.id))
         .sort((a, b) => a - b)
-    )
+      const stored: Array<Stored> = []
+      pages.forEach((page, i) => {
+        const id = ids[i] ?? 0
+        page.messages.forEach((json, index) => {
+          stored.push({ id: Pages.messageId(id, index), endpoint: page.endpoint, json, bytes: page.bytes[index] ?? 0 })
+        })
+      })
+      return stored
+    })
   }
 
   const leases = sql(tables.leases)
@@ -137,46 +173,58 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
   const free = sql`NOT EXISTS (SELECT 1 FROM ${leases} AS l WHERE l.id = o.id AND l.expires_at >= ${now})`
 
   /**
-   * Leases the oldest free messages of `endpoint` within the limits, returning their ids. The byte limit
-   * is the engine's (`Batch.bodyBytes`): the request body of the messages, with its commas and brackets,
-   * is at most `maxBytes`, i.e. `running + n <= maxBytes - bodyBytes(endpoint, 1, 0) + 1`. On PostgreSQL
-   * the picked rows are locked, skipping those another claim holds (`skip`) or waiting for them (`wait`,
-   * the ordered endpoints, where a gap would break their order).
+   * Leases the oldest free pages of `endpoint` as far as the limits go, returning their ids: every page
+   * whose messages all fit after those before it, and the first that does not, while there is room for a
+   * message of it (the claim takes what fits of it, and the rest waits under the relay's lease: see
+   * `holding.ts`); with `first`, the first page whatever its size. The limits are the engine's
+   * (`Batch.bodyBytes`): the request body of the messages, with its commas and brackets, is at most
+   * `maxBytes`, i.e. `running + items <= maxBytes - bodyBytes(endpoint, 1, 0) + 1`, and a message takes at
+   * least 2 of it (a byte and a comma). On PostgreSQL the picked rows are locked, skipping those another
+   * claim holds (`skip`) or waiting for them (`wait`, the ordered endpoints, where a gap would break their
+   * order).
    */
   const claim = (
     endpoint: Endpoint,
     limits: { readonly maxItems: number; readonly maxBytes: number },
-    holder: string,
-    leaseMillis: number,
-    lock: "skip" | "wait"
+    first: boolean,
+    lease: { readonly holder: string; readonly leaseMillis: number; readonly lock: "skip" | "wait" }
   ) => {
+    const { holder, leaseMillis, lock } = lease
     const budget = limits.maxBytes - Batch.bodyBytes(endpoint, 1, 0) + 1
     const locked =
       dialect === "sqlite" ? sql`` : lock === "skip" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql`FOR UPDATE OF o`
-    const picked = sql`SELECT o.id, o.bytes FROM ${outbox} AS o
+    const picked = sql`SELECT o.id, o.waiting, o.bytes FROM ${outbox} AS o
       WHERE o.endpoint = ${endpoint} AND ${free} ORDER BY o.id LIMIT ${limits.maxItems} ${locked}`
     return sql<{ readonly id: number | string }>`INSERT INTO ${leases} AS l (id, endpoint, holder, expires_at, claims)
       SELECT id, ${endpoint}, ${holder}, ${now} + ${leaseMillis}, 1 FROM (
-        SELECT id, SUM(bytes) OVER (ORDER BY id) AS running, ROW_NUMBER() OVER (ORDER BY id) AS n
+        SELECT id, SUM(waiting) OVER (ORDER BY id) - waiting AS items, SUM(bytes) OVER (ORDER BY id) - bytes AS running,
+          ROW_NUMBER() OVER (ORDER BY id) AS n
         FROM (${picked}) AS picked
-      ) AS r WHERE r.running + r.n <= ${budget} OR r.n = 1
+      ) AS r WHERE (r.items < ${limits.maxItems} AND r.running + r.items + 2 <= ${budget})${first ? sql` OR r.n = 1` : sql``}
       ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, claims = l.claims + 1
         WHERE l.expires_at IS NULL OR l.expires_at < ${now}
       RETURNING id`
   }
 
-  /** Deletes the leases of `ids` (after their messages: see the module's doc), returning how often each was claimed. */
-  const removeLeases = (ids: ReadonlyArray<number>) =>
-    sql<{ readonly id: number | string; readonly claims: number | string }>`DELETE FROM ${leases}
-      WHERE ${sql.in("id", ids)} RETURNING id, claims`
+  const release = (pages: ReadonlyArray<number>, holder: string) =>
+    sql`UPDATE ${leases} SET holder = NULL, expires_at = NULL WHERE holder = ${holder} AND ${sql.in("id", pages)}`
 
   return {
     now,
     insert,
     claim,
-    /** The messages `ids`, as stored. */
-    read: (ids: ReadonlyArray<number>) =>
-      sql<OutboxRow>`SELECT id, endpoint, json, bytes FROM ${outbox} WHERE ${sql.in("id", ids)}`,
+    /** The pages `ids`, as stored. */
+    read: (pages: ReadonlyArray<number>) =>
+      sql<PageRow>`SELECT id, endpoint, count, bytes, done, lengths, sizes, messages FROM ${outbox}
+        WHERE ${sql.in("id", pages)}`,
+    /**
+     * What the store needs of the pages `ids` before taking messages out of them, their count of claims
+     * included; on PostgreSQL locked, so that two relays finishing messages of one page take turns.
+     */
+    states: (pages: ReadonlyArray<number>) =>
+      sql<PageState>`SELECT o.id, o.count, o.done, o.created_at, l.claims FROM ${outbox} AS o
+        LEFT JOIN ${leases} AS l ON l.id = o.id
+        WHERE ${sql.in("o.id", pages)} ${dialect === "pg" ? sql`FOR UPDATE OF o` : sql``}`,
     /** Locks the lock row of `endpoint` until the transaction ends (claims take turns), and records who claims. */
     lockEndpoint: (endpoint: Endpoint, holder: string) =>
       sql`UPDATE ${sql(tables.locks)} SET holder = ${holder}, claimed_at = ${now} WHERE endpoint = ${endpoint}`,
@@ -185,50 +233,38 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
       sql<{ readonly one: number }>`SELECT 1 AS one FROM ${leases}
         WHERE endpoint = ${endpoint} AND holder <> ${holder} AND ${live} LIMIT 1`,
     /**
-     * Deletes the acknowledged `ids` and their leases, returning how many messages were there (an id
-     * acknowledged twice, or by two relays, is gone once). No rows are read back: on SQLite they cost
-     * about 0.7 µs each.
+     * Deletes the pages `ids` and their leases: their messages have all left. No rows are read back: on
+     * SQLite they cost about 0.7 µs each.
      */
-    ack: (ids: ReadonlyArray<number>) =>
-      Effect.zipLeft(
-        Effect.map(sql`DELETE FROM ${outbox} WHERE ${sql.in("id", ids)}`.raw, changes),
-        // Nothing to read back: a statement without RETURNING makes no row objects
-        sql`DELETE FROM ${leases} WHERE ${sql.in("id", ids)}`
+    removePages: (pages: ReadonlyArray<number>) =>
+      Effect.zipRight(
+        sql`DELETE FROM ${outbox} WHERE ${sql.in("id", pages)}`,
+        sql`DELETE FROM ${leases} WHERE ${sql.in("id", pages)}`
       ),
-    /**
-     * Deletes `ids` and their leases, returning what was there with how often each was claimed; with
-     * `onlyFree`, only those nobody holds a live lease on (checked again as they are deleted).
-     */
-    remove: (ids: ReadonlyArray<number>, onlyFree: boolean) =>
-      Effect.flatMap(
-        sql<OutboxRow & { readonly created_at: number | string }>`DELETE FROM ${outbox} AS o
-          WHERE ${sql.in("o.id", ids)}${onlyFree ? sql` AND ${free}` : sql``}
-          RETURNING id, endpoint, json, bytes, created_at`,
-        (rows) =>
-          Effect.map(
-            rows.length === 0 ? Effect.succeed([]) : removeLeases(rows.map((row) => toNumber(row.id))),
-            (claimed) => {
-              const claims = new Map(claimed.map((row) => [toNumber(row.id), toNumber(row.claims)]))
-              return rows.map((row) => ({ ...row, claims: claims.get(toNumber(row.id)) ?? 0 }))
-            }
-          )
-      ),
-    release: (ids: ReadonlyArray<number>, holder: string) =>
-      sql`UPDATE ${leases} SET holder = NULL, expires_at = NULL WHERE holder = ${holder} AND ${sql.in("id", ids)}`,
+    /** Records that the messages `done` of page `id` left it, `count` messages of `bytes` bytes more than before. */
+    finishSome: (id: number, done: string, count: number, bytes: number) =>
+      sql`UPDATE ${outbox} SET done = ${done}, waiting = waiting - ${count}, bytes = bytes - ${bytes} WHERE id = ${id}`,
+    /** Gives back this relay's leases of `pages`. */
+    release,
     releaseAll: (holder: string) => sql`UPDATE ${leases} SET holder = NULL, expires_at = NULL WHERE holder = ${holder}`,
     renew: (holder: string, leaseMillis: number) =>
       sql`UPDATE ${leases} SET expires_at = ${now} + ${leaseMillis} WHERE holder = ${holder}`,
-    /** The oldest free messages of any endpoint, for `dropOldest`; locked on PostgreSQL, skipping locked ones. */
+    /** The oldest free pages of any endpoint, for `dropOldest`; locked on PostgreSQL, skipping locked ones. */
     evictable: (limit: number) =>
-      sql<{ readonly id: number | string; readonly bytes: number | string }>`SELECT o.id, o.bytes FROM ${outbox} AS o
+      sql<PageRow>`SELECT o.id, o.endpoint, o.count, o.bytes, o.done, o.lengths, o.sizes, o.messages FROM ${outbox} AS o
         WHERE ${free} ORDER BY o.id LIMIT ${limit} ${dialect === "pg" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql``}`,
     size: sql<{
-      readonly messages: number | string
+      readonly messages: number | string | null
       readonly bytes: number | string | null
-    }>`SELECT COUNT(*) AS messages, SUM(bytes) AS bytes FROM ${outbox}`,
-    claimed: sql<{ readonly claimed: number | string }>`SELECT COUNT(*) AS claimed FROM ${leases} WHERE ${live}`,
-    /** The id of the oldest message still in the outbox (by anyone's hand), if any. */
-    oldest: sql<{ readonly oldest: number | string | null }>`SELECT MIN(id) AS oldest FROM ${outbox}`
+    }>`SELECT SUM(waiting) AS messages, SUM(bytes) AS bytes FROM ${outbox}`,
+    /** The waiting messages of pages under a live lease. */
+    claimed: sql<{ readonly claimed: number | string | null }>`SELECT SUM(o.waiting) AS claimed FROM ${outbox} AS o
+      JOIN ${leases} AS l ON l.id = o.id WHERE l.expires_at >= ${now}`,
+    /** The oldest page still in the outbox (by anyone's hand), if any, and which of its messages are gone. */
+    oldest: sql<{
+      readonly id: number | string
+      readonly done: string | null
+    }>`SELECT id, done FROM ${outbox} ORDER BY id LIMIT 1`
   }
 }
 

@@ -1,0 +1,157 @@
+/**
+ * The outbox's pages. A row of the outbox holds a page: the messages of one endpoint that one
+ * transaction stored together (a group commit's, an append's in the application's transaction), at most
+ * `maxMessages` of them and about `maxBytes`. SQLite's and PostgreSQL's cost per row (the insert, the
+ * index entry, the lease, the read back, the delete) is then paid once per page rather than once per
+ * message; the bytes are written as before.
+ *
+ * - `messages`: the messages' JSON, joined by newlines (JSON texts hold none), so that a page reads as
+ *   NDJSON by hand; `lengths` (their lengths in UTF-16 code units, comma-separated) cuts it without
+ *   trusting the separator. `sizes`: each message's bytes as sent (`Stored.bytes`). Both are `NULL` for a
+ *   page of one message, whose text is the message and whose `bytes` its size.
+ * - `done`: the indices of the page's messages that left it (acknowledged, dead-lettered, evicted) while
+ *   the others wait, comma-separated, `NULL` for none; `waiting` and `bytes` count the others. A page whose
+ *   messages have all left is deleted.
+ * - a message's id is its page's id × `span` + its index in the page: increasing in the order of the
+ *   appends, as the engine and the dead letters need, and unique across the outbox's history.
+ */
+import type { Endpoint } from "../../../Endpoint.js"
+import type { Stored } from "../buffered/store.js"
+
+/** Message ids per page id: a page never holds more messages. */
+export const span = 65536
+
+/** Most messages in a page. */
+export const maxMessages = 256
+
+/** Most bytes (as sent) in a page of more than one message. */
+export const maxBytes = 256 * 1024
+
+/** The id of the message at `index` of page `page`. */
+export const messageId = (page: number, index: number): number => page * span + index
+
+/** The page of the message `id`. */
+export const pageOf = (id: number): number => Math.floor(id / span)
+
+/** The index in its page of the message `id`. */
+export const indexOf = (id: number): number => id % span
+
+/** The messages of one endpoint to store as one page, with their bytes as sent. */
+export interface NewPage {
+  readonly endpoint: Endpoint
+  readonly messages: ReadonlyArray<string>
+  readonly bytes: ReadonlyArray<number>
+}
+
+/**
+ * Cuts a run of messages into pages, in order: a page is full at `maxMessages`, or when the next message
+ * would take it beyond `maxBytes` (a page holds at least one message, whatever its size).
+ */
+export const cut = (
+  pages: Array<NewPage>,
+  endpoint: Endpoint,
+  messages: ReadonlyArray<string>,
+  bytes: ReadonlyArray<number>
+): Array<NewPage> => {
+  let from = 0
+  while (from < messages.length) {
+    let to = from + 1
+    let total = bytes[from] ?? 0
+    while (to < messages.length && to - from < maxMessages && total + (bytes[to] ?? 0) <= maxBytes) {
+      total += bytes[to] ?? 0
+      to++
+    }
+    pages.push({ endpoint, messages: messages.slice(from, to), bytes: bytes.slice(from, to) })
+    from = to
+  }
+  return pages
+}
+
+/** The columns of a new page's row. */
+export interface PageRow {
+  readonly endpoint: Endpoint
+  readonly count: number
+  readonly bytes: number
+  readonly lengths: string | null
+  readonly sizes: string | null
+  readonly messages: string
+}
+
+/** The row that stores `page`. */
+export const toRow = (page: NewPage): PageRow => {
+  const { bytes, endpoint, messages } = page
+  let total = 0
+  for (const b of bytes) total += b
+  if (messages.length === 1) {
+    return { endpoint, count: 1, bytes: total, lengths: null, sizes: null, messages: messages[0] ?? "" }
+  }
+  const lengths: Array<number> = []
+  for (const message of messages) lengths.push(message.length)
+  return {
+    endpoint,
+    count: messages.length,
+    bytes: total,
+    lengths: lengths.join(","),
+    sizes: bytes.join(","),
+    messages: messages.join("\n")
+  }
+}
+
+/** The indices in a `done` column. */
+export const doneOf = (done: string | null): Set<number> =>
+  done === null || done === "" ? new Set() : new Set(done.split(",").map(Number))
+
+/** The `done` column of these indices. */
+export const doneText = (done: ReadonlySet<number>): string => [...done].sort((a, b) => a - b).join(",")
+
+/** A page as read back from the outbox. */
+export interface StoredPage {
+  readonly id: number
+  readonly endpoint: Endpoint
+  readonly count: number
+  readonly bytes: number
+  readonly done: string | null
+  readonly lengths: string | null
+  readonly sizes: string | null
+  readonly messages: string
+}
+
+/** The messages of `page` still waiting, in order. */
+export const waiting = (page: StoredPage): Array<Stored> => {
+  const { endpoint, id } = page
+  if (page.lengths === null || page.sizes === null) {
+    return page.done === null || page.done === ""
+      ? [{ id: messageId(id, 0), endpoint, json: page.messages, bytes: page.bytes }]
+      : []
+  }
+  const done = doneOf(page.done)
+  const lengths = page.lengths.split(",")
+  const sizes = page.sizes.split(",")
+  const out: Array<Stored> = []
+  let at = 0
+  for (let i = 0; i < lengths.length; i++) {
+    const length = Number(lengths[i])
+    if (!done.has(i)) {
+      out.push({
+        id: messageId(id, i),
+        endpoint,
+        json: page.messages.slice(at, at + length),
+        bytes: Number(sizes[i])
+      })
+    }
+    at += length + 1
+  }
+  return out
+}
+
+/** `messages` by page id, in the order met. */
+export const byPage = <A extends { readonly id: number }>(messages: ReadonlyArray<A>): Map<number, Array<A>> => {
+  const pages = new Map<number, Array<A>>()
+  for (const message of messages) {
+    const page = pageOf(message.id)
+    const some = pages.get(page)
+    if (some === undefined) pages.set(page, [message])
+    else some.push(message)
+  }
+  return pages
+}
