@@ -260,7 +260,7 @@ export const make = (
         const stored = pages.length === 0 ? [] : yield* statements.insert(pages)
         held = { messages, bytes: total }
         const storedBy: Array<Array<Stored>> = requests.map(() => [])
-        stored.forEach((message, i) => storedBy[owners[i] ?? 0]?.push(message))
+        for (let i = 0; i < stored.length; i++) storedBy[owners[i] ?? 0]?.push(stored[i] as Stored)
         // The batch's evictions are reported with its first request: they were made for all of them
         return requests.map((request, i): DurableAppended => {
           const fits = accepted[i] ?? 0
