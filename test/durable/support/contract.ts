@@ -2,16 +2,25 @@
  * What every durable store must do, whatever its database: the same tests run against real SQLite files
  * (`SqlStore.test.ts`) and a real PostgreSQL server (`SqlStore.pg.test.ts`).
  */
+
+import { readFileSync } from "node:fs"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import type { Scope } from "effect"
 import { Deferred, Effect, Exit, Fiber } from "effect"
+import { MixpanelError } from "../../../src/index.js"
 import * as Batch from "../../../src/internal/consumer/batch.js"
+import type { Stored } from "../../../src/internal/consumer/buffered/store.js"
+import * as Pages from "../../../src/internal/consumer/durable/pages.js"
 import type { Late } from "../../../src/internal/consumer/durable/service.js"
 import { claimAll, type Database, event, events, ids, rejected, update } from "./store.js"
 import { v1Outbox } from "./v1.js"
 
 const all = { maxItems: 10_000, maxBytes: 1024 * 1024 * 1024 }
+
+/** The SQL block of docs/durable.md's dead letters: what failed, and a replay by hand. */
+const documentedSql =
+  /The same in SQL[^`]*```sql\n([\s\S]*?)```/.exec(readFileSync("docs/durable.md", "utf8"))?.[1] ?? ""
 
 /**
  * Counts the messages in one of the test's tables from the application's connection: the outbox's wait
@@ -487,47 +496,88 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
   })
 
   describe("upgrade", () => {
-    it.scopedLive("an outbox of version 1: its messages, leases and counts of claims move to version 2", () =>
-      Effect.gen(function* () {
-        const db = yield* open
-        yield* v1Outbox(db.dialect, db.prefix, [
-          ...events(1, 3).map((json) => ({ endpoint: "events" as const, json })),
-          // Claimed twice by a relay that died: its lease has run out
-          { endpoint: "events", json: event(4), lease: { holder: "gone", inMillis: -1000 }, claims: 2 },
-          // Held by a relay of the old version, still running: nobody else takes it until its lease runs out
-          { endpoint: "events", json: event(5), lease: { holder: "old", inMillis: 600 }, claims: 1 },
-          { endpoint: "people", json: update("p", 1) },
-          { endpoint: "people", json: update("p", 2) }
-        ]).pipe(Effect.provideService(SqlClient.SqlClient, db.client))
-        const store = yield* db.store()
-        expect(
-          yield* db.client.unsafe(`SELECT migration_id, name FROM ${db.prefix}migrations ORDER BY migration_id`)
-        ).toEqual([
-          { migration_id: 1, name: "create_outbox" },
-          { migration_id: 2, name: "leases_apart" },
-          { migration_id: 3, name: "pages_in_rows" }
-        ])
-        expect(yield* store.stats).toMatchObject({ messages: 7, claimed: 1 })
-        const claimed = yield* claimAll(store, "events")
-        expect(claimed.map((m) => m.json)).toEqual(events(1, 4))
-        expect(claimed.every((m) => m.bytes === Batch.wireBytes("events", m.json))).toBe(true)
-        expect((yield* claimAll(store, "people")).map((m) => m.json)).toEqual([update("p", 1), update("p", 2)])
-        yield* Effect.sleep("700 millis")
-        const taken = yield* claimAll(store, "events")
-        expect(taken.map((m) => m.json)).toEqual([event(5)])
-        // The counts of claims went on from version 1's
-        yield* store.deadLetter([rejected(claimed[3] as never), rejected(taken[0] as never)])
-        expect((yield* store.deadLetters.list({})).map((l) => [l.json, l.claims])).toEqual([
-          [event(4), 3],
-          [event(5), 2]
-        ])
-        yield* store.ack(claimed.slice(0, 3))
-        expect(yield* store.stats).toMatchObject({ messages: 2, claimed: 2, deadLetters: 2 })
-      })
+    it.scopedLive(
+      "an outbox of version 1: its messages, leases and counts of claims carry over to pages; no id comes back",
+      () =>
+        Effect.gen(function* () {
+          const db = yield* open
+          yield* v1Outbox(db.dialect, db.prefix, [
+            ...events(1, 3).map((json) => ({ endpoint: "events" as const, json })),
+            // Claimed twice by a relay that died: its lease has run out
+            { endpoint: "events", json: event(4), lease: { holder: "gone", inMillis: -1000 }, claims: 2 },
+            // Held by a relay of the old version, still running: nobody else takes it until its lease runs out
+            { endpoint: "events", json: event(5), lease: { holder: "old", inMillis: 600 }, claims: 1 },
+            { endpoint: "people", json: update("p", 1) },
+            { endpoint: "people", json: update("p", 2) },
+            { endpoint: "events", json: event(99) }
+          ]).pipe(Effect.provideService(SqlClient.SqlClient, db.client))
+          // The last message was delivered before the upgrade: its id is never handed out again
+          const [last] = yield* db.client.unsafe<{ readonly id: number | string }>(
+            `SELECT MAX(id) AS id FROM ${db.prefix}outbox`
+          )
+          yield* db.client.unsafe(`DELETE FROM ${db.prefix}outbox WHERE id = ${Number(last?.id)}`)
+          const store = yield* db.store()
+          expect(
+            yield* db.client.unsafe(`SELECT migration_id, name FROM ${db.prefix}migrations ORDER BY migration_id`)
+          ).toEqual([
+            { migration_id: 1, name: "create_outbox" },
+            { migration_id: 2, name: "leases_apart" },
+            { migration_id: 3, name: "pages_in_rows" }
+          ])
+          expect(yield* store.stats).toMatchObject({ messages: 7, claimed: 1 })
+          const claimed = yield* claimAll(store, "events")
+          expect(claimed.map((m) => m.json)).toEqual(events(1, 4))
+          expect(claimed.every((m) => m.bytes === Batch.wireBytes("events", m.json))).toBe(true)
+          expect((yield* claimAll(store, "people")).map((m) => m.json)).toEqual([update("p", 1), update("p", 2)])
+          yield* Effect.sleep("700 millis")
+          const taken = yield* claimAll(store, "events")
+          expect(taken.map((m) => m.json)).toEqual([event(5)])
+          // The counts of claims went on from version 1's
+          yield* store.deadLetter([rejected(claimed[3] as never), rejected(taken[0] as never)])
+          expect((yield* store.deadLetters.list({})).map((l) => [l.json, l.claims])).toEqual([
+            [event(4), 3],
+            [event(5), 2]
+          ])
+          yield* store.ack(claimed.slice(0, 3))
+          expect(yield* store.stats).toMatchObject({ messages: 2, claimed: 2, deadLetters: 2 })
+          const fresh = yield* store.append("events", [event(6)])
+          expect(Pages.pageOf(fresh.stored[0]?.id ?? 0)).toBeGreaterThan(Number(last?.id))
+        })
     )
   })
 
   describe("dead letters", () => {
+    it.scopedLive("docs/durable.md's SQL: a replay by hand puts dead letters back, and the relay claims them", () =>
+      Effect.gen(function* () {
+        const db = yield* open
+        const store = yield* db.store()
+        yield* store.append("events", events(1, 3))
+        const claimed = yield* claimAll(store, "events")
+        const unauthorized = (message: Stored) => {
+          const { failure } = rejected(message)
+          return { message, failure: new MixpanelError.DeliveryFailure({ ...failure, reason: "Unauthorized" }) }
+        }
+        yield* store.deadLetter([unauthorized(claimed[0] as Stored), rejected(claimed[1] as Stored)])
+        yield* store.ack([claimed[2] as Stored])
+        // The statements of the docs' SQL block, on this test's tables, in one transaction (as there)
+        const statements = documentedSql
+          .replaceAll("effect_mixpanel_", db.prefix)
+          .split(";")
+          .map((statement) => statement.replace(/--.*$/gm, "").trim())
+          .filter((statement) => statement !== "" && statement !== "BEGIN" && statement !== "COMMIT")
+        expect(statements).toHaveLength(3)
+        const [failed] = yield* db.client.withTransaction(
+          Effect.forEach(statements, (statement) => db.client.unsafe(statement))
+        )
+        expect((failed ?? []).map((row) => row.reason)).toEqual(["Unauthorized", "Invalid"])
+        expect((yield* store.deadLetters.list({})).map((l) => l.json)).toEqual([event(2)])
+        expect(yield* store.stats).toMatchObject({ messages: 1 })
+        expect((yield* claimAll(store, "events")).map((m) => [m.json, m.bytes])).toEqual([
+          [event(1), Batch.wireBytes("events", event(1))]
+        ])
+      })
+    )
+
     it.scopedLive(
       "dead-lettered messages leave the outbox with their reason; they can be listed, replayed, removed",
       () =>

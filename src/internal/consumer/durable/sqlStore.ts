@@ -6,11 +6,15 @@
  *   fiber, which writes everything that arrived while the previous transaction ran in one transaction
  *   (group commit). With "commit" durability `append` returns after that commit; with "async" it returns
  *   at once, and the committer waits up to `asyncInterval` (or `asyncMessages` messages) to fill a
- *   transaction; the outcome comes later through `onLate`.
+ *   transaction; the outcome comes later through `onLate`. A transaction stores its messages as pages
+ *   (`pages.ts`), one run of pages per endpoint.
  * - **cap**: the committer keeps a running count of what the store holds, recounted from the table when
  *   an append would not fit (and every lease renewal, for what other processes did).
- * - **claim**: leases the oldest free messages (see `statements.ts`), under the endpoint's lock row; the
- *   ordered endpoints not at all while another relay holds a live lease on one of their messages.
+ * - **claim**: hands out first what rests of pages this relay leased (`holding.ts`), then leases the
+ *   oldest free pages as far as the limits go (see `statements.ts`), under the endpoint's lock row; the
+ *   ordered endpoints not at all while another relay holds a live lease on one of their pages.
+ * - **ack**, **deadLetter** and evictions take messages out of their pages (`finish`): a page's `done`
+ *   list grows, and the page is deleted once all of its messages have left.
  * - **leases** are renewed every third of `leaseDuration` while the store runs, and given back when it
  *   closes; a dead process's leases expire and its messages are claimed again.
  */
@@ -467,8 +471,8 @@ export const make = (
           (effect) => health.track(Failure.wrap("claim", effect)),
           Effect.map((fresh) => {
             holding.leased(fresh)
-            // The pages after the first fit whole (the claim's running sums); only a first page beyond the
-            // limits is cut, and what is left of it rests
+            // What rested and the pages leased, oldest first (a page given back may be older than a rest),
+            // cut at the limits: the last page leased may not fit whole, and what is left of it rests
             const all = count === 0 ? fresh : [...first, ...fresh].sort((a, b) => a.id - b.id)
             const taken = within(endpoint, all, limits)
             holding.rest(endpoint, all.slice(taken.length))

@@ -1,34 +1,38 @@
 /**
  * The outbox's SQL, for SQLite and PostgreSQL. Times are epoch milliseconds from the database's clock,
- * so that the leases of a fleet do not depend on the clocks of its machines.
+ * so that the leases of a fleet do not depend on the clocks of its machines. A row of the outbox is a
+ * page of messages (`pages.ts`); leases, claims and deletes are of pages.
  *
- * A message's lease is a row of its own in the leases table (`id`, `endpoint`, `holder`, `expires_at`,
- * `claims`), not columns of the message's row: a claim writes a small row instead of rewriting every
- * message it takes (hundreds of bytes each) and an index entry. A lease row lives from the message's
- * first claim until the message leaves the outbox; a release clears its holder and expiry and keeps the
- * count of claims (the dead letters report it). A message is free when no lease of it is live.
+ * A page's lease is a row of its own in the leases table (`id`, `endpoint`, `holder`, `expires_at`,
+ * `claims`), not columns of the page's row: a claim writes a small row instead of rewriting the page and
+ * an index entry. A lease row lives from the page's first claim until the page leaves the outbox; a
+ * release clears its holder and expiry and keeps the count of claims (the dead letters report it). A page
+ * is free when no lease of it is live.
  *
- * A claim is one statement: it picks the oldest free messages within the item and byte limits (a running
- * sum) and upserts their leases. Nothing is claimed twice, on PostgreSQL for three reasons:
+ * A claim is one statement: it picks the oldest free pages as far as the item and byte limits go (running
+ * sums of their waiting messages) and upserts their leases. Nothing is claimed twice, on PostgreSQL for
+ * three reasons:
  *
  * - claims of one endpoint take turns across the fleet: a claim's transaction first updates the
  *   endpoint's lock row (`lockEndpoint`), and the pick, a statement begun after that, sees every lease
  *   committed before it (read committed). Without the turns, a pick whose snapshot predates another
- *   relay's claim would take that claim's messages for free, and the upsert below would turn them down:
- *   the claim would come back short while free messages wait.
+ *   relay's claim would take that claim's pages for free, and the upsert below would turn them down:
+ *   the claim would come back short while free pages wait.
  * - the upsert takes over an existing lease only if it has expired as the upsert sees it: `ON CONFLICT DO
  *   UPDATE … WHERE` checks the latest committed lease row, locked, and an insert racing another insert of
  *   the same lease waits for it, then makes that check.
- * - the pick locks the messages' rows, so that none is deleted between a claim's pick and its commit:
- *   `FOR UPDATE SKIP LOCKED` passes over those an acknowledgement or an eviction is deleting; the ordered
- *   endpoints wait for them instead (`FOR UPDATE`): a delete rolled back would leave a gap in their order.
+ * - the pick locks the pages' rows, so that none is changed or deleted between a claim's pick and its
+ *   commit: `FOR UPDATE SKIP LOCKED` passes over those an acknowledgement or an eviction is writing; the
+ *   ordered endpoints wait for them instead (`FOR UPDATE`): a delete rolled back would leave a gap in
+ *   their order. Messages leave a page (`states`, then `finishSome` or `removePages`) under the same
+ *   lock.
  *
  * SQLite has one writer at a time, and a transaction that writes reads the latest state.
  *
- * A message leaves with its lease: its row is deleted first, then its lease, in one transaction. On
+ * A page leaves with its lease: its row is deleted first, then its lease, in one transaction. On
  * PostgreSQL a claim that held the row's lock has committed by the time the second statement begins
- * (and each statement sees what committed before it began), so no lease outlives its message. An
- * eviction (`dropOldest`) checks again, as it deletes, that nobody holds the message.
+ * (and each statement sees what committed before it began), so no lease outlives its page. An eviction
+ * (`dropOldest`) takes only free pages, locked as it picks them.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"

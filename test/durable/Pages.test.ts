@@ -1,0 +1,52 @@
+/**
+ * The outbox's page format: how messages are cut into pages, written into a row and read back.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Pages from "../../src/internal/consumer/durable/pages.js"
+
+const read = (id: number, page: Pages.NewPage, done: string | null = null) => {
+  const row = Pages.toRow(page)
+  return Pages.waiting({ ...row, id, done })
+}
+
+describe("pages of the outbox", () => {
+  it("cut a run of messages at 256 messages or 48 KiB, a message larger than that alone", () => {
+    const small = Array.from({ length: 600 }, (_, i) => `{"n":${i}}`)
+    const pages = Pages.cut(
+      [],
+      "events",
+      small,
+      small.map((m) => m.length)
+    )
+    expect(pages.map((page) => page.messages.length)).toEqual([256, 256, 88])
+    expect(pages.flatMap((page) => page.messages)).toEqual(small)
+
+    const large = [20_000, 20_000, 20_000, 60_000, 10].map((size, i) => `{"n":${i},"p":"${"p".repeat(size)}"}`)
+    const bytes = large.map((m) => m.length)
+    expect(Pages.cut([], "imports", large, bytes).map((page) => page.messages.length)).toEqual([2, 1, 1, 1])
+  })
+
+  it("read back as written, whatever the messages hold (newlines included), without those done", () => {
+    const messages = ['{"a":"x"}', '{"b":"line\nbreak"}', '{"c":"é😀"}', "{}"]
+    const page: Pages.NewPage = { endpoint: "people", messages, bytes: [9, 19, 16, 2] }
+    const all = read(7, page)
+    expect(all.map((m) => [m.id, m.json, m.bytes, m.endpoint])).toEqual([
+      [Pages.messageId(7, 0), messages[0], 9, "people"],
+      [Pages.messageId(7, 1), messages[1], 19, "people"],
+      [Pages.messageId(7, 2), messages[2], 16, "people"],
+      [Pages.messageId(7, 3), messages[3], 2, "people"]
+    ])
+    expect(read(7, page, Pages.doneText(new Set([3, 0]))).map((m) => m.json)).toEqual([messages[1], messages[2]])
+    // A page of one: its text is the message, and its bytes the message's
+    expect(read(9, { endpoint: "events", messages: ["{}"], bytes: [2] })).toEqual([
+      { id: Pages.messageId(9, 0), endpoint: "events", json: "{}", bytes: 2 }
+    ])
+    expect(read(9, { endpoint: "events", messages: ["{}"], bytes: [2] }, "0")).toEqual([])
+  })
+
+  it("message ids: a page's id and a place in it, increasing in the order of the appends", () => {
+    expect(Pages.pageOf(Pages.messageId(12, 255))).toBe(12)
+    expect(Pages.indexOf(Pages.messageId(12, 255))).toBe(255)
+    expect(Pages.messageId(12, 255)).toBeLessThan(Pages.messageId(13, 0))
+  })
+})
