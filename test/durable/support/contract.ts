@@ -567,7 +567,7 @@ export const contract = (open: Effect.Effect<Database, unknown, Scope.Scope>) =>
           .filter((statement) => statement !== "" && statement !== "BEGIN" && statement !== "COMMIT")
         expect(statements).toHaveLength(3)
         const [failed] = yield* db.client.withTransaction(
-          Effect.forEach(statements, (statement) => db.client.unsafe(statement))
+          Effect.forEach(statements, (statement) => db.client.unsafe<{ readonly reason?: string }>(statement))
         )
         expect((failed ?? []).map((row) => row.reason)).toEqual(["Unauthorized", "Invalid"])
         expect((yield* store.deadLetters.list({})).map((l) => l.json)).toEqual([event(2)])
