@@ -141,7 +141,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       later?.unsafeSend ??
       (unsafeSendText === undefined
         ? undefined
-        : (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) => unsafeSendText(endpoint, messages.map(text)))
+        : (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>, context?: Context.Context<never>) =>
+            unsafeSendText(endpoint, messages.map(text), context))
 
     /** Hands an operation's messages to the consumer, as an effect. */
     const dispatch = ({ endpoint, immediate, messages }: Dispatch): Effect.Effect<void, SendError> =>
@@ -156,14 +157,17 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     /**
      * Hands an operation's messages to the consumer now, synchronously where it can take them so: done
      * (`undefined`), refused (the error), or the effect still to run (the consumer must wait, or has no
-     * synchronous entry).
+     * synchronous entry). `context` is the calling fiber's, if there is one.
      */
-    const handOver = (dispatched: Dispatch): SendError | undefined | Effect.Effect<void, SendError> =>
+    const handOver = (
+      dispatched: Dispatch,
+      context?: Context.Context<never>
+    ): SendError | undefined | Effect.Effect<void, SendError> =>
       dispatched.messages.length === 0
         ? undefined
         : dispatched.immediate || unsafeSend === undefined
           ? dispatch(dispatched)
-          : unsafeSend(dispatched.endpoint, dispatched.messages)
+          : unsafeSend(dispatched.endpoint, dispatched.messages, context)
 
     /**
      * An operation from its body, which reads the arguments and builds the messages at a given time, in two
@@ -188,7 +192,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
           const { error } = outcome.right
           let sent: Effect.Effect<void, SendError>
           if (Context.get(services, Tracer.Tracer) === nativeTracer) {
-            const handed = handOver(outcome.right)
+            const handed = handOver(outcome.right, fiber.currentContext)
             sent = handed === undefined ? Effect.void : Effect.isEffect(handed) ? handed : Effect.fail(handed)
           } else sent = Effect.withSpan(dispatch(outcome.right), spanName, span)
           return error === undefined ? sent : Effect.zipRight(sent, Effect.fail(error))

@@ -387,34 +387,36 @@ describe("Consumer.layerDurable on SQLite", () => {
   )
 
   describe("the transactional outbox", () => {
-    it.scoped("a track inside the application's transaction commits with it; a rollback sends nothing", () =>
-      Effect.gen(function* () {
-        const h = yield* durableHarness()
-        const sql = yield* sqliteClient(join(yield* tempDir, "app.db"))
-        yield* sql`CREATE TABLE users (name TEXT)`
-        const signUp = (name: string, fail: boolean) =>
-          sql.withTransaction(
-            Effect.gen(function* () {
-              yield* sql`INSERT INTO users (name) VALUES (${name})`
-              yield* Mixpanel.track(name, "Signed Up")
-              if (fail) return yield* Effect.fail("rolled back")
-            })
+    it.scoped.each(["commit", "async"] as const)(
+      "a track inside the application's transaction commits with it; a rollback sends nothing (%s)",
+      (durability) =>
+        Effect.gen(function* () {
+          const h = yield* durableHarness()
+          const sql = yield* sqliteClient(join(yield* tempDir, "app.db"))
+          yield* sql`CREATE TABLE users (name TEXT)`
+          const signUp = (name: string, fail: boolean) =>
+            sql.withTransaction(
+              Effect.gen(function* () {
+                yield* sql`INSERT INTO users (name) VALUES (${name})`
+                yield* Mixpanel.track(name, "Signed Up")
+                if (fail) return yield* Effect.fail("rolled back")
+              })
+            )
+          const program = Effect.gen(function* () {
+            yield* signUp("kept", false)
+            expect(yield* Effect.exit(signUp("dropped", true))).toStrictEqual(Exit.fail("rolled back"))
+            yield* Consumer.flush
+            // A flush inside the transaction would wait for itself: it is refused
+            const inside = yield* Effect.exit(sql.withTransaction(Consumer.flush))
+            expect(inside._tag).toBe("Failure")
+            expect(String(inside)).toMatch(/inside a transaction/)
+          }).pipe(Effect.provide(Mixpanel.layer({ token: "T" })), Effect.provide(h.layer(storeOn(sql, { durability }))))
+          yield* h.drive(program)
+          expect(yield* sql`SELECT name FROM users`).toEqual([{ name: "kept" }])
+          expect(h.server.received("events").map((e) => (e.properties as { distinct_id: string }).distinct_id)).toEqual(
+            ["kept"]
           )
-        const program = Effect.gen(function* () {
-          yield* signUp("kept", false)
-          expect(yield* Effect.exit(signUp("dropped", true))).toStrictEqual(Exit.fail("rolled back"))
-          yield* Consumer.flush
-          // A flush inside the transaction would wait for itself: it is refused
-          const inside = yield* Effect.exit(sql.withTransaction(Consumer.flush))
-          expect(inside._tag).toBe("Failure")
-          expect(String(inside)).toMatch(/inside a transaction/)
-        }).pipe(Effect.provide(Mixpanel.layer({ token: "T" })), Effect.provide(h.layer(storeOn(sql))))
-        yield* h.drive(program)
-        expect(yield* sql`SELECT name FROM users`).toEqual([{ name: "kept" }])
-        expect(h.server.received("events").map((e) => (e.properties as { distinct_id: string }).distinct_id)).toEqual([
-          "kept"
-        ])
-      })
+        })
     )
   })
 

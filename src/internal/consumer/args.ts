@@ -4,6 +4,7 @@
  * every message batched with it). Untyped callers get an `InvalidMessage`, never a defect, and a caller's
  * string is never used as a key of a plain object.
  */
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type { Service } from "../../Consumer.js"
 import type { Endpoint } from "../../Endpoint.js"
@@ -92,12 +93,14 @@ export interface Trusted {
   readonly send: (endpoint: Endpoint, message: string) => Effect.Effect<void, SendError>
   readonly sendBatch: (endpoint: Endpoint, messages: ReadonlyArray<string>) => Effect.Effect<void, SendError>
   /**
-   * `sendBatch` without a fiber, for `Mixpanel.unsafe`: done at once (`undefined`, or the error), or the
-   * effect to run when the consumer must wait.
+   * `sendBatch` without an effect where the consumer needs none: done at once (`undefined`, or the
+   * error), or the effect to run when the consumer must wait. `context` is the calling fiber's, if any
+   * (`Mixpanel.unsafe` has none): a durable consumer joins the transaction it holds.
    */
   readonly unsafeSend?: (
     endpoint: Endpoint,
-    messages: ReadonlyArray<string>
+    messages: ReadonlyArray<string>,
+    context?: Context.Context<never>
   ) => SendError | undefined | Effect.Effect<void, SendError>
   /**
    * Present when the consumer writes each message's JSON itself when it sends it (the memory buffer):

@@ -27,6 +27,7 @@
  * - closing releases what is claimed and reports nothing as undelivered: it stays in the store.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -45,7 +46,7 @@ import * as Batch from "../batch.js"
 import * as Deliver from "../deliver.js"
 import * as Direct from "../direct.js"
 import * as Failure from "../durable/failure.js"
-import { type Service as DurableService, DurableStore, type Late } from "../durable/service.js"
+import { type DurableAppended, type Service as DurableService, DurableStore, type Late } from "../durable/service.js"
 import * as Ingestion from "../ingestion.js"
 import * as Options from "../options.js"
 import * as Report from "../report.js"
@@ -486,53 +487,77 @@ const run = <R>(
       })
 
     /**
-     * `send` into a durable store, on the caller's fiber (so that it joins the caller's transaction). The
+     * `send` into a durable store, from the caller's fiber and its `context` (so that it joins the
+     * caller's transaction), or from no fiber at all (`Mixpanel.unsafe`): done at once where the store
+     * appends without an effect ("async" durability, outside any transaction), else the effect to run. The
      * messages join the current epoch before the store has them, so that a flush waits for a commit in
      * progress; those the store does not take leave it again.
      */
+    const unsafeOfferDurable =
+      (durableStore: DurableService) =>
+      (
+        endpoint: Endpoint,
+        messages: ReadonlyArray<string>,
+        context?: Context.Context<never>
+      ): SendError | undefined | Effect.Effect<void, SendError> => {
+        const fits = admit(endpoint, messages)
+        if (!Array.isArray(fits)) return fits as SendError
+        if (fits.length === 0) return undefined
+        const epoch = Flushes.current(flushes).id
+        Flushes.accepted(flushes, fits.length)
+        const now = durableStore.appendAtOnce(endpoint, fits, epoch, context)
+        if (now !== undefined && !Effect.isEffect(now)) return appended(durableStore, endpoint, epoch, now)
+        return (now ?? durableStore.append(endpoint, fits, epoch)).pipe(
+          Effect.catchAll((failure) => {
+            Flushes.settled(flushes, epoch, fits.length)
+            return Effect.zipRight(completeFlushes, Effect.fail(Failure.toStoreError(failure)))
+          }),
+          Effect.flatMap((outcome) => appended(durableStore, endpoint, epoch, outcome) ?? Effect.void)
+        )
+      }
+
+    /** What a durable `append` did, counted and reported; the effect still to run if its caller must wait. */
+    const appended = (
+      durableStore: DurableService,
+      endpoint: Endpoint,
+      epoch: number,
+      outcome: DurableAppended
+    ): Effect.Effect<void, SendError> | undefined => {
+      const { evicted, pending, refused, stored } = outcome
+      const lane = laneOf(endpoint)
+      Report.metrics.enqueued.unsafeUpdate(stored.length + pending.length, lane.labels)
+      if (stored.length > 0) {
+        Owned.add(owned, stored, epoch)
+        arrived(lane, stored)
+      }
+      if (evicted.length > 0) evict(evicted)
+      if (refused.length === 0) return undefined
+      const drop = (detail: string) =>
+        Effect.suspend(() => {
+          dropFrom(epoch, full(endpoint, refused, detail))
+          return completeFlushes
+        })
+      if (settings.overflow !== "wait") return drop(settings.overflow)
+      // Inside the application's transaction nothing may wait for the relay: on SQLite it would
+      // wait for the transaction's own lock, and on any database for messages not yet committed
+      return Effect.flatMap(durableStore.inTransaction, (inside) => {
+        if (inside) return drop("wait, which cannot wait inside a transaction")
+        Flushes.settled(flushes, epoch, refused.length)
+        room.unsafeClose()
+        return Effect.zipRight(
+          Effect.zipRight(completeFlushes, room.await),
+          offerDurable(durableStore)(endpoint, refused)
+        )
+      })
+    }
+
+    /** `send` into a durable store, as an effect. */
     const offerDurable =
       (durableStore: DurableService) =>
       (endpoint: Endpoint, messages: ReadonlyArray<string>): Effect.Effect<void, SendError> =>
-        Effect.suspend(() => {
-          const fits = admit(endpoint, messages)
-          if (!Array.isArray(fits)) return Effect.fail(fits as SendError)
-          if (fits.length === 0) return Effect.void
-          const lane = laneOf(endpoint)
-          const epoch = Flushes.current(flushes).id
-          Flushes.accepted(flushes, fits.length)
-          return durableStore.append(endpoint, fits, epoch).pipe(
-            Effect.catchAll((failure) => {
-              Flushes.settled(flushes, epoch, fits.length)
-              return Effect.zipRight(completeFlushes, Effect.fail(Failure.toStoreError(failure)))
-            }),
-            Effect.flatMap((appended) => {
-              const { evicted, pending, refused, stored } = appended
-              Report.metrics.enqueued.unsafeUpdate(stored.length + pending.length, lane.labels)
-              if (stored.length > 0) {
-                Owned.add(owned, stored, epoch)
-                arrived(lane, stored)
-              }
-              if (evicted.length > 0) evict(evicted)
-              if (refused.length === 0) return Effect.void
-              const drop = (detail: string) =>
-                Effect.suspend(() => {
-                  dropFrom(epoch, full(endpoint, refused, detail))
-                  return completeFlushes
-                })
-              if (settings.overflow !== "wait") return drop(settings.overflow)
-              // Inside the application's transaction nothing may wait for the relay: on SQLite it would
-              // wait for the transaction's own lock, and on any database for messages not yet committed
-              return Effect.flatMap(durableStore.inTransaction, (inside) => {
-                if (inside) return drop("wait, which cannot wait inside a transaction")
-                Flushes.settled(flushes, epoch, refused.length)
-                room.unsafeClose()
-                return Effect.zipRight(
-                  Effect.zipRight(completeFlushes, room.await),
-                  offerDurable(durableStore)(endpoint, refused)
-                )
-              })
-            })
-          )
+        Effect.contextWithEffect((context: Context.Context<never>) => {
+          const sent = unsafeOfferDurable(durableStore)(endpoint, messages, context)
+          return sent === undefined ? Effect.void : Effect.isEffect(sent) ? sent : Effect.fail(sent)
         })
 
     /** `offer` without a fiber, when the store appends synchronously: what `Mixpanel.unsafe` calls. */
@@ -819,7 +844,11 @@ const run = <R>(
             unsafeSend: unsafeOffer,
             writesLater: { sendBatch: offer, unsafeSend: unsafeOffer }
           }
-        : { send: (endpoint, message) => send(endpoint, [message]), sendBatch: send, unsafeSend: send }
+        : {
+            send: (endpoint, message) => send(endpoint, [message]),
+            sendBatch: send,
+            unsafeSend: unsafeOfferDurable(durable.store)
+          }
 
     return {
       send: one("Consumer.send"),

@@ -102,6 +102,18 @@ export interface Service extends Store {
     messages: ReadonlyArray<string>,
     epoch?: number
   ) => Effect.Effect<DurableAppended, Failure<"append">>
+  /**
+   * `append` without an effect where it needs none: "async" durability, outside any transaction (as
+   * `context`, the calling fiber's, tells; none: no fiber, so no transaction), the store open. Returns
+   * what `append` would, or the effect to run (beyond the window the caller waits for its commit), or
+   * `undefined` where only `append` can.
+   */
+  readonly appendAtOnce: (
+    endpoint: Endpoint,
+    messages: ReadonlyArray<string>,
+    epoch: number,
+    context: Context.Context<never> | undefined
+  ) => DurableAppended | Effect.Effect<DurableAppended, Failure<"append">> | undefined
   readonly claim: (
     endpoint: Endpoint,
     limits: { readonly maxItems: number; readonly maxBytes: number }

@@ -369,6 +369,38 @@ export const make = (
         return appended
       })
 
+    /**
+     * "async" outside any transaction on this database: what fits is handed to the committer at once and
+     * comes back as pending; beyond the window the caller must wait for its commit (the effect that does),
+     * so that a crash never loses more than the window.
+     */
+    const appendAsync = (
+      endpoint: Endpoint,
+      messages: ReadonlyArray<string>,
+      bytes: ReadonlyArray<number>,
+      epoch: number | undefined
+    ): DurableAppended | Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
+      // Refuse now what clearly does not fit (so that `wait` can wait), take the rest
+      const fits =
+        options.overflow === "dropOldest" ? messages.length : Room.fitting(Room.plus(held, pending), bytes, cap)
+      const refused = fits === messages.length ? none : messages.slice(fits)
+      if (fits === 0) return { ...nothing, refused }
+      const taken = fits === messages.length ? messages : messages.slice(0, fits)
+      const takenBytes = fits === bytes.length ? bytes : bytes.slice(0, fits)
+      pending = Room.plus(pending, Room.sizeOf(takenBytes))
+      const overWindow = pending.messages > options.asyncMessages
+      const committed = committer.add(
+        { endpoint, messages: taken, bytes: takenBytes, late: !overWindow, epoch },
+        overWindow
+      )
+      if (committed === undefined) {
+        if (pending.messages >= options.asyncMessages) committer.hurry()
+        return { ...nothing, refused, pending: taken }
+      }
+      if (refused.length === 0) return committed
+      return Effect.map(committed, (appended) => ({ ...appended, refused: [...appended.refused, ...refused] }))
+    }
+
     /** Appends through the group committer (outside any transaction on this database). */
     const appendOwn = (
       endpoint: Endpoint,
@@ -380,26 +412,8 @@ export const make = (
       if (options.durability === "commit") {
         return committer.add({ endpoint, messages, bytes, late: false, epoch }, true) ?? Effect.die("unreachable")
       }
-      // "async": refuse now what clearly does not fit (so that `wait` can wait), take the rest
-      const fits =
-        options.overflow === "dropOldest" ? messages.length : Room.fitting(Room.plus(held, pending), bytes, cap)
-      const refused = messages.slice(fits)
-      if (fits === 0) return Effect.succeed({ ...nothing, refused })
-      const taken = fits === messages.length ? messages : messages.slice(0, fits)
-      const takenBytes = fits === bytes.length ? bytes : bytes.slice(0, fits)
-      pending = Room.plus(pending, Room.sizeOf(takenBytes))
-      // Beyond the window the caller waits for its commit, so a crash never loses more than the window
-      const overWindow = pending.messages > options.asyncMessages
-      const committed = committer.add(
-        { endpoint, messages: taken, bytes: takenBytes, late: !overWindow, epoch },
-        overWindow
-      )
-      if (committed === undefined) {
-        if (pending.messages >= options.asyncMessages) committer.hurry()
-        return Effect.succeed({ ...nothing, refused, pending: taken })
-      }
-      if (refused.length === 0) return committed
-      return Effect.map(committed, (appended) => ({ ...appended, refused: [...appended.refused, ...refused] }))
+      const appended = appendAsync(endpoint, messages, bytes, epoch)
+      return Effect.isEffect(appended) ? appended : Effect.succeed(appended)
     }
 
     // The fiber's context tells at once whether it is in any transaction; only then is the probe needed
@@ -416,6 +430,27 @@ export const make = (
           )
         }
       )
+
+    const appendAtOnce = (
+      endpoint: Endpoint,
+      messages: ReadonlyArray<string>,
+      epoch: number,
+      context: Context.Context<never> | undefined
+    ): DurableAppended | Effect.Effect<DurableAppended, Failure.Failure<"append">> | undefined => {
+      if (
+        options.durability !== "async" ||
+        committer.isClosed() ||
+        (context !== undefined && Join.inAnyTransaction(context))
+      ) {
+        return undefined
+      }
+      return appendAsync(
+        endpoint,
+        messages,
+        messages.map((json) => options.measure(endpoint, json)),
+        epoch
+      )
+    }
 
     /** The oldest waiting messages of `messages` within `limits`, the first whatever its size. */
     const within = (
@@ -556,6 +591,7 @@ export const make = (
 
     const service: Service = {
       append,
+      appendAtOnce,
       claim,
       ack,
       deadLetter,
