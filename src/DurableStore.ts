@@ -23,7 +23,8 @@ import * as Schema from "effect/Schema"
 import type { Overflow } from "./Consumer.js"
 import type { Endpoint } from "./Endpoint.js"
 import * as Failure from "./internal/consumer/durable/failure.js"
-import * as service from "./internal/consumer/durable/service.js"
+import type * as service from "./internal/consumer/durable/service.js"
+import { DurableStore } from "./internal/consumer/durable/service.js"
 import * as settings from "./internal/consumer/durable/settings.js"
 import * as Sqlite from "./internal/consumer/durable/sqlite.js"
 import * as SqlStore from "./internal/consumer/durable/sqlStore.js"
@@ -35,41 +36,32 @@ import {
   type StoreError
 } from "./MixpanelError.js"
 
-/**
- * The durable store as a service: provide it (with `layerSqlite` or `layer`) to the durable consumer,
- * and use it for the dead letters.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { DurableStore } from "effect-mixpanel/durable"
- *
- * const program = Effect.gen(function* () {
- *   const store = yield* DurableStore.DurableStore
- *   return store.settings.durability // "commit" unless the options say otherwise
- * })
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export const DurableStore: typeof service.DurableStore = service.DurableStore
-
-/**
- * The identifier of the `DurableStore` service, for the requirements of effects and layers.
- *
- * @example
- * ```ts
- * import type { Effect } from "effect"
- * import type { DurableStore } from "effect-mixpanel/durable"
- *
- * type NeedsTheStore = Effect.Effect<void, never, DurableStore.DurableStore>
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export type DurableStore = service.DurableStore
+export {
+  /**
+   * The durable store as a service: provide it (with `layerSqlite` or `layer`) to the durable consumer,
+   * and use it for the dead letters. The tag is declared beside the engine, which must not load this
+   * module's SQL packages, and exported here as itself, so that the type of a layer or effect that holds
+   * it can be named from `effect-mixpanel/durable` (a project emitting declarations needs that).
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { DurableStore } from "effect-mixpanel/durable"
+   *
+   * const program = Effect.gen(function* () {
+   *   const store = yield* DurableStore.DurableStore
+   *   return store.settings.durability // "commit" unless the options say otherwise
+   * })
+   *
+   * // As a requirement of effects and layers
+   * type NeedsTheStore = Effect.Effect<void, never, DurableStore.DurableStore>
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  DurableStore
+} from "./internal/consumer/durable/service.js"
 
 /**
  * What the `DurableStore` service holds: the operations the durable consumer drives (`append`, `claim`,

@@ -77,6 +77,20 @@ export const LocalFlagsLive = LocalFlags.layer({ token: "T" })
 export const RemoteFlagsLive = RemoteFlags.layer({ token: "T" })
 export const newCheckout = FeatureFlags.isEnabled("new-checkout", { distinct_id: "u1" })
 `,
+  "src/durable.ts": `import { FetchHttpClient } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Consumer, Mixpanel } from "effect-mixpanel"
+import { DurableStore } from "effect-mixpanel/durable"
+
+// The store in the layer's output (provideMerge), as docs/durable.md shows, for its stats and dead letters
+export const MixpanelDurable = Mixpanel.layer({ token: "T" }).pipe(
+  Layer.provideMerge(Consumer.layerDurable()),
+  Layer.provideMerge(DurableStore.layerSqlite({ filename: "./data/mixpanel.db", durability: "async" })),
+  Layer.provide(FetchHttpClient.layer)
+)
+
+export const waiting = Effect.map(DurableStore.stats, (stats) => stats.messages)
+`,
   "src/annotated.ts": `import type { Effect } from "effect"
 import { Mixpanel, type MixpanelError } from "effect-mixpanel"
 
