@@ -36,6 +36,45 @@ import {
   type StoreError
 } from "./MixpanelError.js"
 
+export type {
+  /**
+   * What the `DurableStore` service holds: the operations the durable consumer drives (`append`, `claim`,
+   * `ack`, `deadLetter`, `release`), its settings, the dead letters and the stats. Applications use the
+   * accessors of this module (`deadLetters`, `replayDeadLetters`, `removeDeadLetters`, `stats`). Declared
+   * beside the engine, like the tag, and exported here as itself.
+   *
+   * @example
+   * ```ts
+   * import { DurableStore } from "effect-mixpanel/durable"
+   *
+   * const describe = (store: DurableStore.Service) =>
+   *   `${store.settings.dialect} outbox, ${store.settings.durability} durability, cap ${store.settings.capacity}`
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  Service,
+  /**
+   * The settings of a store, as its options resolved them (`Service.settings`): its durability, cap,
+   * overflow policy, lease duration, holder id, tables and dialect.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { DurableStore } from "effect-mixpanel/durable"
+   *
+   * const settings: Effect.Effect<DurableStore.Settings, never, DurableStore.DurableStore> = Effect.map(
+   *   DurableStore.DurableStore,
+   *   (store) => store.settings
+   * )
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  Settings
+} from "./internal/consumer/durable/service.js"
 export {
   /**
    * The durable store as a service: provide it (with `layerSqlite` or `layer`) to the durable consumer,
@@ -62,24 +101,6 @@ export {
    */
   DurableStore
 } from "./internal/consumer/durable/service.js"
-
-/**
- * What the `DurableStore` service holds: the operations the durable consumer drives (`append`, `claim`,
- * `ack`, `deadLetter`, `release`), its settings, the dead letters and the stats. Applications use the
- * accessors of this module (`deadLetters`, `replayDeadLetters`, `removeDeadLetters`, `stats`).
- *
- * @example
- * ```ts
- * import { DurableStore } from "effect-mixpanel/durable"
- *
- * const describe = (store: DurableStore.Service) =>
- *   `${store.settings.dialect} outbox, ${store.settings.durability} durability, cap ${store.settings.capacity}`
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export type Service = service.Service
 
 /**
  * When `append` (and so `Mixpanel.track`) returns:

@@ -90,6 +90,9 @@ export const MixpanelDurable = Mixpanel.layer({ token: "T" }).pipe(
 )
 
 export const waiting = Effect.map(DurableStore.stats, (stats) => stats.messages)
+export const theStore = Effect.map(DurableStore.DurableStore, (store) => store)
+export const settings = Effect.map(DurableStore.DurableStore, (store) => store.settings)
+export const letters = DurableStore.deadLetters({ reason: "Unauthorized" })
 `,
   "src/annotated.ts": `import type { Effect } from "effect"
 import { Mixpanel, type MixpanelError } from "effect-mixpanel"
