@@ -513,7 +513,8 @@ export const make = (
             holding.rest(endpoint, all.slice(taken.length))
             return taken
           }),
-          Effect.tapError(() => Effect.sync(() => holding.rest(endpoint, resting)))
+          // Failed or interrupted: nothing was leased, and what rested rests again
+          Effect.onError(() => Effect.sync(() => holding.rest(endpoint, resting)))
         )
       })
     }
@@ -542,7 +543,7 @@ export const make = (
         return result
       }).pipe(
         write,
-        Effect.tapError(() => Effect.sync(() => undo?.()))
+        Effect.onError(() => Effect.sync(() => undo?.()))
       )
     }
 
