@@ -535,6 +535,7 @@ export const make = (
     ) => {
       let undo: (() => void) | undefined
       return Effect.gen(function* () {
+        undo = undefined
         const result = yield* taking
         const counted = holding.settle(settled)
         undo = counted.undo
