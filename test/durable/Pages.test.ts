@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Pages from "../../src/internal/consumer/durable/pages.js"
 
 const read = (id: number, page: Pages.NewPage, done: string | null = null) => {
-  const row = Pages.toRow(page)
+  const row = Pages.toNewRow(page)
   return Pages.waiting({ ...row, id, done })
 }
 

@@ -73,7 +73,7 @@ export const cut = (
 }
 
 /** The columns of a new page's row. */
-export interface PageRow {
+export interface NewRow {
   readonly endpoint: Endpoint
   readonly count: number
   readonly bytes: number
@@ -83,7 +83,7 @@ export interface PageRow {
 }
 
 /** The row that stores `page`. */
-export const toRow = (page: NewPage): PageRow => {
+export const toNewRow = (page: NewPage): NewRow => {
   const { bytes, endpoint, messages } = page
   let total = 0
   for (const b of bytes) total += b
@@ -113,7 +113,6 @@ export const doneText = (done: ReadonlySet<number>): string => [...done].sort((a
 export interface StoredPage {
   readonly id: number
   readonly endpoint: Endpoint
-  readonly count: number
   readonly bytes: number
   readonly done: string | null
   readonly lengths: string | null
@@ -124,12 +123,10 @@ export interface StoredPage {
 /** The messages of `page` still waiting, in order. */
 export const waiting = (page: StoredPage): Array<Stored> => {
   const { endpoint, id } = page
-  if (page.lengths === null || page.sizes === null) {
-    return page.done === null || page.done === ""
-      ? [{ id: messageId(id, 0), endpoint, json: page.messages, bytes: page.bytes }]
-      : []
-  }
   const done = doneOf(page.done)
+  if (page.lengths === null || page.sizes === null) {
+    return done.has(0) ? [] : [{ id: messageId(id, 0), endpoint, json: page.messages, bytes: page.bytes }]
+  }
   const lengths = page.lengths.split(",")
   const sizes = page.sizes.split(",")
   const out: Array<Stored> = []

@@ -49,17 +49,10 @@ export type Dialect = "sqlite" | "pg"
 /** Drivers return PostgreSQL's BIGINT as a string; everything the store counts fits in a double. */
 export const toNumber = (value: unknown): number => (typeof value === "number" ? value : Number(value))
 
-/** The rows a statement changed, from its raw result: better-sqlite3's `changes`, pg's `rowCount`. */
-export const changes = (result: unknown): number => {
-  const raw = result as { readonly changes?: unknown; readonly rowCount?: unknown } | null | undefined
-  return toNumber(raw?.changes ?? raw?.rowCount ?? 0)
-}
-
 /** A page of the outbox as the statements return it (see `pages.ts`). */
 export interface PageRow {
   readonly id: number | string
   readonly endpoint: Endpoint
-  readonly count: number | string
   readonly bytes: number | string
   readonly done: string | null
   readonly lengths: string | null
@@ -68,16 +61,11 @@ export interface PageRow {
 }
 
 /** The waiting messages of `rows`, as `Stored`, in id order. */
-export const toStored = (rows: ReadonlyArray<PageRow>): Array<Stored> => {
-  const out: Array<Stored> = []
-  const sorted = rows.map((row) => ({ ...row, id: toNumber(row.id) })).sort((a, b) => a.id - b.id)
-  for (const row of sorted) {
-    for (const message of Pages.waiting({ ...row, count: toNumber(row.count), bytes: toNumber(row.bytes) })) {
-      out.push(message)
-    }
-  }
-  return out
-}
+export const toStored = (rows: ReadonlyArray<PageRow>): Array<Stored> =>
+  rows
+    .map((row) => ({ ...row, id: toNumber(row.id), bytes: toNumber(row.bytes) }))
+    .sort((a, b) => a.id - b.id)
+    .flatMap(Pages.waiting)
 
 /** What the store must know of a page before it takes messages out of it: how many, which are gone. */
 export interface PageState {
@@ -149,7 +137,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     for (const size of insertSizes(pages.length)) {
       const params: Array<unknown> = []
       for (const page of pages.slice(offset, offset + size)) {
-        const row = Pages.toRow(page)
+        const row = Pages.toNewRow(page)
         params.push(row.endpoint, row.count, row.bytes, row.count, row.lengths, row.sizes, row.messages)
       }
       statements.push(sql.unsafe<{ readonly id: number | string }>(insertText(size), params))
@@ -219,7 +207,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     claim,
     /** The pages `ids`, as stored. */
     read: (pages: ReadonlyArray<number>) =>
-      sql<PageRow>`SELECT id, endpoint, count, bytes, done, lengths, sizes, messages FROM ${outbox}
+      sql<PageRow>`SELECT id, endpoint, bytes, done, lengths, sizes, messages FROM ${outbox}
         WHERE ${sql.in("id", pages)}`,
     /**
      * What the store needs of the pages `ids` before taking messages out of them, their count of claims
@@ -255,7 +243,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
       sql`UPDATE ${leases} SET expires_at = ${now} + ${leaseMillis} WHERE holder = ${holder}`,
     /** The oldest free pages of any endpoint, for `dropOldest`; locked on PostgreSQL, skipping locked ones. */
     evictable: (limit: number) =>
-      sql<PageRow>`SELECT o.id, o.endpoint, o.count, o.bytes, o.done, o.lengths, o.sizes, o.messages FROM ${outbox} AS o
+      sql<PageRow>`SELECT o.id, o.endpoint, o.bytes, o.done, o.lengths, o.sizes, o.messages FROM ${outbox} AS o
         WHERE ${free} ORDER BY o.id LIMIT ${limit} ${dialect === "pg" ? sql`FOR UPDATE OF o SKIP LOCKED` : sql``}`,
     size: sql<{
       readonly messages: number | string | null
