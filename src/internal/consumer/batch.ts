@@ -107,6 +107,13 @@ export const bodyBytes = (endpoint: Endpoint, count: number, bytes: number): num
 export const fitsAlone = (endpoint: Endpoint, bytes: number, limits: Limits): boolean =>
   bodyBytes(endpoint, 1, bytes) <= limits.maxBytes
 
+/**
+ * Whether a message of `size` wire bytes joins a batch of `count` messages of `bytes` within `limits`:
+ * the first one always, whatever its size.
+ */
+export const admits = (endpoint: Endpoint, limits: Limits, count: number, bytes: number, size: number): boolean =>
+  count === 0 || (count < limits.maxItems && bodyBytes(endpoint, count + 1, bytes + size) <= limits.maxBytes)
+
 /** Splits `messages` in order into batches within both limits. A message too large for any batch goes alone. */
 export const split = (
   endpoint: Endpoint,
@@ -118,10 +125,7 @@ export const split = (
   let bytes = 0
   for (const message of messages) {
     const size = wireBytes(endpoint, message)
-    if (
-      current.length > 0 &&
-      (current.length >= limits.maxItems || bodyBytes(endpoint, current.length + 1, bytes + size) > limits.maxBytes)
-    ) {
+    if (!admits(endpoint, limits, current.length, bytes, size)) {
       batches.push(current)
       current = []
       bytes = 0

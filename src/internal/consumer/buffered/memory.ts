@@ -176,7 +176,7 @@ export const make = (limits: Limits): MemoryStore => {
       const next = queue.peek()
       if (next === undefined) break
       const bytes = next.wireBytes()
-      if (out.length > 0 && Batch.bodyBytes(endpoint, out.length + 1, wire + bytes) > batch.maxBytes) break
+      if (!Batch.admits(endpoint, batch, out.length, wire, bytes)) break
       queue.take()
       out.push(next)
       wire += bytes

@@ -461,13 +461,8 @@ export const make = (
       let count = 0
       let bytes = 0
       for (const message of messages) {
-        const more = count + 1
-        if (
-          count > 0 &&
-          (more > limits.maxItems || Batch.bodyBytes(endpoint, more, bytes + message.bytes) > limits.maxBytes)
-        )
-          break
-        count = more
+        if (!Batch.admits(endpoint, limits, count, bytes, message.bytes)) break
+        count++
         bytes += message.bytes
       }
       return count === messages.length ? messages : messages.slice(0, count)
@@ -486,7 +481,8 @@ export const make = (
         const count = first.length
         const bytes = bytesOf(first)
         const room = { maxItems: limits.maxItems - count, maxBytes: limits.maxBytes - bytes - count }
-        if (count < resting.length || room.maxItems <= 0 || Batch.bodyBytes(endpoint, 1, 1) > room.maxBytes) {
+        // No room after them for a message of a byte: the rests are the batch
+        if (count < resting.length || !Batch.admits(endpoint, limits, count, bytes, 1)) {
           holding.rest(endpoint, resting.slice(count))
           return Effect.succeed(first)
         }
