@@ -44,6 +44,22 @@ describe("pages of the outbox", () => {
     expect(read(9, { endpoint: "events", messages: ["{}"], bytes: [2] }, "0")).toEqual([])
   })
 
+  it("paginate: each endpoint's messages in their order, and the entries in the order of the pages", () => {
+    const entry = (endpoint: "events" | "people", json: string, owner: number) => ({
+      endpoint,
+      json,
+      bytes: json.length,
+      owner
+    })
+    const entries = [entry("events", "e1", 0), entry("people", "p1", 1), entry("events", "e2", 2)]
+    const { order, pages } = Pages.paginate(entries)
+    expect(pages.map((page) => [page.endpoint, page.messages])).toEqual([
+      ["events", ["e1", "e2"]],
+      ["people", ["p1"]]
+    ])
+    expect(order.map((e) => e.owner)).toEqual([0, 2, 1])
+  })
+
   it("message ids: a page's id and a place in it, increasing in the order of the appends", () => {
     expect(Pages.pageOf(Pages.messageId(12, 255))).toBe(12)
     expect(Pages.indexOf(Pages.messageId(12, 255))).toBe(255)

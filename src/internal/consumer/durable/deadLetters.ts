@@ -90,21 +90,7 @@ export const make = (sql: SqlClient.SqlClient, statements: Statements, tables: T
     replay: (filter: DeadLetterFilter) =>
       sql.withTransaction(
         Effect.flatMap(take(filter), (rows) => {
-          const pages: Array<Pages.NewPage> = []
-          let from = 0
-          while (from < rows.length) {
-            const endpoint = rows[from]?.endpoint as Endpoint
-            let to = from
-            while (to < rows.length && rows[to]?.endpoint === endpoint) to++
-            const some = rows.slice(from, to)
-            Pages.cut(
-              pages,
-              endpoint,
-              some.map((row) => row.json),
-              some.map((row) => row.bytes)
-            )
-            from = to
-          }
+          const { pages } = Pages.paginate(rows)
           return pages.length === 0 ? Effect.succeed([]) : statements.insert(pages)
         })
       ),

@@ -72,6 +72,34 @@ export const cut = (
   return pages
 }
 
+/**
+ * The pages of `entries`, messages of any endpoints in the order they came: each endpoint's messages in
+ * that order, cut by `cut`. `order` is the entries in the order of the pages' messages, so that the ids
+ * the pages get can be matched to the entries.
+ */
+export const paginate = <E extends { readonly endpoint: Endpoint; readonly json: string; readonly bytes: number }>(
+  entries: ReadonlyArray<E>
+): { readonly pages: Array<NewPage>; readonly order: Array<E> } => {
+  const runs = new Map<Endpoint, Array<E>>()
+  for (const entry of entries) {
+    const run = runs.get(entry.endpoint)
+    if (run === undefined) runs.set(entry.endpoint, [entry])
+    else run.push(entry)
+  }
+  const pages: Array<NewPage> = []
+  const order: Array<E> = []
+  for (const [endpoint, run] of runs) {
+    cut(
+      pages,
+      endpoint,
+      run.map((entry) => entry.json),
+      run.map((entry) => entry.bytes)
+    )
+    for (const entry of run) order.push(entry)
+  }
+  return { pages, order }
+}
+
 /** The columns of a new page's row. */
 export interface NewRow {
   readonly endpoint: Endpoint

@@ -233,38 +233,25 @@ export const make = (
           }
         }
         const accepted: Array<number> = []
-        // Each endpoint's messages, in the order of the requests, and the request each came from
-        const runs = new Map<Endpoint, { messages: Array<string>; bytes: Array<number>; owners: Array<number> }>()
+        // What fits of each request, in order, with the request it came from
+        const entries: Array<{ endpoint: Endpoint; json: string; bytes: number; owner: number }> = []
         let messages = now.messages
         let total = now.bytes
-        requests.forEach((request, r) => {
+        requests.forEach((request, owner) => {
           const fits = Room.fitting({ messages, bytes: total }, request.bytes, cap)
           accepted.push(fits)
-          if (fits === 0) return
-          let run = runs.get(request.endpoint)
-          if (run === undefined) {
-            run = { messages: [], bytes: [], owners: [] }
-            runs.set(request.endpoint, run)
-          }
           for (let i = 0; i < fits; i++) {
             const bytes = request.bytes[i] ?? 0
-            run.messages.push(request.messages[i] ?? "")
-            run.bytes.push(bytes)
-            run.owners.push(r)
+            entries.push({ endpoint: request.endpoint, json: request.messages[i] ?? "", bytes, owner })
             total += bytes
           }
           messages += fits
         })
-        const pages: Array<Pages.NewPage> = []
-        const owners: Array<number> = []
-        for (const [endpoint, run] of runs) {
-          Pages.cut(pages, endpoint, run.messages, run.bytes)
-          owners.push(...run.owners)
-        }
+        const { order, pages } = Pages.paginate(entries)
         const stored = pages.length === 0 ? [] : yield* statements.insert(pages)
         held = { messages, bytes: total }
         const storedBy: Array<Array<Stored>> = requests.map(() => [])
-        for (let i = 0; i < stored.length; i++) storedBy[owners[i] ?? 0]?.push(stored[i] as Stored)
+        for (let i = 0; i < stored.length; i++) storedBy[order[i]?.owner ?? 0]?.push(stored[i] as Stored)
         // The batch's evictions are reported with its first request: they were made for all of them
         return requests.map((request, i): DurableAppended => {
           const fits = accepted[i] ?? 0
