@@ -552,13 +552,14 @@ const run = <R>(
     }
 
     /** `send` into a durable store, as an effect. */
-    const offerDurable =
-      (durableStore: DurableService) =>
-      (endpoint: Endpoint, messages: ReadonlyArray<string>): Effect.Effect<void, SendError> =>
+    const offerDurable = (durableStore: DurableService) => {
+      const offerNow = unsafeOfferDurable(durableStore)
+      return (endpoint: Endpoint, messages: ReadonlyArray<string>): Effect.Effect<void, SendError> =>
         Effect.contextWithEffect((context: Context.Context<never>) => {
-          const sent = unsafeOfferDurable(durableStore)(endpoint, messages, context)
+          const sent = offerNow(endpoint, messages, context)
           return sent === undefined ? Effect.void : Effect.isEffect(sent) ? sent : Effect.fail(sent)
         })
+    }
 
     /** `offer` without a fiber, when the store appends synchronously: what `Mixpanel.unsafe` calls. */
     const unsafeOffer = (
