@@ -142,6 +142,29 @@ describe("Message: any JSON-able properties", () => {
         expect(text).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/)
       })
   )
+
+  it.effect(
+    "encode dates at the calendar's edges as toISOString does: leap days, centuries, before 1970, years 1000 and 9999",
+    () =>
+      Effect.gen(function* () {
+        const edges = [
+          "1000-01-01T00:00:00.000Z",
+          "0999-12-31T23:59:59.999Z",
+          "1600-02-29T12:00:00.000Z",
+          "1899-12-31T23:59:59.000Z",
+          "1900-03-01T00:00:00.000Z",
+          "1969-12-31T23:59:59.999Z",
+          "1970-01-01T00:00:00.000Z",
+          "2000-02-29T23:59:59.500Z",
+          "2024-12-31T23:59:59.000Z",
+          "2100-02-28T00:00:01.000Z",
+          "2100-03-01T00:00:00.000Z",
+          "9999-12-31T23:59:59.999Z"
+        ].map((text) => new Date(text))
+        const encoded = yield* Schema.encode(Message.Properties)({ edges })
+        expect(encoded).toEqual({ edges: edges.map((date) => date.toISOString().slice(0, 19)) })
+      })
+  )
 })
 
 // Values that JSON has no place for, and what the error should say about each.

@@ -21,7 +21,7 @@ import * as Args from "./consumer/args.js"
 import { type Outgoing, text } from "./consumer/unwritten.js"
 import * as Ids from "./ids.js"
 import * as Json from "./json.js"
-import { formatDate } from "./json.js"
+import { formatTime } from "./json.js"
 import {
   bad,
   metaOf,
@@ -500,7 +500,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         return bad("peopleTrackCharge", "amount", "expected a finite number")
       }
       return Either.map(readObject("peopleTrackCharge", "properties", properties), (props) => ({
-        $append: { $transactions: { $time: formatDate(new Date(now)), ...props, $amount: amount } }
+        $append: { $transactions: { $time: formatTime(now), ...props, $amount: amount } }
       }))
     }
 

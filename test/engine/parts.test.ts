@@ -3,7 +3,7 @@
  * store, the retry schedule and `deliver` (with a scripted send), and the reporter.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Clock, Deferred, Duration, Effect, Fiber, Option, Schedule, TestClock } from "effect"
+import { Chunk, Clock, Deferred, Duration, Effect, Fiber, FastCheck as fc, Option, Schedule, TestClock } from "effect"
 import * as Batch from "../../src/internal/consumer/batch.js"
 import * as Flushes from "../../src/internal/consumer/buffered/flushes.js"
 import * as Lanes from "../../src/internal/consumer/buffered/lanes.js"
@@ -18,19 +18,45 @@ import { FailedRecord, RequestError, ResponseError } from "../../src/MixpanelErr
 
 const formDecode = (body: string) => new URLSearchParams(body).get("data")
 
+/** A form's `data=` as the library means to write it, as text: only `% & + = ;` escaped. */
+const formData = (json: string) =>
+  `data=${json.replace(/[%&+=;]/g, (special) => `%${special.charCodeAt(0).toString(16).toUpperCase()}`)}`
+
 describe("batch: limits counted on the body as sent", () => {
   it("a form body escapes % & + = ; and nothing else, and decodes back to the JSON", () => {
-    const json = JSON.stringify([{ event: "E", properties: { url: "https://x.io/?a=1&b=2+3;c=%41", name: "é" } }])
-    expect(formDecode(Batch.formData(json))).toBe(json)
-    expect(Buffer.byteLength(Batch.formData(json))).toBe(
-      Batch.bodyBytes("events", 1, Batch.wireBytes("events", json.slice(1, -1)))
+    const json = JSON.stringify({ event: "E", properties: { url: "https://x.io/?a=1&b=2+3;c=%41", name: "é" } })
+    const body = Buffer.from(Batch.body("events", [json])).toString("utf8")
+    expect(body).toBe(
+      'data=[{"event":"E","properties":{"url":"https://x.io/?a%3D1%26b%3D2%2B3%3Bc%3D%2541","name":"é"}}]'
+    )
+    expect(formDecode(body)).toBe(`[${json}]`)
+    expect(Buffer.byteLength(body)).toBe(Batch.bodyBytes("events", 1, Batch.wireBytes("events", json)))
+  })
+
+  it("writes any messages, specials and non-ASCII anywhere, into a body that decodes back to their JSON array", () => {
+    const specials = fc.constantFrom("%", "&", "+", "=", ";", "é", "😀", "\u2028", "a")
+    const message = fc
+      .array(fc.oneof(specials, fc.string({ unit: "binary" })), { maxLength: 12 })
+      .map((parts) => parts.join(""))
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 8 }), (messages) => {
+        const body = Batch.body("groups", messages)
+        expect(Buffer.from(body).toString("utf8")).toBe(formData(`[${messages.join(",")}]`))
+        expect(body.length).toBe(
+          Batch.bodyBytes(
+            "groups",
+            messages.length,
+            messages.reduce((n, m) => n + Batch.wireBytes("groups", m), 0)
+          )
+        )
+      })
     )
   })
 
   it("writes a body as bytes: the form text of the JSON array, or the JSON array, as UTF-8", () => {
     const messages = ['{"a":"x&y=z+1%;é"}', '{"b":2}', '{"c":"😀"}']
     const json = `[${messages.join(",")}]`
-    expect(Buffer.from(Batch.body("events", messages)).toString("utf8")).toBe(Batch.formData(json))
+    expect(Buffer.from(Batch.body("events", messages)).toString("utf8")).toBe(formData(json))
     expect(Buffer.from(Batch.body("imports", messages)).toString("utf8")).toBe(json)
     expect(Batch.body("people", messages).length).toBe(
       Batch.bodyBytes(
@@ -50,7 +76,7 @@ describe("batch: limits counted on the body as sent", () => {
     const batches = Batch.split("events", messages, Batch.mixpanelLimits)
     expect(batches.length).toBeGreaterThan(1)
     for (const batch of batches) {
-      expect(Buffer.byteLength(Batch.formData(`[${batch.join(",")}]`))).toBeLessThanOrEqual(Batch.maxBytes)
+      expect(Buffer.byteLength(formData(`[${batch.join(",")}]`))).toBeLessThanOrEqual(Batch.maxBytes)
     }
     expect(batches.flat()).toEqual(messages)
     // /import sends the JSON as it is: one request
