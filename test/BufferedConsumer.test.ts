@@ -508,6 +508,32 @@ describe("Consumer.layerBuffered", () => {
     })
   )
 
+  it.scoped("a message reported undelivered reads as it was tracked, specials and non-ASCII included", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ token: "T" })
+      h.server.failRandomly({ rate: 1, faults: [Fault.status(503)] })
+      const properties = { url: "https://x.io/?a=1&b=2+3;c=%41", name: "é😀", note: "100% = all; a+b & c" }
+      const error = yield* h.drive(
+        Effect.gen(function* () {
+          yield* Mixpanel.track("u1", "Viewed", properties)
+          yield* Mixpanel.peopleSet("u1", properties)
+          return yield* Effect.flip(Consumer.flush)
+        }).pipe(Effect.provide(Mixpanel.layer({ token: "T" })), Effect.provide(h.layer({ maxRetries: 1 })))
+      )
+      expect(h.server.requests().length).toBe(4) // two tries of each request: the second sends the same body
+      expect(h.failures.map((f) => [f.endpoint, f.reason])).toEqual([
+        ["events", "RetriesExhausted"],
+        ["people", "RetriesExhausted"]
+      ])
+      const [tracked, updated] = h.failures.map((f) => JSON.parse(f.json))
+      expect(tracked.properties).toMatchObject(properties)
+      expect(updated.$set).toEqual(properties)
+      expect(error._tag === "DeliveryError" && error.undelivered.map((f) => f.json)).toEqual(
+        h.failures.map((f) => f.json)
+      )
+    })
+  )
+
   it.scoped("a failing hook is logged, and does not hold up delivery, flush, or the next reports", () =>
     Effect.gen(function* () {
       const server = yield* MixpanelTestServer.make()

@@ -320,7 +320,7 @@ describe("deliver", () => {
 
   it.effect("splits on 413 down to the message too large, in order, settling each part once", () =>
     Effect.gen(function* () {
-      const sent: Array<ReadonlyArray<string>> = []
+      const sent: Array<ReadonlyArray<Batch.Sendable>> = []
       const parts: Array<Deliver.Part> = []
       yield* Deliver.deliver({
         messages: ["a", "b", "BIG", "d"],

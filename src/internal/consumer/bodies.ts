@@ -24,6 +24,12 @@ export interface Bodies {
   readonly take: (size: number) => Buffer
   /** Gives back the buffer of a body whose request was answered with a 2xx. Anything else is ignored. */
   readonly giveBack: (body: Uint8Array) => void
+  /**
+   * Keeps out of the pool the buffer of a body whose request ended otherwise (a failure, an interruption):
+   * a client may keep that request, so its body is never reused, even once the same body, sent again by a
+   * retry, is answered with a 2xx.
+   */
+  readonly spoil: (body: Uint8Array) => void
 }
 
 /** A pool of its own, for one consumer. */
@@ -50,6 +56,9 @@ export const make = (): Bodies => {
       } catch {
         // already transferred by the client: it is no longer ours to reuse
       }
+    },
+    spoil: (body) => {
+      lent.delete(body.buffer)
     }
   }
 }

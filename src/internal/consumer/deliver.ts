@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import { FailedRecord, type InvalidConfig, type RequestError, ResponseError } from "../../MixpanelError.js"
+import type { Sendable } from "./batch.js"
 import * as Retry from "./retry.js"
 
 /** The errors of one request. */
@@ -38,9 +39,9 @@ const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => 
  * `settle`. Never fails: every message ends in exactly one `Part`.
  */
 export const deliver = <R>(options: {
-  readonly messages: ReadonlyArray<string>
+  readonly messages: ReadonlyArray<Sendable>
   /** The request for some of the messages; run again for each retry (so an id made here is kept by them). */
-  readonly send: (messages: ReadonlyArray<string>) => Effect.Effect<void, SendError, R>
+  readonly send: (messages: ReadonlyArray<Sendable>) => Effect.Effect<void, SendError, R>
   readonly policy: Retry.Policy
   readonly settle: (part: Part) => Effect.Effect<void>
 }): Effect.Effect<void, never, R> =>
@@ -57,7 +58,9 @@ export const deliver = <R>(options: {
             cutByDeadline = true
           }
         }
-        const request = send(indices.length === messages.length ? messages : indices.map((i) => messages[i] as string))
+        const request = send(
+          indices.length === messages.length ? messages : indices.map((i) => messages[i] as Sendable)
+        )
         const once = Effect.zipRight(
           Effect.sync(() => tries++),
           request

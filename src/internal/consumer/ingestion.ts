@@ -7,6 +7,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -15,7 +16,7 @@ import * as Endpoint from "../../Endpoint.js"
 import { FailedRecord, InvalidConfig, RequestError, ResponseError, Undelivered } from "../../MixpanelError.js"
 import { undeliveredAll } from "../errors.js"
 import * as Http from "../http.js"
-import { body, isForm } from "./batch.js"
+import { body, isForm, type Sendable, textOf } from "./batch.js"
 import * as Bodies from "./bodies.js"
 
 /** What the requests of a consumer carry besides their messages. */
@@ -32,7 +33,7 @@ export interface Ingestion {
   readonly baseUrl: URL
   readonly send: (
     endpoint: Endpoint.Endpoint,
-    messages: ReadonlyArray<string>,
+    messages: ReadonlyArray<Sendable>,
     requestId: string
   ) => Effect.Effect<void, RequestError | ResponseError | InvalidConfig>
 }
@@ -106,6 +107,10 @@ export const parseRetryAfter = (header: string | undefined, now: number): Durati
   return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
 }
 
+/** The JSON texts of a request's messages, for the errors that report them. */
+const texts = (endpoint: Endpoint.Endpoint, messages: ReadonlyArray<Sendable>): ReadonlyArray<string> =>
+  messages.map((message) => textOf(endpoint, message))
+
 const statusReason = (status: number): ResponseError["reason"] => {
   if (status === 400) return "Rejected"
   if (status === 401 || status === 403) return "Unauthorized"
@@ -131,14 +136,14 @@ const serverText = (answer: Answer | undefined, text: string): { readonly server
  */
 export const readAnswer = (
   endpoint: Endpoint.Endpoint,
-  messages: ReadonlyArray<string>,
+  messages: ReadonlyArray<Sendable>,
   status: number,
   headers: Readonly<Record<string, string | undefined>>,
   text: string,
   now: number
 ): Either.Either<void, ResponseError> => {
   const answer = Option.getOrUndefined(decodeAnswer(text))
-  const all = () => undeliveredAll(endpoint, messages)
+  const all = () => undeliveredAll(endpoint, texts(endpoint, messages))
   if (status >= 200 && status < 300) {
     if (answer === 1 || (typeof answer === "object" && answer.status === 1)) return Either.void
     if (endpoint === "imports" && typeof answer === "object" && (answer.error ?? null) === null) return Either.void
@@ -162,8 +167,8 @@ export const readAnswer = (
   const undelivered =
     failed.length > 0
       ? failed.flatMap((record) => {
-          const json = messages[record.index]
-          return json === undefined ? [] : [new Undelivered({ endpoint, json })]
+          const message = messages[record.index]
+          return message === undefined ? [] : [new Undelivered({ endpoint, json: textOf(endpoint, message) })]
         })
       : all()
   return Either.left(
@@ -208,8 +213,8 @@ const gzip = (bytes: Uint8Array, level: number | undefined): Effect.Effect<Uint8
     return new Uint8Array(await new Response(stream).arrayBuffer())
   })
 
-/** Builds the ingestion requests of a consumer over `http`. */
-export const make = (http: Http.Http, settings: Settings): Ingestion => {
+/** Builds the ingestion requests of a consumer over `http`, with the bodies they write into. */
+export const make = (http: Http.Http, settings: Settings, bodies: Bodies.Bodies = Bodies.make()): Ingestion => {
   const credentials = importCredentials(settings.importAuth)
   const urls: { readonly [E in Endpoint.Endpoint]: URL } = {
     events: http.url(Endpoint.path.events),
@@ -223,12 +228,10 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
     detail: "/import needs credentials: a service account, the project's API secret, or the project token"
   })
 
-  const bodies = Bodies.make()
-
   /** The request of a batch, and the body buffer it borrows until its 2xx answer, if any. */
   const request = (
     endpoint: Endpoint.Endpoint,
-    messages: ReadonlyArray<string>,
+    messages: ReadonlyArray<Sendable>,
     requestId: string
   ): Effect.Effect<
     { readonly request: HttpClientRequest.HttpClientRequest; readonly lent: Uint8Array | undefined },
@@ -267,27 +270,31 @@ export const make = (http: Http.Http, settings: Settings): Ingestion => {
 
   const send = (
     endpoint: Endpoint.Endpoint,
-    messages: ReadonlyArray<string>,
+    messages: ReadonlyArray<Sendable>,
     requestId: string
   ): Effect.Effect<void, RequestError | ResponseError | InvalidConfig> =>
     Effect.flatMap(request(endpoint, messages, requestId), ({ lent, request }) =>
       http.execute(request).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (lent === undefined) return
+            if (Exit.isSuccess(exit) && exit.value.status >= 200 && exit.value.status < 300) bodies.giveBack(lent)
+            else bodies.spoil(lent)
+          })
+        ),
         Effect.mapError(
           (failure) =>
             new RequestError({
               endpoint,
               reason: failure.reason,
               detail: failure.detail,
-              undelivered: undeliveredAll(endpoint, messages),
+              undelivered: undeliveredAll(endpoint, texts(endpoint, messages)),
               ...(failure.cause === undefined ? {} : { cause: failure.cause })
             })
         ),
-        Effect.flatMap(({ headers, status, text }) => {
-          if (lent !== undefined && status >= 200 && status < 300) bodies.giveBack(lent)
-          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            readAnswer(endpoint, messages, status, headers, text, now)
-          )
-        })
+        Effect.flatMap(({ headers, status, text }) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => readAnswer(endpoint, messages, status, headers, text, now))
+        )
       )
     )
 

@@ -43,6 +43,7 @@ import * as Http from "../../http.js"
 import * as Ids from "../../ids.js"
 import * as Args from "../args.js"
 import * as Batch from "../batch.js"
+import * as Bodies from "../bodies.js"
 import * as Deliver from "../deliver.js"
 import * as Direct from "../direct.js"
 import * as Failure from "../durable/failure.js"
@@ -78,16 +79,18 @@ const noImportAuth = new InvalidConfig({
 
 /** Where the engine keeps what it accepted: in memory, or in a durable store polled every `pollInterval`. */
 type Backend =
-  | { readonly _tag: "Memory"; readonly store: Memory.MemoryStore }
+  | { readonly _tag: "Memory"; readonly store: Memory.MemoryStore; readonly bodies: Bodies.Bodies }
   | { readonly _tag: "Durable"; readonly store: DurableService; readonly pollInterval: Duration.Duration }
 
 /** `Consumer.layerBuffered`'s service: the engine over a memory store. */
 export const make = <R>(
   options: BufferedOptions<R>
 ): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Scope.Scope | R> =>
-  Effect.flatMap(Options.buffered(options), (settings) =>
-    run<R>(settings, { _tag: "Memory", store: Memory.make(settings) })
-  )
+  Effect.flatMap(Options.buffered(options), (settings) => {
+    // the store writes the bodies of the batches it hands out into the requests' buffers
+    const bodies = Bodies.make()
+    return run<R>(settings, { _tag: "Memory", store: Memory.make(settings, bodies.take), bodies })
+  })
 
 /** `Consumer.layerDurable`'s service: the engine over the `DurableStore` in context. */
 export const makeDurable = <R>(
@@ -108,7 +111,7 @@ const run = <R>(
 ): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Scope.Scope | R> =>
   Effect.gen(function* () {
     const http = yield* Http.make(settings.http)
-    const ingestion = Ingestion.make(http, settings)
+    const ingestion = Ingestion.make(http, settings, backend._tag === "Memory" ? backend.bodies : Bodies.make())
     const nextRequestId = yield* Ids.makeGenerator()
     const clock = yield* Effect.clock
     const context = yield* Effect.context<R>()
@@ -312,7 +315,7 @@ const run = <R>(
       )
 
     /** Waits out the endpoint's pause, then sends; each part of a batch is a request of its own, retried under its id. */
-    const request = (lane: Lane) => (messages: ReadonlyArray<string>) => {
+    const request = (lane: Lane) => (messages: ReadonlyArray<Batch.Sendable>) => {
       const requestId = nextRequestId()
       return Effect.suspend(() => {
         const wait = lane.pausedUntil - clock.unsafeCurrentTimeMillis()
@@ -383,7 +386,7 @@ const run = <R>(
           inFlight.set(batch, new Set())
           Report.metrics.batchSize.unsafeUpdate(batch.length, lane.labels)
           yield* Deliver.deliver({
-            messages: batch.map((message) => message.json),
+            messages: batch.map((message) => message.placed ?? message.json),
             send: request(lane),
             policy: policy(lane),
             settle: settle(lane, batch)

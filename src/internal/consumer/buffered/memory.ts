@@ -11,12 +11,21 @@ import * as Batch from "../batch.js"
 import type { Outgoing, Unwritten } from "../unwritten.js"
 import type { Appended, Store, Stored } from "./store.js"
 
-/** A message held; one appended unwritten is written when first read (by the claim that takes it). */
-class Entry implements Stored {
+const unplaced = new Uint8Array(0)
+
+/**
+ * A message held. One appended unwritten is written when first read (by the claim that takes it); a claimed
+ * one is placed in its batch's body, and its text is dropped: it waits as bytes outside the JavaScript
+ * heap while its requests take, and is read back from them only to be reported.
+ */
+class Entry implements Stored, Batch.Placed {
   private written: string | undefined
   private unwritten: Unwritten | undefined
   /** Its bytes in a request body as written; -1 until it is written. */
   private wire: number
+  /** The body of the batch it was claimed in (placed), and where in it; `at` is -1 until then. */
+  body: Uint8Array = unplaced
+  at = -1
 
   constructor(
     readonly id: number,
@@ -35,17 +44,28 @@ class Entry implements Stored {
   }
 
   get json(): string {
-    if (this.written === undefined) {
-      this.written = (this.unwritten as Unwritten).write()
-      this.unwritten = undefined
-    }
+    if (this.written !== undefined) return this.written
+    if (this.at >= 0) return Batch.textOf(this.endpoint, this)
+    this.written = (this.unwritten as Unwritten).write()
+    this.unwritten = undefined
     return this.written
   }
 
+  get placed(): Batch.Placed | undefined {
+    return this.at >= 0 ? this : undefined
+  }
+
   /** Its bytes in a request body as written, writing it if it was not. */
-  wireBytes(): number {
+  get size(): number {
     if (this.wire < 0) this.wire = Batch.wireBytes(this.endpoint, this.json)
     return this.wire
+  }
+
+  /** Now held as its bytes at `at` in `body`. */
+  place(body: Uint8Array, at: number): void {
+    this.body = body
+    this.at = at
+    this.written = undefined
   }
 }
 
@@ -95,7 +115,7 @@ export interface MemoryStore extends Store<never, Outgoing> {
   readonly held: () => { messages: number; bytes: number }
 }
 
-export const make = (limits: Limits): MemoryStore => {
+export const make = (limits: Limits, allocate: (size: number) => Buffer = Buffer.allocUnsafe): MemoryStore => {
   const queues = new Map<Endpoint, Queue>([
     ["events", new Queue()],
     ["people", new Queue()],
@@ -166,21 +186,37 @@ export const make = (limits: Limits): MemoryStore => {
     }
   }
 
-  /** The batch is cut on the bytes as written; the store's counts keep the bytes counted at `append`. */
+  /**
+   * The batch is cut on the bytes as written, and written into one body, where its messages are placed;
+   * the store's counts keep the bytes counted at `append`.
+   */
   const claimNow = (endpoint: Endpoint, batch: Batch.Limits): ReadonlyArray<Stored> => {
     const queue = queues.get(endpoint) as Queue
-    const out: Array<Stored> = []
+    const out: Array<Entry> = []
     let wire = 0
     let counted = 0
     while (out.length < batch.maxItems) {
       const next = queue.peek()
       if (next === undefined) break
-      const bytes = next.wireBytes()
+      const bytes = next.size
       if (!Batch.admits(endpoint, batch, out.length, wire, bytes)) break
       queue.take()
       out.push(next)
       wire += bytes
       counted += next.bytes
+    }
+    if (out.length > 0) {
+      const body = Batch.place(
+        endpoint,
+        out.map((entry) => entry.placed ?? entry.json),
+        out.map((entry) => entry.size),
+        allocate
+      )
+      let at = Batch.firstAt(endpoint)
+      for (const entry of out) {
+        entry.place(body, at)
+        at += entry.size + 1
+      }
     }
     claimed += out.length
     claimedBytes += counted

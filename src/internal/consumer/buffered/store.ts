@@ -9,6 +9,7 @@
 import type * as Effect from "effect/Effect"
 import type { Endpoint } from "../../../Endpoint.js"
 import type { DeliveryFailure } from "../../../MixpanelError.js"
+import type { Placed } from "../batch.js"
 
 /** One stored message: its id in the store (increasing in the order of `append`), and its JSON. */
 export interface Stored {
@@ -21,6 +22,8 @@ export interface Stored {
    * as the store counts them: exact, but for a message appended unwritten, whose `size` is counted.
    */
   readonly bytes: number
+  /** Its bytes in the body of the batch it was claimed in, where the store keeps them so (the memory store). */
+  readonly placed?: Placed | undefined
   /**
    * The number the engine gave `append` (its flush epoch), handed back by `claim` when the message was
    * appended through this same store instance; `undefined` for messages of another process or run.
