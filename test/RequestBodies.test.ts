@@ -8,9 +8,9 @@ import { HttpClient, type HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Mixpanel } from "../src/index.js"
+import { Consumer, Mixpanel } from "../src/index.js"
 import { MixpanelTestServer } from "../src/testing.js"
-import { harness } from "./support/buffered.js"
+import { event, harness } from "./support/buffered.js"
 import { httpClients } from "./support/io.js"
 
 const { Fault } = MixpanelTestServer
@@ -60,6 +60,41 @@ describe("request bodies lent to the HTTP client", () => {
       })
     )
   }
+
+  it.scoped("gzipped /import bodies: every message arrives as sent, through 503s, drops and lost answers", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ token: "T" })
+      h.server.failRandomly({ rate: 0.3, seed: 7, lostAnswer: 0.1, faults: [Fault.status(503), Fault.drop] })
+      const messages = Array.from({ length: 3000 }, (_, i) => event(i, { pad: pad(i) }))
+      yield* h.drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.sendBatch("imports", messages)
+          yield* consumer.flush
+        }).pipe(
+          Effect.provide(
+            h.layer({
+              gzip: true,
+              importAuth: Consumer.projectToken("T"),
+              maxBatchSize: 200,
+              maxRetries: 100,
+              maxRetryTime: "1 hour",
+              shutdownTimeout: "1 hour"
+            })
+          )
+        )
+      )
+      const seen = new Set<number>()
+      for (const { properties } of h.server.received("imports")) {
+        const { i, pad: text } = properties as { i: number; pad: string }
+        expect(text).toBe(pad(i))
+        seen.add(i)
+      }
+      expect(seen.size).toBe(3000)
+      expect(h.failures).toEqual([])
+      expect(h.server.requests().some((r) => r.fault?._tag === "Status")).toBe(true)
+    })
+  )
 
   it.scoped("a request kept past its answer has its body empty or intact after a 2xx, intact after a 503", () =>
     Effect.gen(function* () {

@@ -134,12 +134,12 @@ export const body = (
 }
 
 /**
- * The body of a batch's messages, of `sizes` wire bytes each, in which each is then placed: the first at
+ * The body of a batch's JSON texts, of `sizes` wire bytes each, in which each is then placed: the first at
  * `firstAt(endpoint)`, each next one after the bytes of the one before and a comma.
  */
 export const place = (
   endpoint: Endpoint,
-  messages: ReadonlyArray<Sendable>,
+  messages: ReadonlyArray<string>,
   sizes: ReadonlyArray<number>,
   allocate: (size: number) => Buffer = Buffer.allocUnsafe
 ): Uint8Array => write(endpoint, messages, sizes, allocate)

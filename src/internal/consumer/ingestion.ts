@@ -228,13 +228,17 @@ export const make = (http: Http.Http, settings: Settings, bodies: Bodies.Bodies 
     detail: "/import needs credentials: a service account, the project's API secret, or the project token"
   })
 
-  /** The request of a batch, and the body buffer it borrows until its 2xx answer, if any. */
+  /**
+   * The request of a batch, and the body buffer it borrows until its answer (gzipped, the body before
+   * compression, which the messages placed in it are read from): back to the pool after a 2xx, kept out of
+   * it otherwise.
+   */
   const request = (
     endpoint: Endpoint.Endpoint,
     messages: ReadonlyArray<Sendable>,
     requestId: string
   ): Effect.Effect<
-    { readonly request: HttpClientRequest.HttpClientRequest; readonly lent: Uint8Array | undefined },
+    { readonly request: HttpClientRequest.HttpClientRequest; readonly lent: Uint8Array },
     InvalidConfig
   > => {
     const base = HttpClientRequest.post(urls[endpoint]).pipe(
@@ -255,16 +259,13 @@ export const make = (http: Http.Http, settings: Settings, bodies: Bodies.Bodies 
     )
     const json = body(endpoint, messages, bodies.take)
     return settings.gzip
-      ? Effect.map(gzip(json, settings.gzipLevel), (compressed) => {
-          bodies.giveBack(json)
-          return {
-            request: authorized.pipe(
-              HttpClientRequest.setHeader("content-encoding", "gzip"),
-              HttpClientRequest.bodyUint8Array(compressed, "application/json")
-            ),
-            lent: undefined
-          }
-        })
+      ? Effect.map(gzip(json, settings.gzipLevel), (compressed) => ({
+          request: authorized.pipe(
+            HttpClientRequest.setHeader("content-encoding", "gzip"),
+            HttpClientRequest.bodyUint8Array(compressed, "application/json")
+          ),
+          lent: json
+        }))
       : Effect.succeed({ request: HttpClientRequest.bodyUint8Array(authorized, json, "application/json"), lent: json })
   }
 
@@ -277,7 +278,6 @@ export const make = (http: Http.Http, settings: Settings, bodies: Bodies.Bodies 
       http.execute(request).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
-            if (lent === undefined) return
             if (Exit.isSuccess(exit) && exit.value.status >= 200 && exit.value.status < 300) bodies.giveBack(lent)
             else bodies.spoil(lent)
           })

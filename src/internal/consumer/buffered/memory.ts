@@ -208,7 +208,7 @@ export const make = (limits: Limits, allocate: (size: number) => Buffer = Buffer
     if (out.length > 0) {
       const body = Batch.place(
         endpoint,
-        out.map((entry) => entry.placed ?? entry.json),
+        out.map((entry) => entry.json),
         out.map((entry) => entry.size),
         allocate
       )
