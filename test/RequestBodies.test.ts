@@ -23,6 +23,17 @@ const track = (count: number) =>
     for (let i = 0; i < count; i++) yield* Mixpanel.track(`u${i % 13}`, "Viewed", { i, pad: pad(i) })
   })
 
+/** How many distinct events arrived, each checked to carry its own pad. */
+const intact = (received: ReadonlyArray<Readonly<Record<string, unknown>>>): number => {
+  const seen = new Set<number>()
+  for (const { properties } of received) {
+    const { i, pad: text } = properties as { i: number; pad: string }
+    expect(text).toBe(pad(i))
+    seen.add(i)
+  }
+  return seen.size
+}
+
 const bodyOf = (request: HttpClientRequest.HttpClientRequest): Uint8Array =>
   request.body._tag === "Uint8Array" ? request.body.body : new Uint8Array()
 
@@ -47,14 +58,7 @@ describe("request bodies lent to the HTTP client", () => {
             )
           )
         )
-        const received = h.server.received("events")
-        const seen = new Set<number>()
-        for (const { properties } of received) {
-          const { i, pad: text } = properties as { i: number; pad: string }
-          expect(text).toBe(pad(i))
-          seen.add(i)
-        }
-        expect(seen.size).toBe(3000)
+        expect(intact(h.server.received("events"))).toBe(3000)
         expect(h.failures).toEqual([])
         expect(h.server.requests().some((r) => r.fault?._tag === "LostAnswer")).toBe(true)
       })
@@ -84,13 +88,7 @@ describe("request bodies lent to the HTTP client", () => {
           )
         )
       )
-      const seen = new Set<number>()
-      for (const { properties } of h.server.received("imports")) {
-        const { i, pad: text } = properties as { i: number; pad: string }
-        expect(text).toBe(pad(i))
-        seen.add(i)
-      }
-      expect(seen.size).toBe(3000)
+      expect(intact(h.server.received("imports"))).toBe(3000)
       expect(h.failures).toEqual([])
       expect(h.server.requests().some((r) => r.fault?._tag === "Status")).toBe(true)
     })
