@@ -11,6 +11,7 @@ import * as Memory from "../../src/internal/consumer/buffered/memory.js"
 import * as Reporter from "../../src/internal/consumer/buffered/reporter.js"
 import * as Deliver from "../../src/internal/consumer/deliver.js"
 import { parseRetryAfter } from "../../src/internal/consumer/ingestion.js"
+import type { Sendable } from "../../src/internal/consumer/placed.js"
 import * as Report from "../../src/internal/consumer/report.js"
 import * as Retry from "../../src/internal/consumer/retry.js"
 import { Unwritten } from "../../src/internal/consumer/unwritten.js"
@@ -320,7 +321,7 @@ describe("deliver", () => {
 
   it.effect("splits on 413 down to the message too large, in order, settling each part once", () =>
     Effect.gen(function* () {
-      const sent: Array<ReadonlyArray<Batch.Sendable>> = []
+      const sent: Array<ReadonlyArray<Sendable>> = []
       const parts: Array<Deliver.Part> = []
       yield* Deliver.deliver({
         messages: ["a", "b", "BIG", "d"],

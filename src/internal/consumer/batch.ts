@@ -5,6 +5,7 @@
  */
 import type { Endpoint } from "../../Endpoint.js"
 import { utf8Length } from "../json.js"
+import type { Sendable } from "./placed.js"
 
 /** Mixpanel's limit on messages per request. */
 export const maxItems = 2000
@@ -64,23 +65,6 @@ const escapeInPlace = (buffer: Buffer, at: number, written: number, escaped: num
     } else buffer[to--] = byte
   }
 }
-
-/**
- * A message already written into a request body, as the memory store writes the batches it hands out: its
- * bytes there, as sent. The JSON text then waits outside the JavaScript heap, in the body, for the time
- * its requests take, and is read back only to report the message.
- */
-export interface Placed {
-  /** The body that holds its bytes. */
-  readonly body: Uint8Array
-  /** Where its bytes start in the body. */
-  readonly at: number
-  /** Its bytes in the body (`wireBytes` of its JSON). */
-  readonly size: number
-}
-
-/** A message as a request takes it: its JSON text, or its bytes already in a body. */
-export type Sendable = string | Placed
 
 /** Where the first message of a body to `endpoint` starts: after `data=[`, or `[`. */
 export const firstAt = (endpoint: Endpoint): number => (isForm(endpoint) ? 6 : 1)

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import { FailedRecord, type InvalidConfig, type RequestError, ResponseError } from "../../MixpanelError.js"
-import type { Sendable } from "./batch.js"
+import type { Sendable } from "./placed.js"
 import * as Retry from "./retry.js"
 
 /** The errors of one request. */

@@ -16,8 +16,9 @@ import * as Endpoint from "../../Endpoint.js"
 import { FailedRecord, InvalidConfig, RequestError, ResponseError, Undelivered } from "../../MixpanelError.js"
 import { undeliveredAll } from "../errors.js"
 import * as Http from "../http.js"
-import { body, isForm, type Sendable, textOf } from "./batch.js"
+import { body, isForm, textOf } from "./batch.js"
 import * as Bodies from "./bodies.js"
+import type { Sendable } from "./placed.js"
 
 /** What the requests of a consumer carry besides their messages. */
 export interface Settings {

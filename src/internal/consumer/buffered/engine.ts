@@ -50,6 +50,7 @@ import * as Failure from "../durable/failure.js"
 import { type DurableAppended, type Service as DurableService, DurableStore, type Late } from "../durable/service.js"
 import * as Ingestion from "../ingestion.js"
 import * as Options from "../options.js"
+import type { Sendable } from "../placed.js"
 import * as Report from "../report.js"
 import type * as Retry from "../retry.js"
 import { maxWireBytes, type Outgoing, text } from "../unwritten.js"
@@ -315,7 +316,7 @@ const run = <R>(
       )
 
     /** Waits out the endpoint's pause, then sends; each part of a batch is a request of its own, retried under its id. */
-    const request = (lane: Lane) => (messages: ReadonlyArray<Batch.Sendable>) => {
+    const request = (lane: Lane) => (messages: ReadonlyArray<Sendable>) => {
       const requestId = nextRequestId()
       return Effect.suspend(() => {
         const wait = lane.pausedUntil - clock.unsafeCurrentTimeMillis()

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import type { Overflow } from "../../../Consumer.js"
 import type { Endpoint } from "../../../Endpoint.js"
 import * as Batch from "../batch.js"
+import type { Placed } from "../placed.js"
 import type { Outgoing, Unwritten } from "../unwritten.js"
 import type { Appended, Store, Stored } from "./store.js"
 
@@ -18,7 +19,7 @@ const unplaced = new Uint8Array(0)
  * one is placed in its batch's body, and its text is dropped: it waits as bytes outside the JavaScript
  * heap while its requests take, and is read back from them only to be reported.
  */
-class Entry implements Stored, Batch.Placed {
+class Entry implements Stored, Placed {
   private written: string | undefined
   private unwritten: Unwritten | undefined
   /** Its bytes in a request body as written; -1 until it is written. */
@@ -51,7 +52,7 @@ class Entry implements Stored, Batch.Placed {
     return this.written
   }
 
-  get placed(): Batch.Placed | undefined {
+  get placed(): Placed | undefined {
     return this.at >= 0 ? this : undefined
   }
 

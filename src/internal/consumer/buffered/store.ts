@@ -9,7 +9,7 @@
 import type * as Effect from "effect/Effect"
 import type { Endpoint } from "../../../Endpoint.js"
 import type { DeliveryFailure } from "../../../MixpanelError.js"
-import type { Placed } from "../batch.js"
+import type { Placed } from "../placed.js"
 
 /** One stored message: its id in the store (increasing in the order of `append`), and its JSON. */
 export interface Stored {
