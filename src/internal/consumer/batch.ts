@@ -26,10 +26,10 @@ export const mixpanelLimits: Limits = { maxItems, maxBytes }
 export const isForm = (endpoint: Endpoint): boolean => endpoint !== "imports"
 
 /**
- * The characters a form body escapes: form decoders take any byte as itself
- * except `%` (an escape), `+` (a space), and `&`, `=` and `;` (separators), so only those are escaped
- * (`%XX`): JSON then travels nearly as it is, where `encodeURIComponent` would escape every quote, brace
- * and colon (40% more bytes, three times the time).
+ * The characters a form body escapes (as `%XX`): form decoders take any byte as itself except `%` (an
+ * escape), `+` (a space), and `&`, `=` and `;` (separators), so only those are escaped. JSON then travels
+ * nearly as it is, where `encodeURIComponent` would escape every quote, brace and colon (40% more bytes,
+ * three times the time).
  */
 const formSpecials: ReadonlyArray<string> = ["%", "&", "+", "=", ";"]
 
