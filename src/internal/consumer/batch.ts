@@ -66,11 +66,17 @@ const escapeInPlace = (buffer: Buffer, at: number, written: number, escaped: num
   }
 }
 
-/** Where the first message of a body to `endpoint` starts: after `data=[`, or `[`. */
-export const firstAt = (endpoint: Endpoint): number => (isForm(endpoint) ? 6 : 1)
+/** What a body to `endpoint` opens with, before its first message (and a `]` closes it). */
+const opening = (endpoint: Endpoint): string => (isForm(endpoint) ? "data=[" : "[")
 
-/** The form escapes, as a body holds them, back to their characters. */
-const formEscaped = /%(25|26|2B|3D|3B)/g
+/** Where the first message of a body to `endpoint` starts. */
+const firstAt = (endpoint: Endpoint): number => opening(endpoint).length
+
+/** A form escape (`%XX`) of one of the specials, as a body holds it. */
+const formEscaped = new RegExp(
+  `%(${formSpecials.map((special) => special.charCodeAt(0).toString(16).toUpperCase()).join("|")})`,
+  "g"
+)
 const unescapeForm = (_: string, hex: string): string => String.fromCharCode(Number.parseInt(hex, 16))
 
 /** The JSON text of a message, read back from its bytes if it was placed. */
@@ -118,15 +124,23 @@ export const body = (
 }
 
 /**
- * The body of a batch's JSON texts, of `sizes` wire bytes each, in which each is then placed: the first at
- * `firstAt(endpoint)`, each next one after the bytes of the one before and a comma.
+ * Writes a batch's JSON texts, of `sizes` wire bytes each, into one body of `allocate`'s, and hands each
+ * one's place in it to `placed`, in order.
  */
 export const place = (
   endpoint: Endpoint,
   messages: ReadonlyArray<string>,
   sizes: ReadonlyArray<number>,
-  allocate: (size: number) => Buffer = Buffer.allocUnsafe
-): Uint8Array => write(endpoint, messages, sizes, allocate)
+  allocate: (size: number) => Buffer,
+  placed: (index: number, body: Uint8Array, at: number) => void
+): void => {
+  const body = write(endpoint, messages, sizes, allocate)
+  let at = firstAt(endpoint)
+  for (let i = 0; i < messages.length; i++) {
+    placed(i, body, at)
+    at += (sizes[i] as number) + 1 // its bytes, and the comma or the closing bracket
+  }
+}
 
 const write = (
   endpoint: Endpoint,
@@ -137,7 +151,7 @@ const write = (
   let bytes = 0
   for (const size of sizes) bytes += size
   const buffer = allocate(bodyBytes(endpoint, messages.length, bytes))
-  let at = buffer.write(isForm(endpoint) ? "data=[" : "[", 0, "latin1")
+  let at = buffer.write(opening(endpoint), 0, "latin1")
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) buffer[at++] = 44 // ","
     const message = messages[i] as Sendable
@@ -158,8 +172,8 @@ export const wireBytes = (endpoint: Endpoint, json: string): number => {
   return isForm(endpoint) ? bytes + 2 * escapeCount(json) : bytes
 }
 
-/** The fixed part of a body: `[` and `]`, and `data=` for a form. */
-const overhead = (endpoint: Endpoint): number => (isForm(endpoint) ? 7 : 2)
+/** The fixed part of a body: its opening and the closing `]`. */
+const overhead = (endpoint: Endpoint): number => opening(endpoint).length + 1
 
 /** The size of a body of `count` messages whose `wireBytes` add up to `bytes` (with the commas between them). */
 export const bodyBytes = (endpoint: Endpoint, count: number, bytes: number): number =>

@@ -112,7 +112,7 @@ const run = <R>(
 ): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Scope.Scope | R> =>
   Effect.gen(function* () {
     const http = yield* Http.make(settings.http)
-    const ingestion = Ingestion.make(http, settings, backend._tag === "Memory" ? backend.bodies : Bodies.make())
+    const ingestion = Ingestion.make(http, settings, backend._tag === "Memory" ? backend.bodies : undefined)
     const nextRequestId = yield* Ids.makeGenerator()
     const clock = yield* Effect.clock
     const context = yield* Effect.context<R>()

@@ -207,17 +207,13 @@ export const make = (limits: Limits, allocate: (size: number) => Buffer = Buffer
       counted += next.bytes
     }
     if (out.length > 0) {
-      const body = Batch.place(
+      Batch.place(
         endpoint,
         out.map((entry) => entry.json),
         out.map((entry) => entry.size),
-        allocate
+        allocate,
+        (i, body, at) => (out[i] as Entry).place(body, at)
       )
-      let at = Batch.firstAt(endpoint)
-      for (const entry of out) {
-        entry.place(body, at)
-        at += entry.size + 1
-      }
     }
     claimed += out.length
     claimedBytes += counted
