@@ -71,6 +71,35 @@ describe("Consumer.layerDurable on SQLite", () => {
     })
   )
 
+  it.scoped.each(["commit", "async"] as const)(
+    "messages read back from the file go out as sent, and a rejected one is reported and buried as sent (%s)",
+    (durability) =>
+      Effect.gen(function* () {
+        const { file, h } = yield* setup
+        // Form specials, non-ASCII and a newline escaped in the JSON: SQLite hands the claim their bytes
+        const odd = "100% & a+b=c; é 😀 \n"
+        const events = range(0, 40).map((i) => event(i, { odd: `${odd}${i}` }))
+        const people = range(0, 10).map((i) =>
+          JSON.stringify({ $token: "T", $distinct_id: `p${i}`, $set: { odd: `${odd}${i}` } })
+        )
+        // The first request of events is rejected for good: its batch is dead-lettered
+        h.server.failOn("events", Fault.status(400))
+        const program = Effect.gen(function* () {
+          yield* sendAll("events", events.slice(0, 20))
+          yield* sendAll("people", people)
+          yield* Effect.ignore(Consumer.flush)
+          yield* sendAll("events", events.slice(20))
+          yield* Consumer.flush
+          const buried = yield* DurableStore.deadLetters()
+          expect(buried.map((letter) => letter.json)).toEqual(events.slice(0, 20))
+        }).pipe(Effect.provide(h.layer(DurableStore.layerSqlite({ filename: file, durability }))))
+        yield* h.drive(program)
+        expect(h.failures.map((failure) => failure.json)).toEqual(events.slice(0, 20))
+        expect(h.server.received("events")).toEqual(events.slice(20).map((json) => JSON.parse(json)))
+        expect(h.server.received("people")).toEqual(people.map((json) => JSON.parse(json)))
+      })
+  )
+
   it.scoped("what is left at shutdown stays in the file, reported as nothing; the next start sends it", () =>
     Effect.gen(function* () {
       const logs = capture()

@@ -4,9 +4,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Pages from "../../src/internal/consumer/durable/pages.js"
 
-const read = (id: number, page: Pages.NewPage, done: string | null = null) => {
+/** A page written and read back: its messages as text (PostgreSQL), or as their UTF-8 bytes (SQLite). */
+const read = (id: number, page: Pages.NewPage, done: string | null = null, as: "text" | "bytes" = "text") => {
   const row = Pages.toNewRow(page)
-  return Pages.waiting({ ...row, id, done })
+  return Pages.waiting({ ...row, id, done, messages: as === "text" ? row.messages : Buffer.from(row.messages) })
 }
 
 describe("pages of the outbox", () => {
@@ -26,22 +27,42 @@ describe("pages of the outbox", () => {
     expect(Pages.cut([], "imports", large, bytes).map((page) => page.messages.length)).toEqual([2, 1, 1, 1])
   })
 
-  it("read back as written, whatever the messages hold (newlines included), without those done", () => {
-    const messages = ['{"a":"x"}', '{"b":"line\nbreak"}', '{"c":"é😀"}', "{}"]
-    const page: Pages.NewPage = { endpoint: "people", messages, bytes: [9, 19, 16, 2] }
-    const all = read(7, page)
-    expect(all.map((m) => [m.id, m.json, m.bytes, m.endpoint])).toEqual([
-      [Pages.messageId(7, 0), messages[0], 9, "people"],
-      [Pages.messageId(7, 1), messages[1], 19, "people"],
-      [Pages.messageId(7, 2), messages[2], 16, "people"],
-      [Pages.messageId(7, 3), messages[3], 2, "people"]
-    ])
-    expect(read(7, page, Pages.doneText(new Set([3, 0]))).map((m) => m.json)).toEqual([messages[1], messages[2]])
-    // A page of one: its text is the message, and its bytes the message's
-    expect(read(9, { endpoint: "events", messages: ["{}"], bytes: [2] })).toEqual([
-      { id: Pages.messageId(9, 0), endpoint: "events", json: "{}", bytes: 2 }
-    ])
-    expect(read(9, { endpoint: "events", messages: ["{}"], bytes: [2] }, "0")).toEqual([])
+  it.each(["text", "bytes"] as const)(
+    "read back from their %s as written, whatever the messages hold (newlines included), without those done",
+    (as) => {
+      const fields = (messages: ReadonlyArray<{ id: number; json: string; bytes: number; endpoint: string }>) =>
+        messages.map((m) => [m.id, m.json, m.bytes, m.endpoint])
+      const messages = ['{"a":"x"}', '{"c":"é😀"}', '{"b":"line\nbreak"}', "{}"]
+      const page: Pages.NewPage = { endpoint: "people", messages, bytes: [9, 16, 19, 2] }
+      const expected = [
+        [Pages.messageId(7, 0), messages[0], 9, "people"],
+        [Pages.messageId(7, 1), messages[1], 16, "people"],
+        [Pages.messageId(7, 2), messages[2], 19, "people"],
+        [Pages.messageId(7, 3), messages[3], 2, "people"]
+      ]
+      expect(fields(read(7, page, null, as))).toEqual(expected)
+      // Without the message that holds a newline of its own, the bytes are cut at the newlines
+      const plain: Pages.NewPage = { endpoint: "people", messages: [messages[0], messages[1]], bytes: [9, 16] }
+      expect(fields(read(7, plain, null, as))).toEqual(expected.slice(0, 2))
+      const some = read(7, page, Pages.doneText(new Set([3, 0])), as)
+      expect(some.map((m) => m.json)).toEqual([messages[1], messages[2]])
+      // A page of one: its text is the message, and its bytes the message's
+      const one: Pages.NewPage = { endpoint: "events", messages: ["{}"], bytes: [2] }
+      expect(fields(read(9, one, null, as))).toEqual([[Pages.messageId(9, 0), "{}", 2, "events"]])
+      expect(read(9, one, "0", as)).toEqual([])
+    }
+  )
+
+  it("a page of encoded messages (SQLite's appends) is the row of their texts, its messages as bytes", () => {
+    const messages = ['{"a":"x"}', '{"c":"é😀"}', '{"b":"line\nbreak"}']
+    const page: Pages.NewPage = { endpoint: "people", messages, bytes: [9, 16, 19] }
+    const encoded = Pages.toNewRow({ ...page, messages: messages.map(Pages.encode) })
+    expect(encoded.messages).toBeInstanceOf(Uint8Array)
+    expect({ ...encoded, messages: Buffer.from(encoded.messages).toString() }).toEqual(Pages.toNewRow(page))
+    expect(Pages.toNewRow({ endpoint: "events", messages: [Pages.encode("{}")], bytes: [2] }).messages).toEqual(
+      Buffer.from("{}")
+    )
+    expect(messages.map((m) => Pages.decode(Pages.encode(m)))).toEqual(messages)
   })
 
   it("paginate: each endpoint's messages in their order, and the entries in the order of the pages", () => {

@@ -8,8 +8,10 @@ import * as Batch from "../../src/internal/consumer/batch.js"
 import * as Flushes from "../../src/internal/consumer/buffered/flushes.js"
 import * as Lanes from "../../src/internal/consumer/buffered/lanes.js"
 import * as Memory from "../../src/internal/consumer/buffered/memory.js"
+import * as Owned from "../../src/internal/consumer/buffered/owned.js"
 import * as Reporter from "../../src/internal/consumer/buffered/reporter.js"
 import * as Deliver from "../../src/internal/consumer/deliver.js"
+import * as Pages from "../../src/internal/consumer/durable/pages.js"
 import { parseRetryAfter } from "../../src/internal/consumer/ingestion.js"
 import type { Sendable } from "../../src/internal/consumer/placed.js"
 import * as Report from "../../src/internal/consumer/report.js"
@@ -152,6 +154,41 @@ describe("flushes", () => {
     const [epoch] = Flushes.completed(flushes)
     expect([epoch?.failures.length, epoch?.omitted]).toEqual([1, 1])
     expect(Flushes.close(flushes)).toBe(undefined)
+  })
+})
+
+describe("owned: the epochs of a consumer's messages in a durable store", () => {
+  const message = (page: number, index: number) => ({
+    id: Pages.messageId(page, index),
+    endpoint: "events" as const,
+    json: "{}",
+    bytes: 2
+  })
+
+  it("hands each message's epoch back once, and forgets a page once all of its messages had theirs", () => {
+    const owned = Owned.make()
+    Owned.add(owned, [message(3, 0), message(3, 1), message(4, 0)], 1)
+    Owned.add(owned, [message(3, 2)], 2)
+    expect(owned.size).toBe(4)
+    expect(Owned.take(owned, message(3, 2))).toBe(2)
+    expect(Owned.take(owned, message(3, 2))).toBeUndefined()
+    expect(Owned.take(owned, message(9, 0))).toBeUndefined()
+    // A store that keeps the epoch hands it back itself
+    expect(Owned.take(owned, { ...message(9, 0), epoch: 7 })).toBe(7)
+    expect(Owned.take(owned, message(3, 0))).toBe(1)
+    expect(Owned.take(owned, message(3, 1))).toBe(1)
+    expect([owned.size, [...owned.pages.keys()]]).toEqual([1, [4]])
+  })
+
+  it("passed: the messages below the store's oldest left it, counted by epoch; all of them once it is empty", () => {
+    const owned = Owned.make()
+    Owned.add(owned, [message(1, 0), message(1, 1), message(2, 0)], 1)
+    Owned.add(owned, [message(2, 1), message(5, 0)], 2)
+    expect(Owned.passed(owned, Pages.messageId(2, 1))).toEqual(new Map([[1, 3]]))
+    expect(Owned.take(owned, message(1, 0))).toBeUndefined()
+    expect(owned.size).toBe(2)
+    expect(Owned.passed(owned, undefined)).toEqual(new Map([[2, 2]]))
+    expect([owned.size, owned.pages.size]).toEqual([0, 0])
   })
 })
 

@@ -124,12 +124,18 @@ export const body = (
 }
 
 /**
- * Writes a batch's JSON texts, of `sizes` wire bytes each, into one body of `allocate`'s, and hands each
+ * A message as a body is written from: its JSON text, its JSON as UTF-8 bytes (as a durable store reads it
+ * back), or its bytes already in another body.
+ */
+export type Source = Sendable | Uint8Array
+
+/**
+ * Writes a batch's messages, of `sizes` wire bytes each, into one body of `allocate`'s, and hands each
  * one's place in it to `placed`, in order.
  */
 export const place = (
   endpoint: Endpoint,
-  messages: ReadonlyArray<string>,
+  messages: ReadonlyArray<Source>,
   sizes: ReadonlyArray<number>,
   allocate: (size: number) => Buffer,
   placed: (index: number, body: Uint8Array, at: number) => void
@@ -144,7 +150,7 @@ export const place = (
 
 const write = (
   endpoint: Endpoint,
-  messages: ReadonlyArray<Sendable>,
+  messages: ReadonlyArray<Source>,
   sizes: ReadonlyArray<number>,
   allocate: (size: number) => Buffer
 ): Uint8Array => {
@@ -154,11 +160,14 @@ const write = (
   let at = buffer.write(opening(endpoint), 0, "latin1")
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) buffer[at++] = 44 // ","
-    const message = messages[i] as Sendable
+    const message = messages[i] as Source
     const size = sizes[i] as number
     if (typeof message === "string") {
       const written = buffer.write(message, at, "utf8")
       if (written < size) escapeInPlace(buffer, at, written, size)
+    } else if (message instanceof Uint8Array) {
+      buffer.set(message, at)
+      if (message.length < size) escapeInPlace(buffer, at, message.length, size)
     } else buffer.set(message.body.subarray(message.at, message.at + size), at)
     at += size
   }

@@ -81,7 +81,12 @@ const noImportAuth = new InvalidConfig({
 /** Where the engine keeps what it accepted: in memory, or in a durable store polled every `pollInterval`. */
 type Backend =
   | { readonly _tag: "Memory"; readonly store: Memory.MemoryStore; readonly bodies: Bodies.Bodies }
-  | { readonly _tag: "Durable"; readonly store: DurableService; readonly pollInterval: Duration.Duration }
+  | {
+      readonly _tag: "Durable"
+      readonly store: DurableService
+      readonly pollInterval: Duration.Duration
+      readonly bodies: Bodies.Bodies
+    }
 
 /** `Consumer.layerBuffered`'s service: the engine over a memory store. */
 export const make = <R>(
@@ -99,7 +104,8 @@ export const makeDurable = <R>(
 ): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | DurableStore | Scope.Scope | R> =>
   Effect.flatMap(DurableStore, (store) =>
     Effect.flatMap(Options.durable(options, store.settings.overflow), (settings) =>
-      run<R>(settings, { _tag: "Durable", store, pollInterval: settings.pollInterval })
+      // the store writes the bodies of the batches it hands out into the requests' buffers
+      run<R>(settings, { _tag: "Durable", store, pollInterval: settings.pollInterval, bodies: Bodies.make() })
     )
   )
 
@@ -112,7 +118,7 @@ const run = <R>(
 ): Effect.Effect<Service, InvalidConfig, HttpClient.HttpClient | Scope.Scope | R> =>
   Effect.gen(function* () {
     const http = yield* Http.make(settings.http)
-    const ingestion = Ingestion.make(http, settings, backend._tag === "Memory" ? backend.bodies : undefined)
+    const ingestion = Ingestion.make(http, settings, backend.bodies)
     const nextRequestId = yield* Ids.makeGenerator()
     const clock = yield* Effect.clock
     const context = yield* Effect.context<R>()
@@ -345,7 +351,7 @@ const run = <R>(
     const claim = (lane: Lane): Effect.Effect<ReadonlyArray<Stored> | undefined> =>
       durable === undefined
         ? (store.claim(lane.state.endpoint, limits) as Effect.Effect<ReadonlyArray<Stored>>)
-        : Effect.catchAll(store.claim(lane.state.endpoint, limits), () =>
+        : Effect.catchAll(durable.store.claim(lane.state.endpoint, limits, durable.bodies.take), () =>
             Effect.as(Effect.sleep(durable.pollInterval), undefined)
           )
 
@@ -508,12 +514,14 @@ const run = <R>(
         if (!Array.isArray(fits)) return fits as SendError
         if (fits.length === 0) return undefined
         const epoch = Flushes.current(flushes).id
-        Flushes.accepted(flushes, fits.length)
+        // the count, not the messages: an effect that waits for a commit keeps only what it needs alive
+        const count = fits.length
+        Flushes.accepted(flushes, count)
         const now = durableStore.appendAtOnce(endpoint, fits, epoch, context)
         if (now !== undefined && !Effect.isEffect(now)) return appended(durableStore, endpoint, epoch, now)
         return (now ?? durableStore.append(endpoint, fits, epoch)).pipe(
           Effect.catchAll((failure) => {
-            Flushes.settled(flushes, epoch, fits.length)
+            Flushes.settled(flushes, epoch, count)
             return Effect.zipRight(completeFlushes, Effect.fail(Failure.toStoreError(failure)))
           }),
           Effect.flatMap((outcome) => appended(durableStore, endpoint, epoch, outcome) ?? Effect.void)
@@ -689,7 +697,7 @@ const run = <R>(
         room.unsafeOpen()
         if (unacked.length > 0) yield* ack(unacked.splice(0))
         if (unburied.length > 0) yield* bury(unburied.splice(0))
-        if (owned.epochs.size > 0 && (waiting.size > 0 || owned.epochs.size > sweepAbove)) {
+        if (owned.size > 0 && (waiting.size > 0 || owned.size > sweepAbove)) {
           const oldest = yield* Effect.option(durableStore.oldest)
           if (Option.isSome(oldest)) {
             for (const [epoch, n] of Owned.passed(owned, oldest.value)) Flushes.settled(flushes, epoch, n)

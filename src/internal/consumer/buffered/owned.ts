@@ -1,23 +1,55 @@
 /**
  * The messages this consumer appended to a store it shares with other processes, or with its own later
  * runs (a durable store): such a store does not hand a message's flush epoch back with it, so the engine
- * keeps the epoch of each of its messages by id until the message has an outcome. Another relay may
- * deliver some of them; those whose id is below the store's oldest are gone from it, and `passed` settles
- * them. Plain data and functions, like `flushes.ts`.
+ * keeps the epoch of each of its messages until the message has an outcome. Another relay may deliver
+ * some of them; those whose id is below the store's oldest are gone from it, and `passed` settles them.
+ * Plain data and functions, like `flushes.ts`.
+ *
+ * The epochs are kept by the store's page (`Pages.pageOf`), as an array by index in the page: one map
+ * entry per page of up to 256 messages rather than one per message, which the garbage collector would
+ * copy for as long as the message waits.
  */
+import * as Pages from "../durable/pages.js"
 import type { Stored } from "./store.js"
 
-/** The epoch of each message of this consumer still in the store, by id. */
+/** The epochs of one page's messages owned, by index (`undefined`: not owned, or settled), and how many. */
+interface Page {
+  readonly epochs: Array<number | undefined>
+  owned: number
+}
+
+/** The epochs of this consumer's messages still in the store, by page; `size` counts the messages. */
 export interface Owned {
-  readonly epochs: Map<number, number>
+  readonly pages: Map<number, Page>
+  size: number
 }
 
 /** Nothing owned. */
-export const make = (): Owned => ({ epochs: new Map() })
+export const make = (): Owned => ({ pages: new Map(), size: 0 })
 
 /** `stored` was appended by this consumer in `epoch`. */
 export const add = (owned: Owned, stored: ReadonlyArray<Stored>, epoch: number): void => {
-  for (const message of stored) owned.epochs.set(message.id, epoch)
+  for (const message of stored) {
+    const id = Pages.pageOf(message.id)
+    let page = owned.pages.get(id)
+    if (page === undefined) {
+      page = { epochs: [], owned: 0 }
+      owned.pages.set(id, page)
+    }
+    const index = Pages.indexOf(message.id)
+    if (page.epochs[index] === undefined) {
+      page.owned++
+      owned.size++
+    }
+    page.epochs[index] = epoch
+  }
+}
+
+/** Forgets the message at `index` of `page` (owned). */
+const forget = (owned: Owned, id: number, page: Page, index: number): void => {
+  page.epochs[index] = undefined
+  owned.size--
+  if (--page.owned === 0) owned.pages.delete(id)
 }
 
 /**
@@ -26,8 +58,11 @@ export const add = (owned: Owned, stored: ReadonlyArray<Stored>, epoch: number):
  */
 export const take = (owned: Owned, message: Stored): number | undefined => {
   if (message.epoch !== undefined) return message.epoch
-  const epoch = owned.epochs.get(message.id)
-  if (epoch !== undefined) owned.epochs.delete(message.id)
+  const id = Pages.pageOf(message.id)
+  const page = owned.pages.get(id)
+  const index = Pages.indexOf(message.id)
+  const epoch = page?.epochs[index]
+  if (page !== undefined && epoch !== undefined) forget(owned, id, page, index)
   return epoch
 }
 
@@ -37,10 +72,12 @@ export const take = (owned: Owned, message: Stored): number | undefined => {
  */
 export const passed = (owned: Owned, oldest: number | undefined): Map<number, number> => {
   const gone = new Map<number, number>()
-  for (const [id, epoch] of owned.epochs) {
-    if (oldest !== undefined && id >= oldest) continue
-    owned.epochs.delete(id)
-    gone.set(epoch, (gone.get(epoch) ?? 0) + 1)
+  for (const [id, page] of owned.pages) {
+    page.epochs.forEach((epoch, index) => {
+      if (epoch === undefined || (oldest !== undefined && Pages.messageId(id, index) >= oldest)) return
+      forget(owned, id, page, index)
+      gone.set(epoch, (gone.get(epoch) ?? 0) + 1)
+    })
   }
   return gone
 }

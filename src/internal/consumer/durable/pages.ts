@@ -6,8 +6,9 @@
  * message; the bytes are written as before.
  *
  * - `messages`: the messages' JSON, joined by newlines (JSON texts hold none), so that a page reads as
- *   NDJSON by hand; `lengths` (their lengths in UTF-16 code units, comma-separated) cuts it without
- *   trusting the separator. `sizes`: each message's bytes as sent (`Stored.bytes`). Both are `NULL` for a
+ *   NDJSON by hand; `lengths` (their lengths in UTF-16 code units, comma-separated) cuts the text without
+ *   trusting the separator; the page's bytes (as SQLite reads them) are cut at the newlines, checked
+ *   against that count. `sizes`: each message's bytes as sent (`Stored.bytes`). Both are `NULL` for a
  *   page of one message, whose text is the message and whose `bytes` its size.
  * - `done`: the indices of the page's messages that left it (acknowledged, dead-lettered, evicted) while
  *   the others wait, comma-separated, `NULL` for none; `waiting` and `bytes` count the others. A page whose
@@ -16,7 +17,7 @@
  *   appends, as the engine and the dead letters need, and unique across the outbox's history.
  */
 import type { Endpoint } from "../../../Endpoint.js"
-import type { Stored } from "../buffered/store.js"
+import { OutboxMessage } from "./outboxMessage.js"
 
 /** Message ids per page id: a page never holds more messages. */
 export const span = 65536
@@ -41,10 +42,29 @@ export const pageOf = (id: number): number => Math.floor(id / span)
 /** The index in its page of the message `id`. */
 export const indexOf = (id: number): number => id % span
 
+/** A message's JSON as its UTF-8 bytes, with its `length` as text (UTF-16 code units, as `lengths` records it). */
+export interface Encoded {
+  readonly utf8: Uint8Array
+  readonly length: number
+}
+
+/** A message to store: its JSON text, or encoded. */
+export type Text = string | Encoded
+
+/**
+ * `json` encoded: it then waits for its transaction as bytes outside the JavaScript heap, where the text
+ * would be copied by every young-generation collection meanwhile, and is bound as it is (see `toNewRow`).
+ */
+export const encode = (json: string): Encoded => ({ utf8: Buffer.from(json, "utf8"), length: json.length })
+
+/** The JSON text of a message to store. */
+export const decode = (text: Text): string =>
+  typeof text === "string" ? text : Buffer.from(text.utf8.buffer, text.utf8.byteOffset, text.utf8.length).toString()
+
 /** The messages of one endpoint to store as one page, with their bytes as sent. */
 export interface NewPage {
   readonly endpoint: Endpoint
-  readonly messages: ReadonlyArray<string>
+  readonly messages: ReadonlyArray<Text>
   readonly bytes: ReadonlyArray<number>
 }
 
@@ -55,7 +75,7 @@ export interface NewPage {
 export const cut = (
   pages: Array<NewPage>,
   endpoint: Endpoint,
-  messages: ReadonlyArray<string>,
+  messages: ReadonlyArray<Text>,
   bytes: ReadonlyArray<number>
 ): Array<NewPage> => {
   let from = 0
@@ -77,7 +97,7 @@ export const cut = (
  * that order, cut by `cut`. `order` is the entries in the order of the pages' messages, so that the ids
  * the pages get can be matched to the entries.
  */
-export const paginate = <E extends { readonly endpoint: Endpoint; readonly json: string; readonly bytes: number }>(
+export const paginate = <E extends { readonly endpoint: Endpoint; readonly json: Text; readonly bytes: number }>(
   entries: ReadonlyArray<E>
 ): { readonly pages: Array<NewPage>; readonly order: Array<E> } => {
   const runs = new Map<Endpoint, Array<E>>()
@@ -107,7 +127,27 @@ export interface NewRow {
   readonly bytes: number
   readonly lengths: string | null
   readonly sizes: string | null
-  readonly messages: string
+  /** The text, or its UTF-8 bytes where the messages came encoded (SQLite stores them as text: see `Statements`). */
+  readonly messages: string | Uint8Array
+}
+
+/** The newline between two messages of a page, as a byte. */
+const newline = 10
+
+/** The messages of a page, joined by newlines: as text, or as bytes if any came encoded. */
+const joined = (messages: ReadonlyArray<Text>): string | Uint8Array => {
+  if (messages.every((message) => typeof message === "string")) return messages.join("\n")
+  const parts = messages.map((message) => (typeof message === "string" ? Buffer.from(message) : message.utf8))
+  let size = parts.length - 1
+  for (const part of parts) size += part.length
+  const out = Buffer.allocUnsafe(size)
+  let at = 0
+  parts.forEach((part, i) => {
+    if (i > 0) out[at++] = newline
+    out.set(part, at)
+    at += part.length
+  })
+  return out
 }
 
 /** The row that stores `page`. */
@@ -116,7 +156,9 @@ export const toNewRow = (page: NewPage): NewRow => {
   let total = 0
   for (const b of bytes) total += b
   if (messages.length === 1) {
-    return { endpoint, count: 1, bytes: total, lengths: null, sizes: null, messages: messages[0] ?? "" }
+    const only = messages[0] ?? ""
+    const text = typeof only === "string" ? only : only.utf8
+    return { endpoint, count: 1, bytes: total, lengths: null, sizes: null, messages: text }
   }
   const lengths: Array<number> = []
   for (const message of messages) lengths.push(message.length)
@@ -126,7 +168,7 @@ export const toNewRow = (page: NewPage): NewRow => {
     bytes: total,
     lengths: lengths.join(","),
     sizes: bytes.join(","),
-    messages: messages.join("\n")
+    messages: joined(messages)
   }
 }
 
@@ -137,7 +179,7 @@ export const doneOf = (done: string | null): Set<number> =>
 /** The `done` column of these indices. */
 export const doneText = (done: ReadonlySet<number>): string => [...done].sort((a, b) => a - b).join(",")
 
-/** A page as read back from the outbox. */
+/** A page as read back from the outbox: its `messages` as text, or as their UTF-8 bytes. */
 export interface StoredPage {
   readonly id: number
   readonly endpoint: Endpoint
@@ -145,31 +187,48 @@ export interface StoredPage {
   readonly done: string | null
   readonly lengths: string | null
   readonly sizes: string | null
-  readonly messages: string
+  readonly messages: string | Uint8Array
+}
+
+/**
+ * The messages of a page of several, in order, cut from its text by `lengths`; from its bytes at the
+ * newlines, where they cut it into as many (a message holding a newline of its own, which none of this
+ * library's JSON does, has its bytes decoded and cut by `lengths`).
+ */
+const texts = (messages: string | Uint8Array, lengths: ReadonlyArray<string>): Array<string | Uint8Array> => {
+  if (typeof messages !== "string") {
+    const out: Array<Uint8Array> = []
+    let at = 0
+    for (let end = messages.indexOf(newline); end >= 0; end = messages.indexOf(newline, at)) {
+      out.push(messages.subarray(at, end))
+      at = end + 1
+    }
+    out.push(messages.subarray(at))
+    if (out.length === lengths.length) return out
+    return texts(Buffer.from(messages.buffer, messages.byteOffset, messages.length).toString("utf8"), lengths)
+  }
+  const out: Array<string> = []
+  let at = 0
+  for (const length of lengths) {
+    out.push(messages.slice(at, at + Number(length)))
+    at += Number(length) + 1
+  }
+  return out
 }
 
 /** The messages of `page` still waiting, in order. */
-export const waiting = (page: StoredPage): Array<Stored> => {
+export const waiting = (page: StoredPage): Array<OutboxMessage> => {
   const { endpoint, id } = page
   const done = doneOf(page.done)
   if (page.lengths === null || page.sizes === null) {
-    return done.has(0) ? [] : [{ id: messageId(id, 0), endpoint, json: page.messages, bytes: page.bytes }]
+    return done.has(0) ? [] : [new OutboxMessage(messageId(id, 0), endpoint, page.messages, page.bytes)]
   }
-  const lengths = page.lengths.split(",")
   const sizes = page.sizes.split(",")
-  const out: Array<Stored> = []
-  let at = 0
-  for (let i = 0; i < lengths.length; i++) {
-    const length = Number(lengths[i])
-    if (!done.has(i)) {
-      out.push({
-        id: messageId(id, i),
-        endpoint,
-        json: page.messages.slice(at, at + length),
-        bytes: Number(sizes[i])
-      })
-    }
-    at += length + 1
+  const all = texts(page.messages, page.lengths.split(","))
+  const out: Array<OutboxMessage> = []
+  for (let i = 0; i < all.length; i++) {
+    if (!done.has(i))
+      out.push(new OutboxMessage(messageId(id, i), endpoint, all[i] as string | Uint8Array, Number(sizes[i])))
   }
   return out
 }

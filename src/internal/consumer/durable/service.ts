@@ -114,9 +114,14 @@ export interface Service extends Store {
     epoch: number,
     context: Context.Context<never> | undefined
   ) => DurableAppended | Effect.Effect<DurableAppended, Failure<"append">> | undefined
+  /**
+   * Claims, and writes the batch into one request body of `allocate`'s (by default a buffer of its own):
+   * its messages are then held as their bytes there, as the memory store's are.
+   */
   readonly claim: (
     endpoint: Endpoint,
-    limits: { readonly maxItems: number; readonly maxBytes: number }
+    limits: { readonly maxItems: number; readonly maxBytes: number },
+    allocate?: (size: number) => Uint8Array
   ) => Effect.Effect<ReadonlyArray<Stored>, Failure<"claim">>
   readonly ack: (messages: ReadonlyArray<Stored>) => Effect.Effect<void, Failure<"ack">>
   readonly deadLetter: (

@@ -38,6 +38,7 @@ import * as GroupCommit from "./groupCommit.js"
 import { Holding } from "./holding.js"
 import * as Join from "./join.js"
 import { instanceKey, migrate } from "./migrations.js"
+import { OutboxMessage } from "./outboxMessage.js"
 import * as Pages from "./pages.js"
 import * as Room from "./room.js"
 import type { DurableAppended, Late, Resolved, Service, Settings } from "./service.js"
@@ -46,7 +47,7 @@ import * as Statements from "./statements.js"
 /** One `append` for the group committer. */
 interface Request {
   readonly endpoint: Endpoint
-  readonly messages: ReadonlyArray<string>
+  readonly messages: ReadonlyArray<Pages.Text>
   readonly bytes: ReadonlyArray<number>
   /** "async" and nobody waits for it: its outcome goes to `onLate`. */
   readonly late: boolean
@@ -119,6 +120,8 @@ export const make = (
 
     yield* health.track(Join.outsideTransaction(migrate(tables)))
     const statements = Statements.make(sql, dialect, tables)
+    // What waits for the group committer: on SQLite the messages' bytes, bound as they are (`Statements`)
+    const toText: (json: string) => Pages.Text = dialect === "sqlite" ? Pages.encode : identity
     const deadLetters = DeadLetters.make(sql, statements, tables)
     const instance = yield* opened(Join.instanceOf(sql, tables))
     if (instance === undefined) {
@@ -234,7 +237,7 @@ export const make = (
         }
         const accepted: Array<number> = []
         // What fits of each request, in order, with the request it came from
-        const entries: Array<{ endpoint: Endpoint; json: string; bytes: number; owner: number }> = []
+        const entries: Array<{ endpoint: Endpoint; json: Pages.Text; bytes: number; owner: number }> = []
         let messages = now.messages
         let total = now.bytes
         requests.forEach((request, owner) => {
@@ -257,7 +260,7 @@ export const make = (
           const fits = accepted[i] ?? 0
           return {
             stored: storedBy[i] ?? none,
-            refused: fits === request.messages.length ? none : request.messages.slice(fits),
+            refused: fits === request.messages.length ? none : request.messages.slice(fits).map(Pages.decode),
             evicted: i === 0 ? evicted : none,
             pending: none
           }
@@ -292,7 +295,7 @@ export const make = (
               _tag: "Failed",
               endpoint: request.endpoint,
               epoch: request.epoch,
-              messages: request.messages,
+              messages: request.messages.map(Pages.decode),
               failure
             })
           }
@@ -377,7 +380,7 @@ export const make = (
       pending = Room.plus(pending, Room.sizeOf(takenBytes))
       const overWindow = pending.messages > options.asyncMessages
       const committed = committer.add(
-        { endpoint, messages: taken, bytes: takenBytes, late: !overWindow, epoch },
+        { endpoint, messages: taken.map(toText), bytes: takenBytes, late: !overWindow, epoch },
         overWindow
       )
       if (committed === undefined) {
@@ -397,7 +400,10 @@ export const make = (
     ): Effect.Effect<DurableAppended, Failure.Failure<"append">> => {
       if (committer.isClosed()) return Effect.fail(closedFailure)
       if (options.durability === "commit") {
-        return committer.add({ endpoint, messages, bytes, late: false, epoch }, true) ?? Effect.die("unreachable")
+        return (
+          committer.add({ endpoint, messages: messages.map(toText), bytes, late: false, epoch }, true) ??
+          Effect.die("unreachable")
+        )
       }
       const appended = appendAsync(endpoint, messages, bytes, epoch)
       return Effect.isEffect(appended) ? appended : Effect.succeed(appended)
@@ -455,9 +461,31 @@ export const make = (
       return count === messages.length ? messages : messages.slice(0, count)
     }
 
+    /** Writes a claimed batch into one request body of `allocate`'s, where its messages are then held. */
+    const place = (
+      endpoint: Endpoint,
+      batch: ReadonlyArray<Stored>,
+      allocate: (size: number) => Uint8Array
+    ): ReadonlyArray<Stored> => {
+      const messages = batch.filter((message) => message instanceof OutboxMessage)
+      if (messages.length === 0) return batch
+      Batch.place(
+        endpoint,
+        messages.map((message) => message.source),
+        messages.map((message) => message.size),
+        (size) => {
+          const body = allocate(size)
+          return Buffer.from(body.buffer, body.byteOffset, body.length)
+        },
+        (i, body, at) => (messages[i] as OutboxMessage).place(body, at)
+      )
+      return batch
+    }
+
     const claim = (
       endpoint: Endpoint,
-      limits: { readonly maxItems: number; readonly maxBytes: number }
+      limits: { readonly maxItems: number; readonly maxBytes: number },
+      allocate: (size: number) => Uint8Array = Buffer.allocUnsafe
     ): Effect.Effect<ReadonlyArray<Stored>, Failure.Failure<"claim">> => {
       if (limits.maxItems <= 0) return Effect.succeed(none)
       const ordered = isOrdered(endpoint)
@@ -471,7 +499,7 @@ export const make = (
         // No room after them for a message of a byte: the rests are the batch
         if (count < resting.length || !Batch.admits(endpoint, limits, count, bytes, 1)) {
           holding.rest(endpoint, resting.slice(count))
-          return Effect.succeed(first)
+          return Effect.succeed(place(endpoint, first, allocate))
         }
         const leasing = Effect.gen(function* () {
           yield* statements.lockEndpoint(endpoint, holder)
@@ -494,7 +522,7 @@ export const make = (
             const all = count === 0 ? fresh : [...first, ...fresh].sort((a, b) => a.id - b.id)
             const taken = within(endpoint, all, limits)
             holding.rest(endpoint, all.slice(taken.length))
-            return taken
+            return place(endpoint, taken, allocate)
           }),
           // Failed or interrupted: nothing was leased, and what rested rests again
           Effect.onError(() => Effect.sync(() => holding.rest(endpoint, resting)))

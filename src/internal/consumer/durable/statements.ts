@@ -39,7 +39,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import type { Endpoint } from "../../../Endpoint.js"
 import * as Batch from "../batch.js"
-import type { Stored } from "../buffered/store.js"
+import { OutboxMessage } from "./outboxMessage.js"
 import * as Pages from "./pages.js"
 import type { Tables } from "./tables.js"
 
@@ -57,11 +57,12 @@ export interface PageRow {
   readonly done: string | null
   readonly lengths: string | null
   readonly sizes: string | null
-  readonly messages: string
+  /** As text, or (SQLite's `read`) as its UTF-8 bytes. */
+  readonly messages: string | Uint8Array
 }
 
-/** The waiting messages of `rows`, as `Stored`, in id order. */
-export const toStored = (rows: ReadonlyArray<PageRow>): Array<Stored> =>
+/** The waiting messages of `rows`, in id order. */
+export const toStored = (rows: ReadonlyArray<PageRow>): Array<OutboxMessage> =>
   rows
     .map((row) => ({ ...row, id: toNumber(row.id), bytes: toNumber(row.bytes) }))
     .sort((a, b) => a.id - b.id)
@@ -107,6 +108,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
       ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
       : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
   const now = sql.literal(nowText)
+  const messagesRead = sql.literal(dialect === "sqlite" ? "CAST(messages AS BLOB)" : "messages")
   const placeholder = dialect === "pg" ? (i: number) => `$${i}` : () => "?"
   const quote = (name: string) => `"${name.replace(/"/g, '""').replace(/\./g, '"."')}"`
 
@@ -118,7 +120,11 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
       const width = pageColumns.length
       const values: Array<string> = []
       for (let row = 0; row < rows; row++) {
-        const params = pageColumns.map((_, column) => placeholder(row * width + column + 1))
+        const params = pageColumns.map((name, column) => {
+          const param = placeholder(row * width + column + 1)
+          // Bytes bound as a BLOB are stored as the text they encode: the cast only relabels them
+          return name === "messages" && dialect === "sqlite" ? `CAST(${param} AS TEXT)` : param
+        })
         values.push(`(${params.join(", ")}, ${nowText})`)
       }
       text = `INSERT INTO ${quote(tables.outbox)} (${pageColumns.join(", ")}, created_at) VALUES ${values.join(", ")} RETURNING id`
@@ -127,18 +133,24 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     return text
   }
 
+  /** A page's messages as bound: SQLite takes its bytes as they are, PostgreSQL text. */
+  const messagesParam = (messages: string | Uint8Array): string | Uint8Array =>
+    dialect === "sqlite" || typeof messages === "string"
+      ? messages
+      : Buffer.from(messages.buffer, messages.byteOffset, messages.length).toString()
+
   /**
-   * Stores `pages` (in order) and returns their messages as `Stored`, in order: ids are handed out in the
-   * order of the values.
+   * Stores `pages` (in order) and returns their messages, in order: ids are handed out in the order of the
+   * values.
    */
-  const insert = (pages: ReadonlyArray<Pages.NewPage>): Effect.Effect<Array<Stored>, SqlError> => {
+  const insert = (pages: ReadonlyArray<Pages.NewPage>): Effect.Effect<Array<OutboxMessage>, SqlError> => {
     const statements: Array<Effect.Effect<ReadonlyArray<{ readonly id: number | string }>, SqlError>> = []
     let offset = 0
     for (const size of insertSizes(pages.length)) {
       const params: Array<unknown> = []
       for (const page of pages.slice(offset, offset + size)) {
         const row = Pages.toNewRow(page)
-        params.push(row.endpoint, row.count, row.bytes, row.count, row.lengths, row.sizes, row.messages)
+        params.push(row.endpoint, row.count, row.bytes, row.count, row.lengths, row.sizes, messagesParam(row.messages))
       }
       statements.push(sql.unsafe<{ readonly id: number | string }>(insertText(size), params))
       offset += size
@@ -148,11 +160,12 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
         .flat()
         .map((row) => toNumber(row.id))
         .sort((a, b) => a - b)
-      const stored: Array<Stored> = []
+      const stored: Array<OutboxMessage> = []
       pages.forEach((page, i) => {
         const id = ids[i] ?? 0
-        page.messages.forEach((json, index) => {
-          stored.push({ id: Pages.messageId(id, index), endpoint: page.endpoint, json, bytes: page.bytes[index] ?? 0 })
+        page.messages.forEach((text, index) => {
+          const json = typeof text === "string" ? text : text.utf8
+          stored.push(new OutboxMessage(Pages.messageId(id, index), page.endpoint, json, page.bytes[index] ?? 0))
         })
       })
       return stored
@@ -205,9 +218,12 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     now,
     insert,
     claim,
-    /** The pages `ids`, as stored. */
+    /**
+     * The pages `ids`, as stored; on SQLite their messages as bytes (a BLOB: the text's own UTF-8, with no
+     * string made of it; PostgreSQL's driver would send a `bytea` as hexadecimal text).
+     */
     read: (pages: ReadonlyArray<number>) =>
-      sql<PageRow>`SELECT id, endpoint, bytes, done, lengths, sizes, messages FROM ${outbox}
+      sql<PageRow>`SELECT id, endpoint, bytes, done, lengths, sizes, ${messagesRead} AS messages FROM ${outbox}
         WHERE ${sql.in("id", pages)}`,
     /**
      * What the store needs of the pages `ids` before taking messages out of them, their count of claims
