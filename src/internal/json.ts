@@ -286,6 +286,15 @@ export const utf8Length: (text: string) => number =
         return (text) => encoder.encode(text).length
       })()
 
+/** The text that the UTF-8 `bytes` encode. */
+export const fromUtf8: (bytes: Uint8Array) => string =
+  typeof Buffer === "function"
+    ? (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8")
+    : (() => {
+        const decoder = new TextDecoder()
+        return (bytes) => decoder.decode(bytes)
+      })()
+
 /** A path as a caller reads it: `properties.cart[2].price`. */
 export const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
   let out = ""

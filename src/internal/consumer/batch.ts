@@ -4,7 +4,7 @@
  * `data=` and the JSON array form-escaped, which is larger than the JSON; `/import` sends the JSON array.
  */
 import type { Endpoint } from "../../Endpoint.js"
-import { utf8Length } from "../json.js"
+import { fromUtf8, utf8Length } from "../json.js"
 import type { Sendable } from "./placed.js"
 
 /** Mixpanel's limit on messages per request. */
@@ -83,7 +83,7 @@ const unescapeForm = (_: string, hex: string): string => String.fromCharCode(Num
 export const textOf = (endpoint: Endpoint, message: Sendable): string => {
   if (typeof message === "string") return message
   const { at, body, size } = message
-  const bytes = Buffer.from(body.buffer, body.byteOffset + at, size).toString("utf8")
+  const bytes = fromUtf8(body.subarray(at, at + size))
   return isForm(endpoint) ? bytes.replace(formEscaped, unescapeForm) : bytes
 }
 

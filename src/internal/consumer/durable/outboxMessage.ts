@@ -6,6 +6,7 @@
  * it (`Batch.textOf`).
  */
 import type { Endpoint } from "../../../Endpoint.js"
+import { fromUtf8 } from "../../json.js"
 import * as Batch from "../batch.js"
 import type { Stored } from "../buffered/store.js"
 import type { Placed } from "../placed.js"
@@ -31,7 +32,7 @@ export class OutboxMessage implements Stored, Placed {
   get json(): string {
     if (this.at >= 0) return Batch.textOf(this.endpoint, this)
     const text = this.text as string | Uint8Array
-    return typeof text === "string" ? text : Buffer.from(text.buffer, text.byteOffset, text.length).toString("utf8")
+    return typeof text === "string" ? text : fromUtf8(text)
   }
 
   get placed(): Placed | undefined {

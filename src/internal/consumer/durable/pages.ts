@@ -17,6 +17,7 @@
  *   appends, as the engine and the dead letters need, and unique across the outbox's history.
  */
 import type { Endpoint } from "../../../Endpoint.js"
+import { fromUtf8 } from "../../json.js"
 import { OutboxMessage } from "./outboxMessage.js"
 
 /** Message ids per page id: a page never holds more messages. */
@@ -58,8 +59,10 @@ export type Text = string | Encoded
 export const encode = (json: string): Encoded => ({ utf8: Buffer.from(json, "utf8"), length: json.length })
 
 /** The JSON text of a message to store. */
-export const decode = (text: Text): string =>
-  typeof text === "string" ? text : Buffer.from(text.utf8.buffer, text.utf8.byteOffset, text.utf8.length).toString()
+export const decode = (text: Text): string => (typeof text === "string" ? text : fromUtf8(text.utf8))
+
+/** A message to store as a page holds it: its text, or its bytes. */
+export const content = (text: Text): string | Uint8Array => (typeof text === "string" ? text : text.utf8)
 
 /** The messages of one endpoint to store as one page, with their bytes as sent. */
 export interface NewPage {
@@ -137,7 +140,7 @@ const newline = 10
 /** The messages of a page, joined by newlines: as text, or as bytes if any came encoded. */
 const joined = (messages: ReadonlyArray<Text>): string | Uint8Array => {
   if (messages.every((message) => typeof message === "string")) return messages.join("\n")
-  const parts = messages.map((message) => (typeof message === "string" ? Buffer.from(message) : message.utf8))
+  const parts = messages.map((message) => (typeof message === "string" ? encode(message).utf8 : message.utf8))
   let size = parts.length - 1
   for (const part of parts) size += part.length
   const out = Buffer.allocUnsafe(size)
@@ -156,9 +159,7 @@ export const toNewRow = (page: NewPage): NewRow => {
   let total = 0
   for (const b of bytes) total += b
   if (messages.length === 1) {
-    const only = messages[0] ?? ""
-    const text = typeof only === "string" ? only : only.utf8
-    return { endpoint, count: 1, bytes: total, lengths: null, sizes: null, messages: text }
+    return { endpoint, count: 1, bytes: total, lengths: null, sizes: null, messages: content(messages[0] ?? "") }
   }
   const lengths: Array<number> = []
   for (const message of messages) lengths.push(message.length)
@@ -205,7 +206,7 @@ const texts = (messages: string | Uint8Array, lengths: ReadonlyArray<string>): A
     }
     out.push(messages.subarray(at))
     if (out.length === lengths.length) return out
-    return texts(Buffer.from(messages.buffer, messages.byteOffset, messages.length).toString("utf8"), lengths)
+    return texts(fromUtf8(messages), lengths)
   }
   const out: Array<string> = []
   let at = 0

@@ -38,6 +38,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import type { Endpoint } from "../../../Endpoint.js"
+import { fromUtf8 } from "../../json.js"
 import * as Batch from "../batch.js"
 import { OutboxMessage } from "./outboxMessage.js"
 import * as Pages from "./pages.js"
@@ -135,9 +136,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
 
   /** A page's messages as bound: SQLite takes its bytes as they are, PostgreSQL text. */
   const messagesParam = (messages: string | Uint8Array): string | Uint8Array =>
-    dialect === "sqlite" || typeof messages === "string"
-      ? messages
-      : Buffer.from(messages.buffer, messages.byteOffset, messages.length).toString()
+    dialect === "sqlite" || typeof messages === "string" ? messages : fromUtf8(messages)
 
   /**
    * Stores `pages` (in order) and returns their messages, in order: ids are handed out in the order of the
@@ -164,8 +163,8 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
       pages.forEach((page, i) => {
         const id = ids[i] ?? 0
         page.messages.forEach((text, index) => {
-          const json = typeof text === "string" ? text : text.utf8
-          stored.push(new OutboxMessage(Pages.messageId(id, index), page.endpoint, json, page.bytes[index] ?? 0))
+          const bytes = page.bytes[index] ?? 0
+          stored.push(new OutboxMessage(Pages.messageId(id, index), page.endpoint, Pages.content(text), bytes))
         })
       })
       return stored
