@@ -100,6 +100,25 @@ describe("Consumer.layerDurable on SQLite", () => {
       })
   )
 
+  it.scoped("an application's database in UTF-16 keeps its messages intact (its text is not its bytes)", () =>
+    Effect.gen(function* () {
+      const h = yield* durableHarness()
+      const sql = yield* sqliteClient(join(yield* tempDir, "app.db"))
+      // Before any table: the database's text is stored as UTF-16 from then on
+      yield* sql.unsafe(`PRAGMA encoding = "UTF-16le"`)
+      const events = range(0, 30).map((i) => event(i, { odd: `100% & é 😀 ${i}` }))
+      const program = Effect.gen(function* () {
+        yield* sendAll("events", events)
+        yield* Consumer.flush
+      }).pipe(Effect.provide(h.layer(storeOn(sql))))
+      yield* h.drive(program)
+      expect(h.failures).toEqual([])
+      expect(h.server.received("events")).toEqual(events.map((json) => JSON.parse(json)))
+      const [row] = yield* sql<{ readonly messages: string }>`SELECT messages FROM effect_mixpanel_outbox LIMIT 1`
+      expect(row).toBeUndefined()
+    })
+  )
+
   it.scoped("what is left at shutdown stays in the file, reported as nothing; the next start sends it", () =>
     Effect.gen(function* () {
       const logs = capture()

@@ -119,9 +119,15 @@ export const make = (
       health.track(Failure.wrap("open", Join.outsideTransaction(effect)))
 
     yield* health.track(Join.outsideTransaction(migrate(tables)))
-    const statements = Statements.make(sql, dialect, tables)
-    // What waits for the group committer: on SQLite the messages' bytes, bound as they are (`Statements`)
-    const toText: (json: string) => Pages.Text = dialect === "sqlite" ? Pages.encode : identity
+    // Messages as their UTF-8 bytes where the database's text is UTF-8 bytes: SQLite in UTF-8, as every file
+    // of `layerSqlite` is (an application's database may be in UTF-16). PostgreSQL's driver would send a
+    // `bytea` as hexadecimal text.
+    const bytes =
+      dialect === "sqlite" &&
+      (yield* opened(sql.unsafe<{ readonly encoding: string }>("PRAGMA encoding")))[0]?.encoding === "UTF-8"
+    const statements = Statements.make(sql, dialect, tables, bytes)
+    // What waits for the group committer: the messages' bytes, bound as they are (`Statements`), or their text
+    const toText: (json: string) => Pages.Text = bytes ? Pages.encode : identity
     const deadLetters = DeadLetters.make(sql, statements, tables)
     const instance = yield* opened(Join.instanceOf(sql, tables))
     if (instance === undefined) {

@@ -101,15 +101,18 @@ export const insertSizes = (n: number): Array<number> => {
 /** The columns of a page written by an insert, in the order of its parameters. */
 const pageColumns = ["endpoint", "waiting", "bytes", "count", "lengths", "sizes", "messages"] as const
 
-/** The statements of one outbox, for one client and dialect. */
-export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables) => {
+/**
+ * The statements of one outbox, for one client and dialect. With `bytes` (SQLite whose text is UTF-8), the
+ * pages' messages are written and read as their bytes.
+ */
+export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables, bytes: boolean) => {
   const outbox = sql(tables.outbox)
   const nowText =
     dialect === "pg"
       ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
       : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
   const now = sql.literal(nowText)
-  const messagesRead = sql.literal(dialect === "sqlite" ? "CAST(messages AS BLOB)" : "messages")
+  const messagesRead = sql.literal(bytes ? "CAST(messages AS BLOB)" : "messages")
   const placeholder = dialect === "pg" ? (i: number) => `$${i}` : () => "?"
   const quote = (name: string) => `"${name.replace(/"/g, '""').replace(/\./g, '"."')}"`
 
@@ -124,7 +127,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
         const params = pageColumns.map((name, column) => {
           const param = placeholder(row * width + column + 1)
           // Bytes bound as a BLOB are stored as the text they encode: the cast only relabels them
-          return name === "messages" && dialect === "sqlite" ? `CAST(${param} AS TEXT)` : param
+          return name === "messages" && bytes ? `CAST(${param} AS TEXT)` : param
         })
         values.push(`(${params.join(", ")}, ${nowText})`)
       }
@@ -134,9 +137,9 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     return text
   }
 
-  /** A page's messages as bound: SQLite takes its bytes as they are, PostgreSQL text. */
+  /** A page's messages as bound: as bytes with `bytes`, else as text. */
   const messagesParam = (messages: string | Uint8Array): string | Uint8Array =>
-    dialect === "sqlite" || typeof messages === "string" ? messages : fromUtf8(messages)
+    bytes || typeof messages === "string" ? messages : fromUtf8(messages)
 
   /**
    * Stores `pages` (in order) and returns their messages, in order: ids are handed out in the order of the
@@ -218,8 +221,8 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables)
     insert,
     claim,
     /**
-     * The pages `ids`, as stored; on SQLite their messages as bytes (a BLOB: the text's own UTF-8, with no
-     * string made of it; PostgreSQL's driver would send a `bytea` as hexadecimal text).
+     * The pages `ids`, as stored; with `bytes` their messages as bytes (a BLOB: the text's own UTF-8, with
+     * no string made of it).
      */
     read: (pages: ReadonlyArray<number>) =>
       sql<PageRow>`SELECT id, endpoint, bytes, done, lengths, sizes, ${messagesRead} AS messages FROM ${outbox}
