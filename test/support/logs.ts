@@ -5,17 +5,20 @@ export interface Line {
   readonly level: string
   readonly message: string
   readonly annotations: Record<string, unknown>
+  /** When it was logged, by the fiber's clock (the test's clock under `TestClock`), in milliseconds. */
+  readonly at: number
 }
 
 /** Every log line, with its annotations, in a list a test can read. */
 export const capture = () => {
   const lines: Array<Line> = []
-  const logger = Logger.make<unknown, void>(({ annotations, logLevel, message }) => {
+  const logger = Logger.make<unknown, void>(({ annotations, date, logLevel, message }) => {
     const text = List.isList(message) ? List.toArray(message).map(String).join(" ") : String(message)
     lines.push({
       level: logLevel.label,
       message: Array.isArray(message) ? message.map(String).join(" ") : text,
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
+      annotations: Object.fromEntries(HashMap.toEntries(annotations)),
+      at: date.getTime()
     })
   })
   return {
