@@ -38,7 +38,6 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import type { Endpoint } from "../../../Endpoint.js"
-import { fromUtf8 } from "../../json.js"
 import * as Batch from "../batch.js"
 import { OutboxMessage } from "./outboxMessage.js"
 import * as Pages from "./pages.js"
@@ -137,10 +136,6 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables,
     return text
   }
 
-  /** A page's messages as bound: as bytes with `bytes`, else as text. */
-  const messagesParam = (messages: string | Uint8Array): string | Uint8Array =>
-    bytes || typeof messages === "string" ? messages : fromUtf8(messages)
-
   /**
    * Stores `pages` (in order) and returns their messages, in order: ids are handed out in the order of the
    * values.
@@ -152,7 +147,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: Dialect, tables: Tables,
       const params: Array<unknown> = []
       for (const page of pages.slice(offset, offset + size)) {
         const row = Pages.toNewRow(page)
-        params.push(row.endpoint, row.count, row.bytes, row.count, row.lengths, row.sizes, messagesParam(row.messages))
+        params.push(row.endpoint, row.count, row.bytes, row.count, row.lengths, row.sizes, row.messages)
       }
       statements.push(sql.unsafe<{ readonly id: number | string }>(insertText(size), params))
       offset += size
