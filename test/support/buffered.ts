@@ -44,6 +44,8 @@ export const wireLayer = (
 
 export const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
+const timersPhase = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
+
 /** Runs `effect` to its end, moving the `TestClock` only while no real request is in progress. */
 export const drive = <A, E>(
   effect: Effect.Effect<A, E>,
@@ -59,6 +61,11 @@ export const drive = <A, E>(
       quiet = wire.inFlight <= Math.max(0, stalled - wire.interrupted) ? quiet + 1 : 0
       if (quiet >= 10) {
         quiet = 0
+        // And a timers phase: Effect's scheduler hands long runs of work to `setTimeout`, which the turns
+        // above can all come before (a shutdown's last steps, under load); the clock moves only if the
+        // program is still waiting then
+        yield* timersPhase
+        if (fiber.unsafePoll() !== null || wire.inFlight > Math.max(0, stalled - wire.interrupted)) continue
         const now = yield* Clock.currentTimeMillis
         const sleeps = Chunk.toReadonlyArray(yield* TestClock.sleeps())
         const next = sleeps.length === 0 ? now + 1000 : Math.min(...sleeps)
