@@ -40,31 +40,49 @@ for (const special of formSpecials) isFormSpecial[special.charCodeAt(0)] = 1
 /** Uppercase hexadecimal digits, as bytes. */
 const hexDigits = Buffer.from("0123456789ABCDEF", "latin1")
 
-/** Where the specials of the text last searched are, in the order they were found (reused). */
+/**
+ * Where the specials of the text last searched are: for each special in turn, its places in order
+ * (`found`, reused), its run ending at `runEnds[k]`.
+ */
 const found: Array<number> = []
+const runEnds = new Int32Array(formSpecials.length)
 
 /** Finds where `json`'s specials are, into `found`, and how many there are: one native search per special. */
 const findSpecials = (json: string): number => {
   found.length = 0
-  for (const special of formSpecials) {
+  for (let k = 0; k < formSpecials.length; k++) {
+    const special = formSpecials[k] as string
     for (let at = json.indexOf(special); at >= 0; at = json.indexOf(special, at + 1)) found.push(at)
+    runEnds[k] = found.length
   }
   return found.length
 }
 
-const ascending = (a: number, b: number) => a - b
+/** The next of the runs' ends to take, for each special, from the end. */
+const cursors = new Int32Array(formSpecials.length)
 
 /**
  * Escapes in place the specials of `json`, an ASCII text written at `at` (so its characters are its bytes,
  * and the string's own search finds them), from the end: each run of bytes between two specials moves
- * once, by `copyWithin`. The bench's events into form bodies: 1.0 µs per event, against 1.5 byte by byte.
+ * once, by `copyWithin`, the specials taken last first from their runs (a merge: no sort, no allocation).
+ * The bench's events into form bodies: 1.0 µs per event, against 1.5 byte by byte.
  */
 const escapeAscii = (buffer: Buffer, at: number, json: string): void => {
-  findSpecials(json)
-  found.sort(ascending)
+  const count = findSpecials(json)
+  for (let k = 0; k < cursors.length; k++) cursors[k] = (runEnds[k] as number) - 1
   let end = at + json.length
-  for (let i = found.length - 1; i >= 0; i--) {
-    const special = at + (found[i] as number)
+  for (let i = count - 1; i >= 0; i--) {
+    let last = -1
+    let place = -1
+    for (let k = 0; k < cursors.length; k++) {
+      const cursor = cursors[k] as number
+      if (cursor >= (k === 0 ? 0 : (runEnds[k - 1] as number)) && (found[cursor] as number) > place) {
+        place = found[cursor] as number
+        last = k
+      }
+    }
+    cursors[last]--
+    const special = at + place
     const byte = buffer[special] as number
     const to = special + 2 * i // each special before it takes two bytes more
     buffer.copyWithin(to + 3, special + 1, end)
@@ -190,8 +208,9 @@ const write = (
     const size = sizes[i] as number
     if (typeof message === "string") {
       const written = buffer.write(message, at, "utf8")
+      // ASCII with its specials 16 bytes apart or more on average: the runs between them moved natively
       if (written < size) {
-        if (written === message.length) escapeAscii(buffer, at, message)
+        if (written === message.length && (size - written) * 8 < written) escapeAscii(buffer, at, message)
         else escapeInPlace(buffer, at, written, size)
       }
     } else if (message instanceof Uint8Array) {
