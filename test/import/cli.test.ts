@@ -500,6 +500,8 @@ describe("effect-mixpanel import", () => {
         )
         expect(fixed.code).toBe(0)
         expect(seqs(server)).toEqual(range(0, 50))
+        // the summary of the resumed import counts each record once: the stopped run confirmed none
+        expect(fixed.summary).toMatchObject({ entries: 50, messages: 50, delivered: 50, undelivered: 0 })
         expect(server.requests().at(-1)?.headers["content-encoding"]).toBeUndefined()
 
         const bad = await cli(cwd, ["events.ndjson", "--concurrency", "0"], environment(server))

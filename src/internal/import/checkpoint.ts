@@ -156,7 +156,11 @@ export const advance = (
   }
 }
 
-/** `checkpoint` at the end of a run: every file done when the run read them all and confirmed everything. */
+/**
+ * `checkpoint` at the end of a run: every file done when the run read them all and confirmed everything.
+ * A run that stopped keeps the counts of its last confirmed batch: what it read after that is read again by
+ * `--resume`, and counted then.
+ */
 export const finish = (
   checkpoint: Checkpoint,
   counts: Counts,
@@ -167,7 +171,7 @@ export const finish = (
   ...checkpoint,
   inputs: complete ? checkpoint.inputs.map((input) => ({ ...input, done: true })) : checkpoint.inputs,
   rejects: { ...checkpoint.rejects, bytes: rejectsBytes },
-  counts: addCounts(base, counts),
+  counts: complete ? addCounts(base, counts) : checkpoint.counts,
   complete
 })
 
