@@ -141,7 +141,7 @@ export const flush: Effect.Effect<void, DeliveryError, Consumer> = Effect.flatMa
  * })
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const flushWithin = (
@@ -704,7 +704,7 @@ export const layerBufferedConfig = (
  * const DurableConsumer = Consumer.layerDurable(options)
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface DurableOptions<R = never> extends Omit<BufferedOptions<R>, "capacity" | "capacityBytes" | "overflow"> {
@@ -748,7 +748,7 @@ export interface DurableOptions<R = never> extends Omit<BufferedOptions<R>, "cap
  * )
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const layerDurable = <R = never>(
@@ -770,7 +770,7 @@ export const layerDurable = <R = never>(
  * const DurableConsumer = Consumer.layerDurableConfig(options)
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category config
  */
 export const durableConfig: Config.Config<DurableOptions> = settings.durableConfig
@@ -795,7 +795,7 @@ export const durableConfig: Config.Config<DurableOptions> = settings.durableConf
  * )
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category layers
  */
 export const layerDurableConfig = (

@@ -147,7 +147,7 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
  * ok<SignupInput>({ plan: "pro", seats: 5, tags: ["b2b"] })
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type PropertiesOf<P> = { readonly [K in keyof P]: PropertyInput<P[K]> }
@@ -163,7 +163,7 @@ export type PropertiesOf<P> = { readonly [K in keyof P]: PropertyInput<P[K]> }
  * const at: Message.PropertyInput<Date> = new Date()
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type PropertyInput<V> = V extends string | number | boolean | null | Date

@@ -171,7 +171,7 @@ export type GroupUpdateInput = Omit<Message.GroupUpdate, "$token" | "$time"> & {
  * type TrackResult<F extends Mixpanel.Operations<unknown>> = ReturnType<F["track"]>
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Operations<Result> {
@@ -340,7 +340,7 @@ export interface Service extends Operations<Effect.Effect<void, SendError>> {}
  * }
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export interface Unsafe extends Operations<SendError | undefined> {}
@@ -386,7 +386,7 @@ export class Mixpanel extends Context.Tag("effect-mixpanel/Mixpanel")<Mixpanel, 
  * Effect.runPromise(program.pipe(Effect.provide(Mixpanel.layer({ token: "T" }).pipe(Layer.provide(TestConsumer.layer)))))
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category accessors
  */
 export const unsafe: Effect.Effect<Unsafe, never, Mixpanel> = Effect.flatMap(Mixpanel, internal.unsafeOf)

@@ -849,7 +849,7 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>("effect-mix
  *   reason === "DiskFull" || reason === "ReadOnly" || reason === "Corrupt"
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export const StoreErrorReason = Schema.Literal(
@@ -873,7 +873,7 @@ export const StoreErrorReason = Schema.Literal(
  * const reason: MixpanelError.StoreErrorReason = "DiskFull"
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type StoreErrorReason = typeof StoreErrorReason.Type
@@ -893,7 +893,7 @@ export type StoreErrorReason = typeof StoreErrorReason.Type
  * )
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category errors
  */
 export class StoreError extends Schema.TaggedError<StoreError>("effect-mixpanel/StoreError")("StoreError", {
@@ -913,14 +913,14 @@ export class StoreError extends Schema.TaggedError<StoreError>("effect-mixpanel/
    * console.log(MixpanelError.isMixpanelError(error)) // true
    * ```
    *
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly [TypeId]: TypeId = TypeId
 
   /**
    * The error as a sentence, e.g. `Mixpanel outbox: append failed: the disk is full (SQLITE_FULL: ...)`.
    *
-   * @since 0.2.0
+   * @since 0.1.0
    */
   override get message(): string {
     return `Mixpanel outbox: ${this.operation} failed: ${this.detail}`
@@ -947,7 +947,7 @@ export class StoreError extends Schema.TaggedError<StoreError>("effect-mixpanel/
  *   )
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category errors
  */
 export type SendError = InvalidMessage | InvalidConfig | RequestError | ResponseError | StoreError

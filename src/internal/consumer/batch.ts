@@ -81,7 +81,7 @@ const escapeAscii = (buffer: Buffer, at: number, json: string): void => {
         last = k
       }
     }
-    cursors[last]--
+    cursors[last] = (cursors[last] as number) - 1
     const special = at + place
     const byte = buffer[special] as number
     const to = special + 2 * i // each special before it takes two bytes more
