@@ -71,8 +71,11 @@ const defaultRejects = "effect-mixpanel-import.rejects.ndjson"
 const fromEnv = <A>(options: Options.Options<A>, variable: string, description: string) =>
   options.pipe(Options.withDescription(`${description} [env ${variable}]`), Options.optional)
 
+/** The command's arguments, as its help and its errors name them. */
+const fileArgument = "file or folder"
+
 const flags = {
-  paths: Args.text({ name: "file or folder" }).pipe(
+  paths: Args.text({ name: fileArgument }).pipe(
     Args.withDescription("NDJSON, JSON or CSV files (optionally .gz), or folders of them (their files in name order)"),
     Args.atLeast(1)
   ),
@@ -214,12 +217,19 @@ const variables = (flags: Flags): Map<string, string> => {
   return map
 }
 
-/** A configuration error names variables: say which flag sets each too. */
+/**
+ * A configuration error names variables: a variable given as a flag is named as that flag; another, with
+ * the flag that sets it too.
+ */
 const withFlagNames = (flags: Flags, message: string): string => {
-  const named = variableFlags(flags).filter(([variable]) => message.includes(variable))
-  return named.length === 0
-    ? message
-    : `${message} (${named.map(([variable, flag]) => `${variable} is also --${flag}`).join(", ")})`
+  let text = message
+  const also: Array<string> = []
+  for (const [variable, flag, value] of variableFlags(flags)) {
+    if (!text.includes(variable)) continue
+    if (Option.isSome(value)) text = text.replaceAll(variable, `--${flag}`)
+    else also.push(`${variable} is also --${flag}`)
+  }
+  return also.length === 0 ? text : `${text} (${also.join(", ")})`
 }
 
 const duration = (
@@ -393,10 +403,17 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const transform = Option.isSome(flags.transform) ? yield* loadTransform(flags.transform.value) : undefined
     const retryDelay = yield* duration("retry-delay", flags.retryDelay)
     const progressEvery = yield* duration("progress-interval", flags.progressInterval)
-    const { files, skipped } = yield* Files.resolve(flags.paths, Option.getOrUndefined(flags.format))
+    // the files are the command's arguments, as its help names them (the API's parameter is `paths`)
+    const { files, skipped } = yield* Effect.mapError(
+      Files.resolve(flags.paths, Option.getOrUndefined(flags.format)),
+      (error) =>
+        error._tag === "InvalidConfig" && error.option === "paths"
+          ? new InvalidConfig({ option: fileArgument, detail: error.detail })
+          : error
+    )
     const sources = new Set(files.map((file) => file.source))
     if (sources.size !== files.length) {
-      return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
+      return yield* new InvalidConfig({ option: fileArgument, detail: "a file is named twice" })
     }
     const dryRun = flags.dryRun
     if (dryRun && flags.resume) {
