@@ -173,21 +173,26 @@ export const body = (
  */
 export type Source = Sendable | Uint8Array
 
+/** What a message is held as once written into a body: told where its bytes are. */
+export interface Placeable {
+  readonly place: (body: Uint8Array, at: number) => void
+}
+
 /**
- * Writes a batch's messages, of `sizes` wire bytes each, into one body of `allocate`'s, and hands each
- * one's place in it to `placed`, in order.
+ * Writes a batch's messages, of `sizes` wire bytes each, into one body of `allocate`'s, and tells each of
+ * `placed` (one per message, in order) where its bytes are.
  */
 export const place = (
   endpoint: Endpoint,
   messages: ReadonlyArray<Source>,
   sizes: ReadonlyArray<number>,
   allocate: (size: number) => Buffer,
-  placed: (index: number, body: Uint8Array, at: number) => void
+  placed: ReadonlyArray<Placeable>
 ): void => {
   const body = write(endpoint, messages, sizes, allocate)
   let at = firstAt(endpoint)
   for (let i = 0; i < messages.length; i++) {
-    placed(i, body, at)
+    ;(placed[i] as Placeable).place(body, at)
     at += (sizes[i] as number) + 1 // its bytes, and the comma or the closing bracket
   }
 }

@@ -483,7 +483,7 @@ export const make = (
           const body = allocate(size)
           return Buffer.from(body.buffer, body.byteOffset, body.length)
         },
-        (i, body, at) => (messages[i] as OutboxMessage).place(body, at)
+        messages
       )
       return batch
     }
