@@ -65,7 +65,7 @@ const cursors = new Int32Array(formSpecials.length)
  * Escapes in place the specials of `json`, an ASCII text written at `at` (so its characters are its bytes,
  * and the string's own search finds them), from the end: each run of bytes between two specials moves
  * once, by `copyWithin`, the specials taken last first from their runs (a merge: no sort, no allocation).
- * The bench's events into form bodies: 1.0 µs per event, against 1.5 byte by byte.
+ * The bench's events into form bodies: 0.72 to 0.77 µs per event, against 1.39 to 1.62 byte by byte.
  */
 const escapeAscii = (buffer: Buffer, at: number, json: string): void => {
   const count = findSpecials(json)
@@ -94,8 +94,9 @@ const escapeAscii = (buffer: Buffer, at: number, json: string): void => {
 }
 
 /**
- * Escapes in place the `written` bytes at `at` that a form escapes (any text, or bytes), into the `escaped` bytes from `at`:
- * from the end, so that every byte moves once and the bytes before the first special stay where they are.
+ * Escapes in place the `written` bytes at `at` that a form escapes (of any text, or bytes), into the
+ * `escaped` bytes from `at`: from the end, so that every byte moves once and the bytes before the first
+ * special stay where they are.
  */
 const escapeInPlace = (buffer: Buffer, at: number, written: number, escaped: number): void => {
   let from = at + written - 1
