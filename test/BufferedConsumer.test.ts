@@ -257,6 +257,58 @@ describe("Consumer.layerBuffered", () => {
     })
   )
 
+  it.scoped(
+    "events refused for some of them (200, status 0): the request is searched by halves for the one refused",
+    () =>
+      Effect.gen(function* () {
+        const refuse = (refused: (i: number) => boolean) => (_: unknown, record: MixpanelTestServer.JsonObject) =>
+          refused((record.properties as { i: number }).i) ? "refused by the test" : undefined
+        const run = (refused: (i: number) => boolean) =>
+          Effect.gen(function* () {
+            const h = yield* harness({ rejectRecord: refuse(refused) })
+            yield* h.drive(
+              Effect.gen(function* () {
+                yield* sendAll(
+                  "events",
+                  range(0, 16).map((i) => event(i))
+                )
+                yield* Effect.exit(Consumer.flush)
+              }).pipe(Effect.provide(h.layer({ flushInterval: "1 hour" })))
+            )
+            return {
+              requests: h.server.requests().length,
+              received: [...new Set(h.server.received("events").map(indexOf))].sort((a, b) => a - b),
+              failures: h.failures.map((f) => [insertId(f.json), f.outcome, f.reason])
+            }
+          })
+        // one refused event among 16: found in 1 + 2 × 4 requests, the other 15 delivered
+        const one = yield* run((i) => i === 5)
+        expect(one.failures).toEqual([["ev-5", "Rejected", "Invalid"]])
+        expect(one.received).toEqual(range(0, 16).filter((i) => i !== 5))
+        expect(one.requests).toBeLessThanOrEqual(9)
+        // every event refused: both halves refused too, and the search stops there (3 requests, not 31)
+        const all = yield* run(() => true)
+        expect(all.failures.map(([id]) => id)).toEqual(range(0, 16).map((i) => `ev-${i}`))
+        expect(all.requests).toBe(3)
+      })
+  )
+
+  it.scoped("profile updates refused (200, status 0) are rejected as a whole: an update is never sent twice", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ token: "T" })
+      h.server.failOn("people", Fault.body('{"status":0,"error":"bad data"}'))
+      const updates = range(0, 4).map((i) => JSON.stringify({ $token: "T", $distinct_id: `u${i}`, $add: { n: 1 } }))
+      yield* h.drive(
+        Effect.gen(function* () {
+          yield* sendAll("people", updates)
+          yield* Effect.exit(Consumer.flush)
+        }).pipe(Effect.provide(h.layer({ flushInterval: "1 hour" })))
+      )
+      expect(h.server.requests().length).toBe(1)
+      expect(h.failures.map((f) => [f.outcome, f.reason])).toEqual(range(0, 4).map(() => ["Rejected", "Invalid"]))
+    })
+  )
+
   it.scoped("a message over maxBatchBytes is rejected alone, before sending; its batch goes out", () =>
     Effect.gen(function* () {
       const h = yield* harness()
@@ -602,12 +654,8 @@ describe("Consumer.layerBuffered", () => {
       },
       { name: "413", fault: Fault.status(413), action: "split" },
       { name: "400", fault: Fault.status(400), action: "reject", reason: "Invalid" },
-      {
-        name: '200 {"status":0}',
-        fault: Fault.body('{"status":0,"error":"bad data"}'),
-        action: "reject",
-        reason: "Invalid"
-      },
+      // events refused for some of them: the halves go again, and these are not refused
+      { name: '200 {"status":0}', fault: Fault.body('{"status":0,"error":"bad data"}'), action: "split" },
       { name: "401", fault: Fault.status(401), action: "reject", reason: "Unauthorized" },
       { name: "403", fault: Fault.status(403), action: "reject", reason: "Unauthorized" },
       { name: "404", fault: Fault.status(404), action: "reject", reason: "UnexpectedStatus" },

@@ -1,7 +1,7 @@
 /**
  * Seeing one batch through, the same way for every consumer: tries with the retry policy, splits in two
- * on a 413 (down to single messages), and tells apart the records a strict `/import` refused from the
- * ones it imported. Each part's outcome is handed to `settle` as soon as it is known, uninterruptibly:
+ * on a 413 (down to single messages), searches a request of events Mixpanel refused for some of them for
+ * the ones it refuses, and tells apart the records a strict `/import` refused from the ones it imported. Each part's outcome is handed to `settle` as soon as it is known, uninterruptibly:
  * interrupted half-way (at a shutdown's deadline), a batch leaves no part both settled and unsettled.
  */
 import * as Cause from "effect/Cause"
@@ -35,8 +35,40 @@ export type Part =
 const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => i)
 
 /**
+ * Whether `failure` is Mixpanel's refusal of some items of a request of events (a 2xx answer whose
+ * `status` is 0): the answer does not say which, and Mixpanel may have kept the others. Events may be sent
+ * again (Mixpanel keeps one copy per `$insert_id`), so such a request is searched for the items it refuses;
+ * profile updates are not (an `$add` sent twice adds twice).
+ */
+const refusesSomeEvents = (failure: SendError): boolean =>
+  failure._tag === "ResponseError" &&
+  failure.endpoint === "events" &&
+  failure.reason === "Rejected" &&
+  failure.status !== undefined &&
+  failure.status < 300
+
+/** The first and the second half of `indices`. */
+const halves = (indices: ReadonlyArray<number>): readonly [ReadonlyArray<number>, ReadonlyArray<number>] => {
+  const half = Math.ceil(indices.length / 2)
+  return [indices.slice(0, half), indices.slice(half)]
+}
+
+/** One request's outcome, with what its tries were: the failure it ended on, if it did not succeed. */
+interface Tried {
+  readonly failure: SendError | undefined
+  readonly tries: number
+  readonly elapsed: number
+  readonly cutByDeadline: boolean
+}
+
+/**
  * Delivers `messages` with `send` (one request), retried by `policy`, and hands each part's outcome to
  * `settle`. Never fails: every message ends in exactly one `Part`.
+ *
+ * A request refused for some of its events (`refusesSomeEvents`) is searched by halves: a half that goes
+ * through is delivered, a half refused again is searched in turn, down to the single event refused. When
+ * both halves of a request are refused, the refusal is not one event's (a rule every event breaks): both
+ * are rejected as they stand, and the search stops, so that it costs a few requests, not one per event.
  */
 export const deliver = <R>(options: {
   readonly messages: ReadonlyArray<Sendable>
@@ -47,8 +79,10 @@ export const deliver = <R>(options: {
 }): Effect.Effect<void, never, R> =>
   Effect.clockWith((clock) => {
     const { messages, policy, send, settle } = options
-    const attempt = (indices: ReadonlyArray<number>): Effect.Effect<void, never, R> =>
-      Effect.uninterruptibleMask((restore) => {
+
+    /** One request for `indices`, with its retries; interrupted, it fails with the interruption. */
+    const request = (indices: ReadonlyArray<number>): Effect.Effect<Tried, never, R> =>
+      Effect.suspend(() => {
         const started = clock.unsafeCurrentTimeMillis()
         let tries = 0
         let cutByDeadline = false
@@ -58,54 +92,100 @@ export const deliver = <R>(options: {
             cutByDeadline = true
           }
         }
-        const request = send(
-          indices.length === messages.length ? messages : indices.map((i) => messages[i] as Sendable)
-        )
         const once = Effect.zipRight(
           Effect.sync(() => tries++),
-          request
+          send(indices.length === messages.length ? messages : indices.map((i) => messages[i] as Sendable))
         )
-        return Effect.flatMap(Effect.exit(restore(Retry.retrying(once, retries))), (exit) => {
-          if (Exit.isSuccess(exit)) return settle({ _tag: "Delivered", indices })
+        return Effect.flatMap(Effect.exit(Retry.retrying(once, retries)), (exit): Effect.Effect<Tried> => {
+          const tried = { tries, elapsed: clock.unsafeCurrentTimeMillis() - started, cutByDeadline }
+          if (Exit.isSuccess(exit)) return Effect.succeed({ failure: undefined, ...tried })
           const found = Cause.failureOption(exit.cause)
           // interrupted: the part stays unsettled, and whoever interrupted it knows
           if (Option.isNone(found)) return Effect.failCause(exit.cause as Cause.Cause<never>)
-          const failure = found.value
-          if (failure._tag === "ResponseError" && failure.reason === "TooLarge" && indices.length > 1) {
-            const half = Math.ceil(indices.length / 2)
-            return Effect.zipRight(restore(attempt(indices.slice(0, half))), restore(attempt(indices.slice(half))))
-          }
-          const failed: Part = {
-            _tag: "Failed",
-            indices,
-            error: failure,
-            exhausted: Retry.isTransient(failure),
-            cutByDeadline,
-            tries,
-            elapsed: clock.unsafeCurrentTimeMillis() - started
-          }
-          if (failure._tag === "ResponseError" && failure.failedRecords.length > 0) {
-            // The records refused, numbered by their place in the whole batch; the rest were imported.
-            const byPosition = new Map(failure.failedRecords.map((record) => [record.index, record]))
-            const positions = indices.flatMap((_, i) => (byPosition.has(i) ? [i] : []))
-            const error = new ResponseError({
-              ...failure,
-              failedRecords: positions.map(
-                (position) =>
-                  new FailedRecord({
-                    ...(byPosition.get(position) as FailedRecord),
-                    index: indices[position] as number
-                  })
-              )
-            })
-            const imported = indices.filter((_, i) => !byPosition.has(i))
-            return Effect.zipRight(
-              settle({ ...failed, error, indices: positions.map((position) => indices[position] as number) }),
-              imported.length === 0 ? Effect.void : settle({ _tag: "Delivered", indices: imported })
-            )
-          }
-          return settle(failed)
+          return Effect.succeed({ failure: found.value, ...tried })
         })
       })
+
+    type Restore = <A, E, R1>(effect: Effect.Effect<A, E, R1>) => Effect.Effect<A, E, R1>
+
+    /**
+     * Settles `indices` by how their request ended: delivered, split (413), searched (events refused, while
+     * `searching`), or failed.
+     */
+    const conclude = (
+      indices: ReadonlyArray<number>,
+      tried: Tried,
+      restore: Restore,
+      searching = true
+    ): Effect.Effect<void, never, R> => {
+      const failure = tried.failure
+      if (failure === undefined) return settle({ _tag: "Delivered", indices })
+      if (indices.length > 1) {
+        if (failure._tag === "ResponseError" && failure.reason === "TooLarge") {
+          const [first, second] = halves(indices)
+          return Effect.zipRight(restore(attempt(first)), restore(attempt(second)))
+        }
+        if (searching && refusesSomeEvents(failure)) return search(indices, restore)
+      }
+      const failed: Part = {
+        _tag: "Failed",
+        indices,
+        error: failure,
+        exhausted: Retry.isTransient(failure),
+        cutByDeadline: tried.cutByDeadline,
+        tries: tried.tries,
+        elapsed: tried.elapsed
+      }
+      if (failure._tag === "ResponseError" && failure.failedRecords.length > 0) {
+        // The records refused, numbered by their place in the whole batch; the rest were imported.
+        const byPosition = new Map(failure.failedRecords.map((record) => [record.index, record]))
+        const positions = indices.flatMap((_, i) => (byPosition.has(i) ? [i] : []))
+        const error = new ResponseError({
+          ...failure,
+          failedRecords: positions.map(
+            (position) =>
+              new FailedRecord({
+                ...(byPosition.get(position) as FailedRecord),
+                index: indices[position] as number
+              })
+          )
+        })
+        const imported = indices.filter((_, i) => !byPosition.has(i))
+        return Effect.zipRight(
+          settle({ ...failed, error, indices: positions.map((position) => indices[position] as number) }),
+          imported.length === 0 ? Effect.void : settle({ _tag: "Delivered", indices: imported })
+        )
+      }
+      return settle(failed)
+    }
+
+    const refused = (tried: Tried): boolean => tried.failure !== undefined && refusesSomeEvents(tried.failure)
+
+    /**
+     * Events refused for some of them: their halves, each sent again (see `deliver`). A half is settled as
+     * soon as its outcome is known, but a refused first half waits for the second's: if it is refused too,
+     * both are rejected as they stand.
+     */
+    const search = (indices: ReadonlyArray<number>, restore: Restore): Effect.Effect<void, never, R> => {
+      const [first, second] = halves(indices)
+      return Effect.flatMap(restore(request(first)), (firstTried) =>
+        refused(firstTried)
+          ? Effect.flatMap(restore(request(second)), (secondTried) =>
+              refused(secondTried)
+                ? Effect.zipRight(
+                    conclude(first, firstTried, restore, false),
+                    conclude(second, secondTried, restore, false)
+                  )
+                : Effect.zipRight(conclude(second, secondTried, restore), conclude(first, firstTried, restore))
+            )
+          : Effect.zipRight(conclude(first, firstTried, restore), restore(attempt(second)))
+      )
+    }
+
+    const attempt = (indices: ReadonlyArray<number>): Effect.Effect<void, never, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(request(indices)), (tried) => conclude(indices, tried, restore))
+      )
+
     return attempt(range(messages.length))
   })
