@@ -286,10 +286,21 @@ describe("Consumer.layerBuffered", () => {
         expect(one.failures).toEqual([["ev-5", "Rejected", "Invalid"]])
         expect(one.received).toEqual(range(0, 16).filter((i) => i !== 5))
         expect(one.requests).toBeLessThanOrEqual(9)
-        // every event refused: both halves refused too, and the search stops there (3 requests, not 31)
+        // two refused events, one in each half: both found, the other 14 delivered
+        const two = yield* run((i) => i === 3 || i === 11)
+        expect(two.failures).toEqual([
+          ["ev-3", "Rejected", "Invalid"],
+          ["ev-11", "Rejected", "Invalid"]
+        ])
+        expect(two.received).toEqual(range(0, 16).filter((i) => i !== 3 && i !== 11))
+        // every event refused: the search stops when its 4 × log2(16) requests are spent (not 31 in all)
         const all = yield* run(() => true)
-        expect(all.failures.map(([id]) => id)).toEqual(range(0, 16).map((i) => `ev-${i}`))
-        expect(all.requests).toBe(3)
+        expect(all.failures.map(([id]) => id).sort()).toEqual(
+          range(0, 16)
+            .map((i) => `ev-${i}`)
+            .sort()
+        )
+        expect(all.requests).toBe(1 + 16)
       })
   )
 

@@ -337,9 +337,11 @@ const write = (text: string) => Effect.sync(() => process.stderr.write(text))
 const describe = (error: unknown): string =>
   ConfigError.isConfigError(error)
     ? [...new Set(configFailures(error))].join("; ")
-    : typeof error === "object" && error !== null && "message" in error
-      ? String(error.message)
-      : String(error)
+    : error instanceof InvalidConfig && error.option === fileArgument
+      ? error.detail // the files are the command's arguments, not an option
+      : typeof error === "object" && error !== null && "message" in error
+        ? String(error.message)
+        : String(error)
 
 /** Whether the import stopped because Mixpanel refused its credentials (401, 403). */
 const refusedCredentials = (error: MixpanelError | undefined): boolean =>
