@@ -1,8 +1,9 @@
 /**
  * Seeing one batch through, the same way for every consumer: tries with the retry policy, splits in two
  * on a 413 (down to single messages), searches a request of events Mixpanel refused for some of them for
- * the ones it refuses, and tells apart the records a strict `/import` refused from the ones it imported. Each part's outcome is handed to `settle` as soon as it is known, uninterruptibly:
- * interrupted half-way (at a shutdown's deadline), a batch leaves no part both settled and unsettled.
+ * the ones it refuses, and tells apart the records a strict `/import` refused from the ones it imported.
+ * Each part's outcome is handed to `settle` as soon as it is known, uninterruptibly: interrupted half-way
+ * (at a shutdown's deadline), a batch leaves no part both settled and unsettled.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
