@@ -114,7 +114,15 @@ export const deliver = <R>(options: {
     const searchBudget = 4 * Math.ceil(Math.log2(Math.max(2, messages.length)))
     let searched = 0
 
-    /** Settles `indices` by how their request ended: delivered, split (413), searched (events refused), or failed. */
+    /** Whether a request that ended on `failure` goes again in halves: a 413, or events refused (within budget). */
+    const splits = (failure: SendError): boolean => {
+      if (failure._tag === "ResponseError" && failure.reason === "TooLarge") return true
+      if (!refusesSomeEvents(failure) || searched + 2 > searchBudget) return false
+      searched += 2
+      return true
+    }
+
+    /** Settles `indices` by how their request ended: delivered, split in halves (`splits`), or failed. */
     const conclude = (
       indices: ReadonlyArray<number>,
       tried: Tried,
@@ -122,16 +130,9 @@ export const deliver = <R>(options: {
     ): Effect.Effect<void, never, R> => {
       const failure = tried.failure
       if (failure === undefined) return settle({ _tag: "Delivered", indices })
-      if (indices.length > 1) {
-        if (failure._tag === "ResponseError" && failure.reason === "TooLarge") {
-          const [first, second] = halves(indices)
-          return Effect.zipRight(restore(attempt(first)), restore(attempt(second)))
-        }
-        if (refusesSomeEvents(failure) && searched + 2 <= searchBudget) {
-          searched += 2
-          const [first, second] = halves(indices)
-          return Effect.zipRight(restore(attempt(first)), restore(attempt(second)))
-        }
+      if (indices.length > 1 && splits(failure)) {
+        const [first, second] = halves(indices)
+        return Effect.zipRight(restore(attempt(first)), restore(attempt(second)))
       }
       const failed: Part = {
         _tag: "Failed",
