@@ -71,11 +71,8 @@ const defaultRejects = "effect-mixpanel-import.rejects.ndjson"
 const fromEnv = <A>(options: Options.Options<A>, variable: string, description: string) =>
   options.pipe(Options.withDescription(`${description} [env ${variable}]`), Options.optional)
 
-/** The command's arguments, as its help and its errors name them. */
-const fileArgument = "file or folder"
-
 const flags = {
-  paths: Args.text({ name: fileArgument }).pipe(
+  paths: Args.text({ name: "file or folder" }).pipe(
     Args.withDescription("NDJSON, JSON or CSV files (optionally .gz), or folders of them (their files in name order)"),
     Args.atLeast(1)
   ),
@@ -337,8 +334,8 @@ const write = (text: string) => Effect.sync(() => process.stderr.write(text))
 const describe = (error: unknown): string =>
   ConfigError.isConfigError(error)
     ? [...new Set(configFailures(error))].join("; ")
-    : error instanceof InvalidConfig && error.option === fileArgument
-      ? error.detail // the files are the command's arguments, not an option
+    : error instanceof InvalidConfig && error.option === "paths"
+      ? error.detail // the files are the command's arguments (the API's `paths`), not an option
       : typeof error === "object" && error !== null && "message" in error
         ? String(error.message)
         : String(error)
@@ -405,17 +402,10 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const transform = Option.isSome(flags.transform) ? yield* loadTransform(flags.transform.value) : undefined
     const retryDelay = yield* duration("retry-delay", flags.retryDelay)
     const progressEvery = yield* duration("progress-interval", flags.progressInterval)
-    // the files are the command's arguments, as its help names them (the API's parameter is `paths`)
-    const { files, skipped } = yield* Effect.mapError(
-      Files.resolve(flags.paths, Option.getOrUndefined(flags.format)),
-      (error) =>
-        error._tag === "InvalidConfig" && error.option === "paths"
-          ? new InvalidConfig({ option: fileArgument, detail: error.detail })
-          : error
-    )
+    const { files, skipped } = yield* Files.resolve(flags.paths, Option.getOrUndefined(flags.format))
     const sources = new Set(files.map((file) => file.source))
     if (sources.size !== files.length) {
-      return yield* new InvalidConfig({ option: fileArgument, detail: "a file is named twice" })
+      return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
     }
     const dryRun = flags.dryRun
     if (dryRun && flags.resume) {
