@@ -107,8 +107,9 @@ export const boolean: Rule<boolean> = rule(Schema.Boolean, booleanText)
 
 /** One of `values`. */
 export const literal = <const L extends ReadonlyArray<string>>(...values: L): Rule<L[number]> => {
+  // `override`: a union's own message, where Schema would otherwise list every member that did not match
   const schema = Schema.Literal(...values).annotations({
-    message: () => `must be one of ${values.map((v) => `"${v}"`).join(", ")}`
+    message: () => ({ message: `must be one of ${values.map((v) => `"${v}"`).join(", ")}`, override: true })
   }) as unknown as Schema.Schema<L[number], string>
   return rule(schema, schema)
 }

@@ -528,6 +528,39 @@ describe("effect-mixpanel import", () => {
   )
 
   it(
+    "names the flag that is wrong, and prints its help as plain text into a pipe",
+    () =>
+      withServer({}, async (server) => {
+        const cwd = workspace("flags", { "events.ndjson": ndjson([event(1)]) })
+        const said = async (args: ReadonlyArray<string>) => {
+          const run = await cli(cwd, ["events.ndjson", ...args], environment(server))
+          expect(run.code).toBe(2)
+          return run.stderr
+        }
+        expect(await said(["--batch-size", "abc"])).toMatch(/^effect-mixpanel import: --batch-size: .*"abc"/)
+        expect(await said(["--type", "evnt"])).toBe(
+          "effect-mixpanel import: --type: 'evnt' is not one of event, user, group\n"
+        )
+        expect(await said(["--format", "xml"])).toMatch(/^effect-mixpanel import: --format: 'xml' is not one of /)
+        expect(await said(["--region", "XX"])).toBe(
+          'effect-mixpanel import: --region: must be one of "US", "EU", "IN"\n'
+        )
+        // @effect/cli takes a flag it does not know for a file
+        expect(await said(["--typ", "user"])).toMatch(
+          /^effect-mixpanel import: --typ was read as a file, and there is none: a flag misspelt/
+        )
+        expect(server.requests()).toEqual([])
+
+        const help = await cli(cwd, ["--help"], environment(server))
+        expect(help.code).toBe(0)
+        expect(help.stdout).toContain("$ effect-mixpanel import [--type event | user | group]")
+        expect(help.stdout).toContain("--batch-size n")
+        expect(help.stdout).not.toContain("\u001b[")
+      }),
+    60_000
+  )
+
+  it(
     "loads a transform module: JavaScript always, TypeScript under a loader",
     () =>
       withServer({}, async (server) => {

@@ -305,7 +305,9 @@ describe("Import.run", () => {
         { token: "" },
         { token, importAuth: undefined },
         { token, importAuth: Consumer.apiSecret(secret), batchSize: 2001 },
-        { token, importAuth: Consumer.apiSecret(secret), concurrency: 0 }
+        { token, importAuth: Consumer.apiSecret(secret), concurrency: 0 },
+        // from JavaScript: a name every object has is not a record type
+        { token, importAuth: Consumer.apiSecret(secret), type: "constructor" as Import.RecordType }
       ]
       for (const attempt of attempts) {
         const error = yield* Effect.flip(run(Stream.die("read"), attempt))

@@ -8,9 +8,10 @@
  * credentials are those of the library, read by the library's own `Config`.
  */
 
-import { createReadStream } from "node:fs"
+import { createReadStream, existsSync } from "node:fs"
 import { pipeline, Transform } from "node:stream"
 import { pathToFileURL } from "node:url"
+import { stripVTControlCharacters } from "node:util"
 import { createGunzip } from "node:zlib"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -21,6 +22,7 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Console from "effect/Console"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -65,6 +67,25 @@ const toggle = (name: string, description: string) =>
     off: Options.boolean(`no-${name}`).pipe(Options.withDescription(`the opposite of --${name}`))
   }).pipe(Options.map(({ off, on }) => (on ? Option.some(true) : off ? Option.some(false) : Option.none<boolean>())))
 
+/**
+ * A flag of one of `values`, taken as text and checked by the command (`oneOf`), so that a wrong value is
+ * reported as every other setting is, naming its flag; `@effect/cli`'s own choice names only the values.
+ */
+const choice = (name: string, values: ReadonlyArray<string>) =>
+  Options.text(name).pipe(Options.withPseudoName(values.join(" | ")))
+
+/** A whole number, taken as text: the variable it stands for is read, and checked, by `Consumer.bufferedConfig`. */
+const integer = (name: string) => Options.text(name).pipe(Options.withPseudoName("n"))
+
+const recordTypes: ReadonlyArray<Import.RecordType> = ["event", "user", "group"]
+const formats: ReadonlyArray<Files.Format> = ["ndjson", "json", "csv", "tsv"]
+
+/** `value` as one of `values`, or an error naming `flag`. */
+const oneOf = <A extends string>(flag: string, values: ReadonlyArray<A>, value: string) =>
+  values.includes(value as A)
+    ? Effect.succeed(value as A)
+    : Effect.fail(new InvalidConfig({ option: flag, detail: `'${value}' is not one of ${values.join(", ")}` }))
+
 const defaultRejects = "effect-mixpanel-import.rejects.ndjson"
 
 /** A flag that falls back to a variable of `Consumer.bufferedConfig` (or `MIXPANEL_TOKEN`). */
@@ -76,47 +97,66 @@ const flags = {
     Args.withDescription("NDJSON, JSON or CSV files (optionally .gz), or folders of them (their files in name order)"),
     Args.atLeast(1)
   ),
-  type: Options.choice("type", ["event", "user", "group"]).pipe(
+  type: choice("type", recordTypes).pipe(
     Options.withDescription("events go to /import; user and group profiles to /engage and /groups as $set updates"),
     Options.withDefault(Engine.defaults.type)
   ),
   groupKey: Options.text("group-key").pipe(
+    Options.withPseudoName("key"),
     Options.withDescription("for --type group: the group key of records without a $group_key"),
     Options.optional
   ),
-  format: Options.choice("format", ["ndjson", "json", "csv", "tsv"]).pipe(
+  format: choice("format", formats).pipe(
     Options.withDescription("the format of every file (default: from each file's extension)"),
     Options.optional
   ),
   map: Options.text("map").pipe(
+    Options.withPseudoName("target=source"),
     Options.withDescription("rename fields: target=source,... (e.g. time=timestamp,distinct_id=uuid); repeatable"),
     Options.repeated
   ),
   transform: Options.text("transform").pipe(
+    Options.withPseudoName("module"),
     Options.withDescription(
       "a module whose default export (or `transform`) maps a record to a record, records or nothing; .js/.mjs, or .ts under a TypeScript loader"
     ),
     Options.optional
   ),
-  token: fromEnv(Options.redacted("token"), "MIXPANEL_TOKEN", "the project token"),
-  projectId: fromEnv(Options.text("project-id"), "MIXPANEL_PROJECT_ID", "the project id, with a service account"),
+  token: fromEnv(
+    Options.redacted("token").pipe(Options.withPseudoName("token")),
+    "MIXPANEL_TOKEN",
+    "the project token"
+  ),
+  projectId: fromEnv(
+    Options.text("project-id").pipe(Options.withPseudoName("id")),
+    "MIXPANEL_PROJECT_ID",
+    "the project id, with a service account"
+  ),
   username: fromEnv(
-    Options.text("service-account-username"),
+    Options.text("service-account-username").pipe(Options.withPseudoName("name")),
     "MIXPANEL_SERVICE_ACCOUNT_USERNAME",
     "service account username (preferred credentials)"
   ),
   secret: fromEnv(
-    Options.redacted("service-account-secret"),
+    Options.redacted("service-account-secret").pipe(Options.withPseudoName("secret")),
     "MIXPANEL_SERVICE_ACCOUNT_SECRET",
     "service account secret"
   ),
-  apiSecret: fromEnv(Options.redacted("api-secret"), "MIXPANEL_API_SECRET", "the project's API secret (deprecated)"),
+  apiSecret: fromEnv(
+    Options.redacted("api-secret").pipe(Options.withPseudoName("secret")),
+    "MIXPANEL_API_SECRET",
+    "the project's API secret (deprecated)"
+  ),
   region: fromEnv(
-    Options.choice("region", ["US", "EU", "IN"]),
+    Options.text("region").pipe(Options.withPseudoName("US | EU | IN")),
     "MIXPANEL_REGION",
     "data residency region (default US)"
   ),
-  baseUrl: fromEnv(Options.text("base-url"), "MIXPANEL_BASE_URL", "a custom API host (default: the region's)"),
+  baseUrl: fromEnv(
+    Options.text("base-url").pipe(Options.withPseudoName("url")),
+    "MIXPANEL_BASE_URL",
+    "a custom API host (default: the region's)"
+  ),
   strict: toggle("strict", "ask /import to check every record and name each failure (default on)"),
   gzip: toggle("gzip", "gzip /import requests (default on) [env MIXPANEL_GZIP]"),
   geolocate: toggle(
@@ -124,36 +164,37 @@ const flags = {
     "let Mixpanel geolocate from this machine's IP (default off) [env MIXPANEL_GEOLOCATE]"
   ),
   concurrency: fromEnv(
-    Options.integer("concurrency"),
+    integer("concurrency"),
     "MIXPANEL_MAX_CONCURRENT_REQUESTS",
     `requests in flight at once, for events (default ${Engine.defaults.concurrency}; profiles: always 1, in order)`
   ),
   batchSize: fromEnv(
-    Options.integer("batch-size"),
+    integer("batch-size"),
     "MIXPANEL_MAX_BATCH_SIZE",
     `most records per request, 1 to 2000 (default ${Engine.defaults.batchSize})`
   ),
   batchBytes: fromEnv(
-    Options.integer("batch-bytes"),
+    integer("batch-bytes"),
     "MIXPANEL_MAX_BATCH_BYTES",
     `most bytes of JSON per request (default ${Engine.defaults.batchBytes})`
   ),
   maxRetries: fromEnv(
-    Options.integer("max-retries"),
+    integer("max-retries"),
     "MIXPANEL_MAX_RETRIES",
     `retries of a request that failed transiently (default ${Engine.defaults.maxRetries})`
   ),
   maxRetryTime: fromEnv(
-    Options.text("max-retry-time"),
+    Options.text("max-retry-time").pipe(Options.withPseudoName("duration")),
     "MIXPANEL_MAX_RETRY_TIME",
     "longest time from a request's first try to its last, e.g. '5 minutes' (the default)"
   ),
   requestTimeout: fromEnv(
-    Options.text("request-timeout"),
+    Options.text("request-timeout").pipe(Options.withPseudoName("duration")),
     "MIXPANEL_REQUEST_TIMEOUT",
     "longest wait for one response (default '10 seconds')"
   ),
   retryDelay: Options.text("retry-delay").pipe(
+    Options.withPseudoName("duration"),
     Options.withDescription("the first retry's delay, doubling up to a minute (default '2 seconds')"),
     Options.optional
   ),
@@ -161,6 +202,7 @@ const flags = {
     Options.withDescription("read, transform and validate everything; send nothing; write the rejects file")
   ),
   checkpoint: Options.text("checkpoint").pipe(
+    Options.withPseudoName("path"),
     Options.withDescription("the checkpoint file, written as delivery is confirmed"),
     Options.withDefault("effect-mixpanel-import.checkpoint.json")
   ),
@@ -168,12 +210,14 @@ const flags = {
     Options.withDescription("continue the import of the checkpoint: skip what it covers, send the rest")
   ),
   rejects: Options.text("rejects").pipe(
+    Options.withPseudoName("path"),
     Options.withDescription(
       `where rejected records go, one JSON object a line: source, line, stage, reason, record (default ${defaultRejects}; with --resume, the checkpoint's)`
     ),
     Options.optional
   ),
   progressInterval: Options.text("progress-interval").pipe(
+    Options.withPseudoName("duration"),
     Options.withDescription("when stderr is not a terminal: a progress line this often (default '5 seconds')"),
     Options.optional
   ),
@@ -334,8 +378,10 @@ const write = (text: string) => Effect.sync(() => process.stderr.write(text))
 const describe = (error: unknown): string =>
   ConfigError.isConfigError(error)
     ? [...new Set(configFailures(error))].join("; ")
-    : error instanceof InvalidConfig && error.option === "paths"
-      ? error.detail // the files are the command's arguments (the API's `paths`), not an option
+    : error instanceof InvalidConfig
+      ? error.option === "paths"
+        ? error.detail // the files are the command's arguments (the API's `paths`), not an option
+        : `--${error.option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}: ${error.detail}`
       : typeof error === "object" && error !== null && "message" in error
         ? String(error.message)
         : String(error)
@@ -390,6 +436,16 @@ const signals = (stop: Deferred.Deferred<void>) =>
 
 const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
   Effect.gen(function* () {
+    // @effect/cli takes what it does not know as a file: a flag misspelt, or one whose value is missing
+    const flagLike = flags.paths.find((path) => path.startsWith("-") && !existsSync(path))
+    if (flagLike !== undefined) {
+      return yield* new InvalidConfig({
+        option: "paths",
+        detail: `${flagLike} was read as a file, and there is none: a flag misspelt, or a flag before it without its value? (--help lists the flags)`
+      })
+    }
+    const type = yield* oneOf("type", recordTypes, flags.type)
+    const format = Option.isSome(flags.format) ? yield* oneOf("format", formats, flags.format.value) : undefined
     const provider = ConfigProvider.fromMap(variables(flags)).pipe(
       ConfigProvider.orElse(() => ConfigProvider.fromEnv())
     )
@@ -402,7 +458,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const transform = Option.isSome(flags.transform) ? yield* loadTransform(flags.transform.value) : undefined
     const retryDelay = yield* duration("retry-delay", flags.retryDelay)
     const progressEvery = yield* duration("progress-interval", flags.progressInterval)
-    const { files, skipped } = yield* Files.resolve(flags.paths, Option.getOrUndefined(flags.format))
+    const { files, skipped } = yield* Files.resolve(flags.paths, format)
     const sources = new Set(files.map((file) => file.source))
     if (sources.size !== files.length) {
       return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
@@ -414,9 +470,9 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
 
     const state = {
       checkpoint: flags.resume
-        ? yield* Checkpoint.load(flags.checkpoint, flags.type, files)
+        ? yield* Checkpoint.load(flags.checkpoint, type, files)
         : Checkpoint.fresh(
-            flags.type,
+            type,
             files,
             Option.getOrElse(flags.rejects, () => defaultRejects)
           )
@@ -477,7 +533,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       }).pipe(Effect.orDie)
 
     const summary = yield* Engine.run(entries, {
-      type: flags.type,
+      type,
       token: settings.token,
       groupKey: Option.getOrUndefined(flags.groupKey),
       mapping,
@@ -579,6 +635,41 @@ export const command = (setExitCode: (code: number) => void) =>
     ])
   )
 
+/**
+ * `@effect/cli` writes its help and its own errors through `Console`, in ANSI colours, and its usage line
+ * names the subcommand alone (`$ import`). Through this console the usage line names the whole command, and
+ * the colours are left out where they would show as escape codes: a stream that is not a terminal (a pipe,
+ * a file), or `NO_COLOR` set (no-color.org).
+ */
+const commandConsole = (console: Console.Console): Console.Console => {
+  const plain = (stream: NodeJS.WriteStream) => stream.isTTY !== true || (process.env.NO_COLOR ?? "") !== ""
+  const text = (stream: NodeJS.WriteStream, args: ReadonlyArray<unknown>) =>
+    args.map((arg) =>
+      typeof arg !== "string"
+        ? arg
+        : (plain(stream) ? stripVTControlCharacters(arg) : arg).replace(/^\$ import\b/m, "$ effect-mixpanel import")
+    )
+  return {
+    ...console,
+    log: (...args) => console.log(...text(process.stdout, args)),
+    error: (...args) => console.error(...text(process.stderr, args))
+  }
+}
+
+/**
+ * `--help` or `-h` anywhere asks for the help. (`@effect/cli` sees it only in some places: after a flag
+ * such as `--dry-run` it takes it for a file.)
+ */
+const helpFirst = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const words = argv.slice(2)
+  if (!words.includes("--help") && !words.includes("-h")) return argv
+  return [...argv.slice(0, 2), ...(words[0] === "import" ? ["import"] : []), "--help"]
+}
+
 /** Runs the command line `argv` (as `process.argv`). */
 export const run = (argv: ReadonlyArray<string>, setExitCode: (code: number) => void) =>
-  Command.run(command(setExitCode), { name: "effect-mixpanel", version })(argv)
+  Console.consoleWith((console) =>
+    Command.run(command(setExitCode), { name: "effect-mixpanel", version })(helpFirst(argv)).pipe(
+      Effect.withConsole(commandConsole(console))
+    )
+  )

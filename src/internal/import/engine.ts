@@ -87,7 +87,7 @@ const resolve = <R>(options: Options<R>): Effect.Effect<Settings, InvalidConfig>
       return yield* new InvalidConfig({ option: "token", detail: "the project token is empty" })
     }
     const type = options.type ?? defaults.type
-    if (!(type in endpoints)) {
+    if (!Object.hasOwn(endpoints, type)) {
       return yield* new InvalidConfig({ option: "type", detail: "must be event, user or group" })
     }
     const dryRun = options.dryRun ?? false
