@@ -568,7 +568,10 @@ export interface BufferedOptions<R = never> extends TransportOptions {
    * ever holding up another. Default `2 * 1024 * 1024` (2 MiB, the stricter of Mixpanel's stated limits).
    */
   readonly maxBatchBytes?: number | undefined
-  /** How long a message may wait for its batch to fill before the batch is sent anyway. Default 10 seconds. */
+  /**
+   * How long a message may wait for its batch to fill before the batch is sent anyway: from 1 millisecond
+   * (a shorter one would only keep a core busy) to 1 day. Default 10 seconds.
+   */
   readonly flushInterval?: Duration.DurationInput | undefined
   /**
    * Most messages held at once, buffered or in flight (all endpoints together). Default 100,000. It also
@@ -713,7 +716,7 @@ export interface DurableOptions<R = never> extends Omit<BufferedOptions<R>, "cap
    * processes sharing the outbox, of an earlier run, or of a relay that died (whose leases ran out); a
    * lane with nothing of its own waiting then sends what it finds. Also how often a flush checks whether
    * another relay delivered its messages, and how long a worker waits after a failure of the store.
-   * Default 1 second.
+   * From 1 millisecond to 1 hour; default 1 second.
    */
   readonly pollInterval?: Duration.DurationInput | undefined
 }

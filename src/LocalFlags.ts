@@ -44,7 +44,7 @@ import type { FlagsError, InvalidConfig } from "./MixpanelError.js"
 export interface Options extends FeatureFlags.ConnectionOptions {
   /** Fetch the definitions again on a schedule. Default `true`; with `false`, only at start and on `refresh`. */
   readonly polling?: boolean | undefined
-  /** Time between the end of one fetch and the start of the next. Default 60 seconds. */
+  /** Time between the end of one fetch and the start of the next: 1 second to 1 day. Default 60 seconds. */
   readonly pollingInterval?: Duration.DurationInput | undefined
 }
 

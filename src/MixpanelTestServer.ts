@@ -445,7 +445,9 @@ export interface Auth {
 export type Rejection = string | { readonly field: string; readonly message: string }
 
 /**
- * Options of the server. Every one is optional.
+ * Options of the server. Every one is optional. A port, host, `maxItems` or `maxBytes` that cannot work
+ * (a port of `"abc"`, a host that is not a string) is an `InvalidConfig` naming it: `start` rejects with it,
+ * and `make` and `layer` die with it, as a test whose server cannot start should.
  *
  * @example
  * ```ts

@@ -785,6 +785,8 @@ describe("Consumer.layerBuffered", () => {
       expect(yield* build({ capacity: 0 })).toBe("capacity")
       expect(yield* build({ maxBatchBytes: 4096, capacityBytes: 1024 })).toBe("capacityBytes")
       expect(yield* build({ flushInterval: 0 })).toBe("flushInterval")
+      // a nanosecond (a bigint is nanoseconds) would keep a core busy flushing nothing
+      expect(yield* build({ flushInterval: 1n })).toBe("flushInterval")
       expect(yield* build({ overflow: "drop" as Consumer.Overflow })).toBe("overflow")
     })
   )

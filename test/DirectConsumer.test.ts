@@ -134,6 +134,26 @@ for (const client of httpClients) {
       )
     })
 
+    it.effect("names the field of credentials that is wrong, and refuses a base URL that holds a password", () =>
+      Effect.gen(function* () {
+        const build = (options: Consumer.DirectOptions) =>
+          Effect.flip(Effect.scoped(Layer.build(Consumer.layerDirect(options).pipe(Layer.provide(client.layer)))))
+        const projectId = yield* build({
+          importAuth: Consumer.serviceAccount({ username: "sa", secret: "s", projectId: "abc" })
+        })
+        expect(projectId).toMatchObject({ option: "importAuth.projectId", detail: "must be a project id: digits only" })
+        const spaced = yield* build({ importAuth: Consumer.apiSecret("two words") })
+        expect(spaced).toMatchObject({ option: "importAuth.secret" })
+        // not credentials at all: what they must be
+        const other = yield* build({ importAuth: "secret" as never })
+        expect(other.message).toContain("expected Consumer.serviceAccount(...)")
+
+        const withPassword = yield* build({ baseUrl: "https://user:PROXYPASSWORD@proxy.internal" })
+        expect(withPassword).toMatchObject({ _tag: "InvalidConfig", option: "baseUrl" })
+        expect(withPassword.message).not.toContain("PROXYPASSWORD")
+      })
+    )
+
     it.effect("refuses a secret over plain HTTP to a host other than loopback", () =>
       Effect.gen(function* () {
         const build = (baseUrl: string) =>

@@ -266,6 +266,22 @@ describe("hostile input", () => {
       expect((error as MixpanelError.InvalidMessage).detail).toMatch(/199999 more of the 200000/)
     }).pipe(Effect.provide(TestMixpanel))
   )
+
+  it.effect("an endless iterable of events is read no further than a million, and refused", () =>
+    Effect.gen(function* () {
+      let read = 0
+      const endless = {
+        *[Symbol.iterator]() {
+          while (true) yield { distinctId: `u${read++}`, event: "Endless" }
+        }
+      }
+      const error = yield* Effect.flip(Mixpanel.trackBatch(endless))
+      expect(error).toMatchObject({ _tag: "InvalidMessage", field: "events" })
+      expect(error.message).toContain("more than 1,000,000 events")
+      expect(read).toBe(1_000_001)
+      expect(yield* TestConsumer.events).toEqual([])
+    }).pipe(Effect.provide(TestMixpanel))
+  )
 })
 
 describe("hostile input to the consumers, the options and the flags", () => {

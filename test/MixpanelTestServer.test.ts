@@ -121,6 +121,21 @@ const encodings: ReadonlyArray<
 ]
 
 describe("MixpanelTestServer", () => {
+  it("refuses a port, a host or a limit that cannot work, naming it, where it would have crashed or listened on a pipe", async () => {
+    for (const [options, option] of [
+      [{ port: "abc" }, "port"],
+      [{ port: 70_000 }, "port"],
+      [{ host: 5 }, "host"],
+      [{ maxBytes: "big" }, "maxBytes"],
+      [{ maxItems: 0 }, "maxItems"]
+    ] as const) {
+      await expect(MixpanelTestServer.start(options as MixpanelTestServer.Options)).rejects.toMatchObject({
+        _tag: "InvalidConfig",
+        option
+      })
+    }
+  })
+
   describe("body encodings", () => {
     for (const endpoint of ["events", "people", "groups", "imports"] as const) {
       for (const [name, build] of encodings) {

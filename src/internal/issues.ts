@@ -24,6 +24,14 @@ const declared = (ast: AST.AST, issue: ParseResult.ParseIssue): string | undefin
   return undefined
 }
 
+/** Whether the message `ast` declares is not to be set aside for its parts' own: all but `override: false`. */
+const overrides = (ast: AST.AST, issue: ParseResult.ParseIssue): boolean => {
+  const annotation = AST.getMessageAnnotation(ast)
+  if (Option.isNone(annotation)) return true
+  const message = annotation.value(issue)
+  return !(typeof message === "object" && message !== null && "override" in message && message.override === false)
+}
+
 const expected = (ast: AST.AST): string => {
   const description = AST.getDescriptionAnnotation(ast).pipe(Option.orElse(() => AST.getIdentifierAnnotation(ast)))
   return `expected ${Option.isSome(description) ? description.value : String(ast)}`
@@ -41,7 +49,9 @@ export const first = (issue: ParseResult.ParseIssue): Issue => {
         current = current.issue
         continue
       case "Composite": {
-        const own = declared(current.ast, current)
+        // A message that does not `override` is for a value none of the parts fit (as in Schema's own
+        // formatter): a value that fits one part (a union's member by its tag) fails as that part
+        const own = overrides(current.ast, current) ? declared(current.ast, current) : undefined
         if (own !== undefined) return { path, detail: own }
         current = Array.isArray(current.issues)
           ? (current.issues[0] as ParseResult.ParseIssue)

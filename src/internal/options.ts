@@ -131,6 +131,10 @@ const parseUrl = (text: string): Either.Either<URL, string> => {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     return Either.left(hasScheme ? "must be an http: or https: URL" : noScheme)
   }
+  // fetch refuses such a URL, and errors and logs would quote the password with it
+  if (url.username !== "" || url.password !== "") {
+    return Either.left("must not hold credentials (user:password@): give a proxy its own HttpClient")
+  }
   return Either.right(url)
 }
 
@@ -201,8 +205,7 @@ export const projectId = withCheck(
   "must be a project id: digits only"
 ) as Schema.Schema<string, string | number>
 
-/** `/import` credentials: a service account, the API secret, or the project token. */
-export const importAuth = Schema.Union(
+const importAuthMembers = [
   Schema.TaggedStruct("ServiceAccount", {
     username: credential,
     secret: secret(credential),
@@ -210,8 +213,15 @@ export const importAuth = Schema.Union(
   }),
   Schema.TaggedStruct("ApiSecret", { secret: secret(credential) }),
   Schema.TaggedStruct("ProjectToken", { token: secret(credential) })
-).annotations({
-  message: () => "expected Consumer.serviceAccount(...), Consumer.apiSecret(...) or Consumer.projectToken(...)"
+] as const
+
+/** `/import` credentials: a service account, the API secret, or the project token. */
+export const importAuth = Schema.Union(...importAuthMembers).annotations({
+  // Credentials made by one of the constructors fail as that one (`importAuth.projectId: must be...`)
+  message: (issue) => ({
+    message: "expected Consumer.serviceAccount(...), Consumer.apiSecret(...) or Consumer.projectToken(...)",
+    override: !importAuthMembers.some((member) => Schema.is(Schema.Struct({ _tag: member.fields._tag }))(issue.actual))
+  })
 })
 
 // ---------------------------------------------------------------------------------------------------
@@ -241,15 +251,15 @@ export const decoder = <A, I>(
       if (!isPlainObject(input)) {
         return Effect.fail(new InvalidConfig({ option: prefix || "options", detail: "expected an object of options" }))
       }
-      let result: Either.Either<A, ParseResult.ParseIssue>
+      // The failure is read in the `try` too: a message may look at the value again
       try {
-        result = decodeEither(input)
+        const result = decodeEither(input)
+        return Either.isLeft(result) ? Effect.fail(failure(prefix, result.left)) : Effect.succeed(result.right)
       } catch {
         return Effect.fail(
           new InvalidConfig({ option: prefix || "options", detail: "reading the options threw an exception" })
         )
       }
-      return Either.isLeft(result) ? Effect.fail(failure(prefix, result.left)) : Effect.succeed(result.right)
     })
 }
 

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "../Endpoint.js"
+import { InvalidConfig } from "../MixpanelError.js"
 import type * as Api from "../MixpanelTestServer.js"
 import { type Answer, errorAnswer, headerRecord, statusText, tooManyBytes, write } from "./testServer/answers.js"
 import { Fault, faultAnswer, isFlagsRoute, makeFaults } from "./testServer/faults.js"
@@ -26,8 +27,31 @@ export const tag = Context.GenericTag<Api.MixpanelTestServer>("effect-mixpanel/M
 
 export { Fault }
 
+const isCount = (n: unknown, min: number, max: number) =>
+  Number.isInteger(n) && (n as number) >= min && (n as number) <= max
+
+/** What is wrong with the options a server listens and limits by, if anything (from JavaScript, any value). */
+const invalidOption = (options: Api.Options): InvalidConfig | undefined => {
+  const { host, maxBytes, maxItems, port } = options
+  if (port !== undefined && !isCount(port, 0, 65535)) {
+    return new InvalidConfig({ option: "port", detail: "must be an integer from 0 (any free port) to 65535" })
+  }
+  if (host !== undefined && (typeof host !== "string" || host === "")) {
+    return new InvalidConfig({ option: "host", detail: "must be an address such as 127.0.0.1" })
+  }
+  if (maxItems !== undefined && !isCount(maxItems, 1, Number.MAX_SAFE_INTEGER)) {
+    return new InvalidConfig({ option: "maxItems", detail: "must be a whole number from 1" })
+  }
+  if (maxBytes !== undefined && !isCount(maxBytes, 1, Number.MAX_SAFE_INTEGER)) {
+    return new InvalidConfig({ option: "maxBytes", detail: "must be a whole number from 1" })
+  }
+  return undefined
+}
+
 /** @internal */
 export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => {
+  const invalid = invalidOption(options)
+  if (invalid !== undefined) return Promise.reject(invalid)
   const lenient = options.lenient ?? false
   const settings: Settings = {
     maxItems: options.maxItems ?? 2000,

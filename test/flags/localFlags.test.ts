@@ -373,6 +373,8 @@ describe("LocalFlags", () => {
           [{ token: "" }, "token"],
           [{ token, baseUrl: "not a url" }, "baseUrl"],
           [{ token, pollingInterval: 0 }, "pollingInterval"],
+          // a fetch every millisecond would hammer Mixpanel
+          [{ token, pollingInterval: "1 millis" }, "pollingInterval"],
           [{ token, requestTimeout: 0 }, "requestTimeout"],
           [
             {

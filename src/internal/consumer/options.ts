@@ -40,14 +40,14 @@ export const rules = {
   maxRetries: Options.integer(0, 1000),
   maxBatchSize: Options.integer(1, Batch.maxItems),
   maxBatchBytes: Options.integer(1024, 10 * 1024 * 1024),
-  flushInterval: Options.duration(0, "1 day", { exclusiveMin: true }),
+  flushInterval: Options.duration("1 millis", "1 day"),
   capacity: Options.integer(1, 10_000_000),
   capacityBytes: Options.integer(1024, 16 * 1024 * 1024 * 1024),
   overflow: Options.literal("wait", "dropNewest", "dropOldest"),
   maxConcurrentRequests: Options.integer(1, 64),
   maxRetryTime: Options.duration(0, "1 day"),
   shutdownTimeout: Options.duration(0, "1 day"),
-  pollInterval: Options.duration(0, "1 hour", { exclusiveMin: true })
+  pollInterval: Options.duration("1 millis", "1 hour")
 }
 
 /** The defaults, as `DirectOptions` and `BufferedOptions` document them. */

@@ -112,7 +112,7 @@ const toStatus = (state: State): Status => {
   }
 }
 
-const pollingInterval = Rules.duration(0, "1 day", { exclusiveMin: true })
+const pollingInterval = Rules.duration("1 second", "1 day")
 
 const decodeOptions = Http.decoder({
   polling: Schema.optional(Rules.boolean.option),

@@ -113,7 +113,7 @@ export const load = (
 ): Effect.Effect<Checkpoint, InvalidConfig | PlatformError.PlatformError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const invalid = (detail: string) => new InvalidConfig({ option: "resume", detail })
+    const invalid = (detail: string) => new InvalidConfig({ option: "--resume", detail })
     if (!(yield* fs.exists(path))) return yield* invalid(`there is no checkpoint at ${path}`)
     const checkpoint = yield* Effect.mapError(Effect.flatMap(fs.readFileString(path), decode), () =>
       invalid(`${path} is not a checkpoint of this version of effect-mixpanel`)

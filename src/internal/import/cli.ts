@@ -80,7 +80,7 @@ const integer = (name: string) => Options.text(name).pipe(Options.withPseudoName
 const recordTypes: ReadonlyArray<Import.RecordType> = ["event", "user", "group"]
 const formats: ReadonlyArray<Files.Format> = ["ndjson", "json", "csv", "tsv"]
 
-/** `value` as one of `values`, or an error naming `flag`. */
+/** `value` as one of `values`, or an error naming `flag` (`--type`). */
 const oneOf = <A extends string>(flag: string, values: ReadonlyArray<A>, value: string) =>
   values.includes(value as A)
     ? Effect.succeed(value as A)
@@ -294,7 +294,7 @@ export const parseMapping = (values: ReadonlyArray<string>): Effect.Effect<Recor
     if (pair.trim() === "") continue
     const [target, source, ...rest] = pair.split("=").map((part) => part.trim())
     if (target === undefined || source === undefined || target === "" || source === "" || rest.length > 0) {
-      return Effect.fail(new InvalidConfig({ option: "map", detail: `'${pair}' is not target=source` }))
+      return Effect.fail(new InvalidConfig({ option: "--map", detail: `'${pair}' is not target=source` }))
     }
     mapping[target] = source
   }
@@ -313,7 +313,7 @@ export const loadTransform = (path: string): Effect.Effect<Import.Transform, Inv
       const text = error instanceof Error ? error.message : String(error)
       const typescript = /\.(c|m)?ts$/.test(path) && /ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension/.test(text)
       return new InvalidConfig({
-        option: "transform",
+        option: "--transform",
         detail: typescript
           ? `node cannot load ${path} by itself: run the import with a TypeScript loader (NODE_OPTIONS="--import tsx"), on Node 22.6+ with --experimental-strip-types (23.6+: by default), or compile it to .js`
           : `cannot load ${path}: ${text}`
@@ -333,7 +333,7 @@ export const loadTransform = (path: string): Effect.Effect<Import.Transform, Inv
         ? Effect.succeed(nested as Import.Transform)
         : Effect.fail(
             new InvalidConfig({
-              option: "transform",
+              option: "--transform",
               detail: `${path} exports no function (as default, or as transform)`
             })
           )
@@ -381,7 +381,9 @@ const describe = (error: unknown): string =>
     : error instanceof InvalidConfig
       ? error.option === "paths"
         ? error.detail // the files are the command's arguments (the API's `paths`), not an option
-        : `--${error.option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}: ${error.detail}`
+        : error.option.startsWith("--")
+          ? `${error.option}: ${error.detail}` // a flag's own check
+          : error.message
       : typeof error === "object" && error !== null && "message" in error
         ? String(error.message)
         : String(error)
@@ -444,8 +446,8 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
         detail: `${flagLike} was read as a file, and there is none: a flag misspelt, or a flag before it without its value? (--help lists the flags)`
       })
     }
-    const type = yield* oneOf("type", recordTypes, flags.type)
-    const format = Option.isSome(flags.format) ? yield* oneOf("format", formats, flags.format.value) : undefined
+    const type = yield* oneOf("--type", recordTypes, flags.type)
+    const format = Option.isSome(flags.format) ? yield* oneOf("--format", formats, flags.format.value) : undefined
     const provider = ConfigProvider.fromMap(variables(flags)).pipe(
       ConfigProvider.orElse(() => ConfigProvider.fromEnv())
     )
@@ -456,8 +458,8 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const { consumer } = settings
     const mapping = yield* parseMapping(flags.map)
     const transform = Option.isSome(flags.transform) ? yield* loadTransform(flags.transform.value) : undefined
-    const retryDelay = yield* duration("retry-delay", flags.retryDelay)
-    const progressEvery = yield* duration("progress-interval", flags.progressInterval)
+    const retryDelay = yield* duration("--retry-delay", flags.retryDelay)
+    const progressEvery = yield* duration("--progress-interval", flags.progressInterval)
     const { files, skipped } = yield* Files.resolve(flags.paths, format)
     const sources = new Set(files.map((file) => file.source))
     if (sources.size !== files.length) {
@@ -465,7 +467,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     }
     const dryRun = flags.dryRun
     if (dryRun && flags.resume) {
-      return yield* new InvalidConfig({ option: "resume", detail: "a dry run has no checkpoint to resume" })
+      return yield* new InvalidConfig({ option: "--resume", detail: "a dry run has no checkpoint to resume" })
     }
 
     const state = {
@@ -479,7 +481,10 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     }
     const rejectsPath = state.checkpoint.rejects.path
     if (Option.isSome(flags.rejects) && flags.rejects.value !== rejectsPath) {
-      return yield* new InvalidConfig({ option: "rejects", detail: `the checkpoint's rejects file is ${rejectsPath}` })
+      return yield* new InvalidConfig({
+        option: "--rejects",
+        detail: `the checkpoint's rejects file is ${rejectsPath}`
+      })
     }
     const base = state.checkpoint.counts
     const rejects = yield* Checkpoint.rejectsFile(rejectsPath, flags.resume ? state.checkpoint.rejects.bytes : 0)

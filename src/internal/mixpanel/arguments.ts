@@ -92,15 +92,25 @@ export const modifierOptions: Readonly<Record<string, string>> = Object.fromEntr
   modifierNames.map((name) => [name, `options.${name}`])
 )
 
+/** Most items in one batch call: an iterable is read no further (an endless one would never end). */
+export const maxBatchItems = 1_000_000
+
 /** Reads the items of a batch argument, keeping only the first failure (a batch of bad items costs O(1)). */
 export const readItems = (operation: string, items: unknown): Read<ReadonlyArray<unknown>> => {
   if (typeof items !== "object" || items === null) return bad(operation, "events", "expected an array of events")
+  const tooMany = () =>
+    bad(operation, "events", `holds more than ${maxBatchItems.toLocaleString("en-US")} events: send them in parts`)
   try {
-    if (Array.isArray(items)) return Either.right(items.slice())
+    if (Array.isArray(items)) return items.length > maxBatchItems ? tooMany() : Either.right(items.slice())
     if (typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function") {
       return bad(operation, "events", "expected an array (or an iterable) of events")
     }
-    return Either.right(Array.from(items as Iterable<unknown>))
+    const read: Array<unknown> = []
+    for (const item of items as Iterable<unknown>) {
+      if (read.length === maxBatchItems) return tooMany()
+      read.push(item)
+    }
+    return Either.right(read)
   } catch {
     return bad(operation, "events", "reading the events threw an exception")
   }
