@@ -788,6 +788,9 @@ describe("Consumer.layerBuffered", () => {
       // a nanosecond (a bigint is nanoseconds) would keep a core busy flushing nothing
       expect(yield* build({ flushInterval: 1n })).toBe("flushInterval")
       expect(yield* build({ overflow: "drop" as Consumer.Overflow })).toBe("overflow")
+      // a misspelt option is not ignored
+      const misspelt = { maxBatchsize: 100 }
+      expect(yield* build(misspelt as Consumer.BufferedOptions)).toBe("maxBatchsize")
     })
   )
 

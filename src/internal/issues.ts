@@ -37,8 +37,11 @@ const expected = (ast: AST.AST): string => {
   return `expected ${Option.isSome(description) ? description.value : String(ast)}`
 }
 
-/** The first failure of `issue` (a schema reports the first one it finds), as a path and a reason. */
-export const first = (issue: ParseResult.ParseIssue): Issue => {
+/**
+ * The first failure of `issue` (a schema reports the first one it finds), as a path and a reason;
+ * `unexpected` says what a key the schema does not know is.
+ */
+export const first = (issue: ParseResult.ParseIssue, unexpected = "is not a field this message can hold"): Issue => {
   const path: Array<PropertyKey> = []
   let current: ParseResult.ParseIssue = issue
   while (true) {
@@ -74,7 +77,7 @@ export const first = (issue: ParseResult.ParseIssue): Issue => {
       case "Missing":
         return { path, detail: current.message ?? "is missing" }
       case "Unexpected":
-        return { path, detail: "is not a field this message can hold" }
+        return { path, detail: unexpected }
     }
   }
 }

@@ -229,7 +229,7 @@ export const importAuth = Schema.Union(...importAuthMembers).annotations({
 // ---------------------------------------------------------------------------------------------------
 
 const failure = (prefix: string, issue: ParseResult.ParseIssue): InvalidConfig => {
-  const { detail, path } = Issues.first(issue)
+  const { detail, path } = Issues.first(issue, "is not an option here: misspelt?")
   const field = formatPath(path)
   return new InvalidConfig({
     option: prefix === "" ? field || "options" : field === "" ? prefix : `${prefix}.${field}`,
@@ -239,13 +239,15 @@ const failure = (prefix: string, issue: ParseResult.ParseIssue): InvalidConfig =
 
 /**
  * Decodes an options object with `schema`: from any caller, with any value (a `null`, a Proxy that throws),
- * an `InvalidConfig` naming the option, never a defect.
+ * an `InvalidConfig` naming the option, never a defect. A key that is not an option is one too: from
+ * JavaScript, or through a variable that TypeScript does not check for excess keys, a misspelt option
+ * would otherwise be ignored, and its default used without a word.
  */
 export const decoder = <A, I>(
   schema: Schema.Schema<A, I>,
   prefix = ""
 ): ((input: unknown) => Effect.Effect<A, InvalidConfig>) => {
-  const decodeEither = ParseResult.decodeUnknownEither(schema, { errors: "first" })
+  const decodeEither = ParseResult.decodeUnknownEither(schema, { errors: "first", onExcessProperty: "error" })
   return (input: unknown) =>
     Effect.suspend(() => {
       if (!isPlainObject(input)) {
