@@ -470,7 +470,10 @@ const Increments = Schema.Record({
   key: Schema.String,
   value: Schema.Number.pipe(Schema.finite({ message: () => "$add takes finite numbers" }))
 })
-const Lists = Schema.Record({ key: Schema.String, value: Schema.Array(PropertyValue) })
+const Lists = Schema.Record({
+  key: Schema.String,
+  value: Schema.Array(PropertyValue).annotations({ description: "a list (an array) of values" })
+})
 
 const groupOperations = {
   $set: Schema.optional(Properties),

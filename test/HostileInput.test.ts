@@ -230,7 +230,11 @@ describe("hostile input", () => {
         [s.alias?.(null, "") as never, "aliasId", /string/],
         [s.peopleSet?.("u", { a: 1 }, { $token: "OTHER" }) as never, "options.$token", /not an option/],
         [s.track?.("u", "E", { blob: "x".repeat(10_000_000) }) as never, "properties.blob", /1000000/],
-        [s.track?.("u", "E", JSON.parse('{"__proto__":1}')) as never, "properties.__proto__", /prototype/]
+        [s.track?.("u", "E", JSON.parse('{"__proto__":1}')) as never, "properties.__proto__", /prototype/],
+        // a value not even of the field's type is said as such, not with the rule for its strings
+        [s.track?.("u", "E", { token: 5 }) as never, "properties.token", /^expected a string$/],
+        [s.track?.("u", "E", { distinct_id: 5 }) as never, "properties.distinct_id", /^expected a string$/],
+        [s.peopleUnion?.("u", { tags: 5 }) as never, "properties.tags", /a list \(an array\) of values/]
       ]
       for (const [effect, field, detail] of cases) {
         const error = yield* typedOutcome(effect)

@@ -63,6 +63,12 @@ export const first = (issue: ParseResult.ParseIssue, unexpected = "is not a fiel
       }
       case "Refinement":
       case "Transformation": {
+        // A filter's message is for a value of its base type that fails it: a value not of that type (a
+        // number for a token) fails as the base does (as in Schema's own formatter)
+        if (current._tag === "Refinement" && current.kind === "From") {
+          current = current.issue
+          continue
+        }
         const own = declared(current.ast, current)
         if (own !== undefined) return { path, detail: own }
         if (current._tag === "Refinement" && current.kind === "Predicate" && current.issue._tag === "Type") {

@@ -175,7 +175,8 @@ export const secret = <A extends string>(value: Schema.Schema<A, A>) =>
     .annotations({
       // a string the value's own rule refuses (an empty token) says why; anything else is not a string
       message: (issue) => {
-        const refused = typeof issue.actual === "string" ? Schema.decodeUnknownEither(value)(issue.actual) : undefined
+        const text = Redacted.isRedacted(issue.actual) ? Redacted.value(issue.actual) : issue.actual
+        const refused = typeof text === "string" ? Schema.decodeUnknownEither(value)(text) : undefined
         return refused !== undefined && Either.isLeft(refused)
           ? Issues.first(refused.left.issue).detail
           : "is missing or not a string: expected a string or a Redacted string"
