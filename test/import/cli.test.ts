@@ -217,6 +217,25 @@ describe("effect-mixpanel import", () => {
       ])
     }))
 
+  it("keeps fields named like Object.prototype's members, and rejects __proto__ by name", () =>
+    withServer({}, async (server) => {
+      const cwd = workspace("members", {
+        "events.csv": "event,distinct_id,time,constructor,toString,valueOf,hasOwnProperty\nA,u1,1700000000,c,t,v,h\n",
+        "proto.ndjson": '{"event":"B","distinct_id":"u1","time":1700000000,"__proto__":"p"}\n'
+      })
+      const run = await cli(cwd, ["events.csv", "proto.ndjson"], environment(server))
+      expect(run.code).toBe(1)
+      expect(server.received("imports").map((event) => event.properties)).toEqual([
+        expect.objectContaining({ constructor: "c", toString: "t", valueOf: "v", hasOwnProperty: "h" })
+      ])
+      const [rejected] = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").split("\n")
+      expect(JSON.parse(rejected ?? "{}")).toMatchObject({
+        source: "proto.ndjson",
+        stage: "validation",
+        reason: expect.stringMatching(/^properties\.__proto__: `__proto__` cannot be a property name/)
+      })
+    }))
+
   it(
     "delivers every record of 200,000 through 20% 503 and 5% 429",
     () =>

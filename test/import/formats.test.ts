@@ -272,6 +272,44 @@ describe("messages", () => {
     expect(built({ group_id: "acme" }, "group").reason).toMatch(/--group-key/)
   })
 
+  it("fields named like Object.prototype's members are fields like any other; __proto__ is refused by name", () => {
+    const members = { constructor: "c", toString: "t", valueOf: "v", hasOwnProperty: "h" }
+    const [row] = summary(
+      feed(Formats.csv("f.csv"), [
+        "event,distinct_id,time,constructor,toString,valueOf,hasOwnProperty\nA,u1,1,c,t,v,h\n"
+      ])
+    )
+    expect(row).toEqual({ line: 2, ordinal: 1, record: { event: "A", distinct_id: "u1", time: "1", ...members } })
+    expect(built({ event: "A", distinct_id: "u1", time: 1, ...members }).properties).toMatchObject(members)
+    expect(built({ event: "A", properties: { distinct_id: "u1", time: 1, ...members } }).properties).toMatchObject(
+      members
+    )
+    expect(built({ distinct_id: "u1", ...members }, "user").$set).toEqual(members)
+    // a group key naming a member of every object is not a field the record has
+    expect(built({ seats: 1 }, "group", "constructor").reason).toMatch(/^\$group_id: /)
+    // nor is a mapping's source
+    expect(Records.applyMapping({ a: 1 }, [["b", "constructor"]])).toEqual({ a: 1 })
+
+    // `__proto__` as a key is a field (not the object's prototype), which the schemas refuse, as `Mixpanel.track`
+    const refused = "`__proto__` cannot be a property name: JavaScript takes it for an object's prototype"
+    const [proto] = feed(Formats.csv("f.csv"), ["event,time,__proto__\nA,1,p\n"])
+    expect(proto?._tag === "Record" && Object.keys(proto.record as object)).toEqual(["event", "time", "__proto__"])
+    expect(built(proto?._tag === "Record" ? proto.record : undefined)).toEqual({
+      reason: `properties.__proto__: ${refused}`
+    })
+    expect(built(JSON.parse('{"event":"A","time":1,"__proto__":{"x":1}}'))).toEqual({
+      reason: `properties.__proto__: ${refused}`
+    })
+    expect(built(JSON.parse('{"event":"A","properties":{"time":1,"__proto__":"p"}}'))).toEqual({
+      reason: `properties.__proto__: ${refused}`
+    })
+    expect(built(JSON.parse('{"distinct_id":"u1","__proto__":"p"}'), "user")).toEqual({
+      reason: `$set.__proto__: ${refused}`
+    })
+    const mapped = Records.applyMapping({ a: 1 }, [["__proto__", "a"]])
+    expect(Object.keys(mapped)).toEqual(["__proto__"])
+  })
+
   it("mapping renames fields at the top, or in properties", () => {
     expect(
       Records.applyMapping({ ts: 1, uuid: "u", properties: { action: "Buy" } }, [

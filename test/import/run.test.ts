@@ -283,6 +283,21 @@ describe("Import.run", () => {
     })
   )
 
+  it.scoped("sends fields named like Object.prototype's members, and rejects __proto__ by name", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      const members = { constructor: "c", toString: "t", valueOf: "v", hasOwnProperty: "h" }
+      const records = [
+        { event: "A", distinct_id: "u1", time: 1_700_000_000, ...members },
+        JSON.parse('{"event":"B","distinct_id":"u1","time":1700000000,"__proto__":"p"}')
+      ]
+      const summary = yield* run(Import.fromRecords(Stream.fromIterable(records)), options(server))
+      expect(server.received("imports").map((event) => event.properties)).toEqual([expect.objectContaining(members)])
+      expect(summary).toMatchObject({ delivered: 1, rejected: 1, rejectedBy: { validation: 1 } })
+      expect(summary.rejections[0]?.reason).toMatch(/^properties\.__proto__: `__proto__` cannot be a property name/)
+    })
+  )
+
   it.scoped("a dry run checks everything and sends nothing", () =>
     Effect.gen(function* () {
       const server = yield* serve()

@@ -11,6 +11,7 @@
  * Entries at a position up to `skipThrough` are not made (`--resume`); for NDJSON they are not parsed either.
  */
 import type { Entry, Format } from "../../Import.js"
+import { setField } from "./records.js"
 
 export type { Format } from "../../Import.js"
 
@@ -239,10 +240,10 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
       out.push({ _tag: "Unreadable", source, line: at, ordinal, reason, text: quote(row.join(delimiter)) })
       return
     }
-    const record: Record<string, string> = {}
+    const record: Record<string, unknown> = {}
     for (let i = 0; i < row.length; i++) {
       const value = row[i] as string
-      if (value !== "") record[header[i] as string] = value
+      if (value !== "") setField(record, header[i] as string, value)
     }
     out.push({ _tag: "Record", source, line: at, ordinal, record })
   }
