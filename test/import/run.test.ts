@@ -298,6 +298,39 @@ describe("Import.run", () => {
     })
   )
 
+  it.scoped("rejects a record that throws when read, and delivers the others", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      const trap = new Proxy(
+        {},
+        {
+          get() {
+            throw new Error("getter threw")
+          }
+        }
+      )
+      // an ORM's object: a property read from the database on access
+      const lazy = Object.defineProperty({ event: "A", time: 1_700_000_000 }, "distinct_id", {
+        enumerable: true,
+        get() {
+          throw new Error("connection closed")
+        }
+      })
+      const records = [...events(1), trap, lazy, ...events(1, 1)]
+      // read to build the message, to apply a mapping, or before a transform
+      for (const more of [{}, { mapping: { time: "time" } }, { transform: (record: unknown) => record }]) {
+        server.clear()
+        const summary = yield* run(Import.fromRecords(Stream.fromIterable(records)), options(server, more))
+        expect(seqs(server)).toEqual([0, 1])
+        expect(summary).toMatchObject({ delivered: 2, rejected: 2, rejectedBy: { validation: 2 }, complete: true })
+        expect(summary.rejections.map(({ line, reason, stage }) => ({ line, stage, reason }))).toEqual([
+          { line: 2, stage: "validation", reason: "the record cannot be read: getter threw" },
+          { line: 3, stage: "validation", reason: "the record cannot be read: connection closed" }
+        ])
+      }
+    })
+  )
+
   it.scoped("a dry run checks everything and sends nothing", () =>
     Effect.gen(function* () {
       const server = yield* serve()
