@@ -236,6 +236,31 @@ describe("effect-mixpanel import", () => {
       })
     }))
 
+  it("rejects a record nested 20,000 levels deep as any other", () =>
+    withServer({}, async (server) => {
+      const deep = `{"event":"Deep","properties":{"time":1,"x":${"[".repeat(20_000)}${"]".repeat(20_000)}}}`
+      const cwd = workspace("deep", {
+        "events.ndjson": `${JSON.stringify(event(0))}\n${deep}\n${JSON.stringify(event(1))}\n`,
+        "events.json": `[${JSON.stringify(event(2))},\n${deep}]`
+      })
+      const run = await cli(cwd, ["events.ndjson", "events.json"], environment(server))
+      expect(run.code).toBe(1)
+      expect(seqs(server)).toEqual([0, 1, 2])
+      const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+      // JSON cannot write the record again: its source and line find it
+      expect(rejects.map((line) => JSON.parse(line))).toEqual([
+        {
+          source: "events.ndjson",
+          line: 2,
+          stage: "validation",
+          reason: expect.stringMatching(/nested/),
+          record: null
+        },
+        { source: "events.json", line: 2, stage: "validation", reason: expect.stringMatching(/nested/), record: null }
+      ])
+      expect(run.summary).toMatchObject({ delivered: 3, rejected: 2, rejectedBy: { validation: 2 } })
+    }))
+
   it(
     "delivers every record of 200,000 through 20% 503 and 5% 429",
     () =>
