@@ -261,6 +261,15 @@ describe("effect-mixpanel import", () => {
       expect(run.summary).toMatchObject({ delivered: 3, rejected: 2, rejectedBy: { validation: 2 } })
     }))
 
+  it("says a failure nothing expected on stderr, and exits 2", () =>
+    withServer({}, async (server) => {
+      // the rejects file's folder is missing: writing the first rejection fails
+      const cwd = workspace("unexpected", { "events.ndjson": `${JSON.stringify(event(0))}\n{not json\n` })
+      const failed = await cli(cwd, ["events.ndjson", "--rejects", "missing/rejects.ndjson"], environment(server))
+      expect(failed.code).toBe(2)
+      expect(failed.stderr).toMatch(/^effect-mixpanel import: unexpected failure: .*missing\/rejects\.ndjson/m)
+    }))
+
   it(
     "delivers every record of 200,000 through 20% 503 and 5% 429",
     () =>
