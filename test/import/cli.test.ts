@@ -191,6 +191,45 @@ describe("effect-mixpanel import", () => {
       })
     }))
 
+  it("imports what a .gz cut short, empty or not gzip holds before the break, reports the rest, and reads on", () =>
+    withServer({}, async (server) => {
+      const gzipped = gzipSync(ndjson(range(0, 3000).map(event)))
+      const cwd = workspace("broken-gz", {
+        "folder/a.ndjson.gz": gzipped.subarray(0, gzipped.length / 2),
+        "folder/b.ndjson.gz": "",
+        "folder/c.ndjson.gz": "not gzip\n",
+        "folder/d.ndjson": ndjson([event(5000)])
+      })
+      const run = await cli(cwd, ["folder"], environment(server))
+      expect(run.code).toBe(1)
+      const received = seqs(server)
+      // the records of a.ndjson.gz up to the break, then the other files
+      expect(received.length).toBeGreaterThan(100)
+      expect(received).toEqual([...range(0, received.length - 1), 5000])
+      const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+      expect(rejects.map((line) => JSON.parse(line))).toEqual([
+        {
+          source: "folder/a.ndjson.gz",
+          line: received.length,
+          stage: "parse",
+          reason: "the rest of folder/a.ndjson.gz cannot be read: gunzip: unexpected end of file",
+          record: ""
+        },
+        expect.objectContaining({
+          source: "folder/b.ndjson.gz",
+          line: 1,
+          reason: "the rest of folder/b.ndjson.gz cannot be read: gunzip: unexpected end of file"
+        }),
+        expect.objectContaining({
+          source: "folder/c.ndjson.gz",
+          line: 1,
+          reason: "the rest of folder/c.ndjson.gz cannot be read: gunzip: incorrect header check"
+        })
+      ])
+      expect(run.summary).toMatchObject({ delivered: received.length, rejected: 3, rejectedBy: { parse: 3 } })
+      expect(run.stderr).toContain("rejected      3")
+    }))
+
   it("imports user and group profiles", () =>
     withServer({}, async (server) => {
       const cwd = workspace("profiles", {

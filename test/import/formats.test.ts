@@ -2,10 +2,17 @@
  * The importer's pieces that need no I/O: the file formats (whatever the chunking), times, the derived
  * `$insert_id`, and the building of messages, held to `Message`'s schemas.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { gzipSync } from "node:zlib"
+import { FileSystem, Error as PlatformError } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { FastCheck as fc, ParseResult, Schema } from "effect"
+import { Chunk, Effect, FastCheck as fc, ParseResult, Schema, Stream } from "effect"
 import { Message } from "effect-mixpanel"
 import type { Entry } from "../../src/Import.js"
+import * as Files from "../../src/internal/import/files.js"
 import * as Formats from "../../src/internal/import/formats.js"
 import { murmur128 } from "../../src/internal/import/hash.js"
 import * as Progress from "../../src/internal/import/progress.js"
@@ -140,6 +147,87 @@ describe("CSV", () => {
   it("skips the rows a checkpoint covers", () => {
     expect(summary(feed(Formats.csv("f", 1), ["a\n1\n2\n"]))).toEqual([{ line: 3, ordinal: 2, record: { a: "2" } }])
   })
+})
+
+describe("a file that cannot be read to its end", () => {
+  const broken = new PlatformError.SystemError({
+    reason: "Unknown",
+    module: "FileSystem",
+    method: "gunzip",
+    pathOrDescriptor: "f.gz",
+    description: "unexpected end of file"
+  })
+  /** `text`, then the error of a `.gz` cut short. */
+  const cutShort =
+    (text: string): Files.Open =>
+    () =>
+      Stream.concat(Stream.make(new TextEncoder().encode(text)), Stream.fail(broken))
+  const read = (format: Formats.Format, text: string, skipThrough = 0) =>
+    Files.read(
+      { source: "f.gz", path: "/f.gz", format, gzip: true, size: 0 },
+      { open: cutShort(text), skipThrough }
+    ).pipe(
+      Stream.runCollect,
+      Effect.map((entries) => summary(Chunk.toReadonlyArray(entries))),
+      Effect.provide(FileSystem.layerNoop({}))
+    )
+  const rest = "the rest of f.gz cannot be read"
+
+  it.effect("gives its records up to the break, then one entry for the rest, naming the file", () =>
+    Effect.gen(function* () {
+      // The record cut in two is not made: cut short, it could pass for another
+      expect(yield* read("ndjson", '{"a":1}\n\n{"a":2}\n{"a":')).toEqual([
+        { line: 1, ordinal: 1, record: { a: 1 } },
+        { line: 3, ordinal: 3, record: { a: 2 } },
+        { line: 4, ordinal: 4, unreadable: rest, text: "" }
+      ])
+      expect(yield* read("json", '[{"a":1},\n{"a":2},\n{"a"')).toEqual([
+        { line: 1, ordinal: 1, record: { a: 1 } },
+        { line: 2, ordinal: 2, record: { a: 2 } },
+        { line: 3, ordinal: 3, unreadable: rest, text: "" }
+      ])
+      expect(yield* read("csv", "a,b\n1,2\n3,4")).toEqual([
+        { line: 2, ordinal: 1, record: { a: "1", b: "2" } },
+        { line: 3, ordinal: 2, unreadable: rest, text: "" }
+      ])
+      const [entry] = yield* Files.read(
+        { source: "f.gz", path: "/f.gz", format: "ndjson", gzip: true, size: 0 },
+        { open: cutShort("") }
+      ).pipe(Stream.runCollect, Effect.provide(FileSystem.layerNoop({})))
+      expect(entry).toMatchObject({ reason: `${rest}: gunzip: unexpected end of file` })
+      // --resume: once the rest has an outcome, it is not reported again
+      expect(yield* read("ndjson", '{"a":1}\n{"a":2}\n', 3)).toEqual([])
+      expect(yield* read("ndjson", '{"a":1}\n{"a":2}\n', 2)).toEqual([
+        { line: 3, ordinal: 3, unreadable: rest, text: "" }
+      ])
+    })
+  )
+
+  it.scoped("a .gz cut short, empty or not gzip, read with the platform's DecompressionStream", () =>
+    Effect.gen(function* () {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "effect-mixpanel-files-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const lines = Array.from({ length: 2000 }, (_, i) => `{"seq":${i},"pad":"${"x".repeat(40)}"}\n`).join("")
+      const gzipped = gzipSync(lines)
+      writeFileSync(join(dir, "a.ndjson.gz"), gzipped.subarray(0, gzipped.length / 2))
+      writeFileSync(join(dir, "b.ndjson.gz"), "")
+      writeFileSync(join(dir, "c.ndjson.gz"), "not gzip\n")
+      writeFileSync(join(dir, "d.ndjson"), '{"seq":0}\n')
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(Files.entries([dir])))
+      const unreadable = entries.filter((entry) => entry._tag === "Unreadable")
+      expect(unreadable.map((entry) => [entry.source, entry.reason.split(":")[0]])).toEqual(
+        ["a", "b", "c"].map((name) => [
+          join(dir, `${name}.ndjson.gz`),
+          `the rest of ${join(dir, `${name}.ndjson.gz`)} cannot be read`
+        ])
+      )
+      // the records before the break, and the file after the broken ones
+      expect(entries.filter((entry) => entry._tag === "Record").length).toBeGreaterThan(100)
+      expect(entries.at(-1)).toMatchObject({ _tag: "Record", source: join(dir, "d.ndjson"), record: { seq: 0 } })
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
 })
 
 describe("file names", () => {
