@@ -674,13 +674,12 @@ export const run = (argv: ReadonlyArray<string>, setExitCode: (code: number) => 
   Console.consoleWith((console) =>
     Command.run(command(setExitCode), { name: "effect-mixpanel", version })(helpFirst(argv)).pipe(
       Effect.withConsole(commandConsole(console)),
-      Effect.catchAllDefect((defect) =>
-        Effect.zipRight(
-          write(
-            `effect-mixpanel import: unexpected failure: ${defect instanceof Error ? `${defect.name}: ${defect.message}` : describe(defect)}\n`
-          ),
+      Effect.catchAllDefect((defect) => {
+        const what = defect instanceof Error ? `${defect.name}: ${defect.message}` : describe(defect)
+        return Effect.zipRight(
+          write(`effect-mixpanel import: unexpected failure: ${what}\n`),
           Effect.sync(() => setExitCode(exitCodes.failed))
         )
-      )
+      })
     )
   )
