@@ -95,7 +95,8 @@ export interface RecordEntry {
 
 /**
  * Text of a source that could not be read as a record (not JSON, a CSV row with the wrong number of
- * fields, a line too long), with the reason and the text itself (cut at 2048 characters).
+ * fields, a line too long), with the reason and the text itself (cut at 2048 characters); or the rest of a
+ * file that could not be read to its end (a `.gz` cut short), its text empty.
  *
  * @example
  * ```ts
@@ -440,7 +441,8 @@ export type Format = "ndjson" | "json" | "csv" | "tsv"
  * subfolders). The format comes from each file's extension (`.ndjson`, `.jsonl`, `.json`, `.csv`, `.tsv`,
  * each optionally `.gz`), or from `format`. Files are read as streams: memory does not grow with their
  * size. Fails with `InvalidConfig` when a path does not exist or a file's format is unknown, before
- * anything is read.
+ * anything is read. A file that cannot be read to its end gives its records up to the break, then an
+ * `Unreadable` entry for the rest, naming the file; the next files are read.
  *
  * @example
  * ```ts

@@ -191,6 +191,45 @@ describe("effect-mixpanel import", () => {
       })
     }))
 
+  it("imports what a .gz cut short, empty or not gzip holds before the break, reports the rest, and reads on", () =>
+    withServer({}, async (server) => {
+      const gzipped = gzipSync(ndjson(range(0, 3000).map(event)))
+      const cwd = workspace("broken-gz", {
+        "folder/a.ndjson.gz": gzipped.subarray(0, gzipped.length / 2),
+        "folder/b.ndjson.gz": "",
+        "folder/c.ndjson.gz": "not gzip\n",
+        "folder/d.ndjson": ndjson([event(5000)])
+      })
+      const run = await cli(cwd, ["folder"], environment(server))
+      expect(run.code).toBe(1)
+      const received = seqs(server)
+      // the records of a.ndjson.gz up to the break, then the other files
+      expect(received.length).toBeGreaterThan(100)
+      expect(received).toEqual([...range(0, received.length - 1), 5000])
+      const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+      expect(rejects.map((line) => JSON.parse(line))).toEqual([
+        {
+          source: "folder/a.ndjson.gz",
+          line: received.length,
+          stage: "parse",
+          reason: "the rest of folder/a.ndjson.gz cannot be read: gunzip: unexpected end of file",
+          record: ""
+        },
+        expect.objectContaining({
+          source: "folder/b.ndjson.gz",
+          line: 1,
+          reason: "the rest of folder/b.ndjson.gz cannot be read: gunzip: unexpected end of file"
+        }),
+        expect.objectContaining({
+          source: "folder/c.ndjson.gz",
+          line: 1,
+          reason: "the rest of folder/c.ndjson.gz cannot be read: gunzip: incorrect header check"
+        })
+      ])
+      expect(run.summary).toMatchObject({ delivered: received.length, rejected: 3, rejectedBy: { parse: 3 } })
+      expect(run.stderr).toContain("rejected      3")
+    }))
+
   it("imports user and group profiles", () =>
     withServer({}, async (server) => {
       const cwd = workspace("profiles", {
@@ -215,6 +254,59 @@ describe("effect-mixpanel import", () => {
         { $token: token, $group_key: "company_id", $group_id: "acme", $set: { seats: 40 } },
         { $token: token, $group_key: "company_id", $group_id: "initech", $set_once: { founded: 1999 } }
       ])
+    }))
+
+  it("keeps fields named like Object.prototype's members, and rejects __proto__ by name", () =>
+    withServer({}, async (server) => {
+      const cwd = workspace("members", {
+        "events.csv": "event,distinct_id,time,constructor,toString,valueOf,hasOwnProperty\nA,u1,1700000000,c,t,v,h\n",
+        "proto.ndjson": '{"event":"B","distinct_id":"u1","time":1700000000,"__proto__":"p"}\n'
+      })
+      const run = await cli(cwd, ["events.csv", "proto.ndjson"], environment(server))
+      expect(run.code).toBe(1)
+      expect(server.received("imports").map((event) => event.properties)).toEqual([
+        expect.objectContaining({ constructor: "c", toString: "t", valueOf: "v", hasOwnProperty: "h" })
+      ])
+      const [rejected] = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").split("\n")
+      expect(JSON.parse(rejected ?? "{}")).toMatchObject({
+        source: "proto.ndjson",
+        stage: "validation",
+        reason: expect.stringMatching(/^properties\.__proto__: `__proto__` cannot be a property name/)
+      })
+    }))
+
+  it("rejects a record nested 20,000 levels deep as any other", () =>
+    withServer({}, async (server) => {
+      const deep = `{"event":"Deep","properties":{"time":1,"x":${"[".repeat(20_000)}${"]".repeat(20_000)}}}`
+      const cwd = workspace("deep", {
+        "events.ndjson": `${JSON.stringify(event(0))}\n${deep}\n${JSON.stringify(event(1))}\n`,
+        "events.json": `[${JSON.stringify(event(2))},\n${deep}]`
+      })
+      const run = await cli(cwd, ["events.ndjson", "events.json"], environment(server))
+      expect(run.code).toBe(1)
+      expect(seqs(server)).toEqual([0, 1, 2])
+      const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+      // JSON cannot write the record again: its source and line find it
+      expect(rejects.map((line) => JSON.parse(line))).toEqual([
+        {
+          source: "events.ndjson",
+          line: 2,
+          stage: "validation",
+          reason: expect.stringMatching(/nested/),
+          record: null
+        },
+        { source: "events.json", line: 2, stage: "validation", reason: expect.stringMatching(/nested/), record: null }
+      ])
+      expect(run.summary).toMatchObject({ delivered: 3, rejected: 2, rejectedBy: { validation: 2 } })
+    }))
+
+  it("says a failure nothing expected on stderr, and exits 2", () =>
+    withServer({}, async (server) => {
+      // the rejects file's folder is missing: writing the first rejection fails
+      const cwd = workspace("unexpected", { "events.ndjson": `${JSON.stringify(event(0))}\n{not json\n` })
+      const failed = await cli(cwd, ["events.ndjson", "--rejects", "missing/rejects.ndjson"], environment(server))
+      expect(failed.code).toBe(2)
+      expect(failed.stderr).toMatch(/^effect-mixpanel import: unexpected failure: .*missing\/rejects\.ndjson/m)
     }))
 
   it(

@@ -2,10 +2,17 @@
  * The importer's pieces that need no I/O: the file formats (whatever the chunking), times, the derived
  * `$insert_id`, and the building of messages, held to `Message`'s schemas.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { gzipSync } from "node:zlib"
+import { FileSystem, Error as PlatformError } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { FastCheck as fc, ParseResult, Schema } from "effect"
+import { Chunk, Effect, FastCheck as fc, ParseResult, Schema, Stream } from "effect"
 import { Message } from "effect-mixpanel"
 import type { Entry } from "../../src/Import.js"
+import * as Files from "../../src/internal/import/files.js"
 import * as Formats from "../../src/internal/import/formats.js"
 import { murmur128 } from "../../src/internal/import/hash.js"
 import * as Progress from "../../src/internal/import/progress.js"
@@ -142,6 +149,87 @@ describe("CSV", () => {
   })
 })
 
+describe("a file that cannot be read to its end", () => {
+  const broken = new PlatformError.SystemError({
+    reason: "Unknown",
+    module: "FileSystem",
+    method: "gunzip",
+    pathOrDescriptor: "f.gz",
+    description: "unexpected end of file"
+  })
+  /** `text`, then the error of a `.gz` cut short. */
+  const cutShort =
+    (text: string): Files.Open =>
+    () =>
+      Stream.concat(Stream.make(new TextEncoder().encode(text)), Stream.fail(broken))
+  const read = (format: Formats.Format, text: string, skipThrough = 0) =>
+    Files.read(
+      { source: "f.gz", path: "/f.gz", format, gzip: true, size: 0 },
+      { open: cutShort(text), skipThrough }
+    ).pipe(
+      Stream.runCollect,
+      Effect.map((entries) => summary(Chunk.toReadonlyArray(entries))),
+      Effect.provide(FileSystem.layerNoop({}))
+    )
+  const rest = "the rest of f.gz cannot be read"
+
+  it.effect("gives its records up to the break, then one entry for the rest, naming the file", () =>
+    Effect.gen(function* () {
+      // The record cut in two is not made: cut short, it could pass for another
+      expect(yield* read("ndjson", '{"a":1}\n\n{"a":2}\n{"a":')).toEqual([
+        { line: 1, ordinal: 1, record: { a: 1 } },
+        { line: 3, ordinal: 3, record: { a: 2 } },
+        { line: 4, ordinal: 4, unreadable: rest, text: "" }
+      ])
+      expect(yield* read("json", '[{"a":1},\n{"a":2},\n{"a"')).toEqual([
+        { line: 1, ordinal: 1, record: { a: 1 } },
+        { line: 2, ordinal: 2, record: { a: 2 } },
+        { line: 3, ordinal: 3, unreadable: rest, text: "" }
+      ])
+      expect(yield* read("csv", "a,b\n1,2\n3,4")).toEqual([
+        { line: 2, ordinal: 1, record: { a: "1", b: "2" } },
+        { line: 3, ordinal: 2, unreadable: rest, text: "" }
+      ])
+      const [entry] = yield* Files.read(
+        { source: "f.gz", path: "/f.gz", format: "ndjson", gzip: true, size: 0 },
+        { open: cutShort("") }
+      ).pipe(Stream.runCollect, Effect.provide(FileSystem.layerNoop({})))
+      expect(entry).toMatchObject({ reason: `${rest}: gunzip: unexpected end of file` })
+      // --resume: once the rest has an outcome, it is not reported again
+      expect(yield* read("ndjson", '{"a":1}\n{"a":2}\n', 3)).toEqual([])
+      expect(yield* read("ndjson", '{"a":1}\n{"a":2}\n', 2)).toEqual([
+        { line: 3, ordinal: 3, unreadable: rest, text: "" }
+      ])
+    })
+  )
+
+  it.scoped("a .gz cut short, empty or not gzip, read with the platform's DecompressionStream", () =>
+    Effect.gen(function* () {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "effect-mixpanel-files-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const lines = Array.from({ length: 2000 }, (_, i) => `{"seq":${i},"pad":"${"x".repeat(40)}"}\n`).join("")
+      const gzipped = gzipSync(lines)
+      writeFileSync(join(dir, "a.ndjson.gz"), gzipped.subarray(0, gzipped.length / 2))
+      writeFileSync(join(dir, "b.ndjson.gz"), "")
+      writeFileSync(join(dir, "c.ndjson.gz"), "not gzip\n")
+      writeFileSync(join(dir, "d.ndjson"), '{"seq":0}\n')
+      const entries = Chunk.toReadonlyArray(yield* Stream.runCollect(Files.entries([dir])))
+      const unreadable = entries.filter((entry) => entry._tag === "Unreadable")
+      expect(unreadable.map((entry) => [entry.source, entry.reason.split(":")[0]])).toEqual(
+        ["a", "b", "c"].map((name) => [
+          join(dir, `${name}.ndjson.gz`),
+          `the rest of ${join(dir, `${name}.ndjson.gz`)} cannot be read`
+        ])
+      )
+      // the records before the break, and the file after the broken ones
+      expect(entries.filter((entry) => entry._tag === "Record").length).toBeGreaterThan(100)
+      expect(entries.at(-1)).toMatchObject({ _tag: "Record", source: join(dir, "d.ndjson"), record: { seq: 0 } })
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+})
+
 describe("file names", () => {
   it("say the format, with or without .gz", () => {
     expect(Formats.formatOf("a/b.NDJSON")).toEqual({ format: "ndjson", gzip: false })
@@ -270,6 +358,44 @@ describe("messages", () => {
       $set_once: { founded: 2001 }
     })
     expect(built({ group_id: "acme" }, "group").reason).toMatch(/--group-key/)
+  })
+
+  it("fields named like Object.prototype's members are fields like any other; __proto__ is refused by name", () => {
+    const members = { constructor: "c", toString: "t", valueOf: "v", hasOwnProperty: "h" }
+    const [row] = summary(
+      feed(Formats.csv("f.csv"), [
+        "event,distinct_id,time,constructor,toString,valueOf,hasOwnProperty\nA,u1,1,c,t,v,h\n"
+      ])
+    )
+    expect(row).toEqual({ line: 2, ordinal: 1, record: { event: "A", distinct_id: "u1", time: "1", ...members } })
+    expect(built({ event: "A", distinct_id: "u1", time: 1, ...members }).properties).toMatchObject(members)
+    expect(built({ event: "A", properties: { distinct_id: "u1", time: 1, ...members } }).properties).toMatchObject(
+      members
+    )
+    expect(built({ distinct_id: "u1", ...members }, "user").$set).toEqual(members)
+    // a group key naming a member of every object is not a field the record has
+    expect(built({ seats: 1 }, "group", "constructor").reason).toMatch(/^\$group_id: /)
+    // nor is a mapping's source
+    expect(Records.applyMapping({ a: 1 }, [["b", "constructor"]])).toEqual({ a: 1 })
+
+    // `__proto__` as a key is a field (not the object's prototype), which the schemas refuse, as `Mixpanel.track`
+    const refused = "`__proto__` cannot be a property name: JavaScript takes it for an object's prototype"
+    const [proto] = feed(Formats.csv("f.csv"), ["event,time,__proto__\nA,1,p\n"])
+    expect(proto?._tag === "Record" && Object.keys(proto.record as object)).toEqual(["event", "time", "__proto__"])
+    expect(built(proto?._tag === "Record" ? proto.record : undefined)).toEqual({
+      reason: `properties.__proto__: ${refused}`
+    })
+    expect(built(JSON.parse('{"event":"A","time":1,"__proto__":{"x":1}}'))).toEqual({
+      reason: `properties.__proto__: ${refused}`
+    })
+    expect(built(JSON.parse('{"event":"A","properties":{"time":1,"__proto__":"p"}}'))).toEqual({
+      reason: `properties.__proto__: ${refused}`
+    })
+    expect(built(JSON.parse('{"distinct_id":"u1","__proto__":"p"}'), "user")).toEqual({
+      reason: `$set.__proto__: ${refused}`
+    })
+    const mapped = Records.applyMapping({ a: 1 }, [["__proto__", "a"]])
+    expect(Object.keys(mapped)).toEqual(["__proto__"])
   })
 
   it("mapping renames fields at the top, or in properties", () => {

@@ -283,6 +283,54 @@ describe("Import.run", () => {
     })
   )
 
+  it.scoped("sends fields named like Object.prototype's members, and rejects __proto__ by name", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      const members = { constructor: "c", toString: "t", valueOf: "v", hasOwnProperty: "h" }
+      const records = [
+        { event: "A", distinct_id: "u1", time: 1_700_000_000, ...members },
+        JSON.parse('{"event":"B","distinct_id":"u1","time":1700000000,"__proto__":"p"}')
+      ]
+      const summary = yield* run(Import.fromRecords(Stream.fromIterable(records)), options(server))
+      expect(server.received("imports").map((event) => event.properties)).toEqual([expect.objectContaining(members)])
+      expect(summary).toMatchObject({ delivered: 1, rejected: 1, rejectedBy: { validation: 1 } })
+      expect(summary.rejections[0]?.reason).toMatch(/^properties\.__proto__: `__proto__` cannot be a property name/)
+    })
+  )
+
+  it.scoped("rejects a record that throws when read, and delivers the others", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      const trap = new Proxy(
+        {},
+        {
+          get() {
+            throw new Error("getter threw")
+          }
+        }
+      )
+      // an ORM's object: a property read from the database on access
+      const lazy = Object.defineProperty({ event: "A", time: 1_700_000_000 }, "distinct_id", {
+        enumerable: true,
+        get() {
+          throw new Error("connection closed")
+        }
+      })
+      const records = [...events(1), trap, lazy, ...events(1, 1)]
+      // read to build the message, to apply a mapping, or before a transform
+      for (const more of [{}, { mapping: { time: "time" } }, { transform: (record: unknown) => record }]) {
+        server.clear()
+        const summary = yield* run(Import.fromRecords(Stream.fromIterable(records)), options(server, more))
+        expect(seqs(server)).toEqual([0, 1])
+        expect(summary).toMatchObject({ delivered: 2, rejected: 2, rejectedBy: { validation: 2 }, complete: true })
+        expect(summary.rejections.map(({ line, reason, stage }) => ({ line, stage, reason }))).toEqual([
+          { line: 2, stage: "validation", reason: "the record cannot be read: getter threw" },
+          { line: 3, stage: "validation", reason: "the record cannot be read: connection closed" }
+        ])
+      }
+    })
+  )
+
   it.scoped("a dry run checks everything and sends nothing", () =>
     Effect.gen(function* () {
       const server = yield* serve()

@@ -188,15 +188,26 @@ export const save = (
     yield* fs.rename(aside, path)
   })
 
-/** One line of the rejects file. */
-export const rejectsLine = (rejection: Rejection): string =>
-  `${JSON.stringify({
+/**
+ * One line of the rejects file. A record that JSON cannot write (nested deeper than `JSON.stringify`'s
+ * stack: it was rejected for its nesting) is written as `null`, the reason saying so; its source and line
+ * find it.
+ */
+export const rejectsLine = (rejection: Rejection): string => {
+  const line = {
     source: rejection.source,
     line: rejection.line,
     stage: rejection.stage,
     reason: rejection.reason,
     record: rejection.record
-  })}\n`
+  }
+  try {
+    return `${JSON.stringify(line)}\n`
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    return `${JSON.stringify({ ...line, reason: `${line.reason} (the record is not written: ${why})`, record: null })}\n`
+  }
+}
 
 /**
  * The rejects file, appended to and opened only when there is something to write. `bytes` is its length.

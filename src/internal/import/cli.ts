@@ -671,10 +671,20 @@ const helpFirst = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
   return [...argv.slice(0, 2), ...(words[0] === "import" ? ["import"] : []), "--help"]
 }
 
-/** Runs the command line `argv` (as `process.argv`). */
+/**
+ * Runs the command line `argv` (as `process.argv`). A defect (a bug, or a failure nothing expected) is
+ * said on stderr too, and the exit code is 2: an import never ends without a word.
+ */
 export const run = (argv: ReadonlyArray<string>, setExitCode: (code: number) => void) =>
   Console.consoleWith((console) =>
     Command.run(command(setExitCode), { name: "effect-mixpanel", version })(helpFirst(argv)).pipe(
-      Effect.withConsole(commandConsole(console))
+      Effect.withConsole(commandConsole(console)),
+      Effect.catchAllDefect((defect) => {
+        const what = defect instanceof Error ? `${defect.name}: ${defect.message}` : describe(defect)
+        return Effect.zipRight(
+          write(`effect-mixpanel import: unexpected failure: ${what}\n`),
+          Effect.sync(() => setExitCode(exitCodes.failed))
+        )
+      })
     )
   )

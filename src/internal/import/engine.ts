@@ -136,21 +136,42 @@ const recordsOf = (result: unknown): ReadonlyArray<unknown> =>
 const mapped = (record: unknown, mapping: ReadonlyArray<readonly [string, string]>): unknown =>
   isObject(record) ? Records.applyMapping(record, mapping) : record
 
+/**
+ * Why a record that throws when read (a getter, a Proxy trap: an ORM's object given to `fromRecords`) is
+ * rejected: reading it is checking it, and one such record costs no other its delivery.
+ */
+const unreadable = (error: unknown) => ({
+  stage: "validation" as const,
+  reason: `the record cannot be read: ${messageOf(error)}`
+})
+
 const prepare = (
   mapping: ReadonlyArray<readonly [string, string]>,
   transform: Transform
 ): ((chunk: Chunk.Chunk<Entry>) => Effect.Effect<Chunk.Chunk<Prepared>>) => {
   const one = (entry: Entry, waits: Array<Promise<void>>): Prepared => {
     if (entry._tag === "Unreadable") return { entry, records: [], failure: { stage: "parse", reason: entry.reason } }
-    const record = mapped(entry.record, mapping)
-    const prepared: Prepared = { entry, records: [record], failure: undefined }
-    if (!isObject(record)) return prepared
+    let record: unknown
+    try {
+      record = mapped(entry.record, mapping)
+    } catch (error) {
+      return { entry, records: [], failure: unreadable(error) }
+    }
+    if (!isObject(record)) return { entry, records: [record], failure: undefined }
+    const prepared: Prepared = { entry, records: [], failure: undefined }
     const failed = (error: unknown) => {
       prepared.records = []
       prepared.failure = { stage: "transform", reason: `the transform failed: ${messageOf(error)}` }
     }
+    let result: unknown
     try {
-      const result = transform(record)
+      result = transform(record)
+    } catch (error) {
+      failed(error)
+      return prepared
+    }
+    try {
+      // Whether it is a promise is a read of what the transform returned (a getter of the record it passed on).
       if (isPromise(result)) {
         waits.push(
           Promise.resolve(result).then((value) => {
@@ -159,7 +180,7 @@ const prepare = (
         )
       } else prepared.records = recordsOf(result)
     } catch (error) {
-      failed(error)
+      prepared.failure = unreadable(error)
     }
     return prepared
   }
@@ -253,9 +274,15 @@ const grouper = (settings: Settings, context: Records.Context) => {
     open.locals.push({ seq, rejection: { source: entry.source, line: entry.line, stage, reason, record } })
   }
 
-  /** One message of `entry`, from `record` (the entry's record, mapped or transformed). */
-  const build = (out: Array<Batch>, entry: RecordEntry, record: unknown) => {
-    const built = Records.build(record, context)
+  /** One message of `entry`, from `record` (the entry's record, or what the transform made of it), mapped. */
+  const build = (out: Array<Batch>, entry: RecordEntry, record: unknown, mapping: Settings["mapping"]) => {
+    let built: Records.Built
+    try {
+      built = Records.build(mapped(record, mapping), context)
+    } catch (error) {
+      const failure = unreadable(error)
+      return reject(out, entry, failure.stage, failure.reason, entry.record)
+    }
     if ("reason" in built) return reject(out, entry, "validation", built.reason, entry.record)
     const size = Send.wireBytes(endpoint, built.json)
     room(out, size)
@@ -276,7 +303,7 @@ const grouper = (settings: Settings, context: Records.Context) => {
   const add = (entry: Entry, out: Array<Batch>) => {
     seq++
     if (entry._tag === "Unreadable") reject(out, entry, "parse", entry.reason, entry.text)
-    else build(out, entry, mapped(entry.record, settings.mapping))
+    else build(out, entry, entry.record, settings.mapping)
     done(entry)
   }
 
@@ -290,7 +317,7 @@ const grouper = (settings: Settings, context: Records.Context) => {
     } else if (prepared.records.length === 0 || entry._tag === "Unreadable") {
       room(out)
       open.skipped++
-    } else for (const record of prepared.records) build(out, entry, record)
+    } else for (const record of prepared.records) build(out, entry, record, [])
     done(entry)
   }
 

@@ -127,7 +127,20 @@ export const open: Open = (input, onBytes) =>
     })
   )
 
-/** The entries of one file. Positions up to `skipThrough` are left out (`--resume`). */
+/**
+ * Why the rest of a file cannot be read, naming it:
+ * `the rest of events.ndjson.gz cannot be read: gunzip: unexpected end of file`.
+ */
+const unreadableRest = (input: Input, error: PlatformError.PlatformError): string => {
+  const why = error._tag === "SystemError" ? `${error.method}: ${error.description ?? error.reason}` : error.message
+  return `the rest of ${input.source} cannot be read: ${why}`
+}
+
+/**
+ * The entries of one file. Positions up to `skipThrough` are left out (`--resume`). A file that cannot be
+ * read to its end (a `.gz` cut short or not gzip, a read error) gives its records up to there, then one
+ * `Unreadable` entry for the rest, where the next record would have started: the other files are read.
+ */
 export const read = (
   input: Input,
   options: {
@@ -135,12 +148,13 @@ export const read = (
     readonly onBytes?: ((bytes: number) => void) | undefined
     readonly open?: Open | undefined
   } = {}
-): Stream.Stream<Entry, PlatformError.PlatformError, FileSystem.FileSystem> =>
+): Stream.Stream<Entry, never, FileSystem.FileSystem> =>
   Stream.unwrap(
     Effect.sync(() => {
       const text = Stream.decodeText((options.open ?? open)(input, options.onBytes ?? (() => {})))
+      const skipThrough = options.skipThrough ?? 0
       return Stream.suspend(() => {
-        const parser = Formats.make(input.format, input.source, options.skipThrough ?? 0)
+        const parser = Formats.make(input.format, input.source, skipThrough)
         return text.pipe(
           Stream.mapChunks((chunk) => {
             const out: Array<Entry> = []
@@ -153,7 +167,14 @@ export const read = (
               parser.end(out)
               return Stream.fromIterable(out)
             })
-          )
+          ),
+          Stream.catchAll((error) => {
+            // The unfinished record at the break is not made: cut short, it could pass for another.
+            const { line, ordinal } = parser.next()
+            if (ordinal <= skipThrough) return Stream.empty
+            const reason = unreadableRest(input, error)
+            return Stream.make<[Entry]>({ _tag: "Unreadable", source: input.source, line, ordinal, reason, text: "" })
+          })
         )
       })
     })

@@ -11,6 +11,7 @@
  * Entries at a position up to `skipThrough` are not made (`--resume`); for NDJSON they are not parsed either.
  */
 import type { Entry, Format } from "../../Import.js"
+import { setField } from "./records.js"
 
 export type { Format } from "../../Import.js"
 
@@ -18,6 +19,8 @@ export type { Format } from "../../Import.js"
 export interface Parser {
   readonly push: (text: string, out: Array<Entry>) => void
   readonly end: (out: Array<Entry>) => void
+  /** Where the next record starts, as far as the text goes: its line, and its position. */
+  readonly next: () => { readonly line: number; readonly ordinal: number }
 }
 
 /** A line (or element, or row) longer than this is not kept in memory: it is reported and skipped. */
@@ -92,7 +95,8 @@ export const ndjson = (source: string, skipThrough = 0, firstLine = 1): Parser =
     end: (out) => {
       if (rest !== "") emit(rest.endsWith("\r") ? rest.slice(0, -1) : rest, out)
       rest = ""
-    }
+    },
+    next: () => ({ line: line + 1, ordinal: line + 1 })
   }
 }
 
@@ -181,7 +185,10 @@ export const jsonArray = (source: string, skipThrough = 0): Parser => {
     else if (state === "between") unreadable("the file ends before the array is closed", "", line)
     else if (trailing) unreadable("text after the end of the array", "", line)
   }
-  return { push, end }
+
+  const next = () =>
+    delegate !== undefined ? delegate.next() : { line: state === "element" ? elementLine : line, ordinal: ordinal + 1 }
+  return { push, end, next }
 }
 
 /**
@@ -239,10 +246,10 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
       out.push({ _tag: "Unreadable", source, line: at, ordinal, reason, text: quote(row.join(delimiter)) })
       return
     }
-    const record: Record<string, string> = {}
+    const record: Record<string, unknown> = {}
     for (let i = 0; i < row.length; i++) {
       const value = row[i] as string
-      if (value !== "") record[header[i] as string] = value
+      if (value !== "") setField(record, header[i] as string, value)
     }
     out.push({ _tag: "Record", source, line: at, ordinal, record })
   }
@@ -319,7 +326,7 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
     if (field.endsWith("\r")) field = field.slice(0, -1)
     if (state !== "start" || fields.length > 0) endRow(out)
   }
-  return { push, end }
+  return { push, end, next: () => ({ line: rowLine, ordinal: ordinal + 1 }) }
 }
 
 /** A parser for `format`. */

@@ -21,6 +21,23 @@ const isObject = (value: unknown): value is Fields =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
+ * A record's own field `key` (`undefined` when it has none): `constructor` or `toString` are a record's
+ * fields only when it has them, never `Object.prototype`'s.
+ */
+const own = (fields: Fields, key: string): unknown => (Object.hasOwn(fields, key) ? fields[key] : undefined)
+
+/**
+ * `target[key] = value` as an own field, whatever the key: assigned, `__proto__` would set the object's
+ * prototype and the field would be lost without a word; as a field, `Message`'s schemas refuse it by name,
+ * as `Mixpanel.track` does.
+ */
+export const setField = (target: Record<string, unknown>, key: string, value: unknown): void => {
+  if (key === "__proto__")
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  else target[key] = value
+}
+
+/**
  * Milliseconds since the epoch from seconds, milliseconds (a number, or digits in a string) or an ISO 8601
  * date; `undefined` when the value is none of them. Numbers under 1e11 are seconds (1e11 seconds is the
  * year 5138; 1e11 milliseconds is 1973), as Mixpanel reads them. An ISO date without a zone is UTC.
@@ -60,16 +77,16 @@ export const applyMapping = (record: Fields, mapping: ReadonlyArray<readonly [st
   let top: Record<string, unknown> | undefined
   let properties: Record<string, unknown> | undefined
   for (const [target, source] of mapping) {
-    if (source in record) {
+    if (Object.hasOwn(record, source)) {
       top ??= { ...record }
       const value = top[source]
       delete top[source]
-      top[target] = value
-    } else if (isObject(record.properties) && source in record.properties) {
+      setField(top, target, value)
+    } else if (isObject(record.properties) && Object.hasOwn(record.properties, source)) {
       properties ??= { ...record.properties }
       const value = properties[source]
       delete properties[source]
-      properties[target] = value
+      setField(properties, target, value)
     }
   }
   if (properties === undefined) return top ?? record
@@ -134,7 +151,9 @@ export const eventProperties = (
     if (value !== undefined) ordered[key] = value
   }
   // A flat record's `event` is the event's name, not a property.
-  for (const key in properties) if (!(key in ordered) && !(flat && key === "event")) ordered[key] = properties[key]
+  for (const key of Object.keys(properties)) {
+    if (!Object.hasOwn(ordered, key) && !(flat && key === "event")) setField(ordered, key, properties[key])
+  }
   return ordered
 }
 
@@ -180,7 +199,14 @@ export const encodeEventFast = (name: unknown, properties: Fields): string | und
 }
 
 /** `Message.Event`'s full encoding, which names the first problem. */
-export const encodeEventFull = (name: unknown, properties: Fields): Built => encodeEvent({ event: name, properties })
+export const encodeEventFull = (name: unknown, properties: Fields): Built => {
+  const built = encodeEvent({ event: name, properties })
+  if ("reason" in built) return built
+  // `Message.Event` copies the properties key by key, and loses a `__proto__` on the way without a word;
+  // `Message.Properties` walks them as `Mixpanel.track` does, and refuses it by name.
+  const walked = encodeProperties(properties)
+  return Either.isLeft(walked) ? { reason: `properties.${describe(walked.left)}` } : built
+}
 
 /**
  * An event for `/import`: `{ event, properties }` as it is, or a flat record whose `event` is the name and
@@ -188,7 +214,7 @@ export const encodeEventFull = (name: unknown, properties: Fields): Built => enc
  * and made milliseconds; a missing `$insert_id` becomes the hash of the event's JSON without it.
  */
 const event = (record: Fields, context: Context): Built => {
-  const flat = !(isObject(record.properties) && "event" in record)
+  const flat = !(isObject(record.properties) && Object.hasOwn(record, "event"))
   const given = flat ? record : (record.properties as Fields)
   if (given.time === undefined) return { reason: "properties.time: an imported event needs a time" }
   const time = toMillis(given.time)
@@ -213,9 +239,9 @@ const modifierNames: ReadonlyArray<string> = Object.keys(Message.Modifiers.field
 const split = (record: Fields, names: ReadonlyArray<string>, drop: ReadonlyArray<string>) => {
   const top: Record<string, unknown> = {}
   const set: Record<string, unknown> = {}
-  for (const key in record) {
-    if (names.includes(key)) top[key] = record[key]
-    else if (!drop.includes(key)) set[key] = record[key]
+  for (const key of Object.keys(record)) {
+    if (names.includes(key)) setField(top, key, record[key])
+    else if (!drop.includes(key)) setField(set, key, record[key])
   }
   return { top, set }
 }
@@ -231,7 +257,8 @@ const withTime = (message: Record<string, unknown>): Built | undefined => {
   return undefined
 }
 
-const hasOperation = (record: Fields, operations: ReadonlyArray<string>) => operations.some((name) => name in record)
+const hasOperation = (record: Fields, operations: ReadonlyArray<string>) =>
+  operations.some((name) => Object.hasOwn(record, name))
 
 /**
  * A user profile update for `/engage`: a record holding an operation (`$set`, `$add`, ...) as it is, or a
@@ -266,7 +293,7 @@ const group = (record: Fields, context: Context): Built => {
     const idField =
       typeof key === "string" && record.$group_id === undefined && record.group_id === undefined ? key : ""
     const { set, top } = split(record, ["$group_id", "$token", "$time"], ["$group_key", "group_id", idField])
-    const id = record.group_id ?? (idField === "" ? undefined : record[idField])
+    const id = record.group_id ?? (idField === "" ? undefined : own(record, idField))
     message = { $token: context.token, $group_key: key, ...defined("$group_id", id), ...top, $set: set }
   }
   const failed = withTime(message)
