@@ -142,7 +142,8 @@ export type Entry = RecordEntry | Unreadable
 /**
  * A user's own change to each record, applied after `mapping` and before the record becomes a message:
  * return the record (changed or not), several records, or nothing (`undefined` or `null`) to skip it;
- * or a `Promise` of one of these. A transform that throws rejects the record, with the error's message.
+ * or a `Promise` of one of these. A transform that throws rejects the record, with the error's message;
+ * so does a promise that has not settled after 60 seconds (one that never settles would hold the import).
  *
  * @example
  * ```ts

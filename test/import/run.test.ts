@@ -283,6 +283,29 @@ describe("Import.run", () => {
     })
   )
 
+  it.scoped("rejects a record whose transform never answers, after a minute, and imports the others", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      const transform: Import.Transform = (record) =>
+        record.event === "Stuck" ? new Promise(() => {}) : Promise.resolve(record)
+      const records = [
+        { event: "A", distinct_id: "u", time: 1_700_000_000 },
+        { event: "Stuck", distinct_id: "u", time: 1_700_000_001 },
+        { event: "B", distinct_id: "u", time: 1_700_000_002 }
+      ]
+      const fiber = yield* Effect.fork(
+        run(Import.fromRecords(Stream.fromIterable(records)), options(server, { transform }))
+      )
+      yield* advanceUntil(() => server.received("imports").length === 2, "10 seconds", "the others delivered")
+      const summary = yield* Fiber.join(fiber)
+      expect(server.received("imports").map((event) => event.event)).toEqual(["A", "B"])
+      expect(summary).toMatchObject({ delivered: 2, rejected: 1 })
+      expect(summary.rejections).toMatchObject([
+        { line: 2, stage: "transform", reason: "the transform did not answer within 60 seconds" }
+      ])
+    })
+  )
+
   it.scoped("sends fields named like Object.prototype's members, and rejects __proto__ by name", () =>
     Effect.gen(function* () {
       const server = yield* serve()

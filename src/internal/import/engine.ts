@@ -145,11 +145,18 @@ const unreadable = (error: unknown) => ({
   reason: `the record cannot be read: ${messageOf(error)}`
 })
 
+/**
+ * How long a transform's promise may take before its record is rejected: one that never settles would
+ * hold the import (and its first Ctrl-C) for ever.
+ */
+export const transformTimeout = Duration.minutes(1)
+
 const prepare = (
   mapping: ReadonlyArray<readonly [string, string]>,
   transform: Transform
 ): ((chunk: Chunk.Chunk<Entry>) => Effect.Effect<Chunk.Chunk<Prepared>>) => {
-  const one = (entry: Entry, waits: Array<Promise<void>>): Prepared => {
+  /** `waits`: the promises of the transform; `pending`: the entries whose promise has not settled yet. */
+  const one = (entry: Entry, waits: Array<Promise<void>>, pending: Set<Prepared>): Prepared => {
     if (entry._tag === "Unreadable") return { entry, records: [], failure: { stage: "parse", reason: entry.reason } }
     let record: unknown
     try {
@@ -173,10 +180,16 @@ const prepare = (
     try {
       // Whether it is a promise is a read of what the transform returned (a getter of the record it passed on).
       if (isPromise(result)) {
+        pending.add(prepared)
         waits.push(
-          Promise.resolve(result).then((value) => {
-            prepared.records = recordsOf(value)
-          }, failed)
+          Promise.resolve(result).then(
+            (value) => {
+              if (pending.delete(prepared)) prepared.records = recordsOf(value)
+            },
+            (error: unknown) => {
+              if (pending.delete(prepared)) failed(error)
+            }
+          )
         )
       } else prepared.records = recordsOf(result)
     } catch (error) {
@@ -186,14 +199,24 @@ const prepare = (
   }
   return (chunk) => {
     const waits: Array<Promise<void>> = []
-    const out = Chunk.map(chunk, (entry) => one(entry, waits))
+    const pending = new Set<Prepared>()
+    const out = Chunk.map(chunk, (entry) => one(entry, waits, pending))
     // A transform that answers synchronously costs no promise and no extra step.
-    return waits.length === 0
-      ? Effect.succeed(out)
-      : Effect.as(
-          Effect.promise(() => Promise.all(waits)),
-          out
-        )
+    if (waits.length === 0) return Effect.succeed(out)
+    return Effect.promise(() => Promise.all(waits)).pipe(
+      Effect.timeoutOption(transformTimeout),
+      Effect.map(() => {
+        // what settles later is ignored: its record is rejected
+        for (const prepared of pending) {
+          prepared.failure = {
+            stage: "transform",
+            reason: `the transform did not answer within ${Duration.toSeconds(transformTimeout)} seconds`
+          }
+        }
+        pending.clear()
+        return out
+      })
+    )
   }
 }
 
