@@ -234,7 +234,9 @@ describe("hostile input", () => {
         // a value not even of the field's type is said as such, not with the rule for its strings
         [s.track?.("u", "E", { token: 5 }) as never, "properties.token", /^expected a string$/],
         [s.track?.("u", "E", { distinct_id: 5 }) as never, "properties.distinct_id", /^expected a string$/],
-        [s.peopleUnion?.("u", { tags: 5 }) as never, "properties.tags", /a list \(an array\) of values/]
+        [s.peopleUnion?.("u", { tags: 5 }) as never, "properties.tags", /a list \(an array\) of values/],
+        // a field a batch item does not have is not ignored (trackBatch takes no time)
+        [s.trackBatch?.([{ distinctId: "u", event: "E", time: 5 }]) as never, "events[0].time", /not a field/]
       ]
       for (const [effect, field, detail] of cases) {
         const error = yield* typedOutcome(effect)

@@ -329,10 +329,14 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       return Either.right({ endpoint, messages: valid, immediate: false, error })
     }
 
-    /** The fields of one item of a batch, read once. */
+    /** The fields of one item of a batch, read once; another field is refused, as `track` refuses an unknown option. */
     const readItem = (operation: string, item: unknown, prefix: string, names: ReadonlyArray<string>) => {
       if (!Json.isPlainObject(item)) return bad(operation, prefix, "expected an object describing one event")
       try {
+        const other = Object.keys(item).find((key) => !names.includes(key))
+        if (other !== undefined) {
+          return bad(operation, `${prefix}.${other}`, `is not a field of an event here (${names.join(", ")})`)
+        }
         const fields: Record<string, unknown> = {}
         for (const name of names) fields[name] = item[name]
         return Either.right(fields)
