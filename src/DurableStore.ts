@@ -196,7 +196,10 @@ export interface Options {
  * @category models
  */
 export interface SqliteOptions extends Options {
-  /** The database file, created with its directory if missing. */
+  /**
+   * The database file, created with its directory if missing. Not `""` or `":memory:"`: SQLite's
+   * temporary databases keep nothing through a crash.
+   */
   readonly filename: string
   /**
    * When SQLite syncs to disk: `"full"` at every commit (the default under "commit" durability: a

@@ -75,6 +75,16 @@ describe("the durable stores' options", () => {
     })
   )
 
+  it.scopedLive("layerSqlite refuses an empty filename and :memory:, which would not be durable", () =>
+    Effect.gen(function* () {
+      for (const filename of ["", ":memory:"]) {
+        const error = yield* Effect.flip(Effect.scoped(build(DurableStore.layerSqlite({ filename }))))
+        expect(error).toMatchObject({ _tag: "InvalidConfig", option: "filename" })
+        expect(error.message).toContain("temporary database")
+      }
+    })
+  )
+
   it.scopedLive("layer: every bad option is an InvalidConfig naming it", () =>
     Effect.gen(function* () {
       const sql = yield* client

@@ -44,8 +44,15 @@ export const rules = {
   tablePrefix: identifier,
   schema: identifier,
   holderId: Options.string((id) => (id.length >= 1 && id.length <= 200 ? undefined : "must be 1 to 200 characters")),
-  // A NUL ends the name where SQLite reads it, so the file would be another than the one named
-  filename: Options.string((filename) => (filename.includes("\0") ? "must not contain a NUL character" : undefined)),
+  // An empty name or ":memory:" is a database that goes with its connection: an outbox that keeps nothing
+  // through a crash. A NUL ends the name where SQLite reads it, so the file would be another than the one named
+  filename: Options.string((filename) =>
+    filename === "" || filename === ":memory:"
+      ? "must name a file: an empty name or :memory: is a temporary database, which keeps nothing through a crash"
+      : filename.includes("\0")
+        ? "must not contain a NUL character"
+        : undefined
+  ),
   synchronous: Options.literal("full", "normal"),
   // Below it, not even the outbox's empty tables fit (the open fails as if the disk were full)
   maxFileBytes: Options.integer(64 * 1024)
