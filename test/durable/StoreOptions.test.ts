@@ -4,10 +4,12 @@
  */
 import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
+import { FetchHttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
+import { Consumer } from "effect-mixpanel"
 import { DurableStore } from "effect-mixpanel/durable"
 import { build, tempDir } from "./support/store.js"
 
@@ -98,6 +100,30 @@ describe("the durable stores' options", () => {
             value
           )
         }
+      }
+    })
+  )
+
+  it.scopedLive("Consumer.layerDurable refuses the store's options, which it would drop", () =>
+    Effect.gen(function* () {
+      const store = DurableStore.layerSqlite({ filename: join(yield* tempDir, "outbox.db") })
+      for (const [option, value] of [
+        ["capacity", 5],
+        ["capacityBytes", 1024 * 1024],
+        ["overflow", "wait"]
+      ] as const) {
+        const error = yield* Effect.flip(
+          Effect.scoped(
+            Layer.build(
+              Consumer.layerDurable({ [option]: value } as Consumer.DurableOptions).pipe(
+                Layer.provide(store),
+                Layer.provide(FetchHttpClient.layer)
+              )
+            )
+          )
+        )
+        expect(error).toMatchObject({ _tag: "InvalidConfig", option })
+        expect(error.message).toContain("DurableStore.layerSqlite")
       }
     })
   )
