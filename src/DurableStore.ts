@@ -151,7 +151,7 @@ export type Durability = service.Durability
 export interface Options {
   /** When `append` returns; see `Durability`. Default `"commit"`. */
   readonly durability?: Durability | undefined
-  /** "async": the longest a message waits for its commit. Default 100 milliseconds. */
+  /** "async": the longest a message waits for its commit, 1 millisecond to 1 hour. Default 100 milliseconds. */
   readonly asyncInterval?: Duration.DurationInput | undefined
   /** "async": the most messages waiting for their commit; beyond, calls wait for it. Default 1,000. */
   readonly asyncMessages?: number | undefined
@@ -167,8 +167,8 @@ export interface Options {
   readonly overflow?: Overflow | undefined
   /**
    * How long a relay's claim on messages lasts without renewal. The store renews it every third of this
-   * while it runs; when a process dies, its messages are sent by another after at most this long.
-   * Default 30 seconds.
+   * while it runs; when a process dies, its messages are sent by another after at most this long. 30
+   * milliseconds to 1 day; default 30 seconds.
    */
   readonly leaseDuration?: Duration.DurationInput | undefined
   /** The prefix of the outbox's table names (letters, digits, `_`). Default `"effect_mixpanel_"`. */
@@ -196,7 +196,10 @@ export interface Options {
  * @category models
  */
 export interface SqliteOptions extends Options {
-  /** The database file, created with its directory if missing. */
+  /**
+   * The database file, created with its directory if missing. Not `""` or `":memory:"`: SQLite's
+   * temporary databases keep nothing through a crash.
+   */
   readonly filename: string
   /**
    * When SQLite syncs to disk: `"full"` at every commit (the default under "commit" durability: a
@@ -204,7 +207,7 @@ export interface SqliteOptions extends Options {
    * under "async": it survives a crash of the process, not of the machine).
    */
   readonly synchronous?: "full" | "normal" | undefined
-  /** A limit on the file's size; beyond it, appends fail with a `DiskFull` error. Default: none. */
+  /** A limit on the file's size, at least 64 KiB; beyond it, appends fail with a `DiskFull` error. Default: none. */
   readonly maxFileBytes?: number | undefined
 }
 
@@ -319,7 +322,7 @@ export const layer = (
 ): Layer.Layer<DurableStore, StoreError | InvalidConfig, SqlClient.SqlClient> =>
   Layer.scoped(
     DurableStore,
-    Effect.flatMap(settings.resolve(options, "sql"), (resolved) =>
+    Effect.flatMap(settings.store(options), (resolved) =>
       Effect.mapError(SqlStore.make(resolved), Failure.toStoreError)
     )
   )
@@ -343,15 +346,9 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<DurableStore, S
   Layer.scoped(
     DurableStore,
     Effect.gen(function* () {
-      const resolved = yield* settings.resolve(options, options.filename)
-      const durability = resolved.durability
-      const { beyondLimit, sql } = yield* Sqlite.open({
-        filename: options.filename,
-        synchronous: options.synchronous ?? (durability === "commit" ? "full" : "normal"),
-        maxFileBytes: options.maxFileBytes,
-        busyTimeout: 5000
-      })
-      return yield* Effect.provideService(SqlStore.make(resolved, beyondLimit), SqlClient.SqlClient, sql)
+      const { file, store } = yield* settings.sqlite(options)
+      const { beyondLimit, sql } = yield* Sqlite.open({ ...file, busyTimeout: 5000 })
+      return yield* Effect.provideService(SqlStore.make(store, beyondLimit), SqlClient.SqlClient, sql)
     }).pipe(Effect.mapError((error) => (error._tag === "StoreFailure" ? Failure.toStoreError(error) : error)))
   )
 

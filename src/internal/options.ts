@@ -36,12 +36,19 @@ const rule = <A, I>(option: Schema.Schema<A, I>, text: Schema.Schema<A, string>)
 const withCheck = <A, I>(self: Schema.Schema<A, I>, check: (a: A) => boolean, message: string): Schema.Schema<A, I> =>
   self.pipe(Schema.filter((a: A) => check(a) || message))
 
-/** An integer from `min` to `max`. */
-export const integer = (min: number, max: number): Rule<number> => {
+/** An integer from `min` to `max` (by default, any safe integer from `min`). */
+export const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Rule<number> => {
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`
   const bounded = Schema.Number.pipe(
-    Schema.filter((n) => (Number.isInteger(n) && n >= min && n <= max) || `must be an integer from ${min} to ${max}`)
+    Schema.filter((n) => (Number.isInteger(n) && n >= min && n <= max) || `must be an integer ${range}`)
   )
   return rule(bounded, Schema.compose(Schema.NumberFromString, bounded))
+}
+
+/** A string that `problem` finds nothing wrong with (it says what is, in words that do not quote it). */
+export const string = (problem: (text: string) => string | undefined): Rule<string> => {
+  const checked = Schema.String.pipe(Schema.filter(problem))
+  return rule(checked, checked)
 }
 
 const decodeDuration = (input: unknown): Option.Option<Duration.Duration> => {

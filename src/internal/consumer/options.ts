@@ -117,9 +117,19 @@ const bufferedFields = {
 // The durable consumer's: the engine's options, without the cap (the store's), and the poll
 const { capacity: _capacity, capacityBytes: _capacityBytes, overflow: _overflow, ...engineFields } = bufferedFields
 
+// Given to the consumer, the store's options would be dropped without a word: the cap would not be the one set
+const storeOption = Schema.optional(
+  Schema.Undefined.annotations({
+    message: () => "is the durable store's option: give it to DurableStore.layerSqlite or DurableStore.layer"
+  })
+)
+
 const DurableSchema = Schema.Struct({
   ...engineFields,
-  pollInterval: Schema.optional(rules.pollInterval.option)
+  pollInterval: Schema.optional(rules.pollInterval.option),
+  capacity: storeOption,
+  capacityBytes: storeOption,
+  overflow: storeOption
 }).pipe(Schema.filter(secretsSafe))
 
 const BufferedSchema = Schema.Struct(bufferedFields).pipe(

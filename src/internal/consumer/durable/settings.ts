@@ -1,17 +1,22 @@
 /**
- * The durable store's options: defaults (stated once, here and in `DurableStore.Options`) and checks,
- * made when the layer is built so that a bad setting is an `InvalidConfig` at start-up.
+ * The durable stores' options as Schemas, one rule per option (as the consumers' options are), and their
+ * defaults (stated once, here and in `DurableStore.Options`). A layer decodes its options once, when it is
+ * built, so that a bad setting is an `InvalidConfig` at start-up that names the option and never quotes
+ * its value.
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Random from "effect/Random"
+import * as Schema from "effect/Schema"
 import type { Overflow } from "../../../Consumer.js"
-import type { Durability, Options } from "../../../DurableStore.js"
+import type { Durability } from "../../../DurableStore.js"
 import type { Endpoint } from "../../../Endpoint.js"
-import { InvalidConfig } from "../../../MixpanelError.js"
+import type { InvalidConfig } from "../../../MixpanelError.js"
+import * as Options from "../../options.js"
 import { wireBytes } from "../batch.js"
+import { rules as consumerRules } from "../options.js"
 import type { Resolved } from "./service.js"
+import type * as Sqlite from "./sqlite.js"
 import * as Tables from "./tables.js"
 
 /** The defaults, as `DurableStore.Options` states them. */
@@ -25,64 +30,100 @@ export const defaults = {
   leaseDuration: Duration.seconds(30)
 }
 
-const invalid = (option: string, detail: string) => Effect.fail(new InvalidConfig({ option, detail }))
+const identifier = Options.string(Tables.invalidName)
 
-const positiveInteger = (option: string, value: number | undefined, fallback: number) =>
-  value === undefined
-    ? Effect.succeed(fallback)
-    : Number.isSafeInteger(value) && value >= 1
-      ? Effect.succeed(value)
-      : invalid(option, "must be an integer of at least 1")
-
-/** A duration in whole milliseconds, at least `min`. */
-const millis = (
-  option: string,
-  value: Duration.DurationInput | undefined,
-  fallback: Duration.Duration,
-  min: number
-) => {
-  const decoded = value === undefined ? Option.some(fallback) : Duration.decodeUnknown(value)
-  if (Option.isNone(decoded) || !Duration.isFinite(decoded.value)) return invalid(option, "must be a finite duration")
-  const ms = Math.round(Duration.toMillis(decoded.value))
-  return ms >= min ? Effect.succeed(ms) : invalid(option, `must be at least ${min} ms`)
+/** The rule of each option of every store (`DurableStore.Options`) and of `layerSqlite`'s own. */
+export const rules = {
+  durability: Options.literal("commit", "async"),
+  asyncInterval: Options.duration("1 millis", "1 hour"),
+  asyncMessages: Options.integer(1),
+  capacity: Options.integer(1),
+  capacityBytes: Options.integer(1),
+  overflow: consumerRules.overflow,
+  leaseDuration: Options.duration("30 millis", "1 day"),
+  tablePrefix: identifier,
+  schema: identifier,
+  holderId: Options.string((id) => (id.length >= 1 && id.length <= 200 ? undefined : "must be 1 to 200 characters")),
+  // An empty name or ":memory:" is a database that goes with its connection: an outbox that keeps nothing
+  // through a crash. A NUL ends the name where SQLite reads it, so the file would be another than the one named
+  filename: Options.string((filename) =>
+    filename === "" || filename === ":memory:"
+      ? "must name a file: an empty name or :memory: is a temporary database, which keeps nothing through a crash"
+      : filename.includes("\0")
+        ? "must not contain a NUL character"
+        : undefined
+  ),
+  synchronous: Options.literal("full", "normal"),
+  // Below it, not even the outbox's empty tables fit (the open fails as if the disk were full)
+  maxFileBytes: Options.integer(64 * 1024)
 }
 
-const oneOf = <A extends string>(option: string, value: A | undefined, fallback: A, allowed: ReadonlyArray<A>) =>
-  value === undefined
-    ? Effect.succeed(fallback)
-    : allowed.includes(value)
-      ? Effect.succeed(value)
-      : invalid(option, `must be one of ${allowed.join(", ")}`)
-
-const name = (option: string, value: string | undefined) => {
-  if (value === undefined) return Effect.succeed(undefined)
-  const problem = Tables.invalidName(value, option)
-  return problem === undefined ? Effect.succeed(value) : invalid(option, problem)
+const storeFields = {
+  durability: Schema.optional(rules.durability.option),
+  asyncInterval: Schema.optional(rules.asyncInterval.option),
+  asyncMessages: Schema.optional(rules.asyncMessages.option),
+  capacity: Schema.optional(rules.capacity.option),
+  capacityBytes: Schema.optional(rules.capacityBytes.option),
+  overflow: Schema.optional(rules.overflow.option),
+  leaseDuration: Schema.optional(rules.leaseDuration.option),
+  tablePrefix: Schema.optional(rules.tablePrefix.option),
+  schema: Schema.optional(rules.schema.option),
+  holderId: Schema.optional(rules.holderId.option)
 }
+
+const StoreSchema = Schema.Struct(storeFields)
+
+const SqliteSchema = Schema.Struct({
+  ...storeFields,
+  filename: rules.filename.option,
+  synchronous: Schema.optional(rules.synchronous.option),
+  maxFileBytes: Schema.optional(rules.maxFileBytes.option)
+})
 
 const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0")
+
+const millis = (duration: Duration.Duration) => Math.round(Duration.toMillis(duration))
 
 /** The bytes of a message in a request body, as `Stored.bytes` counts them (form escapes included). */
 export const defaultMeasure: (endpoint: Endpoint, json: string) => number = wireBytes
 
-/** Checks `options` and fills in the defaults. */
-export const resolve = (options: Options, label: string): Effect.Effect<Resolved, InvalidConfig> =>
+/** Decoded options with their defaults. */
+const resolve = (options: Schema.Struct.Type<typeof storeFields>, label: string): Effect.Effect<Resolved> =>
   Effect.gen(function* () {
-    const prefix = yield* name("tablePrefix", options.tablePrefix)
-    const schema = yield* name("schema", options.schema)
-    const holder = options.holderId ?? `${hex(yield* Random.nextInt)}${hex(yield* Random.nextInt)}`
-    if (holder === "" || holder.length > 200) return yield* invalid("holderId", "must be 1 to 200 characters")
     return {
-      durability: yield* oneOf("durability", options.durability, defaults.durability, ["commit", "async"]),
-      asyncInterval: yield* millis("asyncInterval", options.asyncInterval, defaults.asyncInterval, 1),
-      asyncMessages: yield* positiveInteger("asyncMessages", options.asyncMessages, defaults.asyncMessages),
-      capacity: yield* positiveInteger("capacity", options.capacity, defaults.capacity),
-      capacityBytes: yield* positiveInteger("capacityBytes", options.capacityBytes, defaults.capacityBytes),
-      overflow: yield* oneOf("overflow", options.overflow, defaults.overflow, ["wait", "dropNewest", "dropOldest"]),
-      leaseDuration: yield* millis("leaseDuration", options.leaseDuration, defaults.leaseDuration, 30),
-      holder,
-      tables: Tables.make({ prefix, schema }),
+      durability: options.durability ?? defaults.durability,
+      asyncInterval: millis(options.asyncInterval ?? defaults.asyncInterval),
+      asyncMessages: options.asyncMessages ?? defaults.asyncMessages,
+      capacity: options.capacity ?? defaults.capacity,
+      capacityBytes: options.capacityBytes ?? defaults.capacityBytes,
+      overflow: options.overflow ?? defaults.overflow,
+      leaseDuration: millis(options.leaseDuration ?? defaults.leaseDuration),
+      holder: options.holderId ?? `${hex(yield* Random.nextInt)}${hex(yield* Random.nextInt)}`,
+      tables: Tables.make({ prefix: options.tablePrefix, schema: options.schema }),
       label,
       measure: defaultMeasure
     }
   })
+
+const decodeStore = Options.decoder(StoreSchema)
+
+/** `DurableStore.Options` checked, with their defaults. */
+export const store = (options: unknown): Effect.Effect<Resolved, InvalidConfig> =>
+  Effect.flatMap(decodeStore(options ?? {}), (options) => resolve(options, "sql"))
+
+const decodeSqlite = Options.decoder(SqliteSchema)
+
+/** `DurableStore.SqliteOptions` checked, with their defaults: the store's settings and the file's. */
+export const sqlite = (
+  options: unknown
+): Effect.Effect<{ readonly store: Resolved; readonly file: Omit<Sqlite.Options, "busyTimeout"> }, InvalidConfig> =>
+  Effect.flatMap(decodeSqlite(options ?? {}), (options) =>
+    Effect.map(resolve(options, options.filename), (store) => ({
+      store,
+      file: {
+        filename: options.filename,
+        synchronous: options.synchronous ?? (store.durability === "commit" ? "full" : "normal"),
+        maxFileBytes: options.maxFileBytes
+      }
+    }))
+  )

@@ -25,6 +25,7 @@ import * as Failure from "./failure.js"
 
 /** What the SQLite connection needs to know. */
 export interface Options {
+  /** A file's name (never empty or ":memory:": the options refuse a store that would not be durable). */
   readonly filename: string
   readonly synchronous: "full" | "normal"
   /** The file's size limit (`max_page_count`): beyond it writes fail as if the disk were full. */
@@ -57,12 +58,10 @@ export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"o
       try: () => Promise.all([import("@effect/sql-sqlite-node/SqliteClient"), import("node:fs"), import("node:path")]),
       catch: (cause) => ({ ...Failure.make("open", "Unknown", missing), cause })
     })
-    if (options.filename !== ":memory:") {
-      yield* Effect.try({
-        try: () => fs.mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true }),
-        catch: (cause) => Failure.fromCause("open", cause)
-      })
-    }
+    yield* Effect.try({
+      try: () => fs.mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true }),
+      catch: (cause) => Failure.fromCause("open", cause)
+    })
     const context = yield* Layer.build(sqlite.layer({ filename: options.filename }))
     const sql = Context.get(context, sqlite.SqliteClient)
     const pragma = (text: string) => sql.unsafe<Record<string, unknown>>(`PRAGMA ${text}`)

@@ -27,10 +27,10 @@ export interface Tables {
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** Why `name` cannot be a prefix or schema, or `undefined` when it can. */
-export const invalidName = (name: string, what: string): string | undefined =>
+export const invalidName = (name: string): string | undefined =>
   identifier.test(name) && name.length <= 40
     ? undefined
-    : `${what} ${JSON.stringify(name)} must be letters, digits and underscores (at most 40), not starting with a digit`
+    : "must be letters, digits and underscores (at most 40), not starting with a digit"
 
 /** The tables for `prefix` (letters, digits, `_`) in `schema` (PostgreSQL), validated by `invalidName` first. */
 export const make = (options: {
