@@ -236,7 +236,10 @@ describe("hostile input", () => {
         [s.track?.("u", "E", { distinct_id: 5 }) as never, "properties.distinct_id", /^expected a string$/],
         [s.peopleUnion?.("u", { tags: 5 }) as never, "properties.tags", /a list \(an array\) of values/],
         // a field a batch item does not have is not ignored (trackBatch takes no time)
-        [s.trackBatch?.([{ distinctId: "u", event: "E", time: 5 }]) as never, "events[0].time", /not a field/]
+        [s.trackBatch?.([{ distinctId: "u", event: "E", time: 5 }]) as never, "events[0].time", /not a field/],
+        // a collection says how to make it JSON
+        [s.peopleUnset?.("u", new Set(["a"])) as never, "names", /pass an array \(Array\.from\(set\)\)/],
+        [s.track?.("u", "E", { m: new Map() }) as never, "properties.m", /Object\.fromEntries\(map\)/]
       ]
       for (const [effect, field, detail] of cases) {
         const error = yield* typedOutcome(effect)

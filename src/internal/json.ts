@@ -207,7 +207,13 @@ const walkDate = (time: number, later: LaterDate | undefined, walk: Walk): unkno
 const walkRecord = (record: object, walk: Walk): unknown => {
   const proto = Object.getPrototypeOf(record)
   if (proto !== Object.prototype && proto !== null) {
-    return fail(walk, `${kind(record)} is not a JSON value; pass a plain object`)
+    const instead =
+      proto === Set.prototype
+        ? "an array (Array.from(set))"
+        : proto === Map.prototype
+          ? "a plain object (Object.fromEntries(map))"
+          : "a plain object"
+    return fail(walk, `${kind(record)} is not a JSON value; pass ${instead}`)
   }
   let copy: Record<string, unknown>
   try {
