@@ -239,7 +239,9 @@ describe("hostile input", () => {
         [s.trackBatch?.([{ distinctId: "u", event: "E", time: 5 }]) as never, "events[0].time", /not a field/],
         // a collection says how to make it JSON
         [s.peopleUnset?.("u", new Set(["a"])) as never, "names", /pass an array \(Array\.from\(set\)\)/],
-        [s.track?.("u", "E", { m: new Map() }) as never, "properties.m", /Object\.fromEntries\(map\)/]
+        [s.track?.("u", "E", { m: new Map() }) as never, "properties.m", /Object\.fromEntries\(map\)/],
+        // the argument, not the property of the message it becomes
+        [s.alias?.("a".repeat(1_100_000), "u") as never, "aliasId", /1000000/]
       ]
       for (const [effect, field, detail] of cases) {
         const error = yield* typedOutcome(effect)

@@ -399,7 +399,11 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         "alias",
         { event: "$create_alias", properties: { token, distinct_id: read.right.original, alias: read.right.alias } },
         read.right.options,
-        { prefix: "", meta: "options.meta" }
+        {
+          prefix: "",
+          meta: "options.meta",
+          renames: { "properties.alias": "aliasId", "properties.distinct_id": "original" }
+        }
       )
       return Either.map(json, (message) => ({
         endpoint: "events" as const,

@@ -23,7 +23,8 @@ export const fromIssue = (operation: string, issue: Json.Issue, prefix: string):
 
 /**
  * Where a field of a message came from, for errors that name what the caller passed: the message's first
- * path segment renamed (`$add` → `properties`, `$distinct_id` → `distinctId`), and where `meta` came from.
+ * path segment renamed (`$add` → `properties`, `$distinct_id` → `distinctId`), or a whole path
+ * (`properties.alias` → `aliasId`), and where `meta` came from.
  */
 export interface Origin {
   readonly prefix: string
@@ -34,6 +35,8 @@ export interface Origin {
 }
 
 export const renamed = (origin: Origin, path: ReadonlyArray<PropertyKey>): string => {
+  const whole = origin.renames?.[formatPath(path)]
+  if (whole !== undefined) return join(origin.prefix, whole)
   const [head, ...rest] = path
   const name = typeof head === "string" ? origin.renames?.[head] : undefined
   if (name !== undefined) return join(origin.prefix, join(name, formatPath(rest)))
