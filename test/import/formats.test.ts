@@ -255,7 +255,20 @@ describe("times", () => {
     expect(Records.toMillis("2024-01-02T05:04:05+02:00")).toBe(ms)
     expect(Records.toMillis("2024-01-02T05:04:05+0200")).toBe(ms)
     expect(Records.toMillis("2024-01-02")).toBe(Date.UTC(2024, 0, 2))
-    for (const bad of ["yesterday", "2024-13-45", "", Number.NaN, true, null, {}]) {
+    expect(Records.toMillis("2024-02-29")).toBe(Date.UTC(2024, 1, 29))
+    // days a month does not have, which Date.parse would roll into the next month
+    for (const bad of [
+      "yesterday",
+      "2024-13-45",
+      "2024-02-30",
+      "2023-02-29",
+      "2024-04-31T10:00:00Z",
+      "",
+      Number.NaN,
+      true,
+      null,
+      {}
+    ]) {
       expect(Records.toMillis(bad)).toBeUndefined()
     }
   })

@@ -50,6 +50,8 @@ export const toMillis = (value: unknown): number | undefined => {
   const iso = /^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/.exec(text)
   if (iso === null) return undefined
   const [, date, clock, zone] = iso
+  // `Date.parse` rolls a day the month does not have over into the next (2024-02-30 is March 1st)
+  if (!isCalendarDate(date as string)) return undefined
   if (clock === undefined) return orUndefined(Date.parse(`${date}T00:00:00Z`))
   const offset =
     zone === undefined || zone.toUpperCase() === "Z"
@@ -60,6 +62,14 @@ export const toMillis = (value: unknown): number | undefined => {
           ? zone
           : `${zone.slice(0, 3)}:${zone.slice(3)}`
   return orUndefined(Date.parse(`${date}T${clock}${offset}`))
+}
+
+/** Whether `yyyy-mm-dd` is a day of the (proleptic Gregorian) calendar. */
+const isCalendarDate = (date: string): boolean => {
+  const [year, month, day] = date.split("-").map(Number) as [number, number, number]
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31
+  return month >= 1 && month <= 12 && day >= 1 && day <= days
 }
 
 const fromNumber = (n: number): number => Math.round(n < 1e11 ? n * 1000 : n)
