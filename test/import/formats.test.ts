@@ -135,6 +135,14 @@ describe("CSV", () => {
     ])
   })
 
+  it("reads no row of a header that names a column twice: which one would be the field is unclear", () => {
+    expect(summary(feed(Formats.csv("f.csv"), ["email,name,email,,\na@x,A,b@x,,\n"]))).toEqual([
+      { line: 2, ordinal: 1, unreadable: 'the header names the column "email" twice', text: "a@x,A,b@x,," }
+    ])
+    // unnamed columns (a trailing comma) are not named twice
+    expect(summary(feed(Formats.csv("f.csv"), ["a,,\n1,,\n"]))).toEqual([{ line: 2, ordinal: 1, record: { a: "1" } }])
+  })
+
   it("reads TSV, and reports a quote left open", () => {
     expect(summary(feed(Formats.csv("f.tsv", 0, "\t"), ["a\tb\n1\t2\n"]))).toEqual([
       { line: 2, ordinal: 1, record: { a: "1", b: "2" } }

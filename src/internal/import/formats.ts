@@ -203,6 +203,8 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
   // after a quote inside quotes (the field's end, or the first of a doubled quote)
   let state: "start" | "plain" | "quoted" | "quote" = "start"
   let header: ReadonlyArray<string> | undefined
+  /** Why no row can be read, when the header names a column twice (which one is the record's field?). */
+  let twice: string | undefined
   let fields: Array<string> = []
   let field = ""
   let rowChars = 0
@@ -236,14 +238,19 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
     }
     if (row.length === 1 && row[0] === "") return
     if (header === undefined) {
-      header = row.map((name, i) => (i === 0 ? name.replace(/^\uFEFF/, "") : name).trim())
+      const names = row.map((name, i) => (i === 0 ? name.replace(/^\uFEFF/, "") : name).trim())
+      const repeated = names.find((name, i) => name !== "" && names.indexOf(name) !== i)
+      if (repeated !== undefined) twice = `the header names the column ${JSON.stringify(repeated)} twice`
+      header = names
       return
     }
     ordinal++
     if (ordinal <= skipThrough) return
-    if (row.length !== header.length) {
-      const reason = `the row has ${row.length} fields, the header ${header.length}`
-      out.push({ _tag: "Unreadable", source, line: at, ordinal, reason, text: quote(row.join(delimiter)) })
+    const unreadable =
+      twice ??
+      (row.length !== header.length ? `the row has ${row.length} fields, the header ${header.length}` : undefined)
+    if (unreadable !== undefined) {
+      out.push({ _tag: "Unreadable", source, line: at, ordinal, reason: unreadable, text: quote(row.join(delimiter)) })
       return
     }
     const record: Record<string, unknown> = {}
