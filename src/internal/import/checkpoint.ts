@@ -17,6 +17,7 @@ import * as Scope from "effect/Scope"
 import type { BatchReport, Counts, Rejection } from "../../Import.js"
 import { InvalidConfig } from "../../MixpanelError.js"
 import type { Input } from "./files.js"
+import { reasonOf } from "./formats.js"
 
 const Count = Schema.NonNegativeInt
 
@@ -204,7 +205,7 @@ export const rejectsLine = (rejection: Rejection): string => {
   try {
     return `${JSON.stringify(line)}\n`
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error)
+    const why = reasonOf(error)
     return `${JSON.stringify({ ...line, reason: `${line.reason} (the record is not written: ${why})`, record: null })}\n`
   }
 }

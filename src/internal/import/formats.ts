@@ -31,7 +31,8 @@ const maxQuotedChars = 2048
 
 const quote = (text: string): string => (text.length > maxQuotedChars ? `${text.slice(0, maxQuotedChars)}…` : text)
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+/** An error as the words of a reason: its message, or the thrown value as text. */
+export const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 const parseJson = (source: string, line: number, ordinal: number, text: string): Entry => {
   try {
