@@ -187,7 +187,9 @@ const verdictText = (verdict: Verdict): string =>
 
 /** The goals of issue 13 as one Markdown table: a row per goal, a column per effect-mixpanel row. */
 export const formatGoals = (report: BenchReport): string => {
-  const ours = report.summary.filter((client) => client.role === "main" || client.role === "ours")
+  const ours = report.summary.filter(
+    (client) => client.role === "bound" || client.role === "main" || client.role === "ours"
+  )
   const checked = ours
     .map((client) => ({ client, verdicts: checkGoals(report, client.client) }))
     .filter(({ verdicts }) => verdicts.length > 0)

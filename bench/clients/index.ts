@@ -13,9 +13,10 @@ export interface Variant {
   readonly setup: string
   /**
    * `main`: the row the goals are checked for (effect-mixpanel as a plain-JavaScript caller calls it);
-   * `ours`: another way of calling effect-mixpanel; `floor`: the hand-written sender every ratio divides by.
+   * `ours`: another way of calling effect-mixpanel; `floor`: the hand-written sender every ratio divides by;
+   * `bound`: the floor with what no Effect library called that way can avoid, a bound on the goals.
    */
-  readonly role: "main" | "ours" | "peer" | "floor"
+  readonly role: "main" | "ours" | "peer" | "floor" | "bound"
   /**
    * `full`: N events (`--n`); `small`: the smaller N of a client that makes one request per event
    * (`--small-n`); `reduced`: a client too slow to run N events 3 times within the bench's 5 minutes
@@ -36,6 +37,16 @@ export const variants: ReadonlyArray<Variant> = [
     size: "full",
     faults: true,
     load: async () => (await import("./floor.js")).floor
+  },
+  {
+    id: "floor-runfork",
+    label: "floor, a fiber per call (runFork)",
+    setup:
+      "the floor, each call as runtime.runFork(Effect.sync(() => track(event))) on a ManagedRuntime of no services",
+    role: "bound",
+    size: "full",
+    faults: false,
+    load: async () => (await import("./floorFibers.js")).floorInFibers
   },
   {
     id: "effect-undici",
