@@ -235,6 +235,25 @@ describe("DurableStore.layerSqlite", () => {
       })
   )
 
+  it.scopedLive.skipIf(process.platform !== "linux")(
+    "a directory that cannot be made (under /proc): a StoreError when the layer is built, not a hang",
+    () =>
+      Effect.gen(function* () {
+        const exit = yield* Effect.exit(
+          Effect.scoped(build(DurableStore.layerSqlite({ filename: "/proc/self/mixpanel/outbox.db" })))
+        )
+        expect(exit).toStrictEqual(
+          Exit.fail(
+            expect.objectContaining({
+              _tag: "StoreError",
+              operation: "open",
+              message: expect.stringContaining("ENOENT")
+            })
+          )
+        )
+      })
+  )
+
   it.scopedLive("a file that is not a database: a Corrupt error when the layer is built, and a log line", () => {
     const { lines, logger } = capture()
     return Effect.gen(function* () {

@@ -58,8 +58,19 @@ export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"o
       try: () => Promise.all([import("@effect/sql-sqlite-node/SqliteClient"), import("node:fs"), import("node:path")]),
       catch: (cause) => ({ ...Failure.make("open", "Unknown", missing), cause })
     })
+    /**
+     * Creates `dir` and its missing parents one at a time. Node 20's `mkdirSync(dir, { recursive: true })`
+     * spins for ever, synchronously, where `mkdir` answers ENOENT under a parent that exists (a path in
+     * `/proc`); one directory at a time, that answer is an error.
+     */
+    const makeDirectory = (dir: string): void => {
+      if (fs.existsSync(dir)) return
+      const parent = path.dirname(dir)
+      if (parent !== dir) makeDirectory(parent)
+      fs.mkdirSync(dir)
+    }
     yield* Effect.try({
-      try: () => fs.mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true }),
+      try: () => makeDirectory(path.dirname(path.resolve(options.filename))),
       catch: (cause) => Failure.fromCause("open", cause)
     })
     const context = yield* Layer.build(sqlite.layer({ filename: options.filename }))
