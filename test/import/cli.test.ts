@@ -230,6 +230,100 @@ describe("effect-mixpanel import", () => {
       expect(run.stderr).toContain("rejected      3")
     }))
 
+  it("rejects a record whose bytes are not UTF-8, saying where, and imports the others whole", () =>
+    withServer({}, async (server) => {
+      const name = "José ✓ 😀"
+      const n = 1500
+      const broken = [1, n - 2]
+      /**
+       * A file of `n` rows of the same length after a BOM and `head`, whose first line is padded with spaces
+       * so that the "😀" of the row at byte 65,536, where the first chunk read ends, is cut in two there. In
+       * the rows `broken`, "é" is in Latin-1 (0xE9, then "!" for the byte it lacks).
+       */
+      const file = (head: string, row: (seq: number) => string, tail: string, first: number) => {
+        const rows = range(first, first + n).map(row)
+        const before = 3 + Buffer.byteLength(head)
+        const length = Buffer.byteLength(rows[0] ?? "")
+        const emoji = Buffer.byteLength(rows[0]?.slice(0, rows[0].indexOf("😀")) ?? "")
+        const pad = " ".repeat((((65_536 - 2 - emoji - before) % length) + length) % length)
+        const padded = head.endsWith("\n") ? `${head.slice(0, -1)}${pad}\n` : `${head}${pad}`
+        const bytes = rows.map((text, i) => {
+          const row = Buffer.from(text)
+          if (broken.includes(i)) row.set([0xe9, 0x21], row.indexOf("é"))
+          return row
+        })
+        const content = Buffer.concat([
+          Buffer.from([0xef, 0xbb, 0xbf]),
+          Buffer.from(padded),
+          ...bytes,
+          Buffer.from(tail)
+        ])
+        expect(content.subarray(65_534, 65_538).toString()).toBe("😀")
+        return { content, rows: rows.map((text) => text.replace(/,?\n$/, "")), header: head !== "" }
+      }
+      const object = (seq: number) => ({
+        event: "Order Placed",
+        properties: { distinct_id: `u${seq}`, time: 1_700_000_000 + seq, seq, name }
+      })
+      const ndjsonFile = (first: number) => file("", (seq) => `${JSON.stringify(object(seq))}\n`, "", first)
+      const jsonFile = (first: number) =>
+        file("[\n", (seq) => `${JSON.stringify(object(seq))}${seq < first + n - 1 ? "," : ""}\n`, "]\n", first)
+      const csvFile = (first: number) =>
+        file(
+          "event,distinct_id,time,seq,name\n",
+          (seq) => `Order Placed,u${seq},${1_700_000_000 + seq},${seq},${name}\n`,
+          "",
+          first
+        )
+      const files = {
+        "a.ndjson": ndjsonFile(10_000),
+        "b.ndjson.gz": ndjsonFile(20_000),
+        "c.json": jsonFile(30_000),
+        "d.json.gz": jsonFile(40_000),
+        "e.csv": csvFile(50_000),
+        "f.csv.gz": csvFile(60_000)
+      }
+      const cwd = workspace(
+        "not-utf8",
+        Object.fromEntries(
+          Object.entries(files).map(([source, { content }]) => [
+            source,
+            source.endsWith(".gz") ? gzipSync(content) : content
+          ])
+        )
+      )
+      const run = await cli(cwd, Object.keys(files), environment(server))
+      expect(run.code).toBe(1)
+      // Every other record, whole: the characters cut by the end of a chunk, and the first after the BOM
+      const received = server.received("imports").map((event) => event.properties as Record<string, unknown>)
+      expect(received.map((properties) => Number(properties.seq)).sort((a, b) => a - b)).toEqual(
+        [10_000, 20_000, 30_000, 40_000, 50_000, 60_000].flatMap((first) =>
+          range(first, first + n).filter((seq) => !broken.includes(seq - first))
+        )
+      )
+      expect(new Set(received.map((properties) => properties.name))).toEqual(new Set([name]))
+      // The rest, each where it is: its line (the header row and the array's [ take the first), and the
+      // byte of that line (the BOM's three bytes are the first line's)
+      const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+      expect(rejects.map((line) => JSON.parse(line))).toEqual(
+        Object.entries(files).flatMap(([source, { rows, header }]) =>
+          broken.map((i) => {
+            const line = i + (header ? 2 : 1)
+            const text = rows[i] ?? ""
+            const byte = Buffer.byteLength(text.slice(0, text.indexOf("é"))) + 1
+            return {
+              source,
+              line,
+              stage: "parse",
+              reason: `line ${line} is not valid UTF-8 (byte ${byte} of the line: 0xE9)`,
+              record: text.replace("é", "\uFFFD!")
+            }
+          })
+        )
+      )
+      expect(run.summary).toMatchObject({ rejected: 12, rejectedBy: { parse: 12 }, delivered: 6 * (n - 2) })
+    }))
+
   it("imports user and group profiles", () =>
     withServer({}, async (server) => {
       const cwd = workspace("profiles", {
