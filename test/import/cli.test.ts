@@ -55,14 +55,26 @@ const environment = (server: MixpanelTestServer.MixpanelTestServer, extra: Recor
   ...extra
 })
 
-/** Starts the command; `done` resolves when it exits. */
+/**
+ * Starts the command; `done` resolves when it exits. `fileBlocks`: the most a file it writes may hold, in
+ * the blocks of the shell's `ulimit -f` (512 bytes, or 1 KiB): a disk that fills up.
+ */
 const start = (
   cwd: string,
   args: ReadonlyArray<string>,
   env: Record<string, string>,
-  nodeArgs: ReadonlyArray<string> = []
+  nodeArgs: ReadonlyArray<string> = [],
+  fileBlocks?: number
 ): { readonly child: ChildProcess; readonly done: Promise<Run> } => {
-  const child = spawn(process.execPath, [...nodeArgs, bin, "import", ...args], { cwd, env, stdio: "pipe" })
+  const command = [...nodeArgs, bin, "import", ...args]
+  const child =
+    fileBlocks === undefined
+      ? spawn(process.execPath, command, { cwd, env, stdio: "pipe" })
+      : spawn("/bin/sh", ["-c", `ulimit -f ${fileBlocks} && exec "$0" "$@"`, process.execPath, ...command], {
+          cwd,
+          env,
+          stdio: "pipe"
+        })
   let stdout = ""
   let stderr = ""
   child.stdout?.on("data", (data) => {
@@ -81,8 +93,13 @@ const start = (
   return { child, done }
 }
 
-const cli = (cwd: string, args: ReadonlyArray<string>, env: Record<string, string>, nodeArgs?: ReadonlyArray<string>) =>
-  start(cwd, ["--json", "--retry-delay", "5 millis", ...args], env, nodeArgs).done
+const cli = (
+  cwd: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  nodeArgs?: ReadonlyArray<string>,
+  fileBlocks?: number
+) => start(cwd, ["--json", "--retry-delay", "5 millis", ...args], env, nodeArgs, fileBlocks).done
 
 const ndjson = (records: ReadonlyArray<unknown>) => records.map((record) => `${JSON.stringify(record)}\n`).join("")
 
@@ -394,13 +411,67 @@ describe("effect-mixpanel import", () => {
       expect(run.summary).toMatchObject({ delivered: 3, rejected: 2, rejectedBy: { validation: 2 } })
     }))
 
-  it("says a failure nothing expected on stderr, and exits 2", () =>
+  it("sends nothing when the rejects file cannot be written, and says which file and why", () =>
     withServer({}, async (server) => {
-      // the rejects file's folder is missing: writing the first rejection fails
-      const cwd = workspace("unexpected", { "events.ndjson": `${JSON.stringify(event(0))}\n{not json\n` })
-      const failed = await cli(cwd, ["events.ndjson", "--rejects", "missing/rejects.ndjson"], environment(server))
-      expect(failed.code).toBe(2)
-      expect(failed.stderr).toMatch(/^effect-mixpanel import: unexpected failure: .*missing\/rejects\.ndjson/m)
+      const cwd = workspace("unwritable", { "events.ndjson": `${JSON.stringify(event(0))}\n{not json\n` })
+      const cases = [
+        ["missing/rejects.ndjson", "ENOENT: no such file or directory"], // a folder that does not exist
+        ["events.ndjson/rejects.ndjson", "ENOTDIR: not a directory"] // a file taken for a folder
+      ]
+      for (const [path, why] of cases) {
+        const failed = await cli(cwd, ["events.ndjson", "--rejects", path ?? ""], environment(server))
+        expect(failed.code).toBe(2)
+        // one line, no stack
+        expect(failed.stderr.trimEnd().split("\n")).toEqual([
+          expect.stringMatching(`^effect-mixpanel import: cannot write the rejects file ${path}: ${why}, `)
+        ])
+      }
+      expect(server.requests()).toEqual([])
+    }))
+
+  it("stops when the rejects file cannot be written mid-run (a full disk), says so, and --resume finishes", () =>
+    withServer({}, async (server) => {
+      const n = 3000
+      const broken = (i: number) => i % 10 === 9
+      const lines = range(0, n).map((i) => (broken(i) ? `not json ${i} ${"x".repeat(200)}` : JSON.stringify(event(i))))
+      const cwd = workspace("disk-full", { "events.ndjson": `${lines.join("\n")}\n` })
+      const rejectsFile = join(cwd, "effect-mixpanel-import.rejects.ndjson")
+      const args = ["events.ndjson", "--batch-size", "10", "--concurrency", "1"]
+      // Files of 16 blocks at most: the rejects file is full after some 30 to 60 of the 300 rejections
+      const full = await cli(cwd, args, environment(server), [], 16)
+      expect(full.code).toBe(2)
+      expect(full.stderr).toMatch(
+        /^effect-mixpanel import: cannot write the rejects file effect-mixpanel-import\.rejects\.ndjson: EFBIG: file too large, write \(resume with --resume once it can be written\) in /m
+      )
+      expect(full.stderr).not.toMatch(/unexpected failure|^\s+at /m)
+      // The summary and the checkpoint count what the rejects file holds whole, and what was delivered
+      // before; what was delivered after is sent again by --resume
+      const checkpoint = JSON.parse(readFileSync(join(cwd, "effect-mixpanel-import.checkpoint.json"), "utf8"))
+      const held = readFileSync(rejectsFile).subarray(0, checkpoint.rejects.bytes).toString()
+      const rejected = held.split("\n").length - 1
+      expect(held.endsWith("\n")).toBe(true)
+      expect(rejected).toBeGreaterThan(10)
+      expect(rejected).toBeLessThan(100)
+      expect(full.summary).toMatchObject({
+        complete: false,
+        rejected,
+        delivered: checkpoint.counts.delivered,
+        stoppedBy: expect.stringMatching(/^cannot write the rejects file .*EFBIG/)
+      })
+      expect(checkpoint.counts.rejected).toBe(rejected)
+      expect(checkpoint.inputs[0].through).toBe(rejected * 10)
+      expect(server.receivedCount("imports")).toBeGreaterThanOrEqual(checkpoint.counts.delivered)
+
+      const resumed = await cli(cwd, [...args, "--resume"], environment(server))
+      expect(resumed.code).toBe(1)
+      expect(seqs(server)).toEqual(range(0, n).filter((i) => !broken(i)))
+      const rejects = readFileSync(rejectsFile, "utf8").trim().split("\n")
+      expect(rejects.map((line) => JSON.parse(line).line)).toEqual(
+        range(0, n)
+          .filter(broken)
+          .map((i) => i + 1)
+      )
+      expect(resumed.summary).toMatchObject({ delivered: n - n / 10, rejected: n / 10, complete: true })
     }))
 
   it(
