@@ -55,14 +55,26 @@ const environment = (server: MixpanelTestServer.MixpanelTestServer, extra: Recor
   ...extra
 })
 
-/** Starts the command; `done` resolves when it exits. */
+/**
+ * Starts the command; `done` resolves when it exits. `fileBlocks`: the most a file it writes may hold, in
+ * the blocks of the shell's `ulimit -f` (512 bytes, or 1 KiB): a disk that fills up.
+ */
 const start = (
   cwd: string,
   args: ReadonlyArray<string>,
   env: Record<string, string>,
-  nodeArgs: ReadonlyArray<string> = []
+  nodeArgs: ReadonlyArray<string> = [],
+  fileBlocks?: number
 ): { readonly child: ChildProcess; readonly done: Promise<Run> } => {
-  const child = spawn(process.execPath, [...nodeArgs, bin, "import", ...args], { cwd, env, stdio: "pipe" })
+  const command = [...nodeArgs, bin, "import", ...args]
+  const child =
+    fileBlocks === undefined
+      ? spawn(process.execPath, command, { cwd, env, stdio: "pipe" })
+      : spawn("/bin/sh", ["-c", `ulimit -f ${fileBlocks} && exec "$0" "$@"`, process.execPath, ...command], {
+          cwd,
+          env,
+          stdio: "pipe"
+        })
   let stdout = ""
   let stderr = ""
   child.stdout?.on("data", (data) => {
@@ -81,8 +93,13 @@ const start = (
   return { child, done }
 }
 
-const cli = (cwd: string, args: ReadonlyArray<string>, env: Record<string, string>, nodeArgs?: ReadonlyArray<string>) =>
-  start(cwd, ["--json", "--retry-delay", "5 millis", ...args], env, nodeArgs).done
+const cli = (
+  cwd: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  nodeArgs?: ReadonlyArray<string>,
+  fileBlocks?: number
+) => start(cwd, ["--json", "--retry-delay", "5 millis", ...args], env, nodeArgs, fileBlocks).done
 
 const ndjson = (records: ReadonlyArray<unknown>) => records.map((record) => `${JSON.stringify(record)}\n`).join("")
 
@@ -230,6 +247,100 @@ describe("effect-mixpanel import", () => {
       expect(run.stderr).toContain("rejected      3")
     }))
 
+  it("rejects a record whose bytes are not UTF-8, saying where, and imports the others whole", () =>
+    withServer({}, async (server) => {
+      const name = "José ✓ 😀"
+      const n = 1500
+      const broken = [1, n - 2]
+      /**
+       * A file of `n` rows of the same length after a BOM and `head`, whose first line is padded with spaces
+       * so that the "😀" of the row at byte 65,536, where the first chunk read ends, is cut in two there. In
+       * the rows `broken`, "é" is in Latin-1 (0xE9, then "!" for the byte it lacks).
+       */
+      const file = (head: string, row: (seq: number) => string, tail: string, first: number) => {
+        const rows = range(first, first + n).map(row)
+        const before = 3 + Buffer.byteLength(head)
+        const length = Buffer.byteLength(rows[0] ?? "")
+        const emoji = Buffer.byteLength(rows[0]?.slice(0, rows[0].indexOf("😀")) ?? "")
+        const pad = " ".repeat((((65_536 - 2 - emoji - before) % length) + length) % length)
+        const padded = head.endsWith("\n") ? `${head.slice(0, -1)}${pad}\n` : `${head}${pad}`
+        const bytes = rows.map((text, i) => {
+          const row = Buffer.from(text)
+          if (broken.includes(i)) row.set([0xe9, 0x21], row.indexOf("é"))
+          return row
+        })
+        const content = Buffer.concat([
+          Buffer.from([0xef, 0xbb, 0xbf]),
+          Buffer.from(padded),
+          ...bytes,
+          Buffer.from(tail)
+        ])
+        expect(content.subarray(65_534, 65_538).toString()).toBe("😀")
+        return { content, rows: rows.map((text) => text.replace(/,?\n$/, "")), header: head !== "" }
+      }
+      const object = (seq: number) => ({
+        event: "Order Placed",
+        properties: { distinct_id: `u${seq}`, time: 1_700_000_000 + seq, seq, name }
+      })
+      const ndjsonFile = (first: number) => file("", (seq) => `${JSON.stringify(object(seq))}\n`, "", first)
+      const jsonFile = (first: number) =>
+        file("[\n", (seq) => `${JSON.stringify(object(seq))}${seq < first + n - 1 ? "," : ""}\n`, "]\n", first)
+      const csvFile = (first: number) =>
+        file(
+          "event,distinct_id,time,seq,name\n",
+          (seq) => `Order Placed,u${seq},${1_700_000_000 + seq},${seq},${name}\n`,
+          "",
+          first
+        )
+      const files = {
+        "a.ndjson": ndjsonFile(10_000),
+        "b.ndjson.gz": ndjsonFile(20_000),
+        "c.json": jsonFile(30_000),
+        "d.json.gz": jsonFile(40_000),
+        "e.csv": csvFile(50_000),
+        "f.csv.gz": csvFile(60_000)
+      }
+      const cwd = workspace(
+        "not-utf8",
+        Object.fromEntries(
+          Object.entries(files).map(([source, { content }]) => [
+            source,
+            source.endsWith(".gz") ? gzipSync(content) : content
+          ])
+        )
+      )
+      const run = await cli(cwd, Object.keys(files), environment(server))
+      expect(run.code).toBe(1)
+      // Every other record, whole: the characters cut by the end of a chunk, and the first after the BOM
+      const received = server.received("imports").map((event) => event.properties as Record<string, unknown>)
+      expect(received.map((properties) => Number(properties.seq)).sort((a, b) => a - b)).toEqual(
+        [10_000, 20_000, 30_000, 40_000, 50_000, 60_000].flatMap((first) =>
+          range(first, first + n).filter((seq) => !broken.includes(seq - first))
+        )
+      )
+      expect(new Set(received.map((properties) => properties.name))).toEqual(new Set([name]))
+      // The rest, each where it is: its line (the header row and the array's [ take the first), and the
+      // byte of that line (the BOM's three bytes are the first line's)
+      const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+      expect(rejects.map((line) => JSON.parse(line))).toEqual(
+        Object.entries(files).flatMap(([source, { rows, header }]) =>
+          broken.map((i) => {
+            const line = i + (header ? 2 : 1)
+            const text = rows[i] ?? ""
+            const byte = Buffer.byteLength(text.slice(0, text.indexOf("é"))) + 1
+            return {
+              source,
+              line,
+              stage: "parse",
+              reason: `line ${line} is not valid UTF-8 (byte ${byte} of the line: 0xE9)`,
+              record: text.replace("é", "\uFFFD!")
+            }
+          })
+        )
+      )
+      expect(run.summary).toMatchObject({ rejected: 12, rejectedBy: { parse: 12 }, delivered: 6 * (n - 2) })
+    }))
+
   it("imports user and group profiles", () =>
     withServer({}, async (server) => {
       const cwd = workspace("profiles", {
@@ -300,13 +411,67 @@ describe("effect-mixpanel import", () => {
       expect(run.summary).toMatchObject({ delivered: 3, rejected: 2, rejectedBy: { validation: 2 } })
     }))
 
-  it("says a failure nothing expected on stderr, and exits 2", () =>
+  it("sends nothing when the rejects file cannot be written, and says which file and why", () =>
     withServer({}, async (server) => {
-      // the rejects file's folder is missing: writing the first rejection fails
-      const cwd = workspace("unexpected", { "events.ndjson": `${JSON.stringify(event(0))}\n{not json\n` })
-      const failed = await cli(cwd, ["events.ndjson", "--rejects", "missing/rejects.ndjson"], environment(server))
-      expect(failed.code).toBe(2)
-      expect(failed.stderr).toMatch(/^effect-mixpanel import: unexpected failure: .*missing\/rejects\.ndjson/m)
+      const cwd = workspace("unwritable", { "events.ndjson": `${JSON.stringify(event(0))}\n{not json\n` })
+      const cases = [
+        ["missing/rejects.ndjson", "ENOENT: no such file or directory"], // a folder that does not exist
+        ["events.ndjson/rejects.ndjson", "ENOTDIR: not a directory"] // a file taken for a folder
+      ]
+      for (const [path, why] of cases) {
+        const failed = await cli(cwd, ["events.ndjson", "--rejects", path ?? ""], environment(server))
+        expect(failed.code).toBe(2)
+        // one line, no stack
+        expect(failed.stderr.trimEnd().split("\n")).toEqual([
+          expect.stringMatching(`^effect-mixpanel import: cannot write the rejects file ${path}: ${why}, `)
+        ])
+      }
+      expect(server.requests()).toEqual([])
+    }))
+
+  it("stops when the rejects file cannot be written mid-run (a full disk), says so, and --resume finishes", () =>
+    withServer({}, async (server) => {
+      const n = 3000
+      const broken = (i: number) => i % 10 === 9
+      const lines = range(0, n).map((i) => (broken(i) ? `not json ${i} ${"x".repeat(200)}` : JSON.stringify(event(i))))
+      const cwd = workspace("disk-full", { "events.ndjson": `${lines.join("\n")}\n` })
+      const rejectsFile = join(cwd, "effect-mixpanel-import.rejects.ndjson")
+      const args = ["events.ndjson", "--batch-size", "10", "--concurrency", "1"]
+      // Files of 16 blocks at most: the rejects file is full after some 30 to 60 of the 300 rejections
+      const full = await cli(cwd, args, environment(server), [], 16)
+      expect(full.code).toBe(2)
+      expect(full.stderr).toMatch(
+        /^effect-mixpanel import: cannot write the rejects file effect-mixpanel-import\.rejects\.ndjson: EFBIG: file too large, write \(resume with --resume once it can be written\) in /m
+      )
+      expect(full.stderr).not.toMatch(/unexpected failure|^\s+at /m)
+      // The summary and the checkpoint count what the rejects file holds whole, and what was delivered
+      // before; what was delivered after is sent again by --resume
+      const checkpoint = JSON.parse(readFileSync(join(cwd, "effect-mixpanel-import.checkpoint.json"), "utf8"))
+      const held = readFileSync(rejectsFile).subarray(0, checkpoint.rejects.bytes).toString()
+      const rejected = held.split("\n").length - 1
+      expect(held.endsWith("\n")).toBe(true)
+      expect(rejected).toBeGreaterThan(10)
+      expect(rejected).toBeLessThan(100)
+      expect(full.summary).toMatchObject({
+        complete: false,
+        rejected,
+        delivered: checkpoint.counts.delivered,
+        stoppedBy: expect.stringMatching(/^cannot write the rejects file .*EFBIG/)
+      })
+      expect(checkpoint.counts.rejected).toBe(rejected)
+      expect(checkpoint.inputs[0].through).toBe(rejected * 10)
+      expect(server.receivedCount("imports")).toBeGreaterThanOrEqual(checkpoint.counts.delivered)
+
+      const resumed = await cli(cwd, [...args, "--resume"], environment(server))
+      expect(resumed.code).toBe(1)
+      expect(seqs(server)).toEqual(range(0, n).filter((i) => !broken(i)))
+      const rejects = readFileSync(rejectsFile, "utf8").trim().split("\n")
+      expect(rejects.map((line) => JSON.parse(line).line)).toEqual(
+        range(0, n)
+          .filter(broken)
+          .map((i) => i + 1)
+      )
+      expect(resumed.summary).toMatchObject({ delivered: n - n / 10, rejected: n / 10, complete: true })
     }))
 
   it(

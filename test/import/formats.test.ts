@@ -17,6 +17,7 @@ import * as Formats from "../../src/internal/import/formats.js"
 import { murmur128 } from "../../src/internal/import/hash.js"
 import * as Progress from "../../src/internal/import/progress.js"
 import * as Records from "../../src/internal/import/records.js"
+import * as Utf8 from "../../src/internal/import/utf8.js"
 
 const feed = (parser: Formats.Parser, chunks: ReadonlyArray<string>): Array<Entry> => {
   const out: Array<Entry> = []
@@ -236,6 +237,33 @@ describe("a file that cannot be read to its end", () => {
       expect(entries.at(-1)).toMatchObject({ _tag: "Record", source: join(dir, "d.ndjson"), record: { seq: 0 } })
     }).pipe(Effect.provide(NodeContext.layer))
   )
+})
+
+describe("UTF-8", () => {
+  it("finds bytes that are not UTF-8 where a decoder does: the first byte it would replace", () => {
+    const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+    const replacing = new TextDecoder("utf-8", { ignoreBOM: true })
+    // Well-formed text, and sequences of bytes at the edges of Unicode's ranges (overlong forms,
+    // surrogates, past U+10FFFF, cut short)
+    const leads = [0x41, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff]
+    const continuations = [0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0]
+    const piece = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 3 }).map((text) => new TextEncoder().encode(text)),
+      fc
+        .tuple(fc.constantFrom(...leads), fc.array(fc.constantFrom(...continuations), { maxLength: 3 }))
+        .map(([lead, rest]) => Uint8Array.of(lead, ...rest))
+    )
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+        const bytes = Uint8Array.from(pieces.flatMap((bytes) => [...bytes]))
+        const at = Utf8.malformedAt(bytes, 0, bytes.length)
+        const before = fatal.decode(bytes.subarray(0, at))
+        if (at === bytes.length) expect(replacing.decode(bytes)).toBe(fatal.decode(bytes))
+        else expect(replacing.decode(bytes).startsWith(`${before}\uFFFD`)).toBe(true)
+      }),
+      { numRuns: 2000 }
+    )
+  })
 })
 
 describe("file names", () => {

@@ -7,13 +7,14 @@
  * the new one. `--resume` skips what it covers, truncates the rejects file to its length (the rejections
  * written after it are found again), and sends the rest: records that were in flight at the kill go again,
  * with the same `$insert_id`, and Mixpanel keeps one copy.
+ *
+ * A failure to write either is an `Unwritable`, naming the file: the command stops, and says so.
  */
 
 import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
 import type { BatchReport, Counts, Rejection } from "../../Import.js"
 import { InvalidConfig } from "../../MixpanelError.js"
 import type { Input } from "./files.js"
@@ -57,6 +58,22 @@ export const Checkpoint = Schema.Struct({
 export interface Checkpoint extends Schema.Schema.Type<typeof Checkpoint> {}
 
 const decode = Schema.decodeUnknown(Schema.parseJson(Checkpoint))
+
+/** The rejects file or the checkpoint could not be written (a folder missing, a read-only place, a full disk). */
+export class Unwritable extends Schema.TaggedError<Unwritable>()("Unwritable", {
+  file: Schema.Literal("rejects file", "checkpoint"),
+  path: Schema.String,
+  cause: Schema.Defect
+}) {
+  override get message(): string {
+    const cause = this.cause as PlatformError.PlatformError
+    const why = cause._tag === "SystemError" ? (cause.description ?? cause.reason) : cause.message
+    return `cannot write the ${this.file} ${this.path}: ${why}`
+  }
+}
+
+const unwritable = (file: Unwritable["file"], path: string) => (cause: PlatformError.PlatformError) =>
+  new Unwritable({ file, path, cause })
 
 /** No records yet. */
 export const zero: Counts = {
@@ -181,13 +198,13 @@ export const save = (
   path: string,
   checkpoint: Checkpoint,
   now: Date
-): Effect.Effect<void, PlatformError.PlatformError, FileSystem.FileSystem> =>
+): Effect.Effect<void, Unwritable, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const aside = `${path}.tmp`
     yield* fs.writeFileString(aside, `${JSON.stringify({ ...checkpoint, updatedAt: now.toISOString() }, null, 2)}\n`)
     yield* fs.rename(aside, path)
-  })
+  }).pipe(Effect.mapError(unwritable("checkpoint", path)))
 
 /**
  * One line of the rejects file. A record that JSON cannot write (nested deeper than `JSON.stringify`'s
@@ -211,29 +228,32 @@ export const rejectsLine = (rejection: Rejection): string => {
 }
 
 /**
- * The rejects file, appended to and opened only when there is something to write. `bytes` is its length.
- * `start` (a length) truncates a file left by an earlier run to the length its checkpoint knew, or removes
- * it (`0`), so that the file never holds a rejection twice.
+ * The rejects file, appended to. `bytes` is its length. `start` (a length) truncates a file left by an
+ * earlier run to the length its checkpoint knew, or removes it (`0`), so that the file never holds a
+ * rejection twice. It is opened at once, so that an import that could not keep its rejections stops before
+ * it sends anything, and stays open for the rest of the scope this is made in; at the end of which it is
+ * removed if nothing was written.
  */
-export const rejectsFile = (path: string, start: number) =>
-  Effect.gen(function* () {
+export const rejectsFile = (path: string, start: number) => {
+  const failed = unwritable("rejects file", path)
+  return Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     if (yield* fs.exists(path)) {
       if (start === 0) yield* fs.remove(path)
       else yield* fs.truncate(path, start)
     }
     let bytes = start
+    // Before the file is opened, so that it is closed first
+    yield* Effect.addFinalizer(() => (bytes === 0 ? Effect.ignore(fs.remove(path)) : Effect.void))
+    const file = yield* fs.open(path, { flag: "a" })
     const encoder = new TextEncoder()
-    // The file stays open for the rest of the scope this is made in.
-    const scope = yield* Effect.scope
-    let file: FileSystem.File | undefined
-    const append = (rejections: ReadonlyArray<Rejection>): Effect.Effect<void, PlatformError.PlatformError> =>
+    const append = (rejections: ReadonlyArray<Rejection>): Effect.Effect<void, Unwritable> =>
       Effect.gen(function* () {
         if (rejections.length === 0) return
-        file ??= yield* Scope.extend(fs.open(path, { flag: "a" }), scope)
         const data = encoder.encode(rejections.map(rejectsLine).join(""))
         yield* file.writeAll(data)
         bytes += data.length
-      })
+      }).pipe(Effect.mapError(failed))
     return { append, bytes: () => bytes }
-  })
+  }).pipe(Effect.mapError(failed))
+}

@@ -47,7 +47,10 @@ export const exitCodes = {
   ok: 0,
   /** The import ran to its end, and some records were rejected (see the rejects file). */
   rejected: 1,
-  /** Bad flags or settings, or delivery stopped (credentials, Mixpanel unreachable): resume later. */
+  /**
+   * Bad flags or settings, delivery stopped (credentials, Mixpanel unreachable), or the rejects file or the
+   * checkpoint could not be written: resume later.
+   */
   failed: 2,
   /** Stopped by Ctrl-C or SIGTERM, after the requests in flight: resume with `--resume`. */
   interrupted: 130
@@ -523,10 +526,16 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const progress = yield* Effect.forkScoped(Effect.repeat(Effect.delay(render, every), Schedule.spaced(every)))
 
     let lastSave = 0
+    /**
+     * The rejects file or the checkpoint, when it could not be written: the import stops as on Ctrl-C, and
+     * records nothing more. The batches confirmed after it are left to `--resume`, which sends them again.
+     */
+    let unwritable: Checkpoint.Unwritable | undefined
     const onBatch = (report: Import.BatchReport) =>
       Effect.gen(function* () {
-        counts = report.counts
+        if (unwritable !== undefined) return
         yield* rejects.append(report.rejections)
+        counts = report.counts
         if (dryRun) return
         state.checkpoint = Checkpoint.advance(state.checkpoint, report, base, rejects.bytes())
         // A checkpoint at most every 200 ms: a kill costs at most that much sent again.
@@ -535,7 +544,16 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
           lastSave = now
           yield* save
         }
-      }).pipe(Effect.orDie)
+      }).pipe(
+        Effect.catchAll((error) =>
+          Effect.zipRight(
+            Effect.sync(() => {
+              unwritable = error
+            }),
+            Deferred.succeed(stop, undefined)
+          )
+        )
+      )
 
     const summary = yield* Engine.run(entries, {
       type,
@@ -559,26 +577,35 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       retryDelay,
       onBatch
     })
-    counts = summary
+    // What the rejects file and the checkpoint hold: after a file could not be written, the last batch recorded
+    const recorded = unwritable === undefined ? summary : counts
+    counts = recorded
 
-    const interrupted = yield* Deferred.isDone(stop)
-    const complete = summary.complete && !interrupted
-    const total = Checkpoint.addCounts(base, summary)
+    const interrupted = unwritable === undefined && (yield* Deferred.isDone(stop))
+    const complete = summary.complete && !interrupted && unwritable === undefined
+    const total = Checkpoint.addCounts(base, recorded)
     if (!dryRun) {
       state.checkpoint = Checkpoint.finish(state.checkpoint, summary, base, rejects.bytes(), complete)
-      yield* save
+      yield* Effect.catchAll(save, (error) =>
+        Effect.sync(() => {
+          unwritable ??= error
+        })
+      )
     }
     yield* Fiber.interrupt(progress)
     if (terminal) yield* write("\r\u001b[2K")
-    const title = dryRun
-      ? "effect-mixpanel import: dry run done"
-      : complete
-        ? "effect-mixpanel import: done"
-        : interrupted
-          ? "effect-mixpanel import: stopped (resume with --resume)"
-          : refusedCredentials(summary.stoppedBy)
-            ? "effect-mixpanel import: stopped: Mixpanel refused the credentials (give a service account, --service-account-username, --service-account-secret and --project-id, or --api-secret; then --resume)"
-            : "effect-mixpanel import: stopped by a delivery failure (resume with --resume)"
+    const title =
+      unwritable !== undefined
+        ? `effect-mixpanel import: ${unwritable.message}${dryRun ? "" : " (resume with --resume once it can be written)"}`
+        : dryRun
+          ? "effect-mixpanel import: dry run done"
+          : complete
+            ? "effect-mixpanel import: done"
+            : interrupted
+              ? "effect-mixpanel import: stopped (resume with --resume)"
+              : refusedCredentials(summary.stoppedBy)
+                ? "effect-mixpanel import: stopped: Mixpanel refused the credentials (give a service account, --service-account-username, --service-account-secret and --project-id, or --api-secret; then --resume)"
+                : "effect-mixpanel import: stopped by a delivery failure (resume with --resume)"
     yield* write(
       `${Progress.table(total, {
         title,
@@ -600,7 +627,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
         dryRun,
         seconds: summary.seconds,
         messagesPerSecond: summary.messagesPerSecond,
-        stoppedBy: summary.stoppedBy === undefined ? null : describe(summary.stoppedBy),
+        stoppedBy: unwritable?.message ?? (summary.stoppedBy === undefined ? null : describe(summary.stoppedBy)),
         rejectsFile: total.rejected > 0 ? rejectsPath : null,
         checkpoint: dryRun ? null : flags.checkpoint,
         peakRssBytes: process.resourceUsage().maxRSS * 1024
@@ -610,7 +637,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     setExitCode(
       interrupted
         ? exitCodes.interrupted
-        : summary.stoppedBy !== undefined
+        : unwritable !== undefined || summary.stoppedBy !== undefined
           ? exitCodes.failed
           : total.rejected > 0
             ? exitCodes.rejected

@@ -11,6 +11,7 @@ import * as Stream from "effect/Stream"
 import type { Entry } from "../../Import.js"
 import { InvalidConfig } from "../../MixpanelError.js"
 import * as Formats from "./formats.js"
+import * as Utf8 from "./utf8.js"
 
 export type Format = Formats.Format
 
@@ -137,9 +138,10 @@ const unreadableRest = (input: Input, error: PlatformError.PlatformError): strin
 }
 
 /**
- * The entries of one file. Positions up to `skipThrough` are left out (`--resume`). A file that cannot be
- * read to its end (a `.gz` cut short or not gzip, a read error) gives its records up to there, then one
- * `Unreadable` entry for the rest, where the next record would have started: the other files are read.
+ * The entries of one file. Positions up to `skipThrough` are left out (`--resume`). A record with bytes
+ * that are not UTF-8 is `Unreadable`, and the records around it are read. A file that cannot be read to its
+ * end (a `.gz` cut short or not gzip, a read error) gives its records up to there, then one `Unreadable`
+ * entry for the rest, where the next record would have started: the other files are read.
  */
 export const read = (
   input: Input,
@@ -151,20 +153,21 @@ export const read = (
 ): Stream.Stream<Entry, never, FileSystem.FileSystem> =>
   Stream.unwrap(
     Effect.sync(() => {
-      const text = Stream.decodeText((options.open ?? open)(input, options.onBytes ?? (() => {})))
+      const bytes = (options.open ?? open)(input, options.onBytes ?? (() => {}))
       const skipThrough = options.skipThrough ?? 0
       return Stream.suspend(() => {
         const parser = Formats.make(input.format, input.source, skipThrough)
-        return text.pipe(
+        const reader = Utf8.reader(parser)
+        return bytes.pipe(
           Stream.mapChunks((chunk) => {
             const out: Array<Entry> = []
-            for (const piece of chunk) parser.push(piece, out)
+            for (const piece of chunk) reader.push(piece, out)
             return Chunk.unsafeFromArray(out)
           }),
           Stream.concat(
             Stream.suspend(() => {
               const out: Array<Entry> = []
-              parser.end(out)
+              reader.end(out)
               return Stream.fromIterable(out)
             })
           ),

@@ -9,6 +9,7 @@
  * - CSV (or TSV): RFC 4180, a header row naming the columns; the position is the data row's index, from 1.
  *
  * Entries at a position up to `skipThrough` are not made (`--resume`); for NDJSON they are not parsed either.
+ * A record with bytes that are not UTF-8 (the reader of the bytes says where: `invalid`) is unreadable.
  */
 import type { Entry, Format } from "../../Import.js"
 import { setField } from "./records.js"
@@ -19,6 +20,11 @@ export type { Format } from "../../Import.js"
 export interface Parser {
   readonly push: (text: string, out: Array<Entry>) => void
   readonly end: (out: Array<Entry>) => void
+  /**
+   * The last character pushed (a U+FFFD) stands for bytes that are not UTF-8: the record it is in is
+   * unreadable. `column` is the first of those bytes' place in its line, from 1; `byte` is its value.
+   */
+  readonly invalid: (column: number, byte: number) => void
   /** Where the next record starts, as far as the text goes: its line, and its position. */
   readonly next: () => { readonly line: number; readonly ordinal: number }
 }
@@ -42,26 +48,36 @@ const parseJson = (source: string, line: number, ordinal: number, text: string):
   }
 }
 
-const tooLong = (source: string, line: number, ordinal: number, text: string): Entry => ({
+const unreadable = (source: string, line: number, ordinal: number, reason: string, text: string): Entry => ({
   _tag: "Unreadable",
   source,
   line,
   ordinal,
-  reason: `longer than ${maxRecordChars} characters`,
+  reason,
   text: quote(text)
 })
+
+const tooLong = `longer than ${maxRecordChars} characters`
+
+/** Why a record is unreadable when a line of it is not UTF-8 (a file in Latin-1, say, or damaged). */
+const notUtf8 = (line: number, column: number, byte: number) =>
+  `line ${line} is not valid UTF-8 (byte ${column} of the line: 0x${byte.toString(16).toUpperCase()})`
 
 /** NDJSON. Lines end at `\n`; a `\r` before it is dropped. */
 export const ndjson = (source: string, skipThrough = 0, firstLine = 1): Parser => {
   let rest = ""
   let line = firstLine - 1
   let overlong = false
+  /** Why the line being read is unreadable, when a byte of it is not UTF-8. */
+  let broken: string | undefined
   const emit = (text: string, out: Array<Entry>) => {
     line++
+    const reason = broken ?? (overlong ? tooLong : undefined)
+    overlong = false
+    broken = undefined
     if (line <= skipThrough) return
-    if (overlong) {
-      overlong = false
-      out.push(tooLong(source, line, line, text))
+    if (reason !== undefined) {
+      out.push(unreadable(source, line, line, reason, text))
       return
     }
     const entry = parseJson(source, line, line, text)
@@ -97,7 +113,10 @@ export const ndjson = (source: string, skipThrough = 0, firstLine = 1): Parser =
       if (rest !== "") emit(rest.endsWith("\r") ? rest.slice(0, -1) : rest, out)
       rest = ""
     },
-    next: () => ({ line: line + 1, ordinal: line + 1 })
+    next: () => ({ line: line + 1, ordinal: line + 1 }),
+    invalid: (column, byte) => {
+      broken ??= notUtf8(line + 1, column, byte)
+    }
   }
 }
 
@@ -120,11 +139,19 @@ export const jsonArray = (source: string, skipThrough = 0): Parser => {
   let dropping = false
   let elementLine = 1
   let trailing = false
+  /** Why the element being read is unreadable, when a byte of it is not UTF-8. */
+  let broken: string | undefined
 
   const finish = (text: string, out: Array<Entry>) => {
     ordinal++
+    const reason = broken ?? (dropping ? tooLong : undefined)
+    broken = undefined
     if (ordinal <= skipThrough) return
-    out.push(dropping ? tooLong(source, elementLine, ordinal, text) : parseJson(source, elementLine, ordinal, text))
+    out.push(
+      reason === undefined
+        ? parseJson(source, elementLine, ordinal, text)
+        : unreadable(source, elementLine, ordinal, reason, text)
+    )
   }
 
   const push = (text: string, out: Array<Entry>) => {
@@ -180,16 +207,22 @@ export const jsonArray = (source: string, skipThrough = 0): Parser => {
 
   const end = (out: Array<Entry>) => {
     if (delegate !== undefined) return delegate.end(out)
-    const unreadable = (reason: string, text: string, at: number) =>
-      out.push({ _tag: "Unreadable", source, line: at, ordinal: ordinal + 1, reason, text: quote(text) })
-    if (state === "element") unreadable("the file ends inside an array element", pending, elementLine)
-    else if (state === "between") unreadable("the file ends before the array is closed", "", line)
-    else if (trailing) unreadable("text after the end of the array", "", line)
+    const rest = (reason: string, text: string, at: number) =>
+      out.push(unreadable(source, at, ordinal + 1, reason, text))
+    if (state === "element") rest(broken ?? "the file ends inside an array element", pending, elementLine)
+    else if (state === "between") rest("the file ends before the array is closed", "", line)
+    else if (trailing) rest("text after the end of the array", "", line)
   }
 
   const next = () =>
     delegate !== undefined ? delegate.next() : { line: state === "element" ? elementLine : line, ordinal: ordinal + 1 }
-  return { push, end, next }
+  // Bytes that are not UTF-8 are never `"`, `,`, `[`, `]` or a newline: the elements around them are found as
+  // ever. (Between elements, their U+FFFD has begun one; after the array, it is text after its end.)
+  const invalid = (column: number, byte: number) => {
+    if (delegate !== undefined) delegate.invalid(column, byte)
+    else broken ??= notUtf8(line, column, byte)
+  }
+  return { push, end, next, invalid }
 }
 
 /**
@@ -204,8 +237,13 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
   // after a quote inside quotes (the field's end, or the first of a doubled quote)
   let state: "start" | "plain" | "quoted" | "quote" = "start"
   let header: ReadonlyArray<string> | undefined
-  /** Why no row can be read, when the header names a column twice (which one is the record's field?). */
-  let twice: string | undefined
+  /**
+   * Why no row can be read, when the header names a column twice (which one is the record's field?) or is
+   * not UTF-8 (what are its names?).
+   */
+  let badHeader: string | undefined
+  /** Why the row being read is unreadable, when a byte of it is not UTF-8. */
+  let broken: string | undefined
   let fields: Array<string> = []
   let field = ""
   let rowChars = 0
@@ -227,6 +265,8 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
     const row = fields
     const at = rowLine
     const wasDropping = dropping
+    const reason = broken
+    broken = undefined
     fields = []
     rowChars = 0
     dropping = false
@@ -234,24 +274,26 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
     rowLine = line
     if (wasDropping) {
       ordinal++
-      if (ordinal > skipThrough) out.push(tooLong(source, at, ordinal, row.join(delimiter)))
+      if (ordinal > skipThrough) out.push(unreadable(source, at, ordinal, reason ?? tooLong, row.join(delimiter)))
       return
     }
     if (row.length === 1 && row[0] === "") return
     if (header === undefined) {
       const names = row.map((name, i) => (i === 0 ? name.replace(/^\uFEFF/, "") : name).trim())
       const repeated = names.find((name, i) => name !== "" && names.indexOf(name) !== i)
-      if (repeated !== undefined) twice = `the header names the column ${JSON.stringify(repeated)} twice`
+      if (reason !== undefined) badHeader = `the header row: ${reason}`
+      else if (repeated !== undefined) badHeader = `the header names the column ${JSON.stringify(repeated)} twice`
       header = names
       return
     }
     ordinal++
     if (ordinal <= skipThrough) return
-    const unreadable =
-      twice ??
+    const why =
+      badHeader ??
+      reason ??
       (row.length !== header.length ? `the row has ${row.length} fields, the header ${header.length}` : undefined)
-    if (unreadable !== undefined) {
-      out.push({ _tag: "Unreadable", source, line: at, ordinal, reason: unreadable, text: quote(row.join(delimiter)) })
+    if (why !== undefined) {
+      out.push(unreadable(source, at, ordinal, why, row.join(delimiter)))
       return
     }
     const record: Record<string, unknown> = {}
@@ -320,21 +362,17 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
     if (state === "quoted") {
       ordinal++
       if (ordinal <= skipThrough) return
-      const text = quote([...fields, field].join(delimiter))
-      out.push({
-        _tag: "Unreadable",
-        source,
-        line: rowLine,
-        ordinal,
-        reason: "the file ends inside a quoted field",
-        text
-      })
+      const text = [...fields, field].join(delimiter)
+      out.push(unreadable(source, rowLine, ordinal, broken ?? "the file ends inside a quoted field", text))
       return
     }
     if (field.endsWith("\r")) field = field.slice(0, -1)
     if (state !== "start" || fields.length > 0) endRow(out)
   }
-  return { push, end, next: () => ({ line: rowLine, ordinal: ordinal + 1 }) }
+  const invalid = (column: number, byte: number) => {
+    broken ??= notUtf8(line, column, byte)
+  }
+  return { push, end, next: () => ({ line: rowLine, ordinal: ordinal + 1 }), invalid }
 }
 
 /** A parser for `format`. */
