@@ -3,8 +3,8 @@
  * builds it) in a process of its own, against the embedded Mixpanel in this one. Settings come from the
  * environment, as the command reads them; retry delays are kept short with `--retry-delay`.
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
@@ -428,6 +428,25 @@ describe("effect-mixpanel import", () => {
       }
       expect(server.requests()).toEqual([])
     }))
+
+  // A device of the test's own, the twin of /dev/null: without the check, the import removed it
+  it.skipIf(process.getuid?.() !== 0 || process.platform !== "linux")(
+    "writes rejections to --rejects /dev/null, and never truncates nor removes what is not a file",
+    () =>
+      withServer({}, async (server) => {
+        const cwd = workspace("device", { "events.ndjson": `${JSON.stringify(event(0))}\n{not json\n` })
+        const device = join(cwd, "null")
+        execFileSync("mknod", [device, "c", "1", "3"])
+        const rejected = await cli(cwd, ["events.ndjson", "--rejects", device], environment(server))
+        expect(rejected.code).toBe(1)
+        expect(statSync(device).isCharacterDevice()).toBe(true)
+        // Nothing rejected: an empty rejects file is removed at the end, but not this one
+        const clean = workspace("device-clean", { "events.ndjson": `${JSON.stringify(event(1))}\n` })
+        const none = await cli(clean, ["events.ndjson", "--rejects", device], environment(server))
+        expect(none.code).toBe(0)
+        expect(statSync(device).isCharacterDevice()).toBe(true)
+      })
+  )
 
   it("stops when the rejects file cannot be written mid-run (a full disk), says so, and --resume finishes", () =>
     withServer({}, async (server) => {

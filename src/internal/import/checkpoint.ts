@@ -14,6 +14,7 @@
 import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { BatchReport, Counts, Rejection } from "../../Import.js"
 import { InvalidConfig } from "../../MixpanelError.js"
@@ -230,7 +231,7 @@ export const rejectsLine = (rejection: Rejection): string => {
 /**
  * The rejects file, appended to. `bytes` is its length. `start` (a length) truncates a file left by an
  * earlier run to the length its checkpoint knew, or removes it (`0`), so that the file never holds a
- * rejection twice. It is opened at once, so that an import that could not keep its rejections stops before
+ * rejection twice (what is not a file, such as `/dev/null`, is left as it is). It is opened at once, so that an import that could not keep its rejections stops before
  * it sends anything, and stays open for the rest of the scope this is made in; at the end of which it is
  * removed if nothing was written.
  */
@@ -238,13 +239,16 @@ export const rejectsFile = (path: string, start: number) => {
   const failed = unwritable("rejects file", path)
   return Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    if (yield* fs.exists(path)) {
+    // What is not a file (`/dev/null`, a pipe) is written to as it is: never truncated, never removed
+    const found = yield* Effect.option(fs.stat(path))
+    const isFile = Option.isNone(found) || found.value.type === "File"
+    if (Option.isSome(found) && isFile) {
       if (start === 0) yield* fs.remove(path)
       else yield* fs.truncate(path, start)
     }
     let bytes = start
     // Before the file is opened, so that it is closed first
-    yield* Effect.addFinalizer(() => (bytes === 0 ? Effect.ignore(fs.remove(path)) : Effect.void))
+    yield* Effect.addFinalizer(() => (bytes === 0 && isFile ? Effect.ignore(fs.remove(path)) : Effect.void))
     const file = yield* fs.open(path, { flag: "a" })
     const encoder = new TextEncoder()
     const append = (rejections: ReadonlyArray<Rejection>): Effect.Effect<void, Unwritable> =>
