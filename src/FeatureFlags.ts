@@ -263,7 +263,8 @@ export interface Service {
   /**
    * Tracks the exposure event of `variant` now and waits for the `Mixpanel` service to take it (for
    * variants from `getAllVariants`, or lookups made with `exposure: false`). Fails with `InvalidMessage`
-   * when the context has no `distinct_id`.
+   * naming the argument when the context has no `distinct_id` (`context.distinct_id`), or when `variant` is
+   * not one a flag served (`variant.source`, `variant.key`, …).
    */
   readonly trackExposure: (
     flagKey: string,

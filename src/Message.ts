@@ -357,11 +357,22 @@ export const Time = Schema.Number.pipe(
   Schema.annotations({ identifier: "Time" })
 )
 
+/**
+ * An own property named `__proto__`, refused by name (as `Mixpanel.track` refuses it) in the records of a
+ * message whose other keys Schema copies one by one: assigned to the copy, `__proto__` would set its
+ * prototype, and the property would be lost without a word.
+ */
+const noProtoKey = {
+  ["__proto__"]: Schema.optionalWith(Schema.Never.annotations({ message: () => Json.protoKeyDetail }), { exact: true })
+}
+
 const extraProperties = Schema.Record({ key: Schema.String, value: PropertyValue })
 
 /**
  * The properties of an event: the caller's own, beside the ones the library sets. `time` and
  * `$insert_id` are set on every tracked and imported event; `alias` sends neither, as Mixpanel's own SDKs.
+ * A property named `__proto__` fails, here and in the `$union` and `$add` of profile and group updates, as in
+ * `Mixpanel.track`.
  *
  * @example
  * ```ts
@@ -379,7 +390,8 @@ export const EventProperties = Schema.Struct(
     token: Token,
     distinct_id: Schema.optional(DistinctId),
     time: Schema.optional(Time),
-    $insert_id: Schema.optional(InsertId)
+    $insert_id: Schema.optional(InsertId),
+    ...noProtoKey
   },
   extraProperties
 )
@@ -466,14 +478,20 @@ export const Modifiers = Schema.Struct({
 export interface Modifiers extends Schema.Schema.Type<typeof Modifiers> {}
 
 const PropertyNames = Schema.Array(Schema.String)
-const Increments = Schema.Record({
-  key: Schema.String,
-  value: Schema.Number.pipe(Schema.finite({ message: () => "$add takes finite numbers" }))
-})
-const Lists = Schema.Record({
-  key: Schema.String,
-  value: Schema.Array(PropertyValue).annotations({ description: "a list (an array) of values" })
-})
+const Increments = Schema.Struct(
+  noProtoKey,
+  Schema.Record({
+    key: Schema.String,
+    value: Schema.Number.pipe(Schema.finite({ message: () => "$add takes finite numbers" }))
+  })
+)
+const Lists = Schema.Struct(
+  noProtoKey,
+  Schema.Record({
+    key: Schema.String,
+    value: Schema.Array(PropertyValue).annotations({ description: "a list (an array) of values" })
+  })
+)
 
 const groupOperations = {
   $set: Schema.optional(Properties),

@@ -353,6 +353,12 @@ describe("hostile input to the consumers, the options and the flags", () => {
     )
   )
 
+  /** Remote flags whose server is down, their exposure events recorded by `TestConsumer`. */
+  const UnavailableFlags = RemoteFlags.layer({ token: "T" }).pipe(
+    Layer.provide(Unavailable),
+    Layer.provideMerge(TestMixpanel)
+  )
+
   const layers: ReadonlyArray<readonly [string, (options: unknown) => Layer.Layer<never, unknown, never>]> = [
     ["Consumer.layerDirect", (o) => Layer.discard(Consumer.layerDirect(o as never).pipe(Layer.provide(Unavailable)))],
     [
@@ -417,6 +423,49 @@ describe("hostile input to the consumers, the options and the flags", () => {
     )
   }
 
+  it.effect("trackExposure names the argument a field came from, not the property of the event it becomes", () =>
+    Effect.gen(function* () {
+      const variant = { source: "remote", key: "on", value: true }
+      const cases: ReadonlyArray<readonly [string, unknown, unknown, unknown, RegExp]> = [
+        ["variant.source", "f", { key: "on", value: true }, { distinct_id: "u" }, /missing/],
+        ["variant.source", "f", { ...variant, source: "fallback" }, { distinct_id: "u" }, /"local" or "remote"/],
+        ["variant.key", "f", { source: "local", value: true }, { distinct_id: "u" }, /missing/],
+        ["variant.key", "f", { ...variant, key: 5 }, { distinct_id: "u" }, /string/],
+        ["variant.key", "f", { ...variant, key: "k".repeat(1_100_000) }, { distinct_id: "u" }, /1000000/],
+        ["variant.experimentId", "f", { ...variant, experimentId: 5 }, { distinct_id: "u" }, /string/],
+        [
+          "variant.experimentId",
+          "f",
+          { ...variant, experimentId: "e".repeat(1_100_000) },
+          { distinct_id: "u" },
+          /1000000/
+        ],
+        ["variant.isExperimentActive", "f", { ...variant, isExperimentActive: "yes" }, { distinct_id: "u" }, /boolean/],
+        ["variant.isQaTester", "f", { ...variant, isQaTester: 1 }, { distinct_id: "u" }, /boolean/],
+        ["variant", "f", null, { distinct_id: "u" }, /served/],
+        ["flagKey", "f".repeat(1_100_000), variant, { distinct_id: "u" }, /1000000/],
+        ["context.distinct_id", "f", variant, { distinct_id: 5 }, /string/],
+        ["context.distinct_id", "f", variant, { distinct_id: "anonymous" }, /placeholder/]
+      ]
+      for (const [field, flagKey, served, context, detail] of cases) {
+        const error = yield* Effect.flip(
+          FeatureFlags.trackExposure(flagKey as never, served as never, context as never)
+        )
+        expect(error, field).toMatchObject({ _tag: "InvalidMessage", operation: "trackExposure", field })
+        expect((error as MixpanelError.InvalidMessage).detail).toMatch(detail)
+      }
+      expect(yield* TestConsumer.events).toEqual([])
+      // any hostile value as the variant or as one of its fields: a typed failure, never a defect
+      for (const value of [
+        ...values(),
+        ...values().flatMap((v) => Object.keys(variant).map((k) => ({ ...variant, [k]: v })))
+      ]) {
+        yield* typedOutcome(FeatureFlags.trackExposure("f", value as never, { distinct_id: "u" }))
+      }
+      expect(prototypeNames()).toEqual(before)
+    }).pipe(Effect.provide(UnavailableFlags))
+  )
+
   it.effect("flag lookups with a hostile context or key fall back, typed", () =>
     Effect.gen(function* () {
       for (const value of values()) {
@@ -428,13 +477,6 @@ describe("hostile input to the consumers, the options and the flags", () => {
         yield* typedOutcome(FeatureFlags.getAllVariants(value as never))
       }
       expect(prototypeNames()).toEqual(before)
-    }).pipe(
-      Effect.provide(
-        RemoteFlags.layer({ token: "T" }).pipe(
-          Layer.provide(Unavailable),
-          Layer.provide(Mixpanel.layer({ token: "T" }).pipe(Layer.provide(TestConsumer.layer)))
-        )
-      )
-    )
+    }).pipe(Effect.provide(UnavailableFlags))
   )
 })

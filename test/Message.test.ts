@@ -1,6 +1,6 @@
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, FastCheck as fc, Layer, Schema, TestClock } from "effect"
+import { Effect, Either, FastCheck as fc, Layer, ParseResult, Schema, TestClock } from "effect"
 import { Consumer, Message, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 
@@ -228,5 +228,49 @@ describe("Message: any non-JSON input", () => {
       expect(error).toMatchObject({ _tag: "InvalidMessage" })
       expect((error as MixpanelError.InvalidMessage).detail).toMatch(/levels deep/)
     }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect(
+    "an own __proto__ property fails the schemas decoded or encoded directly, by name, as in Mixpanel.track",
+    () =>
+      Effect.gen(function* () {
+        const tracked = yield* Effect.flip(Mixpanel.track("u1", "E", JSON.parse('{"__proto__":{"a":1}}')))
+        expect(tracked).toMatchObject({ field: "properties.__proto__" })
+        // an own key, as JSON.parse and Object.defineProperty make it (assigned, it would set the prototype)
+        const withProto = (record: object, value: unknown) =>
+          Object.defineProperty({ ...record }, "__proto__", {
+            value,
+            enumerable: true,
+            writable: true,
+            configurable: true
+          })
+        const profile = { $token: "T", $distinct_id: "u1" }
+        const group = { $token: "T", $group_key: "company", $group_id: "acme" }
+        const cases: ReadonlyArray<readonly [Schema.Schema<unknown, unknown>, unknown, ReadonlyArray<string>]> = [
+          [
+            Message.Event as never,
+            JSON.parse('{"event":"E","properties":{"token":"T","distinct_id":"u1","__proto__":{"a":1}}}'),
+            ["properties", "__proto__"]
+          ],
+          [
+            Message.Event as never,
+            { event: "E", properties: withProto({ token: "T" }, "p") },
+            ["properties", "__proto__"]
+          ],
+          [Message.EventProperties as never, withProto({ token: "T" }, undefined), ["__proto__"]],
+          [Message.ProfileUpdate as never, { ...profile, $union: withProto({}, ["x"]) }, ["$union", "__proto__"]],
+          [Message.ProfileUpdate as never, { ...profile, $add: withProto({}, 1) }, ["$add", "__proto__"]],
+          [Message.ProfileUpdate as never, { ...profile, $set: withProto({}, 1) }, ["$set", "__proto__"]],
+          [Message.GroupUpdate as never, { ...group, $union: withProto({}, ["x"]) }, ["$union", "__proto__"]]
+        ]
+        for (const [schema, input, path] of cases) {
+          for (const result of [Schema.decodeUnknownEither(schema)(input), Schema.encodeUnknownEither(schema)(input)]) {
+            expect(Either.isLeft(result), path.join(".")).toBe(true)
+            if (Either.isRight(result)) continue
+            const [issue] = ParseResult.ArrayFormatter.formatErrorSync(result.left)
+            expect(issue).toMatchObject({ path, message: (tracked as MixpanelError.InvalidMessage).detail })
+          }
+        }
+      }).pipe(Effect.provide(TestMixpanel))
   )
 })

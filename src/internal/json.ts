@@ -238,9 +238,12 @@ const walkRecord = (record: object, walk: Walk): unknown => {
   return copy
 }
 
+/** Why a property named `__proto__` is refused, wherever it is. */
+export const protoKeyDetail = "`__proto__` cannot be a property name: JavaScript takes it for an object's prototype"
+
 const protoKey = (walk: Walk) => {
   walk.path.push("__proto__")
-  return fail(walk, "`__proto__` cannot be a property name: JavaScript takes it for an object's prototype")
+  return fail(walk, protoKeyDetail)
 }
 
 /** A record whose copy threw, read again a property at a time to name the one that throws. */

@@ -832,6 +832,15 @@ describe("effect-mixpanel import", () => {
         expect(help.stdout).toContain("$ effect-mixpanel import [--type event | user | group]")
         expect(help.stdout).toContain("--batch-size n")
         expect(help.stdout).not.toContain("\u001b[")
+        // each flag's own words, without the sentence @effect/cli says under every flag of its kind
+        expect(help.stdout).not.toContain("A user-defined piece of text")
+        expect(help.stdout).not.toContain("A true or false value")
+        expect(help.stdout).toContain(
+          "--group-key key\n\n  for --type group: the group key of records without a $group_key\n\n  This setting is optional."
+        )
+        expect(help.stdout).toContain("--token token\n\n  the project token [env MIXPANEL_TOKEN]\n")
+        expect(help.stdout).toContain("--dry-run\n\n  read, transform and validate everything; send nothing")
+        expect(help.stdout).toContain("<file or folder> 1+\n\n  NDJSON, JSON or CSV files")
       }),
     60_000
   )

@@ -22,7 +22,8 @@ export const Json: Schema.Schema<JsonValue> = Schema.declare(isJson, {
   description: "a JSON value"
 })
 
-const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
+/** An optional field that may also be `null`, as the official SDKs accept. */
+export const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
 
 export const Variant = Schema.Struct({
   key: Schema.String,

@@ -6,7 +6,10 @@
  * waits for them, so none is lost at shutdown.
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type {
   Context,
@@ -20,8 +23,10 @@ import { exposureEvent } from "../../FeatureFlags.js"
 import type * as Message from "../../Message.js"
 import { Mixpanel } from "../../Mixpanel.js"
 import { type FlagsError, InvalidMessage, type MixpanelError } from "../../MixpanelError.js"
+import * as Issues from "../issues.js"
 import * as Json from "../json.js"
 import type { Outcome } from "./evaluate.js"
+import { optionalNullable } from "./schemas.js"
 
 /**
  * A lookup's arguments, read once: the flag key a string, the context a plain object of JSON values. From
@@ -55,6 +60,37 @@ const readContext = (
   return { context: read.value as Context }
 }
 
+/** What an exposure event takes from a served variant (its `value` is not sent). */
+const ExposedVariant = Schema.Struct({
+  source: Schema.Literal("local", "remote").annotations({
+    message: () => 'expected "local" or "remote": a variant a flag served (a fallback has no exposure)'
+  }),
+  key: Schema.String,
+  experimentId: optionalNullable(Schema.String),
+  isExperimentActive: optionalNullable(Schema.Boolean),
+  isQaTester: optionalNullable(Schema.Boolean)
+})
+
+type ExposedVariant = Schema.Schema.Type<typeof ExposedVariant>
+
+const decodeVariant = ParseResult.decodeUnknownEither(ExposedVariant)
+
+/** `trackExposure`'s variant, read once: from untyped callers anything but a served variant is an `InvalidMessage`. */
+const readVariant = (variant: unknown): { readonly variant: ExposedVariant } | { readonly error: InvalidMessage } => {
+  const error = (field: string, detail: string) =>
+    ({ error: new InvalidMessage({ operation: "trackExposure", field, detail }) }) as const
+  if (!Json.isPlainObject(variant)) return error("variant", "expected a variant served by getVariant or getAllVariants")
+  let read: Either.Either<ExposedVariant, ParseResult.ParseIssue>
+  try {
+    read = decodeVariant(variant)
+  } catch {
+    return error("variant", "reading the variant threw an exception")
+  }
+  if (Either.isRight(read)) return { variant: read.right }
+  const issue = Issues.first(read.left)
+  return error(`variant.${Json.formatPath(issue.path)}`, issue.detail)
+}
+
 /** An outcome, with the time the remote request took (remote mode). */
 export interface Lookup {
   readonly outcome: Outcome
@@ -70,7 +106,7 @@ export interface Mode {
 /** The properties of the exposure event, in the order and under the conditions the official SDKs send them. */
 export const exposureProperties = (
   flagKey: string,
-  variant: ServedVariant,
+  variant: ExposedVariant,
   latencyMillis: number | undefined
 ): Message.Properties => {
   const properties: Record<string, Message.PropertyValue> = {
@@ -86,6 +122,27 @@ export const exposureProperties = (
   return properties
 }
 
+/**
+ * For a failure to track an exposure event from `trackExposure`: the argument each field that can fail came
+ * from (the other fields are read before, or are the library's own).
+ */
+const exposureOrigins: ReadonlyMap<string, string> = new Map([
+  ["distinctId", "context.distinct_id"],
+  [Json.formatPath(["properties", "Experiment name"]), "flagKey"],
+  [Json.formatPath(["properties", "Variant name"]), "variant.key"],
+  [Json.formatPath(["properties", "$experiment_id"]), "variant.experimentId"]
+])
+
+/** `error`, as `trackExposure`'s: naming its argument, not the property of the event it became. */
+const asExposureError = (error: MixpanelError): MixpanelError =>
+  error._tag === "InvalidMessage"
+    ? new InvalidMessage({
+        operation: "trackExposure",
+        field: exposureOrigins.get(error.field) ?? error.field,
+        detail: error.detail
+      })
+    : error
+
 export const make = (mode: Mode): Effect.Effect<Service, never, Mixpanel | Scope.Scope> =>
   Effect.gen(function* () {
     const mixpanel = yield* Mixpanel
@@ -93,7 +150,7 @@ export const make = (mode: Mode): Effect.Effect<Service, never, Mixpanel | Scope
     // registered after the set's own finalizer, so it runs first: wait for the exposures, then close the set
     yield* Effect.addFinalizer(() => FiberSet.awaitEmpty(exposures))
 
-    const track = (flagKey: string, variant: ServedVariant, context: Context, latencyMillis: number | undefined) =>
+    const track = (flagKey: string, variant: ExposedVariant, context: Context, latencyMillis: number | undefined) =>
       mixpanel.track(context.distinct_id, exposureEvent, exposureProperties(flagKey, variant, latencyMillis))
 
     const startExposure = (
@@ -163,8 +220,10 @@ export const make = (mode: Mode): Effect.Effect<Service, never, Mixpanel | Scope
     ): Effect.Effect<void, MixpanelError> => {
       const read = readLookup("trackExposure", flagKey, context)
       if ("error" in read) return Effect.fail(read.error)
+      const exposed = readVariant(variant)
+      if ("error" in exposed) return Effect.fail(exposed.error)
       return read.context.distinct_id
-        ? track(flagKey, variant, read.context, undefined)
+        ? Effect.mapError(track(flagKey, exposed.variant, read.context, undefined), asExposureError)
         : new InvalidMessage({
             operation: "trackExposure",
             field: "context.distinct_id",

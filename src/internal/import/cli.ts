@@ -15,6 +15,7 @@ import { stripVTControlCharacters } from "node:util"
 import { createGunzip } from "node:zlib"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as PlatformError from "@effect/platform/Error"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -668,18 +669,49 @@ export const command = (setExitCode: (code: number) => void) =>
   )
 
 /**
+ * The sentence `@effect/cli`'s help says under every flag of a kind ("A user-defined piece of text."): the
+ * line after the name in the help of a bare flag of that kind.
+ */
+const kindSentence = (help: HelpDoc.HelpDoc): ReadonlyArray<string> =>
+  stripVTControlCharacters(HelpDoc.toAnsiText(help))
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .slice(1, 2)
+
+/** `help` without the sentences of `kinds`, each with the blank line after it. */
+const withoutKindSentences = (help: string, kinds: ReadonlySet<string>): string => {
+  const lines = help.split("\n")
+  const plain = lines.map((line) => stripVTControlCharacters(line).trim())
+  const said = (i: number) => kinds.has(plain[i] ?? "")
+  return lines.filter((_, i) => !said(i) && !(plain[i] === "" && said(i - 1))).join("\n")
+}
+
+/**
  * `@effect/cli` writes its help and its own errors through `Console`, in ANSI colours, and its usage line
  * names the subcommand alone (`$ import`). Through this console the usage line names the whole command, and
  * the colours are left out where they would show as escape codes: a stream that is not a terminal (a pipe,
- * a file), or `NO_COLOR` set (no-color.org).
+ * a file), or `NO_COLOR` set (no-color.org). The sentence it writes under each flag of a kind ("A
+ * user-defined piece of text.") is left out too: it says nothing that the flag's own description does not,
+ * and `@effect/cli` has no option to leave it out (it comes from the flag's kind, before its description).
  */
 const commandConsole = (console: Console.Console): Console.Console => {
   const plain = (stream: NodeJS.WriteStream) => stream.isTTY !== true || (process.env.NO_COLOR ?? "") !== ""
+  const kinds = new Set(
+    [
+      Options.getHelp(Options.text("x")),
+      Options.getHelp(Options.redacted("x")),
+      Options.getHelp(Options.boolean("x"))
+    ].flatMap(kindSentence)
+  )
   const text = (stream: NodeJS.WriteStream, args: ReadonlyArray<unknown>) =>
     args.map((arg) =>
       typeof arg !== "string"
         ? arg
-        : (plain(stream) ? stripVTControlCharacters(arg) : arg).replace(/^\$ import\b/m, "$ effect-mixpanel import")
+        : withoutKindSentences(plain(stream) ? stripVTControlCharacters(arg) : arg, kinds).replace(
+            /^\$ import\b/m,
+            "$ effect-mixpanel import"
+          )
     )
   return {
     ...console,

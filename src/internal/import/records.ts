@@ -141,8 +141,14 @@ export interface Context {
   readonly bytes: (json: string) => number
 }
 
-/** The keys of an event's properties that `Message.EventProperties` names, in its order. */
-const eventKeys: ReadonlyArray<string> = Object.keys(Message.EventProperties.fields)
+/**
+ * The keys of an event's properties that `Message.EventProperties` names, in its order (not `__proto__`, which it
+ * names to refuse).
+ */
+type EventKey = Exclude<keyof typeof Message.EventProperties.fields, "__proto__">
+const eventKeys: ReadonlyArray<EventKey> = Object.keys(Message.EventProperties.fields).filter(
+  (key): key is EventKey => key !== "__proto__"
+)
 
 /**
  * The properties of an event as the schema encodes them: its named keys first, in the schema's order,
@@ -174,7 +180,7 @@ export const eventProperties = (
  * two equal, and a key the schema gains is a type error here until it has its rule.
  */
 const namedRules: {
-  readonly [K in keyof typeof Message.EventProperties.fields]: {
+  readonly [K in EventKey]: {
     readonly rule: (value: unknown) => boolean
     readonly optional: boolean
   }
@@ -208,16 +214,6 @@ export const encodeEventFast = (name: unknown, properties: Fields): string | und
   return Either.isRight(encoded) ? JSON.stringify({ event: name, properties: encoded.right }) : undefined
 }
 
-/** `Message.Event`'s full encoding, which names the first problem. */
-export const encodeEventFull = (name: unknown, properties: Fields): Built => {
-  const built = encodeEvent({ event: name, properties })
-  if ("reason" in built) return built
-  // `Message.Event` copies the properties key by key, and loses a `__proto__` on the way without a word;
-  // `Message.Properties` walks them as `Mixpanel.track` does, and refuses it by name.
-  const walked = encodeProperties(properties)
-  return Either.isLeft(walked) ? { reason: `properties.${describe(walked.left)}` } : built
-}
-
 /**
  * An event for `/import`: `{ event, properties }` as it is, or a flat record whose `event` is the name and
  * whose other fields are the properties. The token is added unless the record has one; `time` is required
@@ -232,7 +228,8 @@ const event = (record: Fields, context: Context): Built => {
   const name = record.event
   const properties = eventProperties(given, flat, context.token, time)
   const fast = encodeEventFast(name, properties)
-  const built = fast === undefined ? encodeEventFull(name, properties) : { json: fast }
+  // the full encoding names the first problem
+  const built = fast === undefined ? encodeEvent({ event: name, properties }) : { json: fast }
   if (!("json" in built)) return built
   // `properties` is the last key of the encoded event and is never empty (it holds the token), so the
   // JSON ends with `}}` and the id goes right before.
