@@ -40,6 +40,7 @@ import { version } from "../version.js"
 import * as Checkpoint from "./checkpoint.js"
 import * as Engine from "./engine.js"
 import * as Files from "./files.js"
+import { reasonOf } from "./formats.js"
 import * as Progress from "./progress.js"
 
 /** Exit codes, as docs/import.md lists them. */
@@ -314,7 +315,7 @@ export const loadTransform = (path: string): Effect.Effect<Import.Transform, Inv
     try: () =>
       import(pathToFileURL(path).href) as Promise<{ readonly default?: unknown; readonly transform?: unknown }>,
     catch: (error) => {
-      const text = error instanceof Error ? error.message : String(error)
+      const text = reasonOf(error)
       const typescript = /\.(c|m)?ts$/.test(path) && /ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension/.test(text)
       return new InvalidConfig({
         option: "--transform",
@@ -369,7 +370,7 @@ const nodeOpen: Files.Open = (input, onBytes) =>
         module: "FileSystem",
         method: input.gzip ? "gunzip" : "read",
         pathOrDescriptor: input.source,
-        description: error instanceof Error ? error.message : String(error)
+        description: reasonOf(error)
       })
   )
 

@@ -34,6 +34,7 @@ import type {
 } from "../../Import.js"
 import { InvalidConfig, type MixpanelError } from "../../MixpanelError.js"
 import * as Json from "../json.js"
+import { reasonOf } from "./formats.js"
 import * as Records from "./records.js"
 import * as Send from "./send.js"
 
@@ -127,8 +128,6 @@ const isObject = (value: unknown): value is { readonly [key: string]: unknown } 
 const isPromise = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
-
 /** What a transform returned, as records: nothing, one, or several. */
 const recordsOf = (result: unknown): ReadonlyArray<unknown> =>
   result === undefined || result === null ? [] : Array.isArray(result) ? result : [result]
@@ -142,7 +141,7 @@ const mapped = (record: unknown, mapping: ReadonlyArray<readonly [string, string
  */
 const unreadable = (error: unknown) => ({
   stage: "validation" as const,
-  reason: `the record cannot be read: ${messageOf(error)}`
+  reason: `the record cannot be read: ${reasonOf(error)}`
 })
 
 /**
@@ -168,7 +167,7 @@ const prepare = (
     const prepared: Prepared = { entry, records: [], failure: undefined }
     const failed = (error: unknown) => {
       prepared.records = []
-      prepared.failure = { stage: "transform", reason: `the transform failed: ${messageOf(error)}` }
+      prepared.failure = { stage: "transform", reason: `the transform failed: ${reasonOf(error)}` }
     }
     let result: unknown
     try {

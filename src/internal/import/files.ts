@@ -100,7 +100,7 @@ const gunzip = (input: Input, bytes: Stream.Stream<Uint8Array, PlatformError.Pla
         module: "FileSystem",
         method: "gunzip",
         pathOrDescriptor: input.source,
-        description: error instanceof Error ? error.message : String(error)
+        description: Formats.reasonOf(error)
       })
   )
 
