@@ -36,7 +36,7 @@ describe("batch: limits counted on the body as sent", () => {
     expect(Buffer.byteLength(body)).toBe(Batch.bodyBytes("events", 1, Batch.wireBytes("events", json)))
   })
 
-  it("writes any messages, specials and non-ASCII anywhere, dense or far apart, into a body that decodes back to their JSON array", () => {
+  it("writes any messages, specials and non-ASCII anywhere, dense or far apart, as text or as bytes, into a body that decodes back to their JSON array", () => {
     const specials = fc.constantFrom("%", "&", "+", "=", ";", "é", "😀", "\u2028", "a")
     // long runs of ASCII between the specials: an ASCII message whose specials are far apart is escaped
     // by moving those runs, any other byte by byte
@@ -55,6 +55,20 @@ describe("batch: limits counted on the body as sent", () => {
             messages.reduce((n, m) => n + Batch.wireBytes("groups", m), 0)
           )
         )
+        // The same messages as their UTF-8 bytes (as a durable store reads them back), in a Buffer or not
+        let placed: Uint8Array | undefined
+        Batch.place(
+          "groups",
+          messages.map((m, i) => (i % 2 === 0 ? Buffer.from(m) : new Uint8Array(Buffer.from(m)))),
+          messages.map((m) => Batch.wireBytes("groups", m)),
+          Buffer.allocUnsafe,
+          messages.map(() => ({
+            place: (written: Uint8Array) => {
+              placed = written
+            }
+          }))
+        )
+        expect(placed).toEqual(body)
       })
     )
   })
