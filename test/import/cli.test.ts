@@ -8,9 +8,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { afterAll, beforeAll, describe, expect, it, vi } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 import { buildBin } from "../../scripts/build-bin.js"
+import * as Cli from "../../src/internal/import/cli.js"
 
 const token = "cli-token"
 const secret = "cli-secret"
@@ -880,5 +884,30 @@ describe("effect-mixpanel import", () => {
         ).toEqual(["Copy", "Copy", "Copy", "Order Placed", "Order Placed", "Order Placed"].sort())
       }),
     60_000
+  )
+})
+
+describe("effect-mixpanel import, in this process", () => {
+  it.live("says a failure nothing expected (a defect) on stderr and exits 2: an import never ends without a word", () =>
+    Effect.gen(function* () {
+      const said: Array<string> = []
+      const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+        said.push(String(chunk))
+        return true
+      })
+      let code = 0
+      const fs = yield* FileSystem.FileSystem
+      yield* Cli.run(["node", "effect-mixpanel", "import", "events.ndjson", "--dry-run", "--token", token], (exit) => {
+        code = exit
+      }).pipe(
+        Effect.provideService(FileSystem.FileSystem, {
+          ...fs,
+          stat: () => Effect.die(new Error("the disk caught fire"))
+        }),
+        Effect.ensuring(Effect.sync(() => stderr.mockRestore()))
+      )
+      expect(code).toBe(2)
+      expect(said.join("")).toBe("effect-mixpanel import: unexpected failure: Error: the disk caught fire\n")
+    }).pipe(Effect.provide(NodeContext.layer))
   )
 })
