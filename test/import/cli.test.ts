@@ -1,7 +1,8 @@
 /**
  * `effect-mixpanel import` as users run it: the bundled executable (built once, as `npm run build`
  * builds it) in a process of its own, against the embedded Mixpanel in this one. Settings come from the
- * environment, as the command reads them; retry delays are kept short with `--retry-delay`.
+ * environment, as the command reads them; retry delays are kept short with `--retry-delay`. One test runs
+ * the command in this process, to give it a file system that fails as nothing else can.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
