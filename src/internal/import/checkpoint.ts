@@ -231,7 +231,8 @@ export const rejectsLine = (rejection: Rejection): string => {
 /**
  * The rejects file, appended to. `bytes` is its length. `start` (a length) truncates a file left by an
  * earlier run to the length its checkpoint knew, or removes it (`0`), so that the file never holds a
- * rejection twice (what is not a file, such as `/dev/null`, is left as it is). It is opened at once, so that an import that could not keep its rejections stops before
+ * rejection twice (what is not a file, such as `/dev/null`, is left as it is), and a write that fails
+ * takes back what it wrote of its lines. It is opened at once, so that an import that could not keep its rejections stops before
  * it sends anything, and stays open for the rest of the scope this is made in; at the end of which it is
  * removed if nothing was written.
  */
@@ -255,7 +256,8 @@ export const rejectsFile = (path: string, start: number) => {
       Effect.gen(function* () {
         if (rejections.length === 0) return
         const data = encoder.encode(rejections.map(rejectsLine).join(""))
-        yield* file.writeAll(data)
+        // A write cut short (a full disk) leaves no part of a line behind, if it can be taken back
+        yield* file.writeAll(data).pipe(Effect.tapError(() => Effect.ignore(fs.truncate(path, bytes))))
         bytes += data.length
       }).pipe(Effect.mapError(failed))
     return { append, bytes: () => bytes }
