@@ -445,9 +445,10 @@ export interface Auth {
 export type Rejection = string | { readonly field: string; readonly message: string }
 
 /**
- * Options of the server. Every one is optional. A port, host, `maxItems` or `maxBytes` that cannot work
- * (a port of `"abc"`, a host that is not a string) is an `InvalidConfig` naming it: `start` rejects with it,
- * and `make` and `layer` die with it, as a test whose server cannot start should.
+ * Options of the server. Every one is optional. An option that cannot work (a port of `"abc"`, a host that
+ * is not a string, a `lenient` that is not a boolean) or a key that is no option (a misspelt `maxitems`,
+ * which would leave the default in place) is an `InvalidConfig` naming it: `start` rejects with it, and
+ * `make` and `layer` die with it, as a test whose server cannot start should.
  *
  * @example
  * ```ts

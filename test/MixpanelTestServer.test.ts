@@ -121,13 +121,17 @@ const encodings: ReadonlyArray<
 ]
 
 describe("MixpanelTestServer", () => {
-  it("refuses a port, a host or a limit that cannot work, naming it, where it would have crashed or listened on a pipe", async () => {
+  it("refuses a port, a host or a limit that cannot work, or an option misspelt, naming it, where it would have crashed, listened on a pipe or kept its default", async () => {
     for (const [options, option] of [
       [{ port: "abc" }, "port"],
       [{ port: 70_000 }, "port"],
       [{ host: 5 }, "host"],
+      [{ host: "" }, "host"],
       [{ maxBytes: "big" }, "maxBytes"],
-      [{ maxItems: 0 }, "maxItems"]
+      [{ maxItems: 0 }, "maxItems"],
+      [{ maxitems: 3 }, "maxitems"],
+      [{ lenient: "yes" }, "lenient"],
+      [{ rejectRecord: true }, "rejectRecord"]
     ] as const) {
       await expect(MixpanelTestServer.start(options as MixpanelTestServer.Options)).rejects.toMatchObject({
         _tag: "InvalidConfig",

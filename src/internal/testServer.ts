@@ -9,11 +9,13 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "../Endpoint.js"
-import { InvalidConfig } from "../MixpanelError.js"
 import type * as Api from "../MixpanelTestServer.js"
+import * as Options from "./options.js"
 import { type Answer, errorAnswer, headerRecord, statusText, tooManyBytes, write } from "./testServer/answers.js"
 import { Fault, faultAnswer, isFlagsRoute, makeFaults } from "./testServer/faults.js"
 import { type FlagsState, serveFlags } from "./testServer/flags.js"
@@ -27,31 +29,35 @@ export const tag = Context.GenericTag<Api.MixpanelTestServer>("effect-mixpanel/M
 
 export { Fault }
 
-const isCount = (n: unknown, min: number, max: number) =>
-  Number.isInteger(n) && (n as number) >= min && (n as number) <= max
-
-/** What is wrong with the options a server listens and limits by, if anything (from JavaScript, any value). */
-const invalidOption = (options: Api.Options): InvalidConfig | undefined => {
-  const { host, maxBytes, maxItems, port } = options
-  if (port !== undefined && !isCount(port, 0, 65535)) {
-    return new InvalidConfig({ option: "port", detail: "must be an integer from 0 (any free port) to 65535" })
-  }
-  if (host !== undefined && (typeof host !== "string" || host === "")) {
-    return new InvalidConfig({ option: "host", detail: "must be an address such as 127.0.0.1" })
-  }
-  if (maxItems !== undefined && !isCount(maxItems, 1, Number.MAX_SAFE_INTEGER)) {
-    return new InvalidConfig({ option: "maxItems", detail: "must be a whole number from 1" })
-  }
-  if (maxBytes !== undefined && !isCount(maxBytes, 1, Number.MAX_SAFE_INTEGER)) {
-    return new InvalidConfig({ option: "maxBytes", detail: "must be a whole number from 1" })
-  }
-  return undefined
-}
+/**
+ * The options a server listens and limits by, checked as the layers' are (from JavaScript, any value), and
+ * a key that is no option refused: misspelt, it would leave its default in place without a word. The
+ * others are read where they are used.
+ */
+const decodeOptions = Options.decoder(
+  Schema.Struct({
+    port: Schema.optional(Options.integer(0, 65535).option),
+    host: Schema.optional(
+      Options.string((host) => (host === "" ? "must be an address such as 127.0.0.1" : undefined)).option
+    ),
+    maxItems: Schema.optional(Options.integer(1).option),
+    maxBytes: Schema.optional(Options.integer(1).option),
+    checkTime: Schema.optional(Options.boolean.option),
+    now: Schema.optional(Options.fn),
+    token: Schema.optional(Schema.Unknown),
+    auth: Schema.optional(Schema.Unknown),
+    rejectRecord: Schema.optional(Options.fn),
+    lenient: Schema.optional(Options.boolean.option),
+    failRandomly: Schema.optional(Schema.Unknown),
+    flagDefinitions: Schema.optional(Schema.Unknown),
+    remoteFlags: Schema.optional(Schema.Unknown)
+  })
+)
 
 /** @internal */
 export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => {
-  const invalid = invalidOption(options)
-  if (invalid !== undefined) return Promise.reject(invalid)
+  const checked = Effect.runSync(Effect.either(decodeOptions(options)))
+  if (Either.isLeft(checked)) return Promise.reject(checked.left)
   const lenient = options.lenient ?? false
   const settings: Settings = {
     maxItems: options.maxItems ?? 2000,
