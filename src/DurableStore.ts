@@ -21,22 +21,35 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type { Overflow } from "./Consumer.js"
-import type { Endpoint } from "./Endpoint.js"
 import * as Failure from "./internal/consumer/durable/failure.js"
 import type * as service from "./internal/consumer/durable/service.js"
+import type { DeadLetterFilter } from "./internal/consumer/durable/service.js"
 import { DurableStore } from "./internal/consumer/durable/service.js"
 import * as settings from "./internal/consumer/durable/settings.js"
 import * as Sqlite from "./internal/consumer/durable/sqlite.js"
 import * as SqlStore from "./internal/consumer/durable/sqlStore.js"
-import {
-  DeliveryFailure,
-  type DeliveryOutcome,
-  type DeliveryReason,
-  type InvalidConfig,
-  type StoreError
-} from "./MixpanelError.js"
+import { DeliveryFailure, type InvalidConfig, type StoreError } from "./MixpanelError.js"
 
 export type {
+  /**
+   * Which dead letters an operation applies to. Every field narrows; an empty filter means all of them.
+   * `list` returns at most `limit` (default 100), the oldest first; page on with `afterId`.
+   *
+   * @example
+   * ```ts
+   * import { DurableStore } from "effect-mixpanel/durable"
+   *
+   * const lastHour: DurableStore.DeadLetterFilter = {
+   *   endpoint: "events",
+   *   failedAfter: new Date(Date.now() - 60 * 60 * 1000),
+   *   limit: 500
+   * }
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  DeadLetterFilter,
   /**
    * What the `DurableStore` service holds: the operations the durable consumer drives (`append`, `claim`,
    * `ack`, `deadLetter`, `release`), its settings, the dead letters and the stats. Applications use the
@@ -239,39 +252,6 @@ export class DeadLetter extends DeliveryFailure.extend<DeadLetter>("effect-mixpa
   failedAt: Schema.DateFromSelf,
   claims: Schema.Number
 }) {}
-
-/**
- * Which dead letters an operation applies to. Every field narrows; an empty filter means all of them.
- * `list` returns at most `limit` (default 100), the oldest first; page on with `afterId`.
- *
- * @example
- * ```ts
- * import { DurableStore } from "effect-mixpanel/durable"
- *
- * const lastHour: DurableStore.DeadLetterFilter = {
- *   endpoint: "events",
- *   failedAfter: new Date(Date.now() - 60 * 60 * 1000),
- *   limit: 500
- * }
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface DeadLetterFilter {
-  readonly ids?: ReadonlyArray<number> | undefined
-  readonly endpoint?: Endpoint | undefined
-  readonly outcome?: DeliveryOutcome | undefined
-  readonly reason?: DeliveryReason | undefined
-  /** Failed at or after this time. */
-  readonly failedAfter?: Date | undefined
-  /** Failed before this time. */
-  readonly failedBefore?: Date | undefined
-  /** Only dead letters with a greater id: the cursor of the next page. */
-  readonly afterId?: number | undefined
-  /** At most this many, the oldest first. `list`: default 100. `replay`, `remove`: default all. */
-  readonly limit?: number | undefined
-}
 
 /**
  * How full the store is: messages and bytes in the outbox (waiting or being sent), the messages a relay

@@ -6,7 +6,8 @@
  *   - the package runs from an ES module and from CommonJS `require`, one module instance per subpath;
  *   - a user project that exports a layer, a tracking function and a test layer compiles with
  *     `declaration: true`, `strict` and `exactOptionalPropertyTypes` (TS2742/TS2883 otherwise), on the
- *     repository's TypeScript 5.9 and on the registry's latest TypeScript (TS=x.y to pick another).
+ *     repository's TypeScript 5.9 and on the registry's latest TypeScript (TS=x.y to pick another);
+ *     without the SQL packages too, the package's own declarations checked (`skipLibCheck: false`).
  *
  * No `paths` and nothing of the repository's tsconfig: the project sees only what npm installed.
  * Needs the npm registry (or a warm cache). KEEP_SCRATCH=1 keeps the scratch projects to look at.
@@ -324,6 +325,19 @@ step("works from CommonJS require (every subpath required, but the SQL ones)", (
   writeFiles(project, { "cjs.cjs": program((name, binding) => `const ${binding} = require("${name}")`) })
   runProgram("cjs.cjs")
 })
+
+step(
+  "without the SQL packages, a user project type-checks the package's declarations (skipLibCheck: false): the main entry's types need none",
+  () => {
+    const { "src/durable.ts": _, ...withoutSql } = application
+    const dir = join(project, "without-sql")
+    writeFiles(dir, {
+      ...withoutSql,
+      "tsconfig.json": tsconfig({ module: "NodeNext", moduleResolution: "NodeNext" }, "dist", false)
+    })
+    compile(compilerIn("typescript (repository)", root), dir, "tsconfig.json")
+  }
+)
 
 step("the durable store's subpaths load once its SQL packages are installed, from import and from require", () => {
   run(

@@ -13,12 +13,11 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Statement from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
-import type { DeadLetterFilter } from "../../../DurableStore.js"
 import type { Endpoint } from "../../../Endpoint.js"
 import type { DeliveryFailure, DeliveryOutcome, DeliveryReason } from "../../../MixpanelError.js"
 import type { Stored } from "../buffered/store.js"
 import * as Pages from "./pages.js"
-import type { DeadLetterRow } from "./service.js"
+import type { DeadLetterFilter, DeadLetterRow } from "./service.js"
 import { type PageState, type Statements, toNumber } from "./statements.js"
 import type { Tables } from "./tables.js"
 

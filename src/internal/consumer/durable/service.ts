@@ -6,7 +6,6 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { Overflow } from "../../../Consumer.js"
-import type { DeadLetterFilter } from "../../../DurableStore.js"
 import type { Endpoint } from "../../../Endpoint.js"
 import type { DeliveryFailure, DeliveryOutcome, DeliveryReason } from "../../../MixpanelError.js"
 import type { Appended, Store, Stored } from "../buffered/store.js"
@@ -15,6 +14,22 @@ import type { Tables } from "./tables.js"
 
 /** When `append` returns: once the messages are committed, or at once with a bounded loss window. */
 export type Durability = "commit" | "async"
+
+/** Which dead letters an operation applies to (`DurableStore.DeadLetterFilter`, documented there). */
+export interface DeadLetterFilter {
+  readonly ids?: ReadonlyArray<number> | undefined
+  readonly endpoint?: Endpoint | undefined
+  readonly outcome?: DeliveryOutcome | undefined
+  readonly reason?: DeliveryReason | undefined
+  /** Failed at or after this time. */
+  readonly failedAfter?: Date | undefined
+  /** Failed before this time. */
+  readonly failedBefore?: Date | undefined
+  /** Only dead letters with a greater id: the cursor of the next page. */
+  readonly afterId?: number | undefined
+  /** At most this many, the oldest first. `list`: default 100. `replay`, `remove`: default all. */
+  readonly limit?: number | undefined
+}
 
 /** The store's settings, resolved from its options. */
 export interface Settings extends Resolved {
