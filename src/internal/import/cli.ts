@@ -265,7 +265,7 @@ const variables = (flags: Flags): Map<string, string> => {
 
 /**
  * A configuration error names variables: a variable given as a flag is named as that flag; another, with
- * the flag that sets it too.
+ * the flag that sets it too (`MIXPANEL_TOKEN is not set (or give --token)`).
  */
 const withFlagNames = (flags: Flags, message: string): string => {
   let text = message
@@ -273,9 +273,9 @@ const withFlagNames = (flags: Flags, message: string): string => {
   for (const [variable, flag, value] of variableFlags(flags)) {
     if (!text.includes(variable)) continue
     if (Option.isSome(value)) text = text.replaceAll(variable, `--${flag}`)
-    else also.push(`${variable} is also --${flag}`)
+    else also.push(`--${flag}`)
   }
-  return also.length === 0 ? text : `${text} (${also.join(", ")})`
+  return also.length === 0 ? text : `${text} (or give ${also.join(", ")})`
 }
 
 const duration = (
