@@ -844,7 +844,7 @@ describe("effect-mixpanel import", () => {
         )
         expect(help.stdout).toContain("--token token\n\n  the project token [env MIXPANEL_TOKEN]\n")
         expect(help.stdout).toContain("--dry-run\n\n  read, transform and validate everything; send nothing")
-        expect(help.stdout).toContain("<file or folder> 1+\n\n  NDJSON, JSON or CSV files")
+        expect(help.stdout).toContain("<file or folder> 1+\n\n  NDJSON, JSON, CSV or TSV files")
       }),
     60_000
   )

@@ -99,11 +99,15 @@ const fromEnv = <A>(options: Options.Options<A>, variable: string, description: 
 
 const flags = {
   paths: Args.text({ name: "file or folder" }).pipe(
-    Args.withDescription("NDJSON, JSON or CSV files (optionally .gz), or folders of them (their files in name order)"),
+    Args.withDescription(
+      "NDJSON, JSON, CSV or TSV files (optionally .gz), or folders of them (their files in name order)"
+    ),
     Args.atLeast(1)
   ),
   type: choice("type", recordTypes).pipe(
-    Options.withDescription("events go to /import; user and group profiles to /engage and /groups as $set updates"),
+    Options.withDescription(
+      "events go to /import; user and group profiles to /engage and /groups: a record holding an operation ($set, $add, …) as it is, a flat one as a $set"
+    ),
     Options.withDefault(Engine.defaults.type)
   ),
   groupKey: Options.text("group-key").pipe(
@@ -663,7 +667,7 @@ export const command = (setExitCode: (code: number) => void) =>
     Command.withSubcommands([
       Command.make("import", flags, (parsed) => runImport(parsed, setExitCode)).pipe(
         Command.withDescription(
-          "Import events (to /import), user or group profiles (to /engage, /groups) from NDJSON, JSON or CSV files"
+          "Import events (to /import), user or group profiles (to /engage, /groups) from NDJSON, JSON, CSV or TSV files"
         )
       )
     ])
