@@ -130,6 +130,7 @@ describe("MixpanelTestServer", () => {
       [{ maxBytes: "big" }, "maxBytes"],
       [{ maxItems: 0 }, "maxItems"],
       [{ maxitems: 3 }, "maxitems"],
+      [{ token: "" }, "token"],
       [{ lenient: "yes" }, "lenient"],
       [{ rejectRecord: true }, "rejectRecord"]
     ] as const) {

@@ -14,6 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "../Endpoint.js"
+import * as Message from "../Message.js"
 import type * as Api from "../MixpanelTestServer.js"
 import * as Options from "./options.js"
 import { type Answer, errorAnswer, headerRecord, statusText, tooManyBytes, write } from "./testServer/answers.js"
@@ -44,7 +45,7 @@ const decodeOptions = Options.decoder(
     maxBytes: Schema.optional(Options.integer(1).option),
     checkTime: Schema.optional(Options.boolean.option),
     now: Schema.optional(Options.fn),
-    token: Schema.optional(Schema.Unknown),
+    token: Schema.optional(Message.Token),
     auth: Schema.optional(Schema.Unknown),
     rejectRecord: Schema.optional(Options.fn),
     lenient: Schema.optional(Options.boolean.option),
