@@ -122,9 +122,6 @@ interface Prepared {
   failure: { readonly stage: Stage; readonly reason: string } | undefined
 }
 
-const isObject = (value: unknown): value is { readonly [key: string]: unknown } =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 const isPromise = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
 
@@ -133,7 +130,7 @@ const recordsOf = (result: unknown): ReadonlyArray<unknown> =>
   result === undefined || result === null ? [] : Array.isArray(result) ? result : [result]
 
 const mapped = (record: unknown, mapping: ReadonlyArray<readonly [string, string]>): unknown =>
-  isObject(record) ? Records.applyMapping(record, mapping) : record
+  Records.isObject(record) ? Records.applyMapping(record, mapping) : record
 
 /**
  * Why a record that throws when read (a getter, a Proxy trap: an ORM's object given to `fromRecords`) is
@@ -163,7 +160,7 @@ const prepare = (
     } catch (error) {
       return { entry, records: [], failure: unreadable(error) }
     }
-    if (!isObject(record)) return { entry, records: [record], failure: undefined }
+    if (!Records.isObject(record)) return { entry, records: [record], failure: undefined }
     const prepared: Prepared = { entry, records: [], failure: undefined }
     const failed = (error: unknown) => {
       prepared.records = []

@@ -17,7 +17,8 @@ export type Built = { readonly json: string } | { readonly reason: string }
 
 type Fields = { readonly [key: string]: unknown }
 
-const isObject = (value: unknown): value is Fields =>
+/** Whether `value` is an object of fields (not `null`, not an array). */
+export const isObject = (value: unknown): value is Fields =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
