@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { parseCli, usage } from "./cli.js"
 import { runBench } from "./runner.js"
-import { formatGoals, formatNotes, formatTable } from "./table.js"
+import { formatDurableGoals, formatGoals, formatNotes, formatTable } from "./table.js"
 
 const cli = parseCli(process.argv.slice(2), process.env)
 if (cli.help) {
@@ -23,8 +23,9 @@ console.log()
 console.log(formatTable(report))
 console.log()
 console.log(formatNotes(report))
-const goals = formatGoals(report)
-if (goals !== "") console.log(`\n${goals}`)
+for (const goals of [formatGoals(report), formatDurableGoals(report)]) {
+  if (goals !== "") console.log(`\n${goals}`)
+}
 
 if (cli.out !== undefined) {
   const path = resolve(cli.out)

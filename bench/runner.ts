@@ -111,6 +111,7 @@ export interface ClientSummary {
   readonly label: string
   readonly setup: string
   readonly role: Variant["role"]
+  readonly durability: Variant["durability"]
   readonly clean: ScenarioSummary | undefined
   readonly faults: ScenarioSummary | undefined
 }
@@ -419,6 +420,7 @@ export const summarize = (
       label: variant.label,
       setup: variant.setup,
       role: variant.role,
+      durability: variant.durability,
       clean: scenario(variant.id, "clean", cleanReference),
       faults: scenario(variant.id, "faults", faultReference)
     }))

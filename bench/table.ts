@@ -1,6 +1,6 @@
 /**
  * The report as text: one table of medians with each client's ratio to the floor (Markdown, so that the
- * same text goes into `docs/benchmarks.md`), and the goals of issue 13 checked against it.
+ * same text goes into `docs/benchmarks.md`), and the goals of issues 13 and 11 checked against it.
  */
 import type { BenchReport, ClientSummary, Figures, ScenarioSummary } from "./runner.js"
 
@@ -183,19 +183,50 @@ export const checkGoals = (report: BenchReport, ours: string): ReadonlyArray<Ver
 }
 
 const verdictText = (verdict: Verdict): string =>
-  `${verdict.measured} ${verdict.reached === undefined ? "?" : verdict.reached ? "REACHED" : "NOT REACHED"}`
+  verdict.measured === dash
+    ? dash
+    : `${verdict.measured} ${verdict.reached === undefined ? "?" : verdict.reached ? "REACHED" : "NOT REACHED"}`
 
-/** The goals of issue 13 as one Markdown table: a row per goal, a column per effect-mixpanel row. */
-export const formatGoals = (report: BenchReport): string => {
-  const ours = report.summary.filter(
-    (client) => client.role === "bound" || client.role === "main" || client.role === "ours"
-  )
-  const checked = ours
-    .map((client) => ({ client, verdicts: checkGoals(report, client.client) }))
+/** The goals of issue 11 for a durable row (or a bound on them): its events per second against the main row's. */
+export const checkDurableGoals = (report: BenchReport, ours: string): ReadonlyArray<Verdict> => {
+  const client = report.summary.find((candidate) => candidate.client === ours)
+  const durability = client?.durability
+  const mine = client?.clean?.median
+  if (durability === undefined || mine === undefined) return []
+  const buffered = report.summary.find((candidate) => candidate.role === "main")
+  const theirs = buffered?.clean?.median
+  const least = durability === "commit" ? 0.5 : 0.8
+  const goal1 = `throughput against the buffered consumer's (${buffered?.label ?? "the main row"}): "commit" ≥ 0.5x, "async" ≥ 0.8x`
+  const x =
+    theirs?.eventsPerSecond === undefined || mine.eventsPerSecond === undefined
+      ? undefined
+      : mine.eventsPerSecond / theirs.eventsPerSecond
+  const goal2 = `"commit": caller p50 under 50 µs`
+  return [
+    x === undefined
+      ? { goal: goal1, measured: "the main row not run", reached: undefined }
+      : { goal: goal1, measured: `${x.toFixed(2)}x (${durability}: ${least}x)`, reached: x >= least },
+    durability !== "commit"
+      ? { goal: goal2, measured: dash, reached: undefined }
+      : mine.callP50Micros === undefined
+        ? { goal: goal2, measured: "not timed", reached: undefined }
+        : { goal: goal2, measured: `${mine.callP50Micros.toFixed(2)} µs`, reached: mine.callP50Micros < 50 }
+  ]
+}
+
+/** One Markdown table of verdicts: a row per goal, a column per client checked. */
+const formatVerdicts = (
+  title: string,
+  report: BenchReport,
+  check: (report: BenchReport, ours: string) => ReadonlyArray<Verdict>,
+  clients: ReadonlyArray<BenchReport["summary"][number]>
+): string => {
+  const checked = clients
+    .map((client) => ({ client, verdicts: check(report, client.client) }))
     .filter(({ verdicts }) => verdicts.length > 0)
   const first = checked[0]
   if (first === undefined) return ""
-  const header = ["goal (issue 13)", ...checked.map(({ client }) => client.label)]
+  const header = [title, ...checked.map(({ client }) => client.label)]
   const rows = first.verdicts.map((verdict, i) => [
     verdict.goal,
     ...checked.map(({ verdicts }) => {
@@ -209,3 +240,24 @@ export const formatGoals = (report: BenchReport): string => {
   const rule = `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`
   return [line(header), rule, ...rows.map(line)].join("\n")
 }
+
+const isOurs = (client: BenchReport["summary"][number]): boolean =>
+  client.role === "bound" || client.role === "main" || client.role === "ours"
+
+/** The goals of issue 13 for every effect-mixpanel row but the durable ones (and their bound). */
+export const formatGoals = (report: BenchReport): string =>
+  formatVerdicts(
+    "goal (issue 13)",
+    report,
+    checkGoals,
+    report.summary.filter((client) => isOurs(client) && client.durability === undefined)
+  )
+
+/** The goals of issue 11 for the durable rows, and the bound on "commit"'s. */
+export const formatDurableGoals = (report: BenchReport): string =>
+  formatVerdicts(
+    "goal (issue 11)",
+    report,
+    checkDurableGoals,
+    report.summary.filter((client) => isOurs(client) && client.durability !== undefined)
+  )

@@ -11,6 +11,11 @@
  *   per event, then `Consumer.flush` and the runtime's disposal.
  * - `unsafe`: from plain JavaScript through the service's synchronous face, got once with
  *   `runtime.runPromise(Mixpanel.unsafe)`, then `mixpanel.track(...)` per event (no fiber per call).
+ * - `runForkWaiting`: as `runFork`, each call's fiber then waiting for a commit that costs nothing, as a
+ *   caller of a durable store's "commit" durability waits for its group commit (`durable/groupCommit.ts`):
+ *   its resume callback joins the open batch (`Effect.async`), and the batch is resumed at the next turn
+ *   of the event loop, after the burst. What that wait costs is what no "commit" caller called through
+ *   `runFork` can avoid: a bound on the goal of issue 11 for "commit".
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 // Module imports rather than the barrels: a client process loads only what it uses (the barrels of
@@ -22,7 +27,21 @@ import { Consumer, Mixpanel } from "effect-mixpanel"
 import type { BenchProperties } from "../events.js"
 import type { Client, Harness } from "../harness.js"
 
-export type CallStyle = "runFork" | "fiber" | "unsafe"
+export type CallStyle = "runFork" | "fiber" | "unsafe" | "runForkWaiting"
+
+/** The callers waiting for the free commit, resumed together at the next turn of the event loop. */
+let waiting: Array<() => void> = []
+
+const commitNow = () => {
+  const batch = waiting
+  waiting = []
+  for (const resume of batch) resume()
+}
+
+const waitForCommit = Effect.async<void>((resume) => {
+  if (waiting.length === 0) setImmediate(commitNow)
+  waiting.push(() => resume(Effect.void))
+})
 
 const tick = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
@@ -110,6 +129,10 @@ export const make =
     if (style === "runFork") {
       await fromJavaScript(harness, runtime, (distinctId, event, properties) =>
         runtime.runFork(Mixpanel.track(distinctId, event, properties))
+      )
+    } else if (style === "runForkWaiting") {
+      await fromJavaScript(harness, runtime, (distinctId, event, properties) =>
+        runtime.runFork(Effect.zipRight(Mixpanel.track(distinctId, event, properties), waitForCommit))
       )
     } else if (style === "unsafe") {
       const mixpanel = await runtime.runPromise(Mixpanel.unsafe)
