@@ -788,9 +788,24 @@ describe("Consumer.layerBuffered", () => {
       // a nanosecond (a bigint is nanoseconds) would keep a core busy flushing nothing
       expect(yield* build({ flushInterval: 1n })).toBe("flushInterval")
       expect(yield* build({ overflow: "drop" as Consumer.Overflow })).toBe("overflow")
-      // a misspelt option is not ignored
+      // a misspelt option is not ignored, and the error says which option it is nearest to
       const misspelt = { maxBatchsize: 100 }
       expect(yield* build(misspelt as Consumer.BufferedOptions)).toBe("maxBatchsize")
+      const message = (options: Consumer.BufferedOptions) =>
+        Effect.flip(Effect.scoped(Layer.build(Consumer.layerBuffered(options)))).pipe(
+          Effect.provide(FetchHttpClient.layer),
+          Effect.map((error) => error.message)
+        )
+      expect(yield* message(misspelt as Consumer.BufferedOptions)).toBe(
+        "invalid option `maxBatchsize`: is not an option here: did you mean maxBatchSize?"
+      )
+      expect(yield* message({ flushIntrval: "1 second" } as Consumer.BufferedOptions)).toBe(
+        "invalid option `flushIntrval`: is not an option here: did you mean flushInterval?"
+      )
+      // nothing near enough: no guess
+      expect(yield* message({ batch: 10 } as Consumer.BufferedOptions)).toBe(
+        "invalid option `batch`: is not an option here: misspelt?"
+      )
     })
   )
 

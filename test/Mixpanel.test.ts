@@ -471,6 +471,9 @@ describe("Mixpanel: invalid input", () => {
       expect(
         (yield* run(Mixpanel.peopleUpdate({ $distinct_id: "u1", $set: { a: 1 }, $custom: true } as never))).message
       ).toBe("peopleUpdate: invalid `update.$custom`: is not a field this message can hold")
+      expect((yield* run(Mixpanel.peopleUpdate({ $distinct_id: "u1", $sett: { a: 1 } } as never))).message).toBe(
+        "peopleUpdate: invalid `update.$sett`: is not a field this message can hold: did you mean $set?"
+      )
       expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $token: "OTHER" } as never))).message).toBe(
         "peopleSet: invalid `options.$token`: is not an option of peopleSet (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
       )

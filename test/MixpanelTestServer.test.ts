@@ -139,6 +139,10 @@ describe("MixpanelTestServer", () => {
         option
       })
     }
+    // a misspelt key names the option it is nearest to
+    await expect(MixpanelTestServer.start({ maxitems: 3 } as MixpanelTestServer.Options)).rejects.toMatchObject({
+      message: "invalid option `maxitems`: is not an option here: did you mean maxItems?"
+    })
   })
 
   describe("body encodings", () => {

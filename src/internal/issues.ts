@@ -5,6 +5,7 @@
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as AST from "effect/SchemaAST"
+import { distance } from "fastest-levenshtein"
 
 /** Where a value failed, and why, in words that hold none of the value. */
 export interface Issue {
@@ -38,13 +39,45 @@ const expected = (ast: AST.AST): string => {
 }
 
 /**
- * The first failure of `issue` (a schema reports the first one it finds), as a path and a reason;
- * `unexpected` says what a key the schema does not know is.
+ * The key of `known` that `key` is most likely a misspelling of: the same but for case, or else the
+ * nearest within two edits (fewer than half of `key`'s characters), the first of equals.
  */
-export const first = (issue: ParseResult.ParseIssue, unexpected = "is not a field this message can hold"): Issue => {
+export const suggest = (key: PropertyKey, known: ReadonlyArray<PropertyKey>): string | undefined => {
+  if (typeof key !== "string") return undefined
+  const names = known.filter((name): name is string => typeof name === "string" && name !== key)
+  const lower = key.toLowerCase()
+  const sameButCase = names.find((name) => name.toLowerCase() === lower)
+  if (sameButCase !== undefined) return sameButCase
+  let best: string | undefined
+  let fewest = Math.min(2, Math.ceil(key.length / 2) - 1)
+  for (const name of names) {
+    const edits = distance(key, name)
+    if (edits <= fewest && (best === undefined || edits < fewest)) {
+      best = name
+      fewest = edits
+    }
+  }
+  return best
+}
+
+/** What a key a struct does not know is, given the key it most likely meant (if any). */
+export type Unexpected = (meant: string | undefined) => string
+
+const notAField: Unexpected = (meant) =>
+  meant === undefined ? "is not a field this message can hold" : `is not a field this message can hold: did you mean ${meant}?`
+
+/**
+ * The first failure of `issue` (a schema reports the first one it finds), as a path and a reason;
+ * `unexpected` says what a key the schema does not know is, given the known key it is nearest to.
+ */
+export const first = (issue: ParseResult.ParseIssue, unexpected: Unexpected = notAField): Issue => {
   const path: Array<PropertyKey> = []
   let current: ParseResult.ParseIssue = issue
+  // The keys of the innermost struct on the way: what an unexpected key was likely meant to be
+  let known: ReadonlyArray<PropertyKey> = []
   while (true) {
+    const ast: AST.AST | undefined = "ast" in current ? (current.ast as AST.AST) : undefined
+    if (ast !== undefined && AST.isTypeLiteral(ast)) known = ast.propertySignatures.map((signature) => signature.name)
     switch (current._tag) {
       case "Pointer":
         if (Array.isArray(current.path)) path.push(...current.path)
@@ -83,7 +116,10 @@ export const first = (issue: ParseResult.ParseIssue, unexpected = "is not a fiel
       case "Missing":
         return { path, detail: current.message ?? "is missing" }
       case "Unexpected":
-        return { path, detail: unexpected }
+        return {
+          path,
+          detail: unexpected(path.length === 0 ? undefined : suggest(path[path.length - 1] as PropertyKey, known))
+        }
     }
   }
 }

@@ -237,7 +237,10 @@ export const importAuth = Schema.Union(...importAuthMembers).annotations({
 // ---------------------------------------------------------------------------------------------------
 
 const failure = (prefix: string, issue: ParseResult.ParseIssue): InvalidConfig => {
-  const { detail, path } = Issues.first(issue, "is not an option here: misspelt?")
+  const { detail, path } = Issues.first(
+    issue,
+    (meant) => `is not an option here: ${meant === undefined ? "misspelt?" : `did you mean ${meant}?`}`
+  )
   const field = formatPath(path)
   return new InvalidConfig({
     option: prefix === "" ? field || "options" : field === "" ? prefix : `${prefix}.${field}`,
