@@ -839,12 +839,29 @@ describe("effect-mixpanel import", () => {
         // each flag's own words, without the sentence @effect/cli says under every flag of its kind
         expect(help.stdout).not.toContain("A user-defined piece of text")
         expect(help.stdout).not.toContain("A true or false value")
+        // nor the sentence it says under every optional flag, nor its built-in flags
+        expect(help.stdout).not.toContain("This setting is optional")
+        expect(help.stdout).not.toContain("This argument must be repeated")
+        expect(help.stdout).not.toContain("--wizard")
+        expect(help.stdout).not.toContain("--completions")
         expect(help.stdout).toContain(
-          "--group-key key\n\n  for --type group: the group key of records without a $group_key\n\n  This setting is optional."
+          "--group-key key\n\n  for --type group: the group key of records without a $group_key\n\n--format"
         )
         expect(help.stdout).toContain("--token token\n\n  the project token [env MIXPANEL_TOKEN]\n")
         expect(help.stdout).toContain("--dry-run\n\n  read, transform and validate everything; send nothing")
         expect(help.stdout).toContain("<file or folder> 1+\n\n  NDJSON, JSON, CSV or TSV files")
+
+        // The root help: the command, and how to get the import's flags
+        const rootHelp = execFileSync(process.execPath, [bin, "--help"], { cwd, env: environment(server) }).toString()
+        expect(rootHelp).toContain("`effect-mixpanel import --help` lists the import's flags")
+        expect(rootHelp).toContain("  - import [flags] <file or folder>...  Import events")
+        expect(rootHelp).not.toContain("--batch-size")
+        expect(rootHelp).not.toContain("--log-level")
+
+        // @effect/cli's own errors say whose they are, as the import's do
+        const noFile = await start(cwd, [], environment(server)).done
+        expect(noFile.code).toBe(2)
+        expect(noFile.stderr).toMatch(/^effect-mixpanel import: Missing argument <file or folder>/)
       }),
     60_000
   )

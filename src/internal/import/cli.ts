@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url"
 import { stripVTControlCharacters } from "node:util"
 import { createGunzip } from "node:zlib"
 import * as Args from "@effect/cli/Args"
+import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
@@ -663,7 +664,9 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
 /** The `effect-mixpanel` command, with its `import` subcommand. `setExitCode` receives the import's exit code. */
 export const command = (setExitCode: (code: number) => void) =>
   Command.make("effect-mixpanel").pipe(
-    Command.withDescription("Mixpanel from the command line"),
+    Command.withDescription(
+      "Mixpanel from the command line. `effect-mixpanel import --help` lists the import's flags."
+    ),
     Command.withSubcommands([
       Command.make("import", flags, (parsed) => runImport(parsed, setExitCode)).pipe(
         Command.withDescription(
@@ -673,18 +676,26 @@ export const command = (setExitCode: (code: number) => void) =>
     ])
   )
 
-/**
- * The sentence `@effect/cli`'s help says under every flag of a kind ("A user-defined piece of text."): the
- * line after the name in the help of a bare flag of that kind.
- */
-const kindSentence = (help: HelpDoc.HelpDoc): ReadonlyArray<string> =>
+/** The lines of a help, as text. */
+const helpLines = (help: HelpDoc.HelpDoc): ReadonlyArray<string> =>
   stripVTControlCharacters(HelpDoc.toAnsiText(help))
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "")
-    .slice(1, 2)
 
-/** `help` without the sentences of `kinds`, each with the blank line after it. */
+/**
+ * The sentence `@effect/cli`'s help says under every flag of a kind ("A user-defined piece of text."): the
+ * line after the name in the help of a bare flag of that kind.
+ */
+const kindSentence = (help: HelpDoc.HelpDoc): ReadonlyArray<string> => helpLines(help).slice(1, 2)
+
+/**
+ * The sentence it says under every flag or argument of an arity ("This setting is optional."): the last
+ * line of the help of a text flag of that arity, after its kind's.
+ */
+const aritySentence = (help: HelpDoc.HelpDoc): ReadonlyArray<string> => helpLines(help).slice(2).slice(-1)
+
+/** `help` without the sentences of `kinds` (kinds and arities), each with the blank line after it. */
 const withoutKindSentences = (help: string, kinds: ReadonlySet<string>): string => {
   const lines = help.split("\n")
   const plain = lines.map((line) => stripVTControlCharacters(line).trim())
@@ -696,32 +707,45 @@ const withoutKindSentences = (help: string, kinds: ReadonlySet<string>): string 
  * `@effect/cli` writes its help and its own errors through `Console`, in ANSI colours, and its usage line
  * names the subcommand alone (`$ import`). Through this console the usage line names the whole command, and
  * the colours are left out where they would show as escape codes: a stream that is not a terminal (a pipe,
- * a file), or `NO_COLOR` set (no-color.org). The sentence it writes under each flag of a kind ("A
- * user-defined piece of text.") is left out too: it says nothing that the flag's own description does not,
- * and `@effect/cli` has no option to leave it out (it comes from the flag's kind, before its description).
+ * a file), or `NO_COLOR` set (no-color.org). The sentences it writes under each flag of a kind ("A
+ * user-defined piece of text.") and of an arity ("This setting is optional.", under nearly every flag) are
+ * left out too: they say nothing that the usage line and the flag's own description do not, and
+ * `@effect/cli` has no option to leave them out. The root help's list of commands gives `import`'s usage
+ * without its thirty flags, which its own help lists. Its errors ("Missing argument <file or folder>")
+ * begin with `said`, as the import's own do.
  */
-const commandConsole = (console: Console.Console): Console.Console => {
+const commandConsole = (console: Console.Console, said: string): Console.Console => {
   const plain = (stream: NodeJS.WriteStream) => stream.isTTY !== true || (process.env.NO_COLOR ?? "") !== ""
   const kinds = new Set(
-    [
-      Options.getHelp(Options.text("x")),
-      Options.getHelp(Options.redacted("x")),
-      Options.getHelp(Options.boolean("x"))
-    ].flatMap(kindSentence)
+    [Options.getHelp(Options.text("x")), Options.getHelp(Options.redacted("x")), Options.getHelp(Options.boolean("x"))]
+      .flatMap(kindSentence)
+      .concat(
+        [
+          Options.getHelp(Options.optional(Options.text("x"))),
+          Options.getHelp(Options.repeated(Options.text("x"))),
+          Args.getHelp(Args.atLeast(Args.text({ name: "x" }), 1))
+        ].flatMap(aritySentence)
+      )
   )
   const text = (stream: NodeJS.WriteStream, args: ReadonlyArray<unknown>) =>
     args.map((arg) =>
       typeof arg !== "string"
         ? arg
-        : withoutKindSentences(plain(stream) ? stripVTControlCharacters(arg) : arg, kinds).replace(
-            /^\$ import\b/m,
-            "$ effect-mixpanel import"
-          )
+        : withoutKindSentences(plain(stream) ? stripVTControlCharacters(arg) : arg, kinds)
+            .replace(/^\$ import\b/m, "$ effect-mixpanel import")
+            .replace(/^(\s*- import) \[.*?(<file or folder>\.\.\.)/m, "$1 [flags] $2")
     )
   return {
     ...console,
     log: (...args) => console.log(...text(process.stdout, args)),
-    error: (...args) => console.error(...text(process.stderr, args))
+    error: (...args) =>
+      console.error(
+        ...text(process.stderr, args).map((arg) =>
+          typeof arg === "string" && !stripVTControlCharacters(arg).startsWith("effect-mixpanel")
+            ? `${said}${arg}`
+            : arg
+        )
+      )
   }
 }
 
@@ -742,7 +766,10 @@ const helpFirst = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
 export const run = (argv: ReadonlyArray<string>, setExitCode: (code: number) => void) =>
   Console.consoleWith((console) =>
     Command.run(command(setExitCode), { name: "effect-mixpanel", version })(helpFirst(argv)).pipe(
-      Effect.withConsole(commandConsole(console)),
+      Effect.withConsole(
+        commandConsole(console, argv[2] === "import" ? "effect-mixpanel import: " : "effect-mixpanel: ")
+      ),
+      Effect.provide(CliConfig.layer({ showBuiltIns: false })),
       Effect.catchAllDefect((defect) => {
         const what = defect instanceof Error ? `${defect.name}: ${defect.message}` : describe(defect)
         return Effect.zipRight(
