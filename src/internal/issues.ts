@@ -64,7 +64,9 @@ export const suggest = (key: PropertyKey, known: ReadonlyArray<PropertyKey>): st
 export type Unexpected = (meant: string | undefined) => string
 
 const notAField: Unexpected = (meant) =>
-  meant === undefined ? "is not a field this message can hold" : `is not a field this message can hold: did you mean ${meant}?`
+  meant === undefined
+    ? "is not a field this message can hold"
+    : `is not a field this message can hold: did you mean ${meant}?`
 
 /**
  * The first failure of `issue` (a schema reports the first one it finds), as a path and a reason;
