@@ -7,9 +7,11 @@ import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 import suite from "../../vitest.config.js"
 
-// (not mergeConfig, which would add these files to the suite's instead of replacing them)
+// (not mergeConfig, which would add these files to the suite's instead of replacing them; and without the
+// suite's projects, each of which would run these files again, the PostgreSQL one after starting a server)
+const { projects: _, ...test } = suite.test ?? {}
 export default defineConfig({
   ...suite,
   root: fileURLToPath(new URL("../..", import.meta.url)),
-  test: { ...suite.test, include: ["scripts/check/**/*.test.ts"] }
+  test: { ...test, include: ["scripts/check/**/*.test.ts"] }
 })
