@@ -366,6 +366,17 @@ const noProtoKey = {
   ["__proto__"]: Schema.optionalWith(Schema.Never.annotations({ message: () => Json.protoKeyDetail }), { exact: true })
 }
 
+/**
+ * `Schema.Struct(fields, record)` refusing an own `__proto__` (`noProtoKey`). Its type leaves the refused
+ * key out: `readonly __proto__?: never` beside an index signature is an error (TS2411) in a user's project
+ * compiled without `exactOptionalPropertyTypes`, where the optional key's type takes in `undefined`.
+ */
+const refusingProtoKey = <Fields extends Schema.Struct.Fields, Record extends Schema.IndexSignature.Record>(
+  fields: Fields,
+  record: Record
+): Schema.TypeLiteral<Fields, readonly [Record]> =>
+  Schema.Struct({ ...fields, ...noProtoKey }, record) as unknown as Schema.TypeLiteral<Fields, readonly [Record]>
+
 const extraProperties = Schema.Record({ key: Schema.String, value: PropertyValue })
 
 /**
@@ -385,13 +396,12 @@ const extraProperties = Schema.Record({ key: Schema.String, value: PropertyValue
  * @since 0.1.0
  * @category schemas
  */
-export const EventProperties = Schema.Struct(
+export const EventProperties = refusingProtoKey(
   {
     token: Token,
     distinct_id: Schema.optional(DistinctId),
     time: Schema.optional(Time),
-    $insert_id: Schema.optional(InsertId),
-    ...noProtoKey
+    $insert_id: Schema.optional(InsertId)
   },
   extraProperties
 )
@@ -478,15 +488,15 @@ export const Modifiers = Schema.Struct({
 export interface Modifiers extends Schema.Schema.Type<typeof Modifiers> {}
 
 const PropertyNames = Schema.Array(Schema.String)
-const Increments = Schema.Struct(
-  noProtoKey,
+const Increments = refusingProtoKey(
+  {},
   Schema.Record({
     key: Schema.String,
     value: Schema.Number.pipe(Schema.finite({ message: () => "$add takes finite numbers" }))
   })
 )
-const Lists = Schema.Struct(
-  noProtoKey,
+const Lists = refusingProtoKey(
+  {},
   Schema.Record({
     key: Schema.String,
     value: Schema.Array(PropertyValue).annotations({ description: "a list (an array) of values" })

@@ -7,7 +7,9 @@
  *   - a user project that exports a layer, a tracking function and a test layer compiles with
  *     `declaration: true`, `strict` and `exactOptionalPropertyTypes` (TS2742/TS2883 otherwise), on the
  *     repository's TypeScript 5.9 and on the registry's latest TypeScript (TS=x.y to pick another);
- *     without the SQL packages too, the package's own declarations checked (`skipLibCheck: false`).
+ *     without the SQL packages too, the package's own declarations checked (`skipLibCheck: false`);
+ *   - those declarations hold under `strict` alone too (no `exactOptionalPropertyTypes`), as most
+ *     projects compile.
  *
  * No `paths` and nothing of the repository's tsconfig: the project sees only what npm installed.
  * Needs the npm registry (or a warm cache). KEEP_SCRATCH=1 keeps the scratch projects to look at.
@@ -159,15 +161,21 @@ Effect.runPromise(Effect.scoped(main)).catch((error) => {
  * tsconfig for the user project: what \`tsc --init\` (5.9) writes, declaration files emitted. The NodeNext
  * project also checks the libraries' declaration files (\`skipLibCheck: false\`: ours must hold under
  * \`strict\` and \`exactOptionalPropertyTypes\`); the other two skip them, as \`tsc --init\` does.
+ * \`exact: false\`: without \`exactOptionalPropertyTypes\`, as a project with \`strict\` alone.
  */
-const tsconfig = (moduleSettings: Record<string, string | boolean>, outDir: string, skipLibCheck: boolean) =>
+const tsconfig = (
+  moduleSettings: Record<string, string | boolean>,
+  outDir: string,
+  skipLibCheck: boolean,
+  exact = true
+) =>
   JSON.stringify(
     {
       compilerOptions: {
         target: "ES2022",
         types: [],
         strict: true,
-        exactOptionalPropertyTypes: true,
+        exactOptionalPropertyTypes: exact,
         noUncheckedIndexedAccess: true,
         declaration: true,
         declarationMap: true,
@@ -395,6 +403,7 @@ writeFiles(project, {
   ...application,
   "src/subpaths.ts": subpaths,
   "tsconfig.json": tsconfig({ module: "NodeNext", moduleResolution: "NodeNext" }, "dist", false),
+  "tsconfig.strict.json": tsconfig({ module: "NodeNext", moduleResolution: "NodeNext" }, "dist-strict", false, false),
   "tsconfig.bundler.json": tsconfig({ module: "Preserve", moduleResolution: "Bundler" }, "dist-bundler", true),
   "tsconfig.node10.json": tsconfig(
     { module: "CommonJS", moduleResolution: "Node10", verbatimModuleSyntax: false },
@@ -406,6 +415,12 @@ writeFiles(project, {
 /** The module settings a user project may have; \`node10\` (no \`exports\`, hence \`typesVersions\`) is gone in TypeScript 7. */
 const resolutions = [
   { name: "NodeNext", file: "tsconfig.json", out: "dist", from: 0 },
+  {
+    name: "NodeNext, strict without exactOptionalPropertyTypes",
+    file: "tsconfig.strict.json",
+    out: "dist-strict",
+    from: 0
+  },
   { name: "Bundler", file: "tsconfig.bundler.json", out: "dist-bundler", from: 0 },
   { name: "Node10", file: "tsconfig.node10.json", out: "dist-node10", until: 7 }
 ] as const
