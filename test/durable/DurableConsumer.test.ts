@@ -179,6 +179,28 @@ describe("Consumer.layerDurable on SQLite", () => {
     })
   )
 
+  it.scoped('"async": a flush sends what waits for its commit at once, not at the next flushInterval', () =>
+    Effect.gen(function* () {
+      const { file, h } = yield* setup
+      const program = Effect.gen(function* () {
+        // Fewer than a request's worth: only a flush (or the flushInterval) sends them
+        yield* sendEvents(0, 3)
+        const before = yield* Clock.currentTimeMillis
+        yield* Consumer.flush
+        return (yield* Clock.currentTimeMillis) - before
+      }).pipe(
+        Effect.provide(
+          h.layer(DurableStore.layerSqlite({ filename: file, durability: "async", asyncInterval: "1 second" }), {
+            flushInterval: "1 minute"
+          })
+        )
+      )
+      // Neither the commit's second nor the flushInterval's minute passes: the flush commits and sends now
+      expect(yield* h.drive(program)).toBe(0)
+      expect(h.server.received("events").map((e) => (e.properties as { i: number }).i)).toEqual(range(0, 3))
+    })
+  )
+
   describe("store failures", () => {
     const padded = (i: number) => event(i, { pad: "p".repeat(10_000) })
 

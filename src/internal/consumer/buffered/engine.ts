@@ -637,7 +637,10 @@ const run = <R>(
           const { evicted, refused, stored } = outcome.appended
           if (stored.length > 0) {
             if (outcome.epoch !== undefined) Owned.add(owned, stored, outcome.epoch)
-            arrived(laneOf(outcome.endpoint), stored)
+            const lane = laneOf(outcome.endpoint)
+            // Committed after the flush that waits for them drained their lane: they go at once
+            if (waiting.size > 0) Lanes.drain(lane.state)
+            arrived(lane, stored)
           }
           if (evicted.length > 0) evict(evicted)
           // Nobody waits for an "async" append any more: what did not fit is dropped, whatever the policy
@@ -648,6 +651,8 @@ const run = <R>(
 
     const flushNow: Effect.Effect<void, DeliveryError> = Effect.suspend(() => {
       const id = Flushes.close(flushes)
+      // What a durable store's "async" appends left waiting for their commit is committed now
+      durable?.store.commitNow()
       drainAll()
       if (id === undefined) return reporter.drained
       let deferred = waiting.get(id)

@@ -166,6 +166,8 @@ export interface Service extends Store {
   readonly oldest: Effect.Effect<number | undefined, Failure<"stats">>
   /** Transactions the group committer has run so far (for tests and the benchmark). */
   readonly commits: () => number
+  /** Commits what "async" appends left waiting without waiting out `asyncInterval` (what a flush asks). */
+  readonly commitNow: () => void
 }
 
 /** The tag of the durable store. */

@@ -664,7 +664,8 @@ export const make = (
           )
         )
       ),
-      commits: committer.transactions
+      commits: committer.transactions,
+      commitNow: committer.hurry
     }
     return service
   })
