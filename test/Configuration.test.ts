@@ -48,6 +48,15 @@ describe("Configuration from the environment", () => {
     })
   )
 
+  it.effect("a secret variable set to nothing is a ConfigError naming it, not a credential that fails later", () =>
+    Effect.gen(function* () {
+      for (const name of ["MIXPANEL_TOKEN", "MIXPANEL_API_SECRET"]) {
+        const error = yield* Effect.flip(read(Consumer.directConfig, { [name]: "" }))
+        expect(String(error)).toContain(`${name}: "is set, but to nothing"`)
+      }
+    })
+  )
+
   it.effect("a service account without its secret is a ConfigError naming the missing variable", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(

@@ -144,6 +144,8 @@ for (const client of httpClients) {
         expect(projectId).toMatchObject({ option: "importAuth.projectId", detail: "must be a project id: digits only" })
         const spaced = yield* build({ importAuth: Consumer.apiSecret("two words") })
         expect(spaced).toMatchObject({ option: "importAuth.secret" })
+        const empty = yield* build({ importAuth: Consumer.projectToken("") })
+        expect(empty).toMatchObject({ option: "importAuth.token", detail: "is empty" })
         // not credentials at all: what they must be
         const other = yield* build({ importAuth: "secret" as never })
         expect(other.message).toContain("expected Consumer.serviceAccount(...)")

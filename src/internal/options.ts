@@ -197,8 +197,12 @@ export const secret = <A extends string>(value: Schema.Schema<A, A>) =>
       })
     )
 
-/** HTTP Basic credentials: printable ASCII, as Mixpanel issues them (anything else cannot be encoded). */
+/**
+ * HTTP Basic credentials: printable ASCII, as Mixpanel issues them (anything else cannot be encoded); an
+ * empty one (a variable set to nothing) says so.
+ */
 export const credential = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "is empty" }),
   Schema.pattern(/^[\x21-\x7e]+$/, { message: () => "must be printable ASCII without spaces, as Mixpanel issues it" })
 )
 

@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type {
@@ -254,16 +255,29 @@ export const durable = (options: unknown, overflow: Overflow): Effect.Effect<Dur
 // the environment
 // ---------------------------------------------------------------------------------------------------
 
+/** An optional secret variable, refused by its name when it is set to nothing. */
+const secretVariable = (name: string): Config.Config<Option.Option<Redacted.Redacted>> =>
+  Config.option(
+    Config.redacted(name).pipe(
+      Config.mapOrFail((value) =>
+        Redacted.value(value) === ""
+          ? Either.left(ConfigError.InvalidData([name], "is set, but to nothing"))
+          : Either.right(value)
+      )
+    )
+  )
+
 /**
  * `/import` credentials, in Mixpanel's order of preference: a service account (all three variables), else
- * the API secret, else the project token. A service account missing one of its variables is an error.
+ * the API secret, else the project token. A service account missing one of its variables is an error, and
+ * so is a secret variable set to nothing (naming it: the options' own check would name the option).
  */
 export const importAuthConfig: Config.Config<ImportAuth | undefined> = Config.all({
   username: Config.option(Config.string("MIXPANEL_SERVICE_ACCOUNT_USERNAME")),
-  secret: Config.option(Config.redacted("MIXPANEL_SERVICE_ACCOUNT_SECRET")),
+  secret: secretVariable("MIXPANEL_SERVICE_ACCOUNT_SECRET"),
   projectId: Config.option(Config.string("MIXPANEL_PROJECT_ID")),
-  apiSecret: Config.option(Config.redacted("MIXPANEL_API_SECRET")),
-  token: Config.option(Config.redacted("MIXPANEL_TOKEN"))
+  apiSecret: secretVariable("MIXPANEL_API_SECRET"),
+  token: secretVariable("MIXPANEL_TOKEN")
 }).pipe(
   Config.mapOrFail(({ apiSecret, projectId, secret, token, username }) => {
     if (Option.isSome(username)) {
