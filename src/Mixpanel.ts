@@ -15,6 +15,7 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type { Consumer } from "./Consumer.js"
 import * as internal from "./internal/mixpanel.js"
+import { redactedVariable } from "./internal/options.js"
 import type * as Message from "./Message.js"
 import type { InvalidConfig, SendError } from "./MixpanelError.js"
 
@@ -455,7 +456,7 @@ export const layer = (options: Options): Layer.Layer<Mixpanel, InvalidConfig, Co
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<Options> = { token: Config.redacted("MIXPANEL_TOKEN") }
+  options: Config.Config.Wrap<Options> = { token: redactedVariable("MIXPANEL_TOKEN") }
 ): Layer.Layer<Mixpanel, InvalidConfig | ConfigError.ConfigError, Consumer> =>
   Layer.effect(Mixpanel, Effect.flatMap(Config.unwrap(options), make))
 

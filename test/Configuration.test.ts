@@ -88,6 +88,20 @@ describe("Configuration from the environment", () => {
     })
   )
 
+  it.effect("a token missing from the environment is named, with what is missing, and nothing redacted away", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        Effect.scoped(
+          Layer.build(
+            Mixpanel.layerConfig().pipe(Layer.provide(Consumer.layerDirect()), Layer.provide(FetchHttpClient.layer))
+          )
+        ).pipe(Effect.withConfigProvider(env({})))
+      )
+      expect(String(error)).toContain('MIXPANEL_TOKEN: "Expected MIXPANEL_TOKEN to exist')
+      expect(String(error)).not.toContain("<redacted>")
+    })
+  )
+
   it.scoped("a whole application configured from the environment delivers an import", () =>
     Effect.gen(function* () {
       const serviceAccount = { username: "sa", secret: "shh", projectId: 9 }

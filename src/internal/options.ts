@@ -280,6 +280,14 @@ export const decoder = <A, I>(
     })
 }
 
+/**
+ * A secret environment variable, made `Redacted` as soon as it is read. (`Config.redacted` redacts the
+ * error of a missing variable too: `Missing data at MIXPANEL_TOKEN: "<redacted>"`, where it should say what
+ * is missing.)
+ */
+export const redactedVariable = (name: string): Config.Config<Redacted.Redacted> =>
+  Config.map(Config.string(name), (value) => Redacted.make(value))
+
 /** An optional environment variable read by `rule`. */
 export const env = <A>(name: string, value: Rule<A>): Config.Config<A | undefined> =>
   Config.option(Schema.Config(name, value.text)).pipe(Config.map(Option.getOrUndefined))

@@ -819,16 +819,18 @@ describe("effect-mixpanel import", () => {
         }
         expect(await said(["--batch-size", "abc"])).toMatch(/^effect-mixpanel import: --batch-size: .*"abc"/)
         expect(await said(["--type", "evnt"])).toBe(
-          "effect-mixpanel import: --type: 'evnt' is not one of event, user, group\n"
+          "effect-mixpanel import: --type: 'evnt' is not one of event, user, group: did you mean event?\n"
         )
         expect(await said(["--format", "xml"])).toMatch(/^effect-mixpanel import: --format: 'xml' is not one of /)
         expect(await said(["--region", "XX"])).toBe(
           'effect-mixpanel import: --region: must be one of "US", "EU", "IN"\n'
         )
-        // @effect/cli takes a flag it does not know for a file
+        // @effect/cli takes a flag it does not know for a file: the nearest flag is named, if one is near
         expect(await said(["--typ", "user"])).toMatch(
-          /^effect-mixpanel import: --typ was read as a file, and there is none: a flag misspelt/
+          /^effect-mixpanel import: --typ was read as a file, and there is none: did you mean --type\?/
         )
+        expect(await said(["--batchsize", "3"])).toMatch(/: did you mean --batch-size\?/)
+        expect(await said(["--quickly"])).toMatch(/: a flag misspelt, or a flag before it without its value\?/)
         expect(server.requests()).toEqual([])
 
         const help = await cli(cwd, ["--help"], environment(server))

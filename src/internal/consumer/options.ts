@@ -258,7 +258,7 @@ export const durable = (options: unknown, overflow: Overflow): Effect.Effect<Dur
 /** An optional secret variable, refused by its name when it is set to nothing. */
 const secretVariable = (name: string): Config.Config<Option.Option<Redacted.Redacted>> =>
   Config.option(
-    Config.redacted(name).pipe(
+    Options.redactedVariable(name).pipe(
       Config.mapOrFail((value) =>
         Redacted.value(value) === ""
           ? Either.left(ConfigError.InvalidData([name], "is set, but to nothing"))

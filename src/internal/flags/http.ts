@@ -56,7 +56,7 @@ export type Connection = Schema.Schema.Type<Schema.Struct<typeof connectionField
 
 /** How the flags layers reach Mixpanel, from the environment. */
 export const connectionConfig: Config.Config<ConnectionOptions> = Config.all({
-  token: Config.redacted("MIXPANEL_TOKEN"),
+  token: Options.redactedVariable("MIXPANEL_TOKEN"),
   region: Options.env("MIXPANEL_REGION", ConsumerOptions.rules.region),
   baseUrl: Options.env("MIXPANEL_BASE_URL", ConsumerOptions.rules.baseUrl),
   requestTimeout: Options.env("MIXPANEL_REQUEST_TIMEOUT", ConsumerOptions.rules.requestTimeout),

@@ -18,6 +18,7 @@ import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as Usage from "@effect/cli/Usage"
 import * as PlatformError from "@effect/platform/Error"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeStream from "@effect/platform-node/NodeStream"
@@ -37,6 +38,8 @@ import * as Stream from "effect/Stream"
 import * as Consumer from "../../Consumer.js"
 import type * as Import from "../../Import.js"
 import { InvalidConfig, type MixpanelError } from "../../MixpanelError.js"
+import * as Issues from "../issues.js"
+import { redactedVariable } from "../options.js"
 import { version } from "../version.js"
 import * as Checkpoint from "./checkpoint.js"
 import * as Engine from "./engine.js"
@@ -87,10 +90,16 @@ const recordTypes: ReadonlyArray<Import.RecordType> = ["event", "user", "group"]
 const formats: ReadonlyArray<Files.Format> = ["ndjson", "json", "csv", "tsv"]
 
 /** `value` as one of `values`, or an error naming `flag` (`--type`). */
-const oneOf = <A extends string>(flag: string, values: ReadonlyArray<A>, value: string) =>
-  values.includes(value as A)
-    ? Effect.succeed(value as A)
-    : Effect.fail(new InvalidConfig({ option: flag, detail: `'${value}' is not one of ${values.join(", ")}` }))
+const oneOf = <A extends string>(flag: string, values: ReadonlyArray<A>, value: string) => {
+  if (values.includes(value as A)) return Effect.succeed(value as A)
+  const meant = Issues.suggest(value, values)
+  return Effect.fail(
+    new InvalidConfig({
+      option: flag,
+      detail: `'${value}' is not one of ${values.join(", ")}${meant === undefined ? "" : `: did you mean ${meant}?`}`
+    })
+  )
+}
 
 const defaultRejects = "effect-mixpanel-import.rejects.ndjson"
 
@@ -233,6 +242,13 @@ const flags = {
   ),
   json: Options.boolean("json").pipe(Options.withDescription("print the final summary as JSON on stdout"))
 }
+
+/** The command's flags as its usage writes them (`--batch-size`, `--no-gzip`, …): what a misspelt one meant. */
+const flagNames: ReadonlyArray<string> = Object.values(flags).flatMap((flag: unknown) =>
+  Options.isOptions(flag)
+    ? (HelpDoc.toAnsiText(Usage.getHelp(Options.getUsage(flag))).match(/--[a-z][a-z-]*/g) ?? [])
+    : []
+)
 
 type Flags = Command.Command.ParseConfig<typeof flags>
 
@@ -451,9 +467,10 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     // @effect/cli takes what it does not know as a file: a flag misspelt, or one whose value is missing
     const flagLike = flags.paths.find((path) => path.startsWith("-") && !existsSync(path))
     if (flagLike !== undefined) {
+      const meant = Issues.suggest(flagLike.split("=")[0] ?? flagLike, flagNames)
       return yield* new InvalidConfig({
         option: "paths",
-        detail: `${flagLike} was read as a file, and there is none: a flag misspelt, or a flag before it without its value? (--help lists the flags)`
+        detail: `${flagLike} was read as a file, and there is none: ${meant === undefined ? "a flag misspelt, or a flag before it without its value?" : `did you mean ${meant}?`} (--help lists the flags)`
       })
     }
     const type = yield* oneOf("--type", recordTypes, flags.type)
@@ -462,7 +479,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       ConfigProvider.orElse(() => ConfigProvider.fromEnv())
     )
     const settings = yield* Effect.withConfigProvider(
-      Config.all({ consumer: Consumer.bufferedConfig, token: Config.redacted("MIXPANEL_TOKEN") }),
+      Config.all({ consumer: Consumer.bufferedConfig, token: redactedVariable("MIXPANEL_TOKEN") }),
       provider
     )
     const { consumer } = settings

@@ -122,7 +122,8 @@ export const fromCause = <Op extends Operation>(operation: Op, cause: unknown): 
     _tag: "StoreFailure",
     operation,
     reason,
-    detail: `${what[reason]} (${code === undefined ? words : `${code}: ${words}`})`,
+    // Node's system errors begin their message with their code already ("ENOENT: no such file ...")
+    detail: `${what[reason]} (${code === undefined || words.startsWith(code) ? words : `${code}: ${words}`})`,
     cause
   }
 }
