@@ -84,7 +84,12 @@ describe("Configuration from the environment", () => {
       expect(String(badOverflow)).toContain('must be one of "wait", "dropNewest", "dropOldest"')
       expect(String(badOverflow)).not.toContain("Expected")
       const badCapacity = yield* Effect.flip(read(Consumer.bufferedConfig, { MIXPANEL_CAPACITY: "0" }))
-      expect(String(badCapacity)).toContain("MIXPANEL_CAPACITY")
+      expect(String(badCapacity)).toContain('MIXPANEL_CAPACITY: "must be an integer from 1 to 10000000"')
+      // the rule's words, not Schema's tree of the failure (nor the value)
+      const notANumber = yield* Effect.flip(read(Consumer.bufferedConfig, { MIXPANEL_MAX_BATCH_SIZE: "abc" }))
+      expect(String(notANumber)).toContain('MIXPANEL_MAX_BATCH_SIZE: "must be an integer from 1 to 2000"')
+      expect(String(notANumber)).not.toContain("└─")
+      expect(String(notANumber)).not.toContain("abc")
     })
   )
 

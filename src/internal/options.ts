@@ -5,6 +5,7 @@
  * that names the option and never quotes its value.
  */
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -42,7 +43,8 @@ export const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Rule<number
   const bounded = Schema.Number.pipe(
     Schema.filter((n) => (Number.isInteger(n) && n >= min && n <= max) || `must be an integer ${range}`)
   )
-  return rule(bounded, Schema.compose(Schema.NumberFromString, bounded))
+  const fromText = Schema.NumberFromString.annotations({ message: () => `must be an integer ${range}` })
+  return rule(bounded, Schema.compose(fromText, bounded))
 }
 
 /** A string that `problem` finds nothing wrong with (it says what is, in words that do not quote it). */
@@ -288,6 +290,19 @@ export const decoder = <A, I>(
 export const redactedVariable = (name: string): Config.Config<Redacted.Redacted> =>
   Config.map(Config.string(name), (value) => Redacted.make(value))
 
-/** An optional environment variable read by `rule`. */
-export const env = <A>(name: string, value: Rule<A>): Config.Config<A | undefined> =>
-  Config.option(Schema.Config(name, value.text)).pipe(Config.map(Option.getOrUndefined))
+/**
+ * An optional environment variable read by `rule`; a value it refuses is a `ConfigError` naming the
+ * variable, in the rule's words (`Schema.Config` would give Schema's whole tree of the failure).
+ */
+export const env = <A>(name: string, value: Rule<A>): Config.Config<A | undefined> => {
+  const decode = ParseResult.decodeUnknownEither(value.text)
+  return Config.option(Config.string(name)).pipe(
+    Config.mapOrFail((text) => {
+      if (Option.isNone(text)) return Either.right(undefined)
+      const decoded = decode(text.value)
+      return Either.isRight(decoded)
+        ? Either.right(decoded.right)
+        : Either.left(ConfigError.InvalidData([name], Issues.first(decoded.left).detail))
+    })
+  )
+}

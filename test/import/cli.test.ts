@@ -817,7 +817,9 @@ describe("effect-mixpanel import", () => {
           expect(run.code).toBe(2)
           return run.stderr
         }
-        expect(await said(["--batch-size", "abc"])).toMatch(/^effect-mixpanel import: --batch-size: .*"abc"/)
+        expect(await said(["--batch-size", "abc"])).toBe(
+          "effect-mixpanel import: --batch-size: must be an integer from 1 to 2000\n"
+        )
         expect(await said(["--type", "evnt"])).toBe(
           "effect-mixpanel import: --type: 'evnt' is not one of event, user, group: did you mean event?\n"
         )
