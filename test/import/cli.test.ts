@@ -833,6 +833,10 @@ describe("effect-mixpanel import", () => {
         )
         expect(await said(["--batchsize", "3"])).toMatch(/: did you mean --batch-size\?/)
         expect(await said(["--quickly"])).toMatch(/: a flag misspelt, or a flag before it without its value\?/)
+        // a check of the library's options names the flag that gave the option
+        expect(await said(["--base-url", "http://example.com", "--api-secret", "s"])).toMatch(
+          /^effect-mixpanel import: --base-url: refusing to send an \/import secret over plain HTTP/
+        )
         expect(server.requests()).toEqual([])
 
         const help = await cli(cwd, ["--help"], environment(server))

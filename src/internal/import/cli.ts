@@ -401,6 +401,12 @@ const nodeOpen: Files.Open = (input, onBytes) =>
 
 const write = (text: string) => Effect.sync(() => process.stderr.write(text))
 
+/** The flag that gives an option of the library's (`baseUrl`: `--base-url`), where the command has one. */
+const flagOf = (option: string): string | undefined => {
+  const flag = `--${option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
+  return flagNames.includes(flag) ? flag : undefined
+}
+
 const describe = (error: unknown): string =>
   ConfigError.isConfigError(error)
     ? [...new Set(configFailures(error))].join("; ")
@@ -409,7 +415,9 @@ const describe = (error: unknown): string =>
         ? error.detail // the files are the command's arguments (the API's `paths`), not an option
         : error.option.startsWith("--")
           ? `${error.option}: ${error.detail}` // a flag's own check
-          : error.message
+          : flagOf(error.option) === undefined
+            ? error.message
+            : `${flagOf(error.option)}: ${error.detail}` // an option of the library's that a flag gives
       : typeof error === "object" && error !== null && "message" in error
         ? String(error.message)
         : String(error)
