@@ -477,6 +477,9 @@ describe("Mixpanel: invalid input", () => {
       expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $token: "OTHER" } as never))).message).toBe(
         "peopleSet: invalid `options.$token`: is not an option of peopleSet (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
       )
+      expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $ignoretime: true } as never))).message).toBe(
+        "peopleSet: invalid `options.$ignoretime`: is not an option of peopleSet: did you mean $ignore_time? (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+      )
       // a host, and a host and port (which the URL parser reads as the scheme `localhost:`)
       for (const baseUrl of ["api.mixpanel.com", "localhost:4100"]) {
         const noScheme = yield* Effect.flip(

@@ -102,6 +102,7 @@ const oneOf = <A extends string>(flag: string, values: ReadonlyArray<A>, value: 
 }
 
 const defaultRejects = "effect-mixpanel-import.rejects.ndjson"
+const defaultCheckpoint = "effect-mixpanel-import.checkpoint.json"
 
 /** A flag that falls back to a variable of `Consumer.bufferedConfig` (or `MIXPANEL_TOKEN`). */
 const fromEnv = <A>(options: Options.Options<A>, variable: string, description: string) =>
@@ -222,8 +223,8 @@ const flags = {
   ),
   checkpoint: Options.text("checkpoint").pipe(
     Options.withPseudoName("path"),
-    Options.withDescription("the checkpoint file, written as delivery is confirmed"),
-    Options.withDefault("effect-mixpanel-import.checkpoint.json")
+    Options.withDescription(`the checkpoint file, written as delivery is confirmed (default ${defaultCheckpoint})`),
+    Options.withDefault(defaultCheckpoint)
   ),
   resume: Options.boolean("resume").pipe(
     Options.withDescription("continue the import of the checkpoint: skip what it covers, send the rest")
@@ -737,7 +738,7 @@ const withoutKindSentences = (help: string, kinds: ReadonlySet<string>): string 
  * left out too: they say nothing that the usage line and the flag's own description do not, and
  * `@effect/cli` has no option to leave them out. The root help's list of commands gives `import`'s usage
  * without its thirty flags, which its own help lists. Its errors ("Missing argument <file or folder>")
- * begin with `said`, as the import's own do.
+ * begin with `said` and point to the help, as the import's own do.
  */
 const commandConsole = (console: Console.Console, said: string): Console.Console => {
   const plain = (stream: NodeJS.WriteStream) => stream.isTTY !== true || (process.env.NO_COLOR ?? "") !== ""
@@ -765,11 +766,11 @@ const commandConsole = (console: Console.Console, said: string): Console.Console
     log: (...args) => console.log(...text(process.stdout, args)),
     error: (...args) =>
       console.error(
-        ...text(process.stderr, args).map((arg) =>
-          typeof arg === "string" && !stripVTControlCharacters(arg).startsWith("effect-mixpanel")
-            ? `${said}${arg}`
-            : arg
-        )
+        ...text(process.stderr, args).map((arg) => {
+          if (typeof arg !== "string" || stripVTControlCharacters(arg).startsWith("effect-mixpanel")) return arg
+          const words = arg.trim()
+          return words.includes("\n") ? `${said}${arg}` : `${said}${words} (--help lists the flags)`
+        })
       )
   }
 }

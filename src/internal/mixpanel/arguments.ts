@@ -4,6 +4,7 @@
  */
 import * as Either from "effect/Either"
 import { InvalidMessage } from "../../MixpanelError.js"
+import * as Issues from "../issues.js"
 import * as Json from "../json.js"
 import { formatPath } from "../json.js"
 import * as Fields from "../rules.js"
@@ -67,13 +68,13 @@ export const readOptions = (
   const read = readObject(operation, "options", options)
   if (Either.isLeft(read) || read.right === undefined) return Either.map(read, (value) => value ?? {})
   const unknown = Object.keys(read.right).find((key) => !names.includes(key))
-  return unknown === undefined
-    ? Either.right(read.right)
-    : bad(
-        operation,
-        `options${formatPath([unknown]).startsWith("[") ? "" : "."}${formatPath([unknown])}`,
-        `is not an option of ${operation} (${names.join(", ")})`
-      )
+  if (unknown === undefined) return Either.right(read.right)
+  const meant = Issues.suggest(unknown, names)
+  return bad(
+    operation,
+    `options${formatPath([unknown]).startsWith("[") ? "" : "."}${formatPath([unknown])}`,
+    `is not an option of ${operation}${meant === undefined ? "" : `: did you mean ${meant}?`} (${names.join(", ")})`
+  )
 }
 
 /** The `meta` of read options, which must be an object if given. */
