@@ -244,12 +244,16 @@ const flags = {
   json: Options.boolean("json").pipe(Options.withDescription("print the final summary as JSON on stdout"))
 }
 
-/** The command's flags as its usage writes them (`--batch-size`, `--no-gzip`, …): what a misspelt one meant. */
-const flagNames: ReadonlyArray<string> = Object.values(flags).flatMap((flag: unknown) =>
-  Options.isOptions(flag)
-    ? (HelpDoc.toAnsiText(Usage.getHelp(Options.getUsage(flag))).match(/--[a-z][a-z-]*/g) ?? [])
-    : []
-)
+/**
+ * The command's flags as its usage writes them (`--batch-size`, `--no-gzip`, …): what a misspelt one meant.
+ * Made when an error asks (writing every flag's usage takes some 15 ms, which no start need pay).
+ */
+const flagNames = (): ReadonlyArray<string> =>
+  Object.values(flags).flatMap((flag: unknown) =>
+    Options.isOptions(flag)
+      ? (HelpDoc.toAnsiText(Usage.getHelp(Options.getUsage(flag))).match(/--[a-z][a-z-]*/g) ?? [])
+      : []
+  )
 
 type Flags = Command.Command.ParseConfig<typeof flags>
 
@@ -405,20 +409,23 @@ const write = (text: string) => Effect.sync(() => process.stderr.write(text))
 /** The flag that gives an option of the library's (`baseUrl`: `--base-url`), where the command has one. */
 const flagOf = (option: string): string | undefined => {
   const flag = `--${option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
-  return flagNames.includes(flag) ? flag : undefined
+  return flagNames().includes(flag) ? flag : undefined
+}
+
+/** An `InvalidConfig` in the command's words: what a flag gave is named as that flag. */
+const describeInvalid = (error: InvalidConfig): string => {
+  // the files are the command's arguments (the API's `paths`), not an option
+  if (error.option === "paths") return error.detail
+  // a flag's own check, or an option of the library's that a flag gives
+  const flag = error.option.startsWith("--") ? error.option : flagOf(error.option)
+  return flag === undefined ? error.message : `${flag}: ${error.detail}`
 }
 
 const describe = (error: unknown): string =>
   ConfigError.isConfigError(error)
     ? [...new Set(configFailures(error))].join("; ")
     : error instanceof InvalidConfig
-      ? error.option === "paths"
-        ? error.detail // the files are the command's arguments (the API's `paths`), not an option
-        : error.option.startsWith("--")
-          ? `${error.option}: ${error.detail}` // a flag's own check
-          : flagOf(error.option) === undefined
-            ? error.message
-            : `${flagOf(error.option)}: ${error.detail}` // an option of the library's that a flag gives
+      ? describeInvalid(error)
       : typeof error === "object" && error !== null && "message" in error
         ? String(error.message)
         : String(error)
@@ -476,7 +483,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     // @effect/cli takes what it does not know as a file: a flag misspelt, or one whose value is missing
     const flagLike = flags.paths.find((path) => path.startsWith("-") && !existsSync(path))
     if (flagLike !== undefined) {
-      const meant = Issues.suggest(flagLike.split("=")[0] ?? flagLike, flagNames)
+      const meant = Issues.suggest(flagLike.split("=")[0] ?? flagLike, flagNames())
       return yield* new InvalidConfig({
         option: "paths",
         detail: `${flagLike} was read as a file, and there is none: ${meant === undefined ? "a flag misspelt, or a flag before it without its value?" : `did you mean ${meant}?`} (--help lists the flags)`
