@@ -842,6 +842,10 @@ describe("effect-mixpanel import", () => {
         const help = await cli(cwd, ["--help"], environment(server))
         expect(help.code).toBe(0)
         expect(help.stdout).toContain("$ effect-mixpanel import [--type event | user | group]")
+        // the name and version once, and every flag in brackets: only the files are required
+        expect(help.stdout).toMatch(/^effect-mixpanel \d+\.\d+\.\d+\S*\n\nUSAGE\n/)
+        const usage = help.stdout.split("\n").find((line) => line.startsWith("$ "))
+        expect(usage?.replace(/ \[[^\]]*\]/g, "")).toBe("$ effect-mixpanel import <file or folder>...")
         expect(help.stdout).toContain("--batch-size n")
         expect(help.stdout).not.toContain("\u001b[")
         // each flag's own words, without the sentence @effect/cli says under every flag of its kind

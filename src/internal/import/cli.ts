@@ -133,7 +133,10 @@ const flags = {
   map: Options.text("map").pipe(
     Options.withPseudoName("target=source"),
     Options.withDescription("rename fields: target=source,... (e.g. time=timestamp,distinct_id=uuid); repeatable"),
-    Options.repeated
+    Options.repeated,
+    // Optional as well, so that the usage line shows it in brackets as it does the other flags
+    Options.optional,
+    Options.map(Option.getOrElse((): ReadonlyArray<string> => []))
   ),
   transform: Options.text("transform").pipe(
     Options.withPseudoName("module"),
@@ -737,6 +740,18 @@ const withoutKindSentences = (help: string, kinds: ReadonlySet<string>): string 
 }
 
 /**
+ * `help` without the banner `@effect/cli` puts above the line of the name and version: the name alone
+ * again.
+ */
+const withoutBanner = (help: string): string => {
+  const lines = help.split("\n")
+  const plain = (i: number) => stripVTControlCharacters(lines[i] ?? "").trim()
+  return plain(0) === "effect-mixpanel" && plain(1) === "" && plain(2).startsWith("effect-mixpanel ")
+    ? lines.slice(2).join("\n")
+    : help
+}
+
+/**
  * `@effect/cli` writes its help and its own errors through `Console`, in ANSI colours, and its usage line
  * names the subcommand alone (`$ import`). Through this console the usage line names the whole command, and
  * the colours are left out where they would show as escape codes: a stream that is not a terminal (a pipe,
@@ -744,7 +759,8 @@ const withoutKindSentences = (help: string, kinds: ReadonlySet<string>): string 
  * user-defined piece of text.") and of an arity ("This setting is optional.", under nearly every flag) are
  * left out too: they say nothing that the usage line and the flag's own description do not, and
  * `@effect/cli` has no option to leave them out. The root help's list of commands gives `import`'s usage
- * without its thirty flags, which its own help lists. Its errors ("Missing argument <file or folder>")
+ * without its thirty flags, which its own help lists; the banner above the name and version, which says
+ * the name once more, is left out. Its errors ("Missing argument <file or folder>")
  * begin with `said` and point to the help, as the import's own do.
  */
 const commandConsole = (console: Console.Console, said: string): Console.Console => {
@@ -764,7 +780,7 @@ const commandConsole = (console: Console.Console, said: string): Console.Console
     args.map((arg) =>
       typeof arg !== "string"
         ? arg
-        : withoutKindSentences(plain(stream) ? stripVTControlCharacters(arg) : arg, kinds)
+        : withoutKindSentences(withoutBanner(plain(stream) ? stripVTControlCharacters(arg) : arg), kinds)
             .replace(/^\$ import\b/m, "$ effect-mixpanel import")
             .replace(/^(\s*- import) \[.*?(<file or folder>\.\.\.)/m, "$1 [flags] $2")
     )
