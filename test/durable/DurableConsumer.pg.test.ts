@@ -40,7 +40,8 @@ describe("Consumer.layerDurable on PostgreSQL", () => {
       yield* Effect.gen(function* () {
         yield* signUp("kept", false)
         expect(yield* Effect.exit(signUp("dropped", true))).toStrictEqual(Exit.fail("rolled back"))
-        yield* Consumer.flush
+        yield* Mixpanel.track("after", "Visited")
+        yield* Consumer.flush.pipe(Effect.timeout("30 seconds"))
         const inside = yield* Effect.exit(sql.withTransaction(Consumer.flush))
         expect(String(inside)).toMatch(/inside a transaction/)
       }).pipe(
@@ -49,7 +50,8 @@ describe("Consumer.layerDurable on PostgreSQL", () => {
       )
       expect(yield* sql`SELECT name FROM users`).toEqual([{ name: "kept" }])
       expect(h.server.received("events").map((e) => (e.properties as { distinct_id: string }).distinct_id)).toEqual([
-        "kept"
+        "kept",
+        "after"
       ])
       expect(h.server.received("people").map((p) => p.$distinct_id)).toEqual(["kept"])
       expect(yield* sql`SELECT COUNT(*)::int AS n FROM tx_outbox`).toEqual([{ n: 0 }])

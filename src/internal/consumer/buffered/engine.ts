@@ -528,6 +528,16 @@ const run = <R>(
         )
       }
 
+    /**
+     * Records `stored` as this consumer's, in `epoch`, and settles the messages recorded before under the
+     * same ids (see `Owned.add`: their transaction rolled back); returns whether there were any.
+     */
+    const own = (stored: ReadonlyArray<Stored>, epoch: number): boolean => {
+      const gone = Owned.add(owned, stored, epoch)
+      for (const before of gone) Flushes.settled(flushes, before, 1)
+      return gone.length > 0
+    }
+
     /** What a durable `append` did, counted and reported; the effect still to run if its caller must wait. */
     const appended = (
       durableStore: DurableService,
@@ -538,12 +548,10 @@ const run = <R>(
       const { evicted, pending, refused, stored } = outcome
       const lane = laneOf(endpoint)
       Report.metrics.enqueued.unsafeUpdate(stored.length + pending.length, lane.labels)
-      if (stored.length > 0) {
-        Owned.add(owned, stored, epoch)
-        arrived(lane, stored)
-      }
+      const rolledBack = stored.length > 0 && own(stored, epoch)
+      if (stored.length > 0) arrived(lane, stored)
       if (evicted.length > 0) evict(evicted)
-      if (refused.length === 0) return undefined
+      if (refused.length === 0) return rolledBack ? completeFlushes : undefined
       const drop = (detail: string) =>
         Effect.suspend(() => {
           dropFrom(epoch, full(endpoint, refused, detail))
@@ -636,7 +644,7 @@ const run = <R>(
           }
           const { evicted, refused, stored } = outcome.appended
           if (stored.length > 0) {
-            if (outcome.epoch !== undefined) Owned.add(owned, stored, outcome.epoch)
+            if (outcome.epoch !== undefined) own(stored, outcome.epoch)
             const lane = laneOf(outcome.endpoint)
             // Committed after the flush that waits for them drained their lane: they go at once
             if (waiting.size > 0) Lanes.drain(lane.state)

@@ -27,8 +27,16 @@ export interface Owned {
 /** Nothing owned. */
 export const make = (): Owned => ({ pages: new Map(), size: 0 })
 
-/** `stored` was appended by this consumer in `epoch`. */
-export const add = (owned: Owned, stored: ReadonlyArray<Stored>, epoch: number): void => {
+const none: ReadonlyArray<number> = []
+
+/**
+ * `stored` was appended by this consumer in `epoch`. Returns the epochs of the messages it had recorded
+ * under the same ids, one per message, which are gone: an id comes back only when the transaction that
+ * first had it rolled back (SQLite hands a rolled-back transaction's ids out again), and the engine
+ * settles them. Their flush would otherwise wait for them for ever.
+ */
+export const add = (owned: Owned, stored: ReadonlyArray<Stored>, epoch: number): ReadonlyArray<number> => {
+  let gone: Array<number> | undefined
   for (const message of stored) {
     const id = Pages.pageOf(message.id)
     let page = owned.pages.get(id)
@@ -37,12 +45,17 @@ export const add = (owned: Owned, stored: ReadonlyArray<Stored>, epoch: number):
       owned.pages.set(id, page)
     }
     const index = Pages.indexOf(message.id)
-    if (page.epochs[index] === undefined) {
+    const before = page.epochs[index]
+    if (before === undefined) {
       page.owned++
       owned.size++
+    } else {
+      gone ??= []
+      gone.push(before)
     }
     page.epochs[index] = epoch
   }
+  return gone ?? none
 }
 
 /** Forgets the message at `index` of `page` (owned). */
