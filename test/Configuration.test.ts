@@ -1,7 +1,7 @@
 import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
-import { Consumer, Mixpanel } from "effect-mixpanel"
+import { Consumer, Mixpanel, RemoteFlags, TestConsumer } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 
 const env = (entries: Record<string, string>) => ConfigProvider.fromMap(new Map(Object.entries(entries)))
@@ -54,6 +54,46 @@ describe("Configuration from the environment", () => {
         const error = yield* Effect.flip(read(Consumer.directConfig, { [name]: "" }))
         expect(String(error)).toContain(`${name}: "is set, but to nothing"`)
       }
+    })
+  )
+
+  it.effect("a secret bound for plain HTTP to another host is refused, naming the variable that gave the address", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        read(Consumer.bufferedConfig, { MIXPANEL_BASE_URL: "http://10.0.0.1", MIXPANEL_API_SECRET: "s" })
+      )
+      expect(String(error)).toContain(
+        'MIXPANEL_BASE_URL: "refusing to send an /import secret over plain HTTP to 10.0.0.1; use https or a loopback host"'
+      )
+      expect(String(error)).not.toContain("baseUrl")
+      // the flags layers' service account likewise
+      const flags = yield* Effect.flip(
+        Effect.scoped(
+          Layer.build(
+            RemoteFlags.layerConfig().pipe(
+              Layer.provide(Mixpanel.layer({ token: "t" })),
+              Layer.provide(TestConsumer.layer),
+              Layer.provide(FetchHttpClient.layer)
+            )
+          )
+        ).pipe(
+          Effect.withConfigProvider(
+            env({
+              MIXPANEL_TOKEN: "t",
+              MIXPANEL_BASE_URL: "http://10.0.0.1",
+              MIXPANEL_SERVICE_ACCOUNT_USERNAME: "sa",
+              MIXPANEL_SERVICE_ACCOUNT_SECRET: "s",
+              MIXPANEL_PROJECT_ID: "1"
+            })
+          )
+        )
+      )
+      expect(String(flags)).toContain(
+        "MIXPANEL_BASE_URL: \"refusing to send a service account's secret over plain HTTP"
+      )
+      // over https, or to this machine, it goes
+      yield* read(Consumer.bufferedConfig, { MIXPANEL_BASE_URL: "https://10.0.0.1", MIXPANEL_API_SECRET: "s" })
+      yield* read(Consumer.bufferedConfig, { MIXPANEL_BASE_URL: "http://127.0.0.1:4000", MIXPANEL_API_SECRET: "s" })
     })
   )
 

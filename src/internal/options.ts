@@ -291,6 +291,18 @@ export const redactedVariable = (name: string): Config.Config<Redacted.Redacted>
   Config.map(Config.string(name), (value) => Redacted.make(value))
 
 /**
+ * Refuses a value read from the environment that `check` (an options' own check across fields) refuses,
+ * naming the variable `name` where the options' check would name the option.
+ */
+export const refusedAt =
+  <B>(name: string, check: (value: B) => true | { readonly message: string }) =>
+  <A extends B>(config: Config.Config<A>): Config.Config<A> =>
+    Config.mapOrFail(config, (value) => {
+      const checked = check(value)
+      return checked === true ? Either.right(value) : Either.left(ConfigError.InvalidData([name], checked.message))
+    })
+
+/**
  * An optional environment variable read by `rule`; a value it refuses is a `ConfigError` naming the
  * variable, in the rule's words (`Schema.Config` would give Schema's whole tree of the failure).
  */

@@ -315,7 +315,7 @@ export const transportConfig: Config.Config<TransportOptions> = Config.all({
   requestTimeout: Options.env("MIXPANEL_REQUEST_TIMEOUT", rules.requestTimeout),
   gzip: Options.env("MIXPANEL_GZIP", rules.gzip),
   geolocate: Options.env("MIXPANEL_GEOLOCATE", rules.geolocate)
-}).pipe(Config.map(defined))
+}).pipe(Config.map(defined), Options.refusedAt("MIXPANEL_BASE_URL", secretsSafe))
 
 /** The direct consumer's options, from the environment. */
 export const directConfig: Config.Config<DirectOptions> = Config.all({

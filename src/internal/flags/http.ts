@@ -67,7 +67,7 @@ export const connectionConfig: Config.Config<ConnectionOptions> = Config.all({
         : undefined
     )
   )
-}).pipe(Config.map(ConsumerOptions.defined))
+}).pipe(Config.map(ConsumerOptions.defined), Options.refusedAt("MIXPANEL_BASE_URL", secretsSafe))
 
 const statusReason = (status: number): FlagsError["reason"] => {
   if (status === 401 || status === 403) return "Unauthorized"
