@@ -247,12 +247,36 @@ describe("DurableStore.layerSqlite", () => {
             expect.objectContaining({
               _tag: "StoreError",
               operation: "open",
+              // not Unavailable, whose advice is to wait: the path is wrong
+              reason: "Unknown",
               // the system's words, its code said once
-              message: expect.stringMatching(/\(ENOENT: no such file or directory, mkdir '\/proc\/self\/mixpanel'\)/)
+              message: expect.stringMatching(
+                /the directory \/proc\/self\/mixpanel cannot be made \(ENOENT: no such file or directory, mkdir '\/proc\/self\/mixpanel'\)/
+              )
             })
           )
         )
       })
+  )
+
+  it.scopedLive("a file where a directory of the path should be: a StoreError saying so when the layer is built", () =>
+    Effect.gen(function* () {
+      const file = join(yield* tempDir, "data")
+      writeFileSync(file, "")
+      const exit = yield* Effect.exit(
+        Effect.scoped(build(DurableStore.layerSqlite({ filename: join(file, "outbox.db") })))
+      )
+      expect(exit).toStrictEqual(
+        Exit.fail(
+          expect.objectContaining({
+            _tag: "StoreError",
+            operation: "open",
+            reason: "Unknown",
+            message: expect.stringContaining(`the directory ${file} cannot be made (ENOTDIR: not a directory, ${file})`)
+          })
+        )
+      )
+    })
   )
 
   it.scopedLive("a file that is not a database: a Corrupt error when the layer is built, and a log line", () => {

@@ -64,14 +64,27 @@ export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"o
      * `/proc`); one directory at a time, that answer is an error.
      */
     const makeDirectory = (dir: string): void => {
-      if (fs.existsSync(dir)) return
+      if (fs.existsSync(dir)) {
+        if (fs.statSync(dir).isDirectory()) return
+        // SQLite would say it cannot open the file (SQLITE_CANTOPEN), which reads as a permission problem
+        throw Object.assign(new Error(`ENOTDIR: not a directory, ${dir}`), { code: "ENOTDIR" })
+      }
       const parent = path.dirname(dir)
       if (parent !== dir) makeDirectory(parent)
       fs.mkdirSync(dir)
     }
+    const directory = path.dirname(path.resolve(options.filename))
     yield* Effect.try({
-      try: () => makeDirectory(path.dirname(path.resolve(options.filename))),
-      catch: (cause) => Failure.fromCause("open", cause)
+      try: () => makeDirectory(directory),
+      catch: (cause) => {
+        const failure = Failure.fromCause("open", cause)
+        // A directory that cannot be made for want of permission is ReadOnly (fix permissions or the
+        // mount); for any other reason (a parent that is a file, a path in /proc) the path is wrong, and
+        // nothing comes back by itself
+        if (failure.reason === "ReadOnly") return failure
+        const words = cause instanceof Error ? cause.message : String(cause)
+        return { ...Failure.make("open", "Unknown", `the directory ${directory} cannot be made (${words})`), cause }
+      }
     })
     const context = yield* Layer.build(sqlite.layer({ filename: options.filename }))
     const sql = Context.get(context, sqlite.SqliteClient)
