@@ -770,7 +770,9 @@ describe("effect-mixpanel import", () => {
         const refused = await cli(cwd, ["events.ndjson"], environment(server, { MIXPANEL_API_SECRET: "wrong" }))
         expect(refused.code).toBe(2)
         // refused credentials: the way out is other credentials, then --resume
-        expect(refused.stderr).toContain("stopped: Mixpanel refused the credentials")
+        expect(refused.stderr).toContain(
+          "stopped: Mixpanel refused the API secret given (check --api-secret or MIXPANEL_API_SECRET, or give a service account instead); then --resume"
+        )
         expect(refused.stderr).toContain("Unauthorized")
         expect(refused.summary).toMatchObject({ delivered: 0, undelivered: 50, complete: false })
         expect(server.received("imports")).toEqual([])

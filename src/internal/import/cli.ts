@@ -437,6 +437,20 @@ const describe = (error: unknown): string =>
 const refusedCredentials = (error: MixpanelError | undefined): boolean =>
   error?._tag === "ResponseError" && error.reason === "Unauthorized"
 
+const serviceAccountFlags = "--service-account-username, --service-account-secret and --project-id"
+
+/** Which credentials Mixpanel refused, and what to do about them. */
+const refusedWhat = (auth: Consumer.ImportAuth | undefined): string => {
+  switch (auth?._tag) {
+    case "ServiceAccount":
+      return `the service account given (check ${serviceAccountFlags}, or their variables)`
+    case "ApiSecret":
+      return "the API secret given (check --api-secret or MIXPANEL_API_SECRET, or give a service account instead)"
+    default:
+      return `the project token alone (give a service account, ${serviceAccountFlags}, or --api-secret)`
+  }
+}
+
 /**
  * A setting's failures, one line each, naming its variable: "MIXPANEL_TOKEN is not set", or the last line
  * of a schema's reason (its tree would show the schema's internals).
@@ -647,7 +661,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
             : interrupted
               ? "effect-mixpanel import: stopped (resume with --resume)"
               : refusedCredentials(summary.stoppedBy)
-                ? "effect-mixpanel import: stopped: Mixpanel refused the credentials (give a service account, --service-account-username, --service-account-secret and --project-id, or --api-secret; then --resume)"
+                ? `effect-mixpanel import: stopped: Mixpanel refused ${refusedWhat(consumer.importAuth)}; then --resume`
                 : "effect-mixpanel import: stopped by a delivery failure (resume with --resume)"
     yield* write(
       `${Progress.table(total, {
