@@ -60,13 +60,13 @@ export const suggest = (key: PropertyKey, known: ReadonlyArray<PropertyKey>): st
   return best
 }
 
+/** `: did you mean <meant>?`, what a message adds when a key was likely misspelt; nothing without one. */
+export const didYouMean = (meant: string | undefined): string => (meant === undefined ? "" : `: did you mean ${meant}?`)
+
 /** What a key a struct does not know is, given the key it most likely meant (if any). */
 export type Unexpected = (meant: string | undefined) => string
 
-const notAField: Unexpected = (meant) =>
-  meant === undefined
-    ? "is not a field this message can hold"
-    : `is not a field this message can hold: did you mean ${meant}?`
+const notAField: Unexpected = (meant) => `is not a field this message can hold${didYouMean(meant)}`
 
 /**
  * The first failure of `issue` (a schema reports the first one it finds), as a path and a reason;

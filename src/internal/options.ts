@@ -245,7 +245,7 @@ export const importAuth = Schema.Union(...importAuthMembers).annotations({
 const failure = (prefix: string, issue: ParseResult.ParseIssue): InvalidConfig => {
   const { detail, path } = Issues.first(
     issue,
-    (meant) => `is not an option here: ${meant === undefined ? "misspelt?" : `did you mean ${meant}?`}`
+    (meant) => `is not an option here${Issues.didYouMean(meant) || ": misspelt?"}`
   )
   const field = formatPath(path)
   return new InvalidConfig({

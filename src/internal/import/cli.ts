@@ -96,7 +96,7 @@ const oneOf = <A extends string>(flag: string, values: ReadonlyArray<A>, value: 
   return Effect.fail(
     new InvalidConfig({
       option: flag,
-      detail: `'${value}' is not one of ${values.join(", ")}${meant === undefined ? "" : `: did you mean ${meant}?`}`
+      detail: `'${value}' is not one of ${values.join(", ")}${Issues.didYouMean(meant)}`
     })
   )
 }
@@ -503,7 +503,7 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       const meant = Issues.suggest(flagLike.split("=")[0] ?? flagLike, flagNames())
       return yield* new InvalidConfig({
         option: "paths",
-        detail: `${flagLike} was read as a file, and there is none: ${meant === undefined ? "a flag misspelt, or a flag before it without its value?" : `did you mean ${meant}?`} (--help lists the flags)`
+        detail: `${flagLike} was read as a file, and there is none${Issues.didYouMean(meant) || ": a flag misspelt, or a flag before it without its value?"} (--help lists the flags)`
       })
     }
     const type = yield* oneOf("--type", recordTypes, flags.type)

@@ -73,7 +73,7 @@ export const readOptions = (
   return bad(
     operation,
     `options${formatPath([unknown]).startsWith("[") ? "" : "."}${formatPath([unknown])}`,
-    `is not an option of ${operation}${meant === undefined ? "" : `: did you mean ${meant}?`} (${names.join(", ")})`
+    `is not an option of ${operation}${Issues.didYouMean(meant)} (${names.join(", ")})`
   )
 }
 
