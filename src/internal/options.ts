@@ -291,8 +291,8 @@ export const redactedVariable = (name: string): Config.Config<Redacted.Redacted>
   Config.map(Config.string(name), (value) => Redacted.make(value))
 
 /**
- * Refuses a value read from the environment that `check` (an options' own check across fields) refuses,
- * naming the variable `name` where the options' check would name the option.
+ * Refuses a value read from the environment that `check` refuses (an options' own check across fields,
+ * a secret set to nothing), naming the variable `name` where the options' check would name the option.
  */
 export const refusedAt =
   <B>(name: string, check: (value: B) => true | { readonly message: string }) =>

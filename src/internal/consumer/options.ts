@@ -259,10 +259,9 @@ export const durable = (options: unknown, overflow: Overflow): Effect.Effect<Dur
 const secretVariable = (name: string): Config.Config<Option.Option<Redacted.Redacted>> =>
   Config.option(
     Options.redactedVariable(name).pipe(
-      Config.mapOrFail((value) =>
-        Redacted.value(value) === ""
-          ? Either.left(ConfigError.InvalidData([name], "is set, but to nothing"))
-          : Either.right(value)
+      Options.refusedAt(
+        name,
+        (value: Redacted.Redacted) => Redacted.value(value) !== "" || { message: "is set, but to nothing" }
       )
     )
   )

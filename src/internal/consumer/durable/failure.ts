@@ -58,7 +58,7 @@ const codeOf = (cause: unknown): string | undefined => {
 }
 
 /** The innermost error message of `cause`'s chain: the driver's own words. */
-const innermostMessage = (cause: unknown): string => {
+export const innermostMessage = (cause: unknown): string => {
   let message = ""
   let current: unknown = cause
   for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth++) {

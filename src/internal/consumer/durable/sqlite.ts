@@ -82,7 +82,7 @@ export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"o
         // mount); for any other reason (a parent that is a file, a path in /proc) the path is wrong, and
         // nothing comes back by itself
         if (failure.reason === "ReadOnly") return failure
-        const words = cause instanceof Error ? cause.message : String(cause)
+        const words = Failure.innermostMessage(cause)
         return { ...Failure.make("open", "Unknown", `the directory ${directory} cannot be made (${words})`), cause }
       }
     })
