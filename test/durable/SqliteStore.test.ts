@@ -69,6 +69,19 @@ const canMount = (() => {
   }
 })()
 
+/**
+ * Building a SQLite store on `filename`, whose directory cannot be made, fails at build with a StoreError
+ * whose message matches `message`; its reason is Unknown, not Unavailable (whose advice is to wait): the
+ * path is wrong.
+ */
+const unmakeableDirectory = (filename: string, message: unknown) =>
+  Effect.gen(function* () {
+    const exit = yield* Effect.exit(Effect.scoped(build(DurableStore.layerSqlite({ filename }))))
+    expect(exit).toStrictEqual(
+      Exit.fail(expect.objectContaining({ _tag: "StoreError", operation: "open", reason: "Unknown", message }))
+    )
+  })
+
 describe("DurableStore.layerSqlite", () => {
   it.scopedLive("needs only a file name: it creates the directories and the file, in WAL mode", () =>
     Effect.gen(function* () {
@@ -238,43 +251,22 @@ describe("DurableStore.layerSqlite", () => {
   it.scopedLive.skipIf(process.platform !== "linux")(
     "a directory that cannot be made (under /proc): a StoreError when the layer is built, not a hang",
     () =>
-      Effect.gen(function* () {
-        const exit = yield* Effect.exit(
-          Effect.scoped(build(DurableStore.layerSqlite({ filename: "/proc/self/mixpanel/outbox.db" })))
+      unmakeableDirectory(
+        "/proc/self/mixpanel/outbox.db",
+        // the system's words, its code said once
+        expect.stringMatching(
+          /the directory \/proc\/self\/mixpanel cannot be made \(ENOENT: no such file or directory, mkdir '\/proc\/self\/mixpanel'\)/
         )
-        expect(exit).toStrictEqual(
-          Exit.fail(
-            expect.objectContaining({
-              _tag: "StoreError",
-              operation: "open",
-              // not Unavailable, whose advice is to wait: the path is wrong
-              reason: "Unknown",
-              // the system's words, its code said once
-              message: expect.stringMatching(
-                /the directory \/proc\/self\/mixpanel cannot be made \(ENOENT: no such file or directory, mkdir '\/proc\/self\/mixpanel'\)/
-              )
-            })
-          )
-        )
-      })
+      )
   )
 
   it.scopedLive("a file where a directory of the path should be: a StoreError saying so when the layer is built", () =>
     Effect.gen(function* () {
       const file = join(yield* tempDir, "data")
       writeFileSync(file, "")
-      const exit = yield* Effect.exit(
-        Effect.scoped(build(DurableStore.layerSqlite({ filename: join(file, "outbox.db") })))
-      )
-      expect(exit).toStrictEqual(
-        Exit.fail(
-          expect.objectContaining({
-            _tag: "StoreError",
-            operation: "open",
-            reason: "Unknown",
-            message: expect.stringContaining(`the directory ${file} cannot be made (ENOTDIR: not a directory, ${file})`)
-          })
-        )
+      yield* unmakeableDirectory(
+        join(file, "outbox.db"),
+        expect.stringContaining(`the directory ${file} cannot be made (ENOTDIR: not a directory, ${file})`)
       )
     })
   )
