@@ -509,8 +509,10 @@ export type {
  *
  * A flush waits for the hook: when `Consumer.flush` returns, the hook has seen every message of that flush
  * that was not delivered. Keep it quick (append to a file, a queue, a table): the consumer waits for it,
- * and it runs to completion even at the shutdown deadline. It may send (what it sends is handled after it
- * returns), but must not call `Consumer.flush`, which would wait for the hook itself.
+ * at the shutdown deadline too, for a minute at most per call (then the call is interrupted, and logged).
+ * From JavaScript it may be an `async` function: its promise is awaited, its rejection logged. It may send
+ * (what it sends is handled after it returns), but must not call `Consumer.flush`, which would wait for
+ * the hook itself.
  *
  * @example
  * ```ts

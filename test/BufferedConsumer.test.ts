@@ -638,6 +638,90 @@ describe("Consumer.layerBuffered", () => {
     })
   )
 
+  it.scoped("a hook written as an async function is awaited; its rejection is logged, and stops nothing", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make()
+      const wire: Wire = { inFlight: 0, interrupted: 0, log: [] }
+      const logs = capture()
+      server.fail(Fault.status(400), Fault.status(400))
+      const seen: Array<string> = []
+      // As a JavaScript caller writes it: the type asks for an Effect
+      const onUndelivered = (async (failures: ReadonlyArray<Consumer.DeliveryFailure>) => {
+        await Promise.resolve()
+        seen.push(...failures.map((f) => insertId(f.json)))
+        if (seen.length > 1) throw new Error("could not write the file")
+      }) as unknown as Consumer.OnUndelivered
+      const exits = yield* drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.send("events", event(1))
+          const first = yield* Effect.exit(consumer.flush)
+          // The hook has run to its end when the flush returns
+          expect(seen).toEqual(["ev-1"])
+          yield* consumer.send("events", event(2))
+          const second = yield* Effect.exit(consumer.flush)
+          yield* consumer.send("events", event(3))
+          const third = yield* Effect.exit(consumer.flush)
+          return [first, second, third]
+        }).pipe(
+          Effect.provide(
+            Consumer.layerBuffered({ baseUrl: server.url, onUndelivered }).pipe(Layer.provide(wireLayer(wire)))
+          ),
+          Effect.provide(logs.layer)
+        ),
+        server,
+        wire
+      )
+      expect(exits.map(Exit.isFailure)).toEqual([true, true, false])
+      expect(seen).toEqual(["ev-1", "ev-2"])
+      expect(server.received("events").map((e) => insertId(JSON.stringify(e)))).toEqual(["ev-3"])
+      expect(logs.lines.filter((line) => line.level === "ERROR")).toEqual([
+        expect.objectContaining({
+          message: "the onUndelivered hook failed; the 1 messages it was given are only counted and logged",
+          cause: expect.stringContaining("Error: could not write the file")
+        })
+      ])
+    })
+  )
+
+  it.scoped("a hook that never finishes holds a flush for a minute at most, and the next flush not at all", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make()
+      const wire: Wire = { inFlight: 0, interrupted: 0, log: [] }
+      const logs = capture()
+      server.fail(Fault.status(400))
+      const waited = yield* drive(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.Consumer
+          yield* consumer.send("events", event(1))
+          const start = yield* Clock.currentTimeMillis
+          expect(Exit.isFailure(yield* Effect.exit(consumer.flush))).toBe(true)
+          const afterFirst = yield* Clock.currentTimeMillis
+          yield* consumer.send("events", event(2))
+          yield* consumer.flush
+          return [afterFirst - start, (yield* Clock.currentTimeMillis) - afterFirst]
+        }).pipe(
+          Effect.provide(
+            Consumer.layerBuffered({ baseUrl: server.url, onUndelivered: () => Effect.never }).pipe(
+              Layer.provide(wireLayer(wire))
+            )
+          ),
+          Effect.provide(logs.layer)
+        ),
+        server,
+        wire
+      )
+      expect(waited[0]).toBeGreaterThanOrEqual(60_000)
+      expect(waited[0]).toBeLessThan(70_000)
+      expect(waited[1]).toBeLessThan(10_000)
+      expect(logs.lines.filter((line) => line.level === "ERROR").map((line) => line.message)).toEqual([
+        expect.stringMatching(
+          /^the onUndelivered hook did not finish within 1m; the 1 messages it was given are only counted and logged/
+        )
+      ])
+    })
+  )
+
   describe("what each answer leads to", () => {
     type Row = {
       readonly name: string

@@ -1,5 +1,5 @@
 /** Log lines captured with their annotations, for tests that read what a user's logs would show. */
-import { HashMap, Layer, List, Logger, LogLevel } from "effect"
+import { Cause, HashMap, Layer, List, Logger, LogLevel } from "effect"
 
 export interface Line {
   readonly level: string
@@ -7,18 +7,21 @@ export interface Line {
   readonly annotations: Record<string, unknown>
   /** When it was logged, by the fiber's clock (the test's clock under `TestClock`), in milliseconds. */
   readonly at: number
+  /** The cause logged with it, as a user's logger prints it; `""` for none. */
+  readonly cause: string
 }
 
 /** Every log line, with its annotations, in a list a test can read. */
 export const capture = () => {
   const lines: Array<Line> = []
-  const logger = Logger.make<unknown, void>(({ annotations, date, logLevel, message }) => {
+  const logger = Logger.make<unknown, void>(({ annotations, cause, date, logLevel, message }) => {
     const text = List.isList(message) ? List.toArray(message).map(String).join(" ") : String(message)
     lines.push({
       level: logLevel.label,
       message: Array.isArray(message) ? message.map(String).join(" ") : text,
       annotations: Object.fromEntries(HashMap.toEntries(annotations)),
-      at: date.getTime()
+      at: date.getTime(),
+      cause: Cause.isEmpty(cause) ? "" : Cause.pretty(cause)
     })
   })
   return {

@@ -34,6 +34,7 @@ import type {
 } from "../../Import.js"
 import { InvalidConfig, type MixpanelError } from "../../MixpanelError.js"
 import * as Json from "../json.js"
+import * as UserCode from "../userCode.js"
 import { reasonOf } from "./formats.js"
 import * as Records from "./records.js"
 import * as Send from "./send.js"
@@ -122,9 +123,6 @@ interface Prepared {
   failure: { readonly stage: Stage; readonly reason: string } | undefined
 }
 
-const isPromise = (value: unknown): value is PromiseLike<unknown> =>
-  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
-
 /** What a transform returned, as records: nothing, one, or several. */
 const recordsOf = (result: unknown): ReadonlyArray<unknown> =>
   result === undefined || result === null ? [] : Array.isArray(result) ? result : [result]
@@ -175,7 +173,7 @@ const prepare = (
     }
     try {
       // Whether it is a promise is a read of what the transform returned (a getter of the record it passed on).
-      if (isPromise(result)) {
+      if (UserCode.isPromise(result)) {
         pending.add(prepared)
         waits.push(
           Promise.resolve(result).then(

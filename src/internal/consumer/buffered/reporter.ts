@@ -4,14 +4,19 @@
  * the user's `onUndelivered` hook, run by one fiber of its own. Reporting never waits: `send` and the
  * workers hand failures over and go on. When the hook falls behind, failures past a bound are not queued
  * for it but still counted and logged; `drained` lets a flush wait until the hook has seen what came before.
+ * A call of the hook that has not finished within `hookTimeout` is interrupted (a promise is no longer
+ * waited for), so that no flush waits on user code for ever.
  */
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { OnUndelivered } from "../../../Consumer.js"
 import type { DeliveryFailure } from "../../../MixpanelError.js"
+import * as UserCode from "../../userCode.js"
 import * as Report from "../report.js"
 
 /** Most failures queued for the hook; the rest are counted and logged only. */
@@ -19,6 +24,9 @@ export const maxQueued = 100_000
 
 /** Most failures handed to the hook in one call. */
 export const maxPerCall = 10_000
+
+/** How long one call of the hook may take. */
+export const hookTimeout = Duration.minutes(1)
 
 interface Group {
   readonly first: DeliveryFailure
@@ -120,13 +128,18 @@ export const make = <R>(hook: OnUndelivered<R> | undefined, context: Context.Con
     const runHook = (failures: Arr.NonEmptyReadonlyArray<DeliveryFailure>): Effect.Effect<void> =>
       hook === undefined
         ? Effect.void
-        : Effect.suspend(() => hook(failures)).pipe(
+        : UserCode.run(() => hook(failures)).pipe(
             Effect.provide(context),
+            Effect.timeout(hookTimeout),
             Effect.catchAllCause((cause) =>
               Cause.isInterruptedOnly(cause)
                 ? Effect.interrupt
                 : Effect.logError(
-                    `the onUndelivered hook failed; the ${failures.length} messages it was given are only counted and logged`,
+                    `the onUndelivered hook ${
+                      Cause.failureOption(cause).pipe(Option.exists(Cause.isTimeoutException))
+                        ? `did not finish within ${Duration.format(hookTimeout)}`
+                        : "failed"
+                    }; the ${failures.length} messages it was given are only counted and logged`,
                     cause
                   )
             ),
