@@ -610,6 +610,27 @@ describe("Mixpanel.unsafe: the operations for code that is not Effect", () => {
     })
   )
 
+  it.scoped("returns the consumer's refusal: an import without credentials is an InvalidConfig, not accepted", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make({ token: "T" })
+      const layer = Mixpanel.layer({ token: "T" }).pipe(
+        Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url })),
+        Layer.provide(FetchHttpClient.layer)
+      )
+      const results = yield* Effect.gen(function* () {
+        const mixpanel = yield* Mixpanel.unsafe
+        const refused = [mixpanel.importEvent("u1", "Bought", Date.now()), mixpanel.merge("a", "b")]
+        yield* Consumer.flush
+        return refused
+      }).pipe(Effect.provide(layer))
+      expect(results).toMatchObject([
+        { _tag: "InvalidConfig", option: "importAuth" },
+        { _tag: "InvalidConfig", option: "importAuth" }
+      ])
+      expect(server.requests()).toEqual([])
+    })
+  )
+
   it.scoped("makes no fiber per call when the consumer takes messages at once", () =>
     Effect.gen(function* () {
       class Counter extends Supervisor.AbstractSupervisor<number> {

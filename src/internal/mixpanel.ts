@@ -16,7 +16,7 @@ import { Consumer } from "../Consumer.js"
 import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
 import type { Options, Service, Unsafe } from "../Mixpanel.js"
-import { type InvalidConfig, InvalidMessage, type SendError } from "../MixpanelError.js"
+import { type InvalidConfig, InvalidMessage, isMixpanelError, type SendError } from "../MixpanelError.js"
 import * as Args from "./consumer/args.js"
 import { type Outgoing, text } from "./consumer/unwritten.js"
 import * as Ids from "./ids.js"
@@ -201,15 +201,16 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         const outcome = body(clock.unsafeCurrentTimeMillis(), ...args)
         if (Either.isLeft(outcome)) return outcome.left
         const sent = handOver(outcome.right)
-        if (Effect.isEffect(sent)) {
-          runFork(
-            Effect.catchAll(sent, (failure) =>
-              Effect.logWarning(`Mixpanel.${name}: ${failure.message}`).pipe(
-                Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.operation": name })
-              )
+        // A refusal is an Effect too (an error one may `yield*`): it is returned, not run
+        if (isMixpanelError(sent)) return sent
+        if (sent === undefined) return outcome.right.error
+        runFork(
+          Effect.catchAll(sent, (failure) =>
+            Effect.logWarning(`Mixpanel.${name}: ${failure.message}`).pipe(
+              Effect.annotateLogs({ package: "effect-mixpanel", "mixpanel.operation": name })
             )
           )
-        } else if (sent !== undefined) return sent
+        )
         return outcome.right.error
       }
       return { effect, unsafe }
