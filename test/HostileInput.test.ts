@@ -333,6 +333,37 @@ describe("hostile input to the consumers, the options and the flags", () => {
       })
   )
 
+  it.scoped("a message nested more than 100 levels deep is refused at send; the messages around it arrive", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make({ token: "T" })
+      const message = (id: string, value: string) =>
+        `{"event":"E","properties":{"token":"T","distinct_id":"u","time":1,"$insert_id":"${id}","v":${value}}}`
+      const deep = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`
+      const outcomes = yield* Effect.gen(function* () {
+        const consumer = yield* Consumer.Consumer
+        yield* consumer.send("events", message("good-1", deep(90)))
+        const refused = [
+          yield* Effect.flip(consumer.send("events", message("deep", deep(10_000)))),
+          yield* Effect.flip(consumer.sendBatch("events", [message("good-x", "1"), message("deep", deep(120))]))
+        ]
+        // Brackets inside a string are text
+        yield* consumer.send("events", message("good-2", JSON.stringify(deep(500))))
+        yield* Consumer.flush
+        return refused
+      }).pipe(
+        Effect.provide(Consumer.layerBuffered({ baseUrl: server.url }).pipe(Layer.provide(FetchHttpClient.layer)))
+      )
+      expect(outcomes).toMatchObject([
+        { _tag: "InvalidMessage", field: "message", detail: "nested more than 100 levels deep" },
+        { _tag: "InvalidMessage", field: "messages[1]", detail: "nested more than 100 levels deep" }
+      ])
+      expect(server.received("events").map((e) => (e.properties as { $insert_id: string }).$insert_id)).toEqual([
+        "good-1",
+        "good-2"
+      ])
+    })
+  )
+
   it.effect("the direct consumer's send fails typed", () =>
     Effect.gen(function* () {
       const consumer = yield* Consumer.Consumer

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import type { Service } from "../../Consumer.js"
 import type { Endpoint } from "../../Endpoint.js"
 import { InvalidMessage, type SendError } from "../../MixpanelError.js"
+import { maxDepth } from "../json.js"
 import type { Outgoing } from "./unwritten.js"
 
 const endpoints: ReadonlySet<unknown> = new Set<Endpoint>(["events", "people", "groups", "imports"])
@@ -52,8 +53,32 @@ export const checkMany = (
   return Effect.succeed(copy as ReadonlyArray<string>)
 }
 
+/**
+ * Whether the JSON `text` nests arrays and objects more than `maxDepth` levels deep, as no message built by
+ * `Mixpanel` does (brackets inside strings do not count). A scan of the text, before it is parsed: text
+ * nested thousands of levels deep overflows the stack of `JSON.parse`, and of a server that reads it.
+ */
+const nestedTooDeep = (text: string): boolean => {
+  if (text.length <= 2 * maxDepth) return false
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === backslash) i++
+      else if (c === quote) inString = false
+    } else if (c === quote) inString = true
+    else if (c === openBrace || c === openBracket) {
+      if (++depth > maxDepth) return true
+    } else if (c === closeBrace || c === closeBracket) depth--
+  }
+  return false
+}
+
+const [backslash, quote, openBrace, openBracket, closeBrace, closeBracket] = [92, 34, 123, 91, 125, 93]
+
 /** Whether `message` is the JSON text of an object: what a consumer accepts from a caller it does not know. */
-export const isJsonObject = (message: string): boolean => {
+const isJsonObject = (message: string): boolean => {
   try {
     const value: unknown = JSON.parse(message)
     return typeof value === "object" && value !== null && !Array.isArray(value)
@@ -62,13 +87,21 @@ export const isJsonObject = (message: string): boolean => {
   }
 }
 
-const notJson = (operation: string, field: string) =>
-  new InvalidMessage({ operation, field, detail: "expected the JSON text of a message (an object)" })
+/** What is wrong with the JSON text of a message from a caller this library does not know, if anything. */
+const problemOf = (message: string): string | undefined =>
+  nestedTooDeep(message)
+    ? `nested more than ${maxDepth} levels deep`
+    : isJsonObject(message)
+      ? undefined
+      : "expected the JSON text of a message (an object)"
 
 /** Checks a message from an unknown caller: an endpoint and the JSON text of an object. */
-export const checkMessage = (operation: string, endpoint: unknown, message: unknown): InvalidMessage | undefined =>
-  checkOne(operation, endpoint, message) ??
-  (isJsonObject(message as string) ? undefined : notJson(operation, "message"))
+export const checkMessage = (operation: string, endpoint: unknown, message: unknown): InvalidMessage | undefined => {
+  const invalid = checkOne(operation, endpoint, message)
+  if (invalid !== undefined) return invalid
+  const detail = problemOf(message as string)
+  return detail === undefined ? undefined : new InvalidMessage({ operation, field: "message", detail })
+}
 
 /** Checks the messages of `sendBatch` from an unknown caller, as `checkMessage` does. */
 export const checkMessages = (
@@ -77,8 +110,11 @@ export const checkMessages = (
   messages: unknown
 ): Effect.Effect<ReadonlyArray<string>, InvalidMessage> =>
   Effect.flatMap(checkMany(operation, endpoint, messages), (checked) => {
-    const bad = checked.findIndex((message) => !isJsonObject(message))
-    return bad < 0 ? Effect.succeed(checked) : Effect.fail(notJson(operation, `messages[${bad}]`))
+    for (let i = 0; i < checked.length; i++) {
+      const detail = problemOf(checked[i] as string)
+      if (detail !== undefined) return Effect.fail(new InvalidMessage({ operation, field: `messages[${i}]`, detail }))
+    }
+    return Effect.succeed(checked)
   })
 
 /**
