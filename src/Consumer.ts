@@ -17,6 +17,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -25,7 +26,15 @@ import * as buffered from "./internal/consumer/buffered/engine.js"
 import * as direct from "./internal/consumer/direct.js"
 import type { DurableStore } from "./internal/consumer/durable/service.js"
 import * as settings from "./internal/consumer/options.js"
-import type { DeliveryError, DeliveryFailure, InvalidConfig, MixpanelError, SendError } from "./MixpanelError.js"
+import * as Options from "./internal/options.js"
+import {
+  type DeliveryError,
+  type DeliveryFailure,
+  type InvalidConfig,
+  InvalidMessage,
+  type MixpanelError,
+  type SendError
+} from "./MixpanelError.js"
 
 export type {
   /**
@@ -127,7 +136,9 @@ export const flush: Effect.Effect<void, DeliveryError, Consumer> = Effect.flatMa
 /**
  * `flush` with a deadline: fails with a `TimeoutException` when what was sent before it is not all
  * delivered (or finally failed) within `timeout`. The messages stay with the consumer, which goes on
- * delivering them; a later flush, or closing its scope, waits for them again.
+ * delivering them; a later flush, or closing its scope, waits for them again. A `timeout` that is not a
+ * duration of 0 or more (a negative or `NaN` amount, text that is not a duration) fails with an
+ * `InvalidMessage` naming it.
  *
  * @example
  * ```ts
@@ -146,7 +157,14 @@ export const flush: Effect.Effect<void, DeliveryError, Consumer> = Effect.flatMa
  */
 export const flushWithin = (
   timeout: Duration.DurationInput
-): Effect.Effect<void, DeliveryError | Cause.TimeoutException, Consumer> => Effect.timeout(flush, timeout)
+): Effect.Effect<void, DeliveryError | Cause.TimeoutException | InvalidMessage, Consumer> =>
+  Option.match(Options.decodeDuration(timeout), {
+    onNone: () =>
+      Effect.fail(
+        new InvalidMessage({ operation: "Consumer.flushWithin", field: "timeout", detail: Options.durationExpected })
+      ),
+    onSome: (duration) => Effect.timeout(flush, duration)
+  })
 
 /**
  * A data residency region: `US` (`api.mixpanel.com`, the default), `EU` (`api-eu.mixpanel.com`) or

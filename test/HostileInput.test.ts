@@ -4,7 +4,7 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, FastCheck as fc, Layer } from "effect"
+import { ConfigProvider, Effect, Exit, FastCheck as fc, Layer } from "effect"
 import { Consumer, FeatureFlags, LocalFlags, Mixpanel, MixpanelError, RemoteFlags, TestConsumer } from "../src/index.js"
 import { MixpanelTestServer } from "../src/testing.js"
 
@@ -361,6 +361,40 @@ describe("hostile input to the consumers, the options and the flags", () => {
         "good-1",
         "good-2"
       ])
+    })
+  )
+
+  it.effect("a negative or NaN duration is refused, where Effect would read it as zero", () =>
+    Effect.gen(function* () {
+      for (const option of ["shutdownTimeout", "maxRetryTime", "flushInterval"] as const) {
+        for (const value of [-1, Number.NaN, "-5 seconds"]) {
+          const error = yield* Effect.flip(
+            Effect.scoped(Layer.build(Consumer.layerBuffered({ [option]: value }).pipe(Layer.provide(Unavailable))))
+          )
+          expect(error).toMatchObject({ _tag: "InvalidConfig", option })
+        }
+      }
+      const fromEnvironment = yield* Effect.flip(
+        Effect.scoped(
+          Layer.build(
+            Consumer.layerBufferedConfig().pipe(
+              Layer.provide(Unavailable),
+              Layer.provide(
+                Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["MIXPANEL_SHUTDOWN_TIMEOUT", "-5 seconds"]])))
+              )
+            )
+          )
+        )
+      )
+      expect(String(fromEnvironment)).toContain("MIXPANEL_SHUTDOWN_TIMEOUT")
+      for (const timeout of [-1, Number.NaN, "banana", null, {}]) {
+        const error = yield* Effect.flip(
+          Consumer.flushWithin(timeout as never).pipe(Effect.provide(TestConsumer.layer))
+        )
+        expect(error).toMatchObject({ _tag: "InvalidMessage", operation: "Consumer.flushWithin", field: "timeout" })
+      }
+      // Zero is a duration: no wait at all
+      yield* Consumer.flushWithin(0).pipe(Effect.provide(TestConsumer.layer))
     })
   )
 

@@ -53,7 +53,19 @@ export const string = (problem: (text: string) => string | undefined): Rule<stri
   return rule(checked, checked)
 }
 
-const decodeDuration = (input: unknown): Option.Option<Duration.Duration> => {
+/** What a duration that is not one is told. */
+export const durationExpected = 'expected a duration of 0 or more, such as "5 seconds" or a number of milliseconds'
+
+/** An amount Effect reads as zero: negative, or not a number. */
+const belowZero = (input: unknown): boolean =>
+  (typeof input === "number" && !(input >= 0)) ||
+  (typeof input === "bigint" && input < 0n) ||
+  (typeof input === "string" && input.trimStart().startsWith("-")) ||
+  (Array.isArray(input) && input.some((part) => typeof part === "number" && !(part >= 0)))
+
+/** `input` as a duration, if it is one: Effect's reading, without its clamping of a negative amount to zero. */
+export const decodeDuration = (input: unknown): Option.Option<Duration.Duration> => {
+  if (belowZero(input)) return Option.none()
   try {
     return Duration.decodeUnknown(input)
   } catch {
@@ -66,17 +78,14 @@ const durationFrom = <I, E>(from: Schema.Schema<I, E>) =>
     strict: true,
     decode: (input, _, ast) =>
       Option.match(decodeDuration(input), {
-        onNone: () =>
-          ParseResult.fail(
-            new ParseResult.Type(ast, input, 'expected a duration such as "5 seconds" or a number of milliseconds')
-          ),
+        onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, durationExpected)),
         onSome: ParseResult.succeed
       }),
     encode: (duration) => ParseResult.succeed(duration as unknown as I)
   })
 
 const DurationInput = Schema.declare((u: unknown): u is Duration.DurationInput => Option.isSome(decodeDuration(u)), {
-  message: () => 'expected a duration such as "5 seconds" or a number of milliseconds'
+  message: () => durationExpected
 })
 
 /** A finite duration from `min` to `max` (both included, unless `min` is exclusive). */
