@@ -123,6 +123,9 @@ describe("Configuration from the environment", () => {
       // one of a few values: the values allowed, not a line per value that did not match
       expect(String(badOverflow)).toContain('must be one of "wait", "dropNewest", "dropOldest"')
       expect(String(badOverflow)).not.toContain("Expected")
+      // a value of another case: the one meant
+      const lowerCase = yield* Effect.flip(read(Consumer.bufferedConfig, { MIXPANEL_REGION: "eu" }))
+      expect(String(lowerCase)).toContain('MIXPANEL_REGION: "must be one of "US", "EU", "IN": did you mean "EU"?"')
       const badCapacity = yield* Effect.flip(read(Consumer.bufferedConfig, { MIXPANEL_CAPACITY: "0" }))
       expect(String(badCapacity)).toContain('MIXPANEL_CAPACITY: "must be an integer from 1 to 10000000"')
       // the rule's words, not Schema's tree of the failure (nor the value)

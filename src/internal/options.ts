@@ -127,7 +127,13 @@ export const boolean: Rule<boolean> = rule(Schema.Boolean, booleanText)
 export const literal = <const L extends ReadonlyArray<string>>(...values: L): Rule<L[number]> => {
   // `override`: a union's own message, where Schema would otherwise list every member that did not match
   const schema = Schema.Literal(...values).annotations({
-    message: () => ({ message: `must be one of ${values.map((v) => `"${v}"`).join(", ")}`, override: true })
+    message: (issue) => {
+      const meant = Issues.suggest(issue.actual as PropertyKey, values)
+      return {
+        message: `must be one of ${values.map((v) => `"${v}"`).join(", ")}${Issues.didYouMean(meant === undefined ? undefined : `"${meant}"`)}`,
+        override: true
+      }
+    }
   }) as unknown as Schema.Schema<L[number], string>
   return rule(schema, schema)
 }
