@@ -401,15 +401,19 @@ export class ResponseError extends Schema.TaggedError<ResponseError>("effect-mix
   readonly [TypeId]: TypeId = TypeId
 
   /**
-   * The error as a sentence, e.g.
-   * `imports: Rejected (HTTP 400): some data points in the request failed validation; 1 message not delivered`.
+   * The error as a sentence, with the first of `failedRecords` (a strict `/import`'s reasons), e.g.
+   * `imports: Rejected (HTTP 400): some data points in the request failed validation (record 0:
+   * 'properties.time' is invalid: must be between 1971-01-01 and 1 hour from now); 1 message not delivered`.
    *
    * @since 0.1.0
    */
   override get message(): string {
     const server = this.serverError === undefined ? "" : `: ${this.serverError}`
+    const [first] = this.failedRecords
+    const more = this.failedRecords.length > 1 ? `, and ${this.failedRecords.length - 1} more` : ""
+    const record = first === undefined ? "" : ` (record ${first.index}: ${first.detail}${more})`
     const wait = this.retryAfter === undefined ? "" : ` (retry after ${Duration.format(this.retryAfter)})`
-    return `${this.endpoint}: ${this.reason} (HTTP ${this.status})${server}${wait}; ${countMessages(this.undelivered.length)} not delivered`
+    return `${this.endpoint}: ${this.reason} (HTTP ${this.status})${server}${record}${wait}; ${countMessages(this.undelivered.length)} not delivered`
   }
 
   /**

@@ -215,6 +215,10 @@ for (const client of httpClients) {
           expect(response.failedRecords.map((r) => [r.index, r.field, r.detail])).toEqual([
             [1, "properties.bad", "bad record"]
           ])
+          // The message says why, as the log line of a buffered consumer does
+          expect(response.message).toBe(
+            "imports: Rejected (HTTP 400): some data points in the request failed validation (record 1: bad record); 1 message not delivered"
+          )
           expect(response.undelivered.map((u) => JSON.parse(u.json).event)).toEqual(["Bad"])
           expect(server.received("imports").map((e) => e.properties)).toMatchObject([
             { distinct_id: "u1" },
