@@ -520,31 +520,33 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const transform = Option.isSome(flags.transform) ? yield* loadTransform(flags.transform.value) : undefined
     const retryDelay = yield* duration("--retry-delay", flags.retryDelay)
     const progressEvery = yield* duration("--progress-interval", flags.progressInterval)
-    const { files, skipped } = yield* Files.resolve(flags.paths, format)
-    const sources = new Set(files.map((file) => file.source))
-    if (sources.size !== files.length) {
-      return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
-    }
     const dryRun = flags.dryRun
     if (dryRun && flags.resume) {
       return yield* new InvalidConfig({ option: "--resume", detail: "a dry run has no checkpoint to resume" })
     }
-
-    const state = {
-      checkpoint: flags.resume
-        ? yield* Checkpoint.load(flags.checkpoint, type, files)
-        : Checkpoint.fresh(
-            type,
-            files,
-            Option.getOrElse(flags.rejects, () => defaultRejects)
-          )
-    }
-    const rejectsPath = state.checkpoint.rejects.path
+    const resumed = flags.resume ? yield* Checkpoint.load(flags.checkpoint) : undefined
+    const rejectsPath = resumed?.rejects.path ?? Option.getOrElse(flags.rejects, () => defaultRejects)
     if (Option.isSome(flags.rejects) && flags.rejects.value !== rejectsPath) {
       return yield* new InvalidConfig({
         option: "--rejects",
         detail: `the checkpoint's rejects file is ${rejectsPath}`
       })
+    }
+    const { files, skipped } = yield* Files.resolve(flags.paths, format, [
+      { path: flags.checkpoint, what: "the checkpoint (--checkpoint)" },
+      { path: Checkpoint.asideOf(flags.checkpoint), what: "the checkpoint's next version (--checkpoint)" },
+      { path: rejectsPath, what: "the rejects file (--rejects)" }
+    ])
+    const sources = new Set(files.map((file) => file.source))
+    if (sources.size !== files.length) {
+      return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
+    }
+
+    const state = {
+      checkpoint:
+        resumed === undefined
+          ? Checkpoint.fresh(type, files, rejectsPath)
+          : yield* Checkpoint.resumable(resumed, type, files)
     }
     const base = state.checkpoint.counts
     const rejects = yield* Checkpoint.rejectsFile(rejectsPath, flags.resume ? state.checkpoint.rejects.bytes : 0)
