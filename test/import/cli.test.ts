@@ -885,6 +885,10 @@ describe("effect-mixpanel import", () => {
           /^effect-mixpanel import: --typ was read as a file, and there is none: did you mean --type\?/
         )
         expect(await said(["--batchsize", "3"])).toMatch(/: did you mean --batch-size\?/)
+        // a field named __proto__ would be lost, or reject every record: the mapping is refused
+        expect(await said(["--map", "__proto__=event"])).toBe(
+          "effect-mixpanel import: --map: '__proto__=event': a field cannot be named __proto__ (JavaScript takes it for an object's prototype)\n"
+        )
         expect(await said(["--quickly"])).toMatch(/: a flag misspelt, or a flag before it without its value\?/)
         // a check of the library's options names the flag that gave the option
         expect(await said(["--base-url", "http://example.com", "--api-secret", "s"])).toMatch(

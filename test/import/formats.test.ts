@@ -385,6 +385,12 @@ describe("messages", () => {
     })
     expect(built({ event: "E", time: "soon" }).reason).toMatch(/^properties\.time: not seconds/)
     expect(built({ event: "", time: 1 })).toEqual({ reason: "event: an event name cannot be empty" })
+    // without a name, what is missing is the name (not the time, which is looked for at the top then)
+    for (const name of ["foo", "toString", "constructor"]) {
+      const renamed = Records.applyMapping({ event: "E", properties: { time: 1700000000000 } }, [[name, "event"]])
+      expect(built(renamed)).toEqual({ reason: "event: is missing" })
+    }
+    expect(built({ event: 7, properties: {} })).toEqual({ reason: "event: Expected string, actual 7" })
     expect(built({ event: "E", time: 1, distinct_id: "undefined" }).reason).toMatch(/^properties\.distinct_id: /)
     expect(built({ event: "E", time: 1, $insert_id: "no spaces" }).reason).toMatch(/^properties\.\$insert_id: /)
     expect(built({ event: "E", time: -5 }).reason).toMatch(/^properties\.time: a time must be .*not before 1970/)

@@ -330,6 +330,15 @@ export const parseMapping = (values: ReadonlyArray<string>): Effect.Effect<Recor
     if (target === undefined || source === undefined || target === "" || source === "" || rest.length > 0) {
       return Effect.fail(new InvalidConfig({ option: "--map", detail: `'${pair}' is not target=source` }))
     }
+    // every record would be rejected for it (docs/import.md, step 5); assigned here, it would be lost silently
+    if (target === "__proto__") {
+      return Effect.fail(
+        new InvalidConfig({
+          option: "--map",
+          detail: `'${pair}': a field cannot be named __proto__ (JavaScript takes it for an object's prototype)`
+        })
+      )
+    }
     mapping[target] = source
   }
   return Effect.succeed(mapping)
