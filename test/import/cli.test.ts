@@ -885,6 +885,24 @@ describe("effect-mixpanel import", () => {
           /^effect-mixpanel import: --typ was read as a file, and there is none: did you mean --type\?/
         )
         expect(await said(["--batchsize", "3"])).toMatch(/: did you mean --batch-size\?/)
+        // a credential is named as the flag that gave it, or as its variable, and never quoted
+        const account = ["--service-account-username", "sa", "--project-id", "7", "--service-account-secret"]
+        expect(await said([...account, "top secret"])).toBe(
+          "effect-mixpanel import: --service-account-secret: must be printable ASCII without spaces, as Mixpanel issues it\n"
+        )
+        expect(await said([...account.slice(0, 3), "abc", ...account.slice(4), "s"])).toBe(
+          "effect-mixpanel import: --project-id: must be a project id: digits only\n"
+        )
+        expect(await said(["--api-secret", "top secret"])).toMatch(/^effect-mixpanel import: --api-secret: must be /)
+        const fromEnv = await cli(cwd, ["events.ndjson"], environment(server, { MIXPANEL_API_SECRET: "top secret" }))
+        expect(fromEnv.code).toBe(2)
+        expect(fromEnv.stderr).toBe(
+          "effect-mixpanel import: MIXPANEL_API_SECRET: must be printable ASCII without spaces, as Mixpanel issues it (or give --api-secret)\n"
+        )
+        const { MIXPANEL_API_SECRET: _, ...tokenOnly } = environment(server, { MIXPANEL_TOKEN: "top secret" })
+        expect((await cli(cwd, ["events.ndjson"], tokenOnly)).stderr).toBe(
+          "effect-mixpanel import: MIXPANEL_TOKEN: as the /import credentials, must be printable ASCII without spaces, as Mixpanel issues it (or give --token)\n"
+        )
         // a field named __proto__ would be lost, or reject every record: the mapping is refused
         expect(await said(["--map", "__proto__=event"])).toBe(
           "effect-mixpanel import: --map: '__proto__=event': a field cannot be named __proto__ (JavaScript takes it for an object's prototype)\n"
