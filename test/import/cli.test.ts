@@ -5,7 +5,7 @@
  * the command in this process, to give it a file system that fails as nothing else can.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
@@ -266,6 +266,30 @@ describe("effect-mixpanel import", () => {
       ])
       expect(run.summary).toMatchObject({ delivered: received.length, rejected: 3, rejectedBy: { parse: 3 } })
       expect(run.stderr).toContain("rejected      3")
+    }))
+
+  it("imports a folder with a symbolic link to nothing in it: the link is one rejection, naming it", () =>
+    withServer({}, async (server) => {
+      const cwd = workspace("dangling", { "folder/a.ndjson": ndjson(range(0, 5).map(event)) })
+      symlinkSync("nowhere.ndjson", join(cwd, "folder", "b.ndjson"))
+      symlinkSync("c.ndjson", join(cwd, "folder", "c.ndjson"))
+      const run = await cli(cwd, ["folder"], environment(server))
+      expect(run.code).toBe(1)
+      expect(seqs(server)).toEqual(range(0, 5))
+      const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+      expect(rejects.map((line) => JSON.parse(line))).toEqual(
+        [
+          ["b.ndjson", "ENOENT: no such file or directory"],
+          ["c.ndjson", "ELOOP: too many symbolic links encountered"]
+        ].map(([name, why]) => ({
+          source: `folder/${name}`,
+          line: 1,
+          stage: "parse",
+          reason: expect.stringMatching(new RegExp(`^the rest of folder/${name} cannot be read: read: ${why}, open `)),
+          record: ""
+        }))
+      )
+      expect(run.summary).toMatchObject({ delivered: 5, rejected: 2, complete: true })
     }))
 
   it("rejects a record whose bytes are not UTF-8, saying where, and imports the others whole", () =>

@@ -7,6 +7,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { Entry } from "../../Import.js"
 import { InvalidConfig } from "../../MixpanelError.js"
@@ -85,9 +86,14 @@ export const resolve = (
         for (const name of names) {
           const file = path.join(source, name)
           if (writtenAt(file) !== undefined) continue
-          const stat = yield* fs.stat(file)
-          if (stat.type !== "File") continue
-          const found = input(file, Number(stat.size))
+          // One that cannot be looked at (a symbolic link to nothing, to itself) is read as any file that
+          // cannot be read: one rejection names it, and the other files are imported
+          const stat = yield* fs.stat(file).pipe(
+            Effect.map(Option.some),
+            Effect.catchTag("SystemError", () => Effect.succeedNone)
+          )
+          if (Option.isSome(stat) && stat.value.type !== "File") continue
+          const found = input(file, Option.match(stat, { onNone: () => 0, onSome: (info) => Number(info.size) }))
           if (found === undefined) skipped.push(file)
           else files.push(found)
         }
