@@ -909,6 +909,13 @@ describe("effect-mixpanel import", () => {
           /^effect-mixpanel import: --typ was read as a file, and there is none: did you mean --type\?/
         )
         expect(await said(["--batchsize", "3"])).toMatch(/: did you mean --batch-size\?/)
+        // docs/import.md's table states the range each whole-number flag is held to
+        const table = readFileSync(join(root, "docs", "import.md"), "utf8")
+        for (const flag of ["--concurrency", "--batch-size", "--batch-bytes", "--max-retries"]) {
+          const range = /must be an integer from (\d+ to \d+)/.exec(await said([flag, "1e15"]))?.[1]
+          const row = table.split("\n").find((line) => line.startsWith(`| \`${flag} `))
+          expect(row).toContain(`, ${range}`)
+        }
         // a credential is named as the flag that gave it, or as its variable, and never quoted
         const account = ["--service-account-username", "sa", "--project-id", "7", "--service-account-secret"]
         expect(await said([...account, "top secret"])).toBe(
