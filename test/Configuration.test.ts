@@ -57,6 +57,25 @@ describe("Configuration from the environment", () => {
     })
   )
 
+  it.effect("a credential its rule refuses is a ConfigError naming its variable, never quoting it", () =>
+    Effect.gen(function* () {
+      const account = {
+        MIXPANEL_SERVICE_ACCOUNT_USERNAME: "sa",
+        MIXPANEL_SERVICE_ACCOUNT_SECRET: "s",
+        MIXPANEL_PROJECT_ID: "7"
+      }
+      for (const [name, value, detail] of [
+        ["MIXPANEL_SERVICE_ACCOUNT_SECRET", "top secret", "must be printable ASCII"],
+        ["MIXPANEL_SERVICE_ACCOUNT_USERNAME", "top secret", "must be printable ASCII"],
+        ["MIXPANEL_PROJECT_ID", "abc", "must be a project id: digits only"]
+      ] as const) {
+        const error = String(yield* Effect.flip(read(Consumer.directConfig, { ...account, [name]: value })))
+        expect(error).toContain(`${name}: "${detail}`)
+        expect(error).not.toContain(value)
+      }
+    })
+  )
+
   it.effect("a secret bound for plain HTTP to another host is refused, naming the variable that gave the address", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(

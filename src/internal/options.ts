@@ -317,6 +317,15 @@ export const refusedAt =
       return checked === true ? Either.right(value) : Either.left(ConfigError.InvalidData([name], checked.message))
     })
 
+/** `refusedAt`'s check by `schema`: what it refuses, in its words (which never quote the value). */
+export const checkedBy = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = ParseResult.decodeUnknownEither(schema)
+  return (value: unknown): true | { readonly message: string } => {
+    const decoded = decode(value)
+    return Either.isRight(decoded) || { message: Issues.first(decoded.left).detail }
+  }
+}
+
 /**
  * An optional environment variable read by `rule`; a value it refuses is a `ConfigError` naming the
  * variable, in the rule's words (`Schema.Config` would give Schema's whole tree of the failure).

@@ -5,7 +5,7 @@
  * the command in this process, to give it a file system that fails as nothing else can.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
@@ -131,6 +131,22 @@ const jsonError = (text: string): string => {
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
 
+/** `n` lines of events, the last of every `every` of them not JSON; and the seqs of the events. */
+const withBroken = (n: number, every: number) => {
+  const broken = (i: number) => i % every === every - 1
+  const lines = range(0, n).map((i) => (broken(i) ? `broken ${i}` : JSON.stringify(event(i))))
+  return { text: `${lines.join("\n")}\n`, expected: range(0, n).filter((i) => !broken(i)) }
+}
+
+/** The position through which the default checkpoint in `cwd` has an outcome for its first file (0 without one). */
+const confirmedThrough = (cwd: string): number => {
+  try {
+    return JSON.parse(readFileSync(join(cwd, "effect-mixpanel-import.checkpoint.json"), "utf8")).inputs[0].through
+  } catch {
+    return 0
+  }
+}
+
 const until = async (predicate: () => boolean, what: string, seconds = 60) => {
   const deadline = Date.now() + seconds * 1000
   while (!predicate()) {
@@ -250,6 +266,30 @@ describe("effect-mixpanel import", () => {
       ])
       expect(run.summary).toMatchObject({ delivered: received.length, rejected: 3, rejectedBy: { parse: 3 } })
       expect(run.stderr).toContain("rejected      3")
+    }))
+
+  it("imports a folder with a symbolic link to nothing in it: the link is one rejection, naming it", () =>
+    withServer({}, async (server) => {
+      const cwd = workspace("dangling", { "folder/a.ndjson": ndjson(range(0, 5).map(event)) })
+      symlinkSync("nowhere.ndjson", join(cwd, "folder", "b.ndjson"))
+      symlinkSync("c.ndjson", join(cwd, "folder", "c.ndjson"))
+      const run = await cli(cwd, ["folder"], environment(server))
+      expect(run.code).toBe(1)
+      expect(seqs(server)).toEqual(range(0, 5))
+      const rejects = readFileSync(join(cwd, "effect-mixpanel-import.rejects.ndjson"), "utf8").trim().split("\n")
+      expect(rejects.map((line) => JSON.parse(line))).toEqual(
+        [
+          ["b.ndjson", "ENOENT: no such file or directory"],
+          ["c.ndjson", "ELOOP: too many symbolic links encountered"]
+        ].map(([name, why]) => ({
+          source: `folder/${name}`,
+          line: 1,
+          stage: "parse",
+          reason: expect.stringMatching(new RegExp(`^the rest of folder/${name} cannot be read: read: ${why}, open `)),
+          record: ""
+        }))
+      )
+      expect(run.summary).toMatchObject({ delivered: 5, rejected: 2, complete: true })
     }))
 
   it("rejects a record whose bytes are not UTF-8, saying where, and imports the others whole", () =>
@@ -622,20 +662,10 @@ describe("effect-mixpanel import", () => {
     "resumes after a SIGKILL: everything arrives, and only what was in flight is sent twice, with the same $insert_id",
     () =>
       withServer({}, async (server) => {
-        const n = 60_000
         // Every 5000th line is unreadable: the rejects file must hold each once, however often it is read
-        const broken = (i: number) => i % 5000 === 4999
-        const lines = range(0, n).map((i) => (broken(i) ? `broken ${i}` : JSON.stringify(event(i))))
-        const cwd = workspace("kill", { "events.ndjson": `${lines.join("\n")}\n` })
-        const expected = range(0, n).filter((i) => !broken(i))
-        const checkpointFile = join(cwd, "effect-mixpanel-import.checkpoint.json")
-        const confirmed = () => {
-          try {
-            return JSON.parse(readFileSync(checkpointFile, "utf8")).inputs[0].through as number
-          } catch {
-            return 0
-          }
-        }
+        const { expected, text } = withBroken(60_000, 5000)
+        const cwd = workspace("kill", { "events.ndjson": text })
+        const confirmed = () => confirmedThrough(cwd)
         server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.slow("15 millis")] })
         const args = ["events.ndjson", "--batch-size", "500", "--concurrency", "4"]
         const first = start(cwd, ["--json", ...args], environment(server))
@@ -670,8 +700,7 @@ describe("effect-mixpanel import", () => {
     "a resume writes no rejection twice, even those written after the checkpoint it resumes from",
     () =>
       withServer({}, async (server) => {
-        const lines = range(0, 3000).map((i) => (i % 100 === 99 ? `broken ${i}` : JSON.stringify(event(i))))
-        const cwd = workspace("rejects-resume", { "events.ndjson": `${lines.join("\n")}\n` })
+        const cwd = workspace("rejects-resume", { "events.ndjson": withBroken(3000, 100).text })
         const checkpointFile = join(cwd, "effect-mixpanel-import.checkpoint.json")
         const rejectsFile = join(cwd, "effect-mixpanel-import.rejects.ndjson")
         const args = ["events.ndjson", "--batch-size", "200", "--concurrency", "1"]
@@ -729,6 +758,52 @@ describe("effect-mixpanel import", () => {
         expect(resumed.code).toBe(0)
         expect(seqs(server)).toEqual(range(0, n))
         expect(server.duplicates("imports")).toBe(0)
+      }),
+    120_000
+  )
+
+  it(
+    "`import .` reads none of the files it writes: a second run, and --resume after Ctrl-C, see the same files",
+    () =>
+      withServer({}, async (server) => {
+        const n = 20_000
+        const { expected, text } = withBroken(n, 1000)
+        const cwd = workspace("dot", { "events.ndjson": text })
+        const checkpointFile = join(cwd, "effect-mixpanel-import.checkpoint.json")
+        const through = () => confirmedThrough(cwd)
+        server.failRandomly({ rate: 1, faults: [MixpanelTestServer.Fault.slow("30 millis")] })
+        // the rejects file by another name, in the folder too: the checkpoint says which it is
+        const args = [".", "--batch-size", "500", "--concurrency", "1"]
+        const first = start(cwd, ["--json", ...args, "--rejects", "bad.ndjson"], environment(server))
+        await until(() => through() >= 3000, "a checkpoint past line 3000")
+        first.child.kill("SIGINT")
+        expect((await first.done).code).toBe(130)
+        expect(readFileSync(join(cwd, "bad.ndjson"), "utf8")).not.toBe("")
+
+        server.stopFailing()
+        const resumed = await cli(cwd, [...args, "--resume"], environment(server))
+        expect(resumed.stderr).not.toContain("--resume:")
+        expect(resumed.code).toBe(1)
+        expect(seqs(server)).toEqual(expected)
+        expect(resumed.summary).toMatchObject({ delivered: expected.length, rejected: 20, complete: true })
+        const sources = () =>
+          JSON.parse(readFileSync(checkpointFile, "utf8")).inputs.map((input: { source: string }) => input.source)
+        expect(sources()).toEqual(["events.ndjson"])
+
+        // Run again, over the checkpoint and the rejects file of the first: the same file, the same records
+        server.clear()
+        const again = await cli(cwd, [...args, "--rejects", "bad.ndjson"], environment(server))
+        expect(again.code).toBe(1)
+        expect(again.summary).toMatchObject({ entries: n, delivered: expected.length, rejected: 20 })
+        expect(again.stderr).not.toContain("skipped")
+        expect(sources()).toEqual(["events.ndjson"])
+
+        // named as an input, a file the import writes is refused, naming its flag
+        const named = await cli(cwd, ["events.ndjson", "bad.ndjson", "--rejects", "bad.ndjson"], environment(server))
+        expect(named.code).toBe(2)
+        expect(named.stderr).toBe(
+          "effect-mixpanel import: bad.ndjson is the rejects file (--rejects), which this import writes: it cannot be imported too\n"
+        )
       }),
     120_000
   )
@@ -834,6 +909,35 @@ describe("effect-mixpanel import", () => {
           /^effect-mixpanel import: --typ was read as a file, and there is none: did you mean --type\?/
         )
         expect(await said(["--batchsize", "3"])).toMatch(/: did you mean --batch-size\?/)
+        // docs/import.md's table states the range each whole-number flag is held to
+        const table = readFileSync(join(root, "docs", "import.md"), "utf8")
+        for (const flag of ["--concurrency", "--batch-size", "--batch-bytes", "--max-retries"]) {
+          const range = /must be an integer from (\d+ to \d+)/.exec(await said([flag, "1e15"]))?.[1]
+          const row = table.split("\n").find((line) => line.startsWith(`| \`${flag} `))
+          expect(row).toContain(`, ${range}`)
+        }
+        // a credential is named as the flag that gave it, or as its variable, and never quoted
+        const account = ["--service-account-username", "sa", "--project-id", "7", "--service-account-secret"]
+        expect(await said([...account, "top secret"])).toBe(
+          "effect-mixpanel import: --service-account-secret: must be printable ASCII without spaces, as Mixpanel issues it\n"
+        )
+        expect(await said([...account.slice(0, 3), "abc", ...account.slice(4), "s"])).toBe(
+          "effect-mixpanel import: --project-id: must be a project id: digits only\n"
+        )
+        expect(await said(["--api-secret", "top secret"])).toMatch(/^effect-mixpanel import: --api-secret: must be /)
+        const fromEnv = await cli(cwd, ["events.ndjson"], environment(server, { MIXPANEL_API_SECRET: "top secret" }))
+        expect(fromEnv.code).toBe(2)
+        expect(fromEnv.stderr).toBe(
+          "effect-mixpanel import: MIXPANEL_API_SECRET: must be printable ASCII without spaces, as Mixpanel issues it (or give --api-secret)\n"
+        )
+        const { MIXPANEL_API_SECRET: _, ...tokenOnly } = environment(server, { MIXPANEL_TOKEN: "top secret" })
+        expect((await cli(cwd, ["events.ndjson"], tokenOnly)).stderr).toBe(
+          "effect-mixpanel import: MIXPANEL_TOKEN: as the /import credentials, must be printable ASCII without spaces, as Mixpanel issues it (or give --token)\n"
+        )
+        // a field named __proto__ would be lost, or reject every record: the mapping is refused
+        expect(await said(["--map", "__proto__=event"])).toBe(
+          "effect-mixpanel import: --map: '__proto__=event': a field cannot be named __proto__ (JavaScript takes it for an object's prototype)\n"
+        )
         expect(await said(["--quickly"])).toMatch(/: a flag misspelt, or a flag before it without its value\?/)
         // a check of the library's options names the flag that gave the option
         expect(await said(["--base-url", "http://example.com", "--api-secret", "s"])).toMatch(

@@ -149,7 +149,22 @@ describe("CSV", () => {
       { line: 2, ordinal: 1, record: { a: "1", b: "2" } }
     ])
     expect(summary(feed(Formats.csv("f.csv"), ['a,b\n1,"open\n']))).toEqual([
-      { line: 2, ordinal: 1, unreadable: "the file ends inside a quoted field", text: "1,open\n" }
+      { line: 2, ordinal: 1, unreadable: "the file ends inside a quoted field", text: '1,"open\n' }
+    ])
+  })
+
+  it("quotes a row it cannot read as it is in the file, quotes and all, however the text is cut", () => {
+    const row = 'A,2024-05-01T10:00:00Z,"c,9","say ""hi""\n there",extra'
+    const text = `event,time,distinct_id,note\r\n${row}\r\nB,1,u,n\n`
+    expect(summary(sameWhateverTheChunks(() => Formats.csv("f.csv"), text))).toEqual([
+      { line: 2, ordinal: 1, unreadable: "the row has 5 fields, the header 4", text: row },
+      { line: 4, ordinal: 2, record: { event: "B", time: "1", distinct_id: "u", note: "n" } }
+    ])
+    // a long one, as far as a rejection quotes it
+    const long = `"${"x".repeat(5000)}",2`
+    const chunks = `a\n${long}\n`.match(/[\s\S]{1,700}/g) ?? []
+    expect(summary(feed(Formats.csv("f.csv"), chunks))).toEqual([
+      { line: 2, ordinal: 1, unreadable: "the row has 2 fields, the header 1", text: `${long.slice(0, 2048)}…` }
     ])
   })
 
@@ -370,6 +385,12 @@ describe("messages", () => {
     })
     expect(built({ event: "E", time: "soon" }).reason).toMatch(/^properties\.time: not seconds/)
     expect(built({ event: "", time: 1 })).toEqual({ reason: "event: an event name cannot be empty" })
+    // without a name, what is missing is the name (not the time, which is looked for at the top then)
+    for (const name of ["foo", "toString", "constructor"]) {
+      const renamed = Records.applyMapping({ event: "E", properties: { time: 1700000000000 } }, [[name, "event"]])
+      expect(built(renamed)).toEqual({ reason: "event: is missing" })
+    }
+    expect(built({ event: 7, properties: {} })).toEqual({ reason: "event: Expected string, actual 7" })
     expect(built({ event: "E", time: 1, distinct_id: "undefined" }).reason).toMatch(/^properties\.distinct_id: /)
     expect(built({ event: "E", time: 1, $insert_id: "no spaces" }).reason).toMatch(/^properties\.\$insert_id: /)
     expect(built({ event: "E", time: -5 }).reason).toMatch(/^properties\.time: a time must be .*not before 1970/)

@@ -342,16 +342,24 @@ describe("Import.run", () => {
           throw new Error("connection closed")
         }
       })
-      const records = [...events(1), trap, lazy, ...events(1, 1)]
+      // its name read first: the reason is that it cannot be read, not that it has no time
+      const nameless = {
+        get event(): string {
+          throw new Error("no name")
+        },
+        properties: {}
+      }
+      const records = [...events(1), trap, lazy, nameless, ...events(1, 1)]
       // read to build the message, to apply a mapping, or before a transform
       for (const more of [{}, { mapping: { time: "time" } }, { transform: (record: unknown) => record }]) {
         server.clear()
         const summary = yield* run(Import.fromRecords(Stream.fromIterable(records)), options(server, more))
         expect(seqs(server)).toEqual([0, 1])
-        expect(summary).toMatchObject({ delivered: 2, rejected: 2, rejectedBy: { validation: 2 }, complete: true })
+        expect(summary).toMatchObject({ delivered: 2, rejected: 3, rejectedBy: { validation: 3 }, complete: true })
         expect(summary.rejections.map(({ line, reason, stage }) => ({ line, stage, reason }))).toEqual([
           { line: 2, stage: "validation", reason: "the record cannot be read: getter threw" },
-          { line: 3, stage: "validation", reason: "the record cannot be read: connection closed" }
+          { line: 3, stage: "validation", reason: "the record cannot be read: connection closed" },
+          { line: 4, stage: "validation", reason: "the record cannot be read: no name" }
         ])
       }
     })

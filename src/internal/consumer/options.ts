@@ -255,28 +255,44 @@ export const durable = (options: unknown, overflow: Overflow): Effect.Effect<Dur
 // the environment
 // ---------------------------------------------------------------------------------------------------
 
-/** An optional secret variable, refused by its name when it is set to nothing. */
-const secretVariable = (name: string): Config.Config<Option.Option<Redacted.Redacted>> =>
+const isCredential = Options.checkedBy(Options.credential)
+
+/**
+ * An optional secret variable, refused by its name when it is set to nothing, or (`credential`) when it is
+ * not what HTTP Basic can carry: the options' own check would name the option, and a command line's flag
+ * stands for the variable.
+ */
+const secretVariable = (name: string, credential = true): Config.Config<Option.Option<Redacted.Redacted>> =>
   Config.option(
     Options.redactedVariable(name).pipe(
-      Options.refusedAt(
-        name,
-        (value: Redacted.Redacted) => Redacted.value(value) !== "" || { message: "is set, but to nothing" }
+      Options.refusedAt(name, (value: Redacted.Redacted) =>
+        Redacted.value(value) === ""
+          ? { message: "is set, but to nothing" }
+          : !credential || isCredential(Redacted.value(value))
       )
     )
   )
 
+/** An optional variable of the service account, refused by its name when `schema` refuses it. */
+const accountVariable = <A, I>(name: string, schema: Schema.Schema<A, I>): Config.Config<Option.Option<string>> => {
+  const check = Options.checkedBy(schema)
+  return Config.option(Config.string(name)).pipe(
+    Options.refusedAt(name, (value: Option.Option<string>) => Option.isNone(value) || check(value.value))
+  )
+}
+
 /**
  * `/import` credentials, in Mixpanel's order of preference: a service account (all three variables), else
  * the API secret, else the project token. A service account missing one of its variables is an error, and
- * so is a secret variable set to nothing (naming it: the options' own check would name the option).
+ * so is a credential that its rule refuses (naming the variable: the options' own check would name the
+ * option). The token is checked as a credential only where it is the one.
  */
 export const importAuthConfig: Config.Config<ImportAuth | undefined> = Config.all({
-  username: Config.option(Config.string("MIXPANEL_SERVICE_ACCOUNT_USERNAME")),
+  username: accountVariable("MIXPANEL_SERVICE_ACCOUNT_USERNAME", Options.credential),
   secret: secretVariable("MIXPANEL_SERVICE_ACCOUNT_SECRET"),
-  projectId: Config.option(Config.string("MIXPANEL_PROJECT_ID")),
+  projectId: accountVariable("MIXPANEL_PROJECT_ID", Options.projectId),
   apiSecret: secretVariable("MIXPANEL_API_SECRET"),
-  token: secretVariable("MIXPANEL_TOKEN")
+  token: secretVariable("MIXPANEL_TOKEN", false)
 }).pipe(
   Config.mapOrFail(({ apiSecret, projectId, secret, token, username }) => {
     if (Option.isSome(username)) {
@@ -294,8 +310,11 @@ export const importAuthConfig: Config.Config<ImportAuth | undefined> = Config.al
       })
     }
     if (Option.isSome(apiSecret)) return Either.right<ImportAuth>({ _tag: "ApiSecret", secret: apiSecret.value })
-    if (Option.isSome(token)) return Either.right<ImportAuth>({ _tag: "ProjectToken", token: token.value })
-    return Either.right(undefined)
+    if (Option.isNone(token)) return Either.right(undefined)
+    const checked = isCredential(Redacted.value(token.value))
+    return checked === true
+      ? Either.right<ImportAuth>({ _tag: "ProjectToken", token: token.value })
+      : Either.left(ConfigError.InvalidData(["MIXPANEL_TOKEN"], `as the /import credentials, ${checked.message}`))
   })
 )
 

@@ -121,22 +121,30 @@ export const fresh = (type: Checkpoint["type"], inputs: ReadonlyArray<Input>, re
   updatedAt: new Date(0).toISOString()
 })
 
-/**
- * The checkpoint at `path`, checked against the import it is to resume: the same type and the same files,
- * each of the same size (a file that changed cannot be resumed by position).
- */
+const invalid = (detail: string) => new InvalidConfig({ option: "--resume", detail })
+
+/** The checkpoint at `path`, to resume: read before the files, since it names the rejects file they leave out. */
 export const load = (
-  path: string,
-  type: Checkpoint["type"],
-  inputs: ReadonlyArray<Input>
+  path: string
 ): Effect.Effect<Checkpoint, InvalidConfig | PlatformError.PlatformError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const invalid = (detail: string) => new InvalidConfig({ option: "--resume", detail })
     if (!(yield* fs.exists(path))) return yield* invalid(`there is no checkpoint at ${path}`)
-    const checkpoint = yield* Effect.mapError(Effect.flatMap(fs.readFileString(path), decode), () =>
+    return yield* Effect.mapError(Effect.flatMap(fs.readFileString(path), decode), () =>
       invalid(`${path} is not a checkpoint of this version of effect-mixpanel`)
     )
+  })
+
+/**
+ * `checkpoint`, checked against the import it is to resume: the same type and the same files, each of the
+ * same size (a file that changed cannot be resumed by position).
+ */
+export const resumable = (
+  checkpoint: Checkpoint,
+  type: Checkpoint["type"],
+  inputs: ReadonlyArray<Input>
+): Effect.Effect<Checkpoint, InvalidConfig> =>
+  Effect.gen(function* () {
     if (checkpoint.type !== type) return yield* invalid(`the checkpoint is of an import of ${checkpoint.type} records`)
     const listed = (states: ReadonlyArray<{ readonly path: string }>) => states.map((state) => state.path).join(", ")
     if (listed(checkpoint.inputs) !== listed(inputs)) {
@@ -194,6 +202,9 @@ export const finish = (
   complete
 })
 
+/** The file beside the checkpoint at `path` that each save writes, then renames over it. */
+export const asideOf = (path: string): string => `${path}.tmp`
+
 /** Writes `checkpoint` to `path` atomically: to a file beside it, then renamed over it. */
 export const save = (
   path: string,
@@ -202,7 +213,7 @@ export const save = (
 ): Effect.Effect<void, Unwritable, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const aside = `${path}.tmp`
+    const aside = asideOf(path)
     yield* fs.writeFileString(aside, `${JSON.stringify({ ...checkpoint, updatedAt: now.toISOString() }, null, 2)}\n`)
     yield* fs.rename(aside, path)
   }).pipe(Effect.mapError(unwritable("checkpoint", path)))

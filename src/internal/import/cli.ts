@@ -330,6 +330,15 @@ export const parseMapping = (values: ReadonlyArray<string>): Effect.Effect<Recor
     if (target === undefined || source === undefined || target === "" || source === "" || rest.length > 0) {
       return Effect.fail(new InvalidConfig({ option: "--map", detail: `'${pair}' is not target=source` }))
     }
+    // every record would be rejected for it (docs/import.md, step 5); assigned here, it would be lost silently
+    if (target === "__proto__") {
+      return Effect.fail(
+        new InvalidConfig({
+          option: "--map",
+          detail: `'${pair}': a field cannot be named __proto__ (JavaScript takes it for an object's prototype)`
+        })
+      )
+    }
     mapping[target] = source
   }
   return Effect.succeed(mapping)
@@ -520,31 +529,33 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const transform = Option.isSome(flags.transform) ? yield* loadTransform(flags.transform.value) : undefined
     const retryDelay = yield* duration("--retry-delay", flags.retryDelay)
     const progressEvery = yield* duration("--progress-interval", flags.progressInterval)
-    const { files, skipped } = yield* Files.resolve(flags.paths, format)
-    const sources = new Set(files.map((file) => file.source))
-    if (sources.size !== files.length) {
-      return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
-    }
     const dryRun = flags.dryRun
     if (dryRun && flags.resume) {
       return yield* new InvalidConfig({ option: "--resume", detail: "a dry run has no checkpoint to resume" })
     }
-
-    const state = {
-      checkpoint: flags.resume
-        ? yield* Checkpoint.load(flags.checkpoint, type, files)
-        : Checkpoint.fresh(
-            type,
-            files,
-            Option.getOrElse(flags.rejects, () => defaultRejects)
-          )
-    }
-    const rejectsPath = state.checkpoint.rejects.path
+    const resumed = flags.resume ? yield* Checkpoint.load(flags.checkpoint) : undefined
+    const rejectsPath = resumed?.rejects.path ?? Option.getOrElse(flags.rejects, () => defaultRejects)
     if (Option.isSome(flags.rejects) && flags.rejects.value !== rejectsPath) {
       return yield* new InvalidConfig({
         option: "--rejects",
         detail: `the checkpoint's rejects file is ${rejectsPath}`
       })
+    }
+    const { files, skipped } = yield* Files.resolve(flags.paths, format, [
+      { path: flags.checkpoint, what: "the checkpoint (--checkpoint)" },
+      { path: Checkpoint.asideOf(flags.checkpoint), what: "the checkpoint's next version (--checkpoint)" },
+      { path: rejectsPath, what: "the rejects file (--rejects)" }
+    ])
+    const sources = new Set(files.map((file) => file.source))
+    if (sources.size !== files.length) {
+      return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
+    }
+
+    const state = {
+      checkpoint:
+        resumed === undefined
+          ? Checkpoint.fresh(type, files, rejectsPath)
+          : yield* Checkpoint.resumable(resumed, type, files)
     }
     const base = state.checkpoint.counts
     const rejects = yield* Checkpoint.rejectsFile(rejectsPath, flags.resume ? state.checkpoint.rejects.bytes : 0)

@@ -7,6 +7,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { Entry } from "../../Import.js"
 import { InvalidConfig } from "../../MixpanelError.js"
@@ -36,16 +37,28 @@ const unknownFormat = (source: string) =>
     detail: `cannot tell the format of ${source} from its name: use .ndjson, .jsonl, .json, .csv or .tsv (optionally .gz), or give the format`
   })
 
-/** The files `paths` name, in order. A folder's files are taken in name order; its subfolders and hidden files are not. */
+/** A file the import itself writes (its checkpoint, its rejects file), and what it is, for a message. */
+export interface Written {
+  readonly path: string
+  readonly what: string
+}
+
+/**
+ * The files `paths` name, in order. A folder's files are taken in name order; its subfolders, hidden files
+ * and the files the import writes (`written`: `import .` must not read its own checkpoint) are not. A file
+ * the import writes named as an input is refused.
+ */
 export const resolve = (
   paths: ReadonlyArray<string>,
-  format?: Format | undefined
+  format?: Format | undefined,
+  written: ReadonlyArray<Written> = []
 ): Effect.Effect<Inputs, InvalidConfig | PlatformError.PlatformError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const files: Array<Input> = []
     const skipped: Array<string> = []
+    const writtenAt = (source: string) => written.find((file) => path.resolve(file.path) === path.resolve(source))
     const input = (source: string, size: number): Input | undefined => {
       const named = Formats.formatOf(source)
       const chosen = format ?? named.format
@@ -72,13 +85,26 @@ export const resolve = (
         const names = (yield* fs.readDirectory(source)).filter((name) => !name.startsWith(".")).sort()
         for (const name of names) {
           const file = path.join(source, name)
-          const stat = yield* fs.stat(file)
-          if (stat.type !== "File") continue
-          const found = input(file, Number(stat.size))
+          if (writtenAt(file) !== undefined) continue
+          // One that cannot be looked at (a symbolic link to nothing, to itself) is read as any file that
+          // cannot be read: one rejection names it, and the other files are imported
+          const stat = yield* fs.stat(file).pipe(
+            Effect.map(Option.some),
+            Effect.catchTag("SystemError", () => Effect.succeedNone)
+          )
+          if (Option.isSome(stat) && stat.value.type !== "File") continue
+          const found = input(file, Option.match(stat, { onNone: () => 0, onSome: (info) => Number(info.size) }))
           if (found === undefined) skipped.push(file)
           else files.push(found)
         }
         continue
+      }
+      const own = writtenAt(source)
+      if (own !== undefined) {
+        return yield* new InvalidConfig({
+          option: "paths",
+          detail: `${source} is ${own.what}, which this import writes: it cannot be imported too`
+        })
       }
       const found = input(source, Number(info.size))
       if (found === undefined) return yield* unknownFormat(source)

@@ -251,6 +251,18 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
   let line = 1
   let rowLine = 1
   let ordinal = 0
+  /**
+   * The row's text as it is in the file, for a rejection: `chunk` is the text being pushed and `rowStart`
+   * where the row starts in it; `rowHead`, what the row had in the texts before (as much as a rejection quotes).
+   */
+  let chunk = ""
+  let rowStart = 0
+  let rowHead = ""
+  /** The row's text up to `end` in `chunk`, without the `\r` of a `\r\n`. */
+  const rowText = (end: number) => {
+    const text = rowHead + chunk.slice(rowStart, end)
+    return text.endsWith("\r") ? text.slice(0, -1) : text
+  }
 
   const endField = () => {
     if (!dropping) {
@@ -260,21 +272,25 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
     field = ""
   }
 
-  const endRow = (out: Array<Entry>) => {
+  /** Ends the row at `end` in `chunk` (its newline, or the end of the text). */
+  const endRow = (out: Array<Entry>, end: number) => {
     endField()
     const row = fields
     const at = rowLine
     const wasDropping = dropping
     const reason = broken
+    const text = rowText(end)
     broken = undefined
     fields = []
     rowChars = 0
     dropping = false
     state = "start"
     rowLine = line
+    rowStart = end + 1
+    rowHead = ""
     if (wasDropping) {
       ordinal++
-      if (ordinal > skipThrough) out.push(unreadable(source, at, ordinal, reason ?? tooLong, row.join(delimiter)))
+      if (ordinal > skipThrough) out.push(unreadable(source, at, ordinal, reason ?? tooLong, text))
       return
     }
     if (row.length === 1 && row[0] === "") return
@@ -293,7 +309,7 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
       reason ??
       (row.length !== header.length ? `the row has ${row.length} fields, the header ${header.length}` : undefined)
     if (why !== undefined) {
-      out.push(unreadable(source, at, ordinal, why, row.join(delimiter)))
+      out.push(unreadable(source, at, ordinal, why, text))
       return
     }
     const record: Record<string, unknown> = {}
@@ -306,6 +322,8 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
 
   const push = (text: string, out: Array<Entry>) => {
     let start = 0
+    chunk = text
+    rowStart = 0
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i)
       switch (state) {
@@ -321,7 +339,7 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
             state = "start"
           } else if (c === 10) {
             line++
-            endRow(out)
+            endRow(out, i)
           } else if (c !== 13) {
             // After a closing quote, the text is kept, as most readers do.
             state = "plain"
@@ -335,7 +353,7 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
               // The `\r` of a `\r\n`, which may have come at the end of the previous chunk
               if (field.endsWith("\r")) field = field.slice(0, -1)
               line++
-              endRow(out)
+              endRow(out, i)
             } else {
               endField()
               state = "start"
@@ -351,6 +369,9 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
       }
     }
     if (state === "plain" || state === "quoted") field += text.slice(start)
+    rowHead = (rowHead + text.slice(rowStart, rowStart + maxQuotedChars + 1)).slice(0, maxQuotedChars + 1)
+    chunk = ""
+    rowStart = 0
     if (rowChars + field.length > maxRecordChars || (dropping && field.length > maxQuotedChars)) {
       if (!dropping) fields.push(field.slice(0, maxQuotedChars))
       field = ""
@@ -362,12 +383,11 @@ export const csv = (source: string, skipThrough = 0, delimiter = ","): Parser =>
     if (state === "quoted") {
       ordinal++
       if (ordinal <= skipThrough) return
-      const text = [...fields, field].join(delimiter)
-      out.push(unreadable(source, rowLine, ordinal, broken ?? "the file ends inside a quoted field", text))
+      out.push(unreadable(source, rowLine, ordinal, broken ?? "the file ends inside a quoted field", rowText(0)))
       return
     }
     if (field.endsWith("\r")) field = field.slice(0, -1)
-    if (state !== "start" || fields.length > 0) endRow(out)
+    if (state !== "start" || fields.length > 0) endRow(out, 0)
   }
   const invalid = (column: number, byte: number) => {
     broken ??= notUtf8(line, column, byte)

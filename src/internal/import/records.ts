@@ -6,7 +6,7 @@
  */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
-import type * as Schema from "effect/Schema"
+import * as Schema from "effect/Schema"
 import type { RecordType } from "../../Import.js"
 import * as Message from "../../Message.js"
 import * as Rules from "../rules.js"
@@ -122,6 +122,8 @@ const encoder = <A, I>(schema: Schema.Schema<A, I>) => {
 }
 
 const encodeEvent = encoder(Message.Event)
+/** An event's name alone, by `Message.Event`'s rule: a record without one has no time to look for either. */
+const encodeName = encoder(Schema.Struct({ event: Message.Event.fields.event }))
 const encodeProfile = encoder(Message.ProfileUpdate)
 const encodeGroup = encoder(Message.GroupUpdate)
 
@@ -217,16 +219,19 @@ export const encodeEventFast = (name: unknown, properties: Fields): string | und
 
 /**
  * An event for `/import`: `{ event, properties }` as it is, or a flat record whose `event` is the name and
- * whose other fields are the properties. The token is added unless the record has one; `time` is required
- * and made milliseconds; a missing `$insert_id` becomes the hash of the event's JSON without it.
+ * whose other fields are the properties. The name is checked first: without one, the record is not in
+ * Mixpanel's shape, and its time would be looked for in the wrong place. The token is added unless the
+ * record has one; `time` is required and made milliseconds; a missing `$insert_id` becomes the hash of the
+ * event's JSON without it.
  */
 const event = (record: Fields, context: Context): Built => {
+  const name = record.event
+  if (!Rules.isEventName(name)) return encodeName(defined("event", name))
   const flat = !(isObject(record.properties) && Object.hasOwn(record, "event"))
   const given = flat ? record : (record.properties as Fields)
   if (given.time === undefined) return { reason: "properties.time: an imported event needs a time" }
   const time = toMillis(given.time)
   if (time === undefined) return { reason: `properties.time: ${badTime}` }
-  const name = record.event
   const properties = eventProperties(given, flat, context.token, time)
   const fast = encodeEventFast(name, properties)
   // the full encoding names the first problem
