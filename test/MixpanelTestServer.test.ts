@@ -710,6 +710,27 @@ describe("MixpanelTestServer", () => {
       })
     )
 
+    it.scoped("every request is in the log: one refused for its nesting, one whose rejectRecord throws", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({
+          rejectRecord: (_endpoint, record) => {
+            if (record.event === "Boom") throw new Error("the hook broke")
+            return undefined
+          }
+        })
+        const deep = `[{"event":"Deep","properties":{"token":"T","list":${"[".repeat(5000)}${"]".repeat(5000)}}}]`
+        const refused = yield* send(`${server.url}/track?verbose=1`, { ...jsonBody([]), body: deep })
+        expect(refused.status).toBe(400)
+        const broken = yield* send(`${server.url}/track`, jsonBody([{ event: "Boom", properties: { token: "T" } }]))
+        expect(broken.status).toBe(500)
+        expect(JSON.parse(broken.text)).toMatchObject({ error: "the hook broke" })
+        expect(server.requests()).toMatchObject([
+          { endpoint: "events", bytes: deep.length, items: 0, status: 400 },
+          { endpoint: "events", items: 1, status: 500 }
+        ])
+      })
+    )
+
     it.scoped("received is a snapshot", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()

@@ -91,21 +91,40 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
       timers.add(timer)
     })
 
-  const entry = (
+  /** How a request reaches the log: once, with its size and items as far as they were read, however it ends. */
+  interface Logging {
+    readonly saw: (bytes: number, items: number) => void
+    readonly record: (status: number | undefined) => void
+  }
+
+  const logging = (
     req: Http.IncomingMessage,
     url: URL,
     route: Api.Route | undefined,
-    fault: Api.Fault | undefined,
-    fields: { readonly bytes: number; readonly items: number; readonly status: number | undefined }
-  ): Api.RecordedRequest => ({
-    endpoint: route,
-    method: req.method ?? "GET",
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    headers: headerRecord(req.headers),
-    ...fields,
-    ...(fault !== undefined ? { fault } : {})
-  })
+    fault: Api.Fault | undefined
+  ): Logging => {
+    let seen = { bytes: 0, items: 0 }
+    let logged = false
+    return {
+      saw: (bytes, items) => {
+        seen = { bytes, items }
+      },
+      record: (status) => {
+        if (logged) return
+        logged = true
+        log.push({
+          endpoint: route,
+          method: req.method ?? "GET",
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers: headerRecord(req.headers),
+          ...seen,
+          status,
+          ...(fault !== undefined ? { fault } : {})
+        })
+      }
+    }
+  }
 
   /**
    * Applies a fault that stands in for the answer: answers (or drops or stalls) the request and says it is
@@ -197,12 +216,12 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     res: Http.ServerResponse,
     url: URL,
     endpoint: Endpoint,
-    fault: Api.Fault | undefined
+    fault: Api.Fault | undefined,
+    { record, saw }: Logging
   ): Promise<void> => {
     const method = req.method ?? "GET"
     const { bytes, early, form, parsed } = await read(req, url, method)
-    const items = "items" in parsed ? parsed.items.length : 0
-    const record = (status: number | undefined) => log.push(entry(req, url, endpoint, fault, { bytes, items, status }))
+    saw(bytes, "items" in parsed ? parsed.items.length : 0)
     if (fault !== undefined && (await preempt(fault, req, res, record))) return
     const served: Served =
       early !== undefined
@@ -225,15 +244,14 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     res: Http.ServerResponse,
     url: URL,
     route: Api.FlagsRoute,
-    fault: Api.Fault | undefined
+    fault: Api.Fault | undefined,
+    { record, saw }: Logging
   ): Promise<void> => {
     const body = await readBody(req)
-    let items = 0
-    const record = (status: number | undefined) =>
-      log.push(entry(req, url, route, fault, { bytes: body.length, items, status }))
+    saw(body.length, 0)
     if (fault !== undefined && (await preempt(fault, req, res, record))) return
     const [answer, served] = serveFlags(options, flags, route, url, req.headers.authorization)
-    items = served
+    saw(body.length, served)
     finish(req, res, fault, answer, record)
   }
 
@@ -246,17 +264,22 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     const allowed = method === "GET" || (method === "POST" && route !== undefined && !isFlagsRoute(route))
     if (route === undefined || !allowed) {
       const status = route === undefined ? 404 : 405
-      log.push(entry(req, url, route, undefined, { bytes: 0, items: 0, status }))
+      logging(req, url, route, undefined).record(status)
       req.resume()
       write(res, errorAnswer(status, statusText(status)))
       return
     }
     // the fault is chosen as the request arrives, so that queued faults go to requests in arrival order
     const fault = faults.take(route)
-    const handled = isFlagsRoute(route) ? handleFlags(req, res, url, route, fault) : handle(req, res, url, route, fault)
+    const logged = logging(req, url, route, fault)
+    const handled = isFlagsRoute(route)
+      ? handleFlags(req, res, url, route, fault, logged)
+      : handle(req, res, url, route, fault, logged)
+    // a hook of the test's that throws, or a client gone before its body was read: logged all the same
     handled.catch((error: unknown) => {
-      if (req.socket.destroyed) return
-      write(res, errorAnswer(500, error instanceof Error ? error.message : String(error)))
+      const gone = req.socket.destroyed
+      logged.record(gone ? undefined : 500)
+      if (!gone) write(res, errorAnswer(500, error instanceof Error ? error.message : String(error)))
     })
   })
 
