@@ -570,7 +570,12 @@ export interface DroppedItem {
  * items it held (0 when it could not be decoded; for the flags routes, the flags served), `status` the
  * status answered (`undefined` when the connection was dropped, stalled or cut before the answer), `fault`
  * the fault applied, if any. `endpoint` is the route,
- * `undefined` for a path the server does not serve. Header names are lower case.
+ * `undefined` for a path the server does not serve. Header names are lower case. No credential is kept in
+ * clear, so that a test may print the log: `authorization` (and `proxy-authorization`) keep the scheme and,
+ * for HTTP Basic with a password, the user (`Basic sa.user:<redacted>` for a service account,
+ * `Basic <redacted>:` for an API secret or a token, `Bearer <redacted>`); the query parameters `api_key`
+ * and `api_secret` read `<redacted>`. To check the credentials themselves, give the server `auth` (and
+ * `token` for the flags routes): it answers 401 to any other.
  *
  * @example
  * ```ts

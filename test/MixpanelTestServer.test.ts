@@ -1,3 +1,4 @@
+import * as Util from "node:util"
 import * as Zlib from "node:zlib"
 import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
@@ -542,6 +543,42 @@ describe("MixpanelTestServer", () => {
         expect(server.receivedCount("imports")).toBe(0)
         // other endpoints never need credentials
         expect((yield* send(`${server.url}/track`, form(JSON.stringify([event(1)])))).status).toBe(200)
+      })
+    )
+
+    it.scoped("the request log keeps no credential in clear: the scheme, and a service account's username", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ auth })
+        const url = `${server.url}/import`
+        yield* attempt(`${url}?project_id=12345`, basic("sa.user", "sa-secret"))
+        yield* attempt(url, basic("api-secret", ""))
+        yield* attempt(url, basic("project-token", ""))
+        yield* attempt(url, "Bearer api-secret")
+        yield* attempt(`${url}?api_secret=api-secret&api_key=sa-secret&strict=1`, undefined)
+        yield* send(`${server.url}/flags?token=T`, { headers: { "proxy-authorization": basic("api-secret", "") } })
+        const requests = server.requests()
+        expect(requests.map((request) => request.headers.authorization)).toEqual([
+          "Basic sa.user:<redacted>",
+          "Basic <redacted>:",
+          "Basic <redacted>:",
+          "Bearer <redacted>",
+          undefined,
+          undefined
+        ])
+        expect(requests.map((request) => request.status)).toEqual([200, 200, 200, 401, 401, 400])
+        expect(requests[4]?.query).toEqual({ api_secret: "<redacted>", api_key: "<redacted>", strict: "1" })
+        expect(requests[5]?.headers["proxy-authorization"]).toBe("Basic <redacted>:")
+        // what a test would print
+        const printed = `${JSON.stringify(requests)}${Util.inspect(requests, { depth: null })}`
+        for (const secret of [
+          "sa-secret",
+          "api-secret",
+          "project-token",
+          base64("api-secret:"),
+          base64("sa.user:sa-secret")
+        ]) {
+          expect(printed).not.toContain(secret)
+        }
       })
     )
 

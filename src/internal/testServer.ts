@@ -2,8 +2,8 @@
  * The embedded Mixpanel: a `node:http` server on loopback that serves the ingestion endpoints and the
  * flags API, keeps what it received, and applies faults. The parts are in `testServer/`: reading the
  * wire (`wire.ts`), Mixpanel's rules per item (`events.ts`, `profiles.ts`), the answers (`serve.ts`,
- * `answers.ts`, and `lenient.ts` for the old behaviour), what it keeps (`records.ts`), faults
- * (`faults.ts`), credentials (`auth.ts`) and flags (`flags.ts`).
+ * `answers.ts`, and `lenient.ts` for the old behaviour), what it keeps (`records.ts`), its request log
+ * (`requestLog.ts`), faults (`faults.ts`), credentials (`auth.ts`) and flags (`flags.ts`).
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -17,11 +17,12 @@ import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
 import type * as Api from "../MixpanelTestServer.js"
 import * as Options from "./options.js"
-import { type Answer, errorAnswer, headerRecord, statusText, tooManyBytes, write } from "./testServer/answers.js"
+import { type Answer, errorAnswer, statusText, tooManyBytes, write } from "./testServer/answers.js"
 import { Fault, faultAnswer, isFlagsRoute, makeFaults } from "./testServer/faults.js"
 import { type FlagsState, serveFlags } from "./testServer/flags.js"
 import { serveLenient } from "./testServer/lenient.js"
 import { makeRecords } from "./testServer/records.js"
+import { type Logging, makeRequestLog } from "./testServer/requestLog.js"
 import { answerOnly, type Served, type Settings, serve } from "./testServer/serve.js"
 import { decodeBody, type Parsed, parseItems, readBody, readPayload, routeOf, sizeAsSent } from "./testServer/wire.js"
 
@@ -77,7 +78,7 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
   const records = makeRecords()
   const faults = makeFaults(options.failRandomly)
   const flags: FlagsState = { definitions: options.flagDefinitions ?? [], remote: options.remoteFlags ?? {} }
-  let log: Array<Api.RecordedRequest> = []
+  const log = makeRequestLog()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   let closing: Promise<void> | undefined
 
@@ -90,41 +91,6 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
       }, millis)
       timers.add(timer)
     })
-
-  /** How a request reaches the log: once, with its size and items as far as they were read, however it ends. */
-  interface Logging {
-    readonly saw: (bytes: number, items: number) => void
-    readonly record: (status: number | undefined) => void
-  }
-
-  const logging = (
-    req: Http.IncomingMessage,
-    url: URL,
-    route: Api.Route | undefined,
-    fault: Api.Fault | undefined
-  ): Logging => {
-    let seen = { bytes: 0, items: 0 }
-    let logged = false
-    return {
-      saw: (bytes, items) => {
-        seen = { bytes, items }
-      },
-      record: (status) => {
-        if (logged) return
-        logged = true
-        log.push({
-          endpoint: route,
-          method: req.method ?? "GET",
-          path: url.pathname,
-          query: Object.fromEntries(url.searchParams),
-          headers: headerRecord(req.headers),
-          ...seen,
-          status,
-          ...(fault !== undefined ? { fault } : {})
-        })
-      }
-    }
-  }
 
   /**
    * Applies a fault that stands in for the answer: answers (or drops or stalls) the request and says it is
@@ -264,14 +230,14 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     const allowed = method === "GET" || (method === "POST" && route !== undefined && !isFlagsRoute(route))
     if (route === undefined || !allowed) {
       const status = route === undefined ? 404 : 405
-      logging(req, url, route, undefined).record(status)
+      log.logging(req, url, route, undefined).record(status)
       req.resume()
       write(res, errorAnswer(status, statusText(status)))
       return
     }
     // the fault is chosen as the request arrives, so that queued faults go to requests in arrival order
     const fault = faults.take(route)
-    const logged = logging(req, url, route, fault)
+    const logged = log.logging(req, url, route, fault)
     const handled = isFlagsRoute(route)
       ? handleFlags(req, res, url, route, fault, logged)
       : handle(req, res, url, route, fault, logged)
@@ -309,10 +275,10 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
         receivedCount: records.receivedCount,
         duplicates: records.duplicates,
         dropped: records.dropped,
-        requests: () => log.slice(),
+        requests: log.requests,
         clear: () => {
           records.clear()
-          log = []
+          log.clear()
         },
         fail: (...queued) => faults.push(undefined, queued),
         failOn: (route, ...queued) => faults.push(route, queued),
