@@ -389,8 +389,10 @@ export interface RandomFaults {
 }
 
 /**
- * Credentials `/import` accepts when `auth` is set (HTTP Basic):
- * - `serviceAccount`: `username:secret`, with `project_id` in the query equal to `projectId`;
+ * Credentials `/import` accepts when `auth` is set (HTTP Basic), each printable ASCII as Mixpanel issues
+ * them; a key that is none of these (a misspelt `apisecret`) is an `InvalidConfig` naming `auth.apisecret`:
+ * - `serviceAccount`: `username:secret`, with `project_id` in the query equal to `projectId` (required:
+ *   Mixpanel takes a service account only with `project_id`);
  * - `apiSecret`: `secret:` (empty password);
  * - `token`: `token:` (empty password), only when the request has no `project_id`.
  *
@@ -447,7 +449,8 @@ export type Rejection = string | { readonly field: string; readonly message: str
 /**
  * Options of the server. Every one is optional. An option that cannot work (a port of `"abc"`, a host that
  * is not a string, a `lenient` that is not a boolean) or a key that is no option (a misspelt `maxitems`,
- * which would leave the default in place) is an `InvalidConfig` naming it: `start` rejects with it, and
+ * which would leave the default in place; inside `auth` and `failRandomly` too, named by its path:
+ * `auth.apisecret`) is an `InvalidConfig` naming it: `start` rejects with it, and
  * `make` and `layer` die with it, as a test whose server cannot start should.
  *
  * @example

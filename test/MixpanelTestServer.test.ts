@@ -122,7 +122,7 @@ const encodings: ReadonlyArray<
 ]
 
 describe("MixpanelTestServer", () => {
-  it("refuses a port, a host or a limit that cannot work, or an option misspelt, naming it, where it would have crashed, listened on a pipe or kept its default", async () => {
+  it("refuses a port, a host or a limit that cannot work, or an option misspelt (inside auth and failRandomly too), naming it, where it would have crashed, listened on a pipe or kept its default", async () => {
     for (const [options, option] of [
       [{ port: "abc" }, "port"],
       [{ port: 70_000 }, "port"],
@@ -133,7 +133,16 @@ describe("MixpanelTestServer", () => {
       [{ maxitems: 3 }, "maxitems"],
       [{ token: "" }, "token"],
       [{ lenient: "yes" }, "lenient"],
-      [{ rejectRecord: true }, "rejectRecord"]
+      [{ rejectRecord: true }, "rejectRecord"],
+      [{ auth: { apisecret: "right" } }, "auth.apisecret"],
+      [{ auth: { serviceAccount: { username: "sa.user", secret: "right" } } }, "auth.serviceAccount.projectId"],
+      [
+        { auth: { serviceAccount: { username: "sa.user", secret: "right", projectID: 1 } } },
+        "auth.serviceAccount.projectID"
+      ],
+      [{ auth: { apiSecret: "" } }, "auth.apiSecret"],
+      [{ auth: "right" }, "auth"],
+      [{ failRandomly: { rat: 0.5 } }, "failRandomly.rat"]
     ] as const) {
       await expect(MixpanelTestServer.start(options as MixpanelTestServer.Options)).rejects.toMatchObject({
         _tag: "InvalidConfig",
@@ -143,6 +152,17 @@ describe("MixpanelTestServer", () => {
     // a misspelt key names the option it is nearest to
     await expect(MixpanelTestServer.start({ maxitems: 3 } as MixpanelTestServer.Options)).rejects.toMatchObject({
       message: "invalid option `maxitems`: is not an option here: did you mean maxItems?"
+    })
+    // inside `auth` too, where it made every /import 401; the message never quotes a secret
+    const misspelt = MixpanelTestServer.start({ auth: { apisecret: "right" } } as MixpanelTestServer.Options)
+    await expect(misspelt).rejects.toMatchObject({
+      message: "invalid option `auth.apisecret`: is not an option here: did you mean apiSecret?"
+    })
+    const noProject = MixpanelTestServer.start({
+      auth: { serviceAccount: { username: "sa.user", secret: "right" } }
+    } as MixpanelTestServer.Options)
+    await expect(noProject).rejects.toMatchObject({
+      message: "invalid option `auth.serviceAccount.projectId`: is missing"
     })
   })
 

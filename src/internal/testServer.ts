@@ -32,9 +32,32 @@ export const tag = Context.GenericTag<Api.MixpanelTestServer>("effect-mixpanel/M
 export { Fault }
 
 /**
+ * `auth`: a service account needs its `projectId`, since Mixpanel takes one only with `project_id` (without
+ * it every service-account request would be 401); credentials are what a client can send (`Options.credential`).
+ */
+const Auth = Schema.Struct({
+  serviceAccount: Schema.optional(
+    Schema.Struct({ username: Options.credential, secret: Options.credential, projectId: Options.projectId })
+  ),
+  apiSecret: Schema.optional(Options.credential),
+  token: Schema.optional(Options.credential)
+}).annotations({ description: "an object { serviceAccount?, apiSecret?, token? }" })
+
+/** `failRandomly`: its keys checked, so that a misspelt `rat` does not leave faults off without a word. */
+const RandomFaults = Schema.Struct({
+  rate: Schema.optional(Schema.Number),
+  faults: Schema.optional(Schema.Array(Schema.Unknown)),
+  lostAnswer: Schema.optional(Schema.Number),
+  seed: Schema.optional(Schema.Number),
+  endpoints: Schema.optional(
+    Schema.Array(Options.literal("events", "people", "groups", "imports", "flags", "flagDefinitions").option)
+  )
+}).annotations({ description: "an object { rate?, faults?, lostAnswer?, seed?, endpoints? }" })
+
+/**
  * The options a server listens and limits by, checked as the layers' are (from JavaScript, any value), and
- * a key that is no option refused: misspelt, it would leave its default in place without a word. The
- * others are read where they are used.
+ * a key that is no option refused, nested ones too (`auth.apisecret`): misspelt, it would leave its
+ * default in place without a word. The others are read where they are used.
  */
 const decodeOptions = Options.decoder(
   Schema.Struct({
@@ -47,10 +70,10 @@ const decodeOptions = Options.decoder(
     checkTime: Schema.optional(Options.boolean.option),
     now: Schema.optional(Options.fn),
     token: Schema.optional(Message.Token),
-    auth: Schema.optional(Schema.Unknown),
+    auth: Schema.optional(Auth),
     rejectRecord: Schema.optional(Options.fn),
     lenient: Schema.optional(Options.boolean.option),
-    failRandomly: Schema.optional(Schema.Unknown),
+    failRandomly: Schema.optional(RandomFaults),
     flagDefinitions: Schema.optional(Schema.Unknown),
     remoteFlags: Schema.optional(Schema.Unknown)
   })
