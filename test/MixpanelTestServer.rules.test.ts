@@ -380,6 +380,33 @@ const cases: ReadonlyArray<Case> = [
     body: refused(expect.stringContaining("unsupported Content-Type text/plain"))
   },
   {
+    rule: "a malformed Content-Type is not read (/track): an unclosed quoted string, a parameter without a name",
+    request: {
+      ...json("/track?verbose=1", [event(1)]),
+      headers: { "content-type": 'application/json; charset="\\"; ;;=' }
+    },
+    status: 400,
+    body: refused(
+      "malformed Content-Type: send application/x-www-form-urlencoded, application/json or application/x-ndjson"
+    )
+  },
+  {
+    rule: "a malformed Content-Type is not read (/import): a parameter without a value",
+    request: { ...json("/import", [event(1)]), headers: { "content-type": "application/json; charset" } },
+    status: 400,
+    body: badRequest(expect.stringContaining("malformed Content-Type"))
+  },
+  {
+    rule: "a Content-Type with parameters, quoted or empty, is read",
+    request: {
+      ...form("/track", [event(1)]),
+      headers: { "content-type": 'Application/X-WWW-Form-URLEncoded ; charset="utf-8";; q="a\\"b"' }
+    },
+    status: 200,
+    body: "1",
+    received: { events: 1 }
+  },
+  {
     rule: "an unescaped + in base64 is not base64",
     request: {
       method: "POST",

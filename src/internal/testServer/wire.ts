@@ -112,8 +112,19 @@ const fromData = (data: string | null | undefined, form: Payload["form"], lenien
   return typeof text === "string" ? { text, ndjson: false, form } : text
 }
 
-/** The media type of a `Content-Type`, without its parameters. */
-const mediaType = (contentType: string): string => (contentType.split(";")[0] ?? "").trim().toLowerCase()
+const ows = /[ \t]*/.source
+const token = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/.source
+const quotedString = /"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"/.source
+
+/** `type/subtype` and its parameters, as RFC 9110 writes a `Content-Type` (§8.3.1, §5.6.6: `;;` is allowed). */
+const contentTypeSyntax = new RegExp(
+  `^${ows}(${token}/${token})(?:${ows};${ows}(?:${token}=(?:${token}|${quotedString}))?)*${ows}$`
+)
+
+/** The media type of a `Content-Type`, lower case and without its parameters; `undefined` when it is malformed. */
+const mediaType = (contentType: string): string | undefined => contentTypeSyntax.exec(contentType)?.[1]?.toLowerCase()
+
+const readable = "send application/x-www-form-urlencoded, application/json or application/x-ndjson"
 
 /**
  * Mixpanel's reading: `GET` with `data` in the query; `POST` with a body labelled
@@ -122,7 +133,9 @@ const mediaType = (contentType: string): string => (contentType.split(";")[0] ??
  */
 const strictPayload = (method: string, url: URL, contentType: string, body: Buffer): Read => {
   if (method === "GET") return fromData(url.searchParams.get("data"), undefined, false)
+  if (contentType === "") return { error: `no Content-Type: ${readable}` }
   const type = mediaType(contentType)
+  if (type === undefined) return { error: `malformed Content-Type: ${readable}` }
   switch (type) {
     case "application/json":
       return { text: body.toString("utf8"), ndjson: false, form: undefined }
@@ -133,9 +146,7 @@ const strictPayload = (method: string, url: URL, contentType: string, body: Buff
       return fromData(form.get("data"), form, false)
     }
     default:
-      return {
-        error: `${type === "" ? "no Content-Type" : `unsupported Content-Type ${type}`}: send application/x-www-form-urlencoded, application/json or application/x-ndjson`
-      }
+      return { error: `unsupported Content-Type ${type}: ${readable}` }
   }
 }
 
