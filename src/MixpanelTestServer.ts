@@ -66,6 +66,32 @@ import * as internal from "./internal/testServer.js"
 export type JsonObject = { readonly [key: string]: unknown }
 
 /**
+ * An event as the server accepted it on `/track` or `/import`: its rules refuse any item without a
+ * non-empty string `event` and an object `properties` (in `lenient` mode too), so `received("events")`
+ * and `received("imports")` give these, and a test reads `event.properties.distinct_id` without a cast.
+ * The properties are JSON as sent, `unknown` until checked (`toBe`, `toEqual`, `typeof`).
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // The users who signed up, as the server received them
+ * const signedUp = (server: MixpanelTestServer.MixpanelTestServer): ReadonlyArray<unknown> =>
+ *   server
+ *     .received("events")
+ *     .filter((event: MixpanelTestServer.ReceivedEvent) => event.event === "Signed Up")
+ *     .map((event) => event.properties.distinct_id)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReceivedEvent extends JsonObject {
+  readonly event: string
+  readonly properties: JsonObject
+}
+
+/**
  * The routes of the feature flags API: `flagDefinitions` is `GET /flags/definitions`, `flags` is
  * `GET /flags`.
  *
@@ -610,7 +636,8 @@ export interface RecordedRequest {
 /**
  * A running server. `url` is `http://127.0.0.1:PORT`, with no trailing slash.
  *
- * - `received(endpoint)`: a snapshot of the items accepted on that endpoint, in arrival order. Events on
+ * - `received(endpoint)`: a snapshot of the items accepted on that endpoint, in arrival order (for
+ *   `"events"` and `"imports"`, each a `ReceivedEvent`, its `properties` an object). Events on
  *   `/track` and `/import` are deduplicated per endpoint as Mixpanel does, on (event, time in
  *   milliseconds, distinct_id, $insert_id), keeping the first; events without `$insert_id` are never
  *   deduplicated. Profile and group updates are all kept.
@@ -662,7 +689,10 @@ export interface RecordedRequest {
 export interface MixpanelTestServer {
   readonly url: string
   readonly port: number
-  readonly received: (endpoint: Endpoint) => ReadonlyArray<JsonObject>
+  readonly received: {
+    (endpoint: "events" | "imports"): ReadonlyArray<ReceivedEvent>
+    (endpoint: Endpoint): ReadonlyArray<JsonObject>
+  }
   readonly receivedCount: (endpoint: Endpoint) => number
   readonly duplicates: (endpoint: Endpoint) => number
   readonly dropped: (endpoint?: Endpoint) => ReadonlyArray<DroppedItem>

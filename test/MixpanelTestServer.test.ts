@@ -788,6 +788,18 @@ describe("MixpanelTestServer", () => {
       })
     )
 
+    it.scoped("received events read their properties without a cast (npm run typecheck checks this test)", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make()
+        yield* send(`${server.url}/track`, form(JSON.stringify([event(1), event(2)])))
+        yield* send(`${server.url}/import`, jsonBody([event(3)]))
+        const ids = server.received("events").map((e) => e.properties.distinct_id)
+        expect(ids).toEqual(["u1", "u2"])
+        const [imported] = server.received("imports")
+        expect([imported?.event, imported?.properties.$insert_id]).toEqual(["Signed Up", "id-3"])
+      })
+    )
+
     it.scoped("received is a snapshot", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()
