@@ -66,6 +66,32 @@ import * as internal from "./internal/testServer.js"
 export type JsonObject = { readonly [key: string]: unknown }
 
 /**
+ * An event as the server accepted it on `/track` or `/import`: its rules refuse any item without a
+ * non-empty string `event` and an object `properties` (in `lenient` mode too), so `received("events")`
+ * and `received("imports")` give these, and a test reads `event.properties.distinct_id` without a cast.
+ * The properties are JSON as sent, `unknown` until checked (`toBe`, `toEqual`, `typeof`).
+ *
+ * @example
+ * ```ts
+ * import { MixpanelTestServer } from "effect-mixpanel/testing"
+ *
+ * // The users who signed up, as the server received them
+ * const signedUp = (server: MixpanelTestServer.MixpanelTestServer): ReadonlyArray<unknown> =>
+ *   server
+ *     .received("events")
+ *     .filter((event: MixpanelTestServer.ReceivedEvent) => event.event === "Signed Up")
+ *     .map((event) => event.properties.distinct_id)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReceivedEvent extends JsonObject {
+  readonly event: string
+  readonly properties: JsonObject
+}
+
+/**
  * The routes of the feature flags API: `flagDefinitions` is `GET /flags/definitions`, `flags` is
  * `GET /flags`.
  *
@@ -389,8 +415,10 @@ export interface RandomFaults {
 }
 
 /**
- * Credentials `/import` accepts when `auth` is set (HTTP Basic):
- * - `serviceAccount`: `username:secret`, with `project_id` in the query equal to `projectId`;
+ * Credentials `/import` accepts when `auth` is set (HTTP Basic), each printable ASCII as Mixpanel issues
+ * them; a key that is none of these (a misspelt `apisecret`) is an `InvalidConfig` naming `auth.apisecret`:
+ * - `serviceAccount`: `username:secret`, with `project_id` in the query equal to `projectId` (required:
+ *   Mixpanel takes a service account only with `project_id`);
  * - `apiSecret`: `secret:` (empty password);
  * - `token`: `token:` (empty password), only when the request has no `project_id`.
  *
@@ -447,7 +475,8 @@ export type Rejection = string | { readonly field: string; readonly message: str
 /**
  * Options of the server. Every one is optional. An option that cannot work (a port of `"abc"`, a host that
  * is not a string, a `lenient` that is not a boolean) or a key that is no option (a misspelt `maxitems`,
- * which would leave the default in place) is an `InvalidConfig` naming it: `start` rejects with it, and
+ * which would leave the default in place; inside `auth` and `failRandomly` too, named by its path:
+ * `auth.apisecret`) is an `InvalidConfig` naming it: `start` rejects with it, and
  * `make` and `layer` die with it, as a test whose server cannot start should.
  *
  * @example
@@ -570,7 +599,12 @@ export interface DroppedItem {
  * items it held (0 when it could not be decoded; for the flags routes, the flags served), `status` the
  * status answered (`undefined` when the connection was dropped, stalled or cut before the answer), `fault`
  * the fault applied, if any. `endpoint` is the route,
- * `undefined` for a path the server does not serve. Header names are lower case.
+ * `undefined` for a path the server does not serve. Header names are lower case. No credential is kept in
+ * clear, so that a test may print the log: `authorization` (and `proxy-authorization`) keep the scheme and,
+ * for HTTP Basic with a password, the user (`Basic sa.user:<redacted>` for a service account,
+ * `Basic <redacted>:` for an API secret or a token, `Bearer <redacted>`); the query parameters `api_key`
+ * and `api_secret` read `<redacted>`. To check the credentials themselves, give the server `auth` (and
+ * `token` for the flags routes): it answers 401 to any other.
  *
  * @example
  * ```ts
@@ -602,7 +636,8 @@ export interface RecordedRequest {
 /**
  * A running server. `url` is `http://127.0.0.1:PORT`, with no trailing slash.
  *
- * - `received(endpoint)`: a snapshot of the items accepted on that endpoint, in arrival order. Events on
+ * - `received(endpoint)`: a snapshot of the items accepted on that endpoint, in arrival order (for
+ *   `"events"` and `"imports"`, each a `ReceivedEvent`, its `properties` an object). Events on
  *   `/track` and `/import` are deduplicated per endpoint as Mixpanel does, on (event, time in
  *   milliseconds, distinct_id, $insert_id), keeping the first; events without `$insert_id` are never
  *   deduplicated. Profile and group updates are all kept.
@@ -654,7 +689,10 @@ export interface RecordedRequest {
 export interface MixpanelTestServer {
   readonly url: string
   readonly port: number
-  readonly received: (endpoint: Endpoint) => ReadonlyArray<JsonObject>
+  readonly received: {
+    (endpoint: "events" | "imports"): ReadonlyArray<ReceivedEvent>
+    (endpoint: Endpoint): ReadonlyArray<JsonObject>
+  }
   readonly receivedCount: (endpoint: Endpoint) => number
   readonly duplicates: (endpoint: Endpoint) => number
   readonly dropped: (endpoint?: Endpoint) => ReadonlyArray<DroppedItem>

@@ -81,6 +81,13 @@ const field = (index: number, name: string, insertId?: string) => ({
 
 const base64 = (text: string): string => Buffer.from(text).toString("base64")
 const mib = 1024 * 1024
+/**
+ * The JSON text of `items` with `levels` nested empty lists in place of the string `"NESTED"`: text, since
+ * `JSON.stringify` cannot write a value thousands of levels deep.
+ */
+const nested = (items: unknown, levels: number): string =>
+  JSON.stringify(items).replace('"NESTED"', `${"[".repeat(levels)}${"]".repeat(levels)}`)
+
 /** Base64 of a batch, with a `+` in it (which a form decoder reads as a space when it is not escaped). */
 const withPlus = base64(JSON.stringify([{ event: ">>>", properties: { token: "T" } }]))
 
@@ -321,6 +328,41 @@ const cases: ReadonlyArray<Case> = [
     options: { maxBytes: 4 * mib }
   },
   {
+    rule: "a body nested more than 1000 levels deep is not read (/track): the good event beside it is not kept",
+    request: { ...json("/track?verbose=1", []), body: nested([event(1, { list: "NESTED" }), event(2)], 5000) },
+    status: 400,
+    body: refused("data is nested more than 1000 levels deep")
+  },
+  {
+    rule: "a body nested more than 1000 levels deep is not read (/engage, a form)",
+    request: {
+      ...form("/engage", []),
+      body: `data=${encodeURIComponent(nested([profile({ $set: { list: "NESTED" } })], 100_000))}`
+    },
+    status: 400,
+    body: "0"
+  },
+  {
+    rule: "a body nested more than 1000 levels deep is not read (/import, NDJSON)",
+    request: {
+      ...json("/import", []),
+      headers: { "content-type": "application/x-ndjson" },
+      body: `${JSON.stringify(event(1))}\n${nested(event(2, { list: "NESTED" }), 1000)}\n`
+    },
+    status: 400,
+    body: badRequest("data is nested more than 1000 levels deep")
+  },
+  {
+    rule: "a body nested 1000 levels deep is read, and brackets in strings are no nesting",
+    request: {
+      ...json("/track?verbose=1", []),
+      body: nested([event(1, { list: "NESTED", text: `\\"${"[".repeat(2000)}` })], 997)
+    },
+    status: 200,
+    body: accepted,
+    received: { events: 1 }
+  },
+  {
     rule: "data in the query of a POST is not read",
     request: {
       method: "POST",
@@ -336,6 +378,33 @@ const cases: ReadonlyArray<Case> = [
     request: { ...form("/track?verbose=1", [event(1)]), headers: { "content-type": "text/plain" } },
     status: 400,
     body: refused(expect.stringContaining("unsupported Content-Type text/plain"))
+  },
+  {
+    rule: "a malformed Content-Type is not read (/track): an unclosed quoted string, a parameter without a name",
+    request: {
+      ...json("/track?verbose=1", [event(1)]),
+      headers: { "content-type": 'application/json; charset="\\"; ;;=' }
+    },
+    status: 400,
+    body: refused(
+      "malformed Content-Type: send application/x-www-form-urlencoded, application/json or application/x-ndjson"
+    )
+  },
+  {
+    rule: "a malformed Content-Type is not read (/import): a parameter without a value",
+    request: { ...json("/import", [event(1)]), headers: { "content-type": "application/json; charset" } },
+    status: 400,
+    body: badRequest(expect.stringContaining("malformed Content-Type"))
+  },
+  {
+    rule: "a Content-Type with parameters, quoted or empty, is read",
+    request: {
+      ...form("/track", [event(1)]),
+      headers: { "content-type": 'Application/X-WWW-Form-URLEncoded ; charset="utf-8";; q="a\\"b"' }
+    },
+    status: 200,
+    body: "1",
+    received: { events: 1 }
   },
   {
     rule: "an unescaped + in base64 is not base64",

@@ -1,3 +1,4 @@
+import * as Util from "node:util"
 import * as Zlib from "node:zlib"
 import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
@@ -121,7 +122,7 @@ const encodings: ReadonlyArray<
 ]
 
 describe("MixpanelTestServer", () => {
-  it("refuses a port, a host or a limit that cannot work, or an option misspelt, naming it, where it would have crashed, listened on a pipe or kept its default", async () => {
+  it("refuses a port, a host or a limit that cannot work, or an option misspelt (inside auth and failRandomly too), naming it, where it would have crashed, listened on a pipe or kept its default", async () => {
     for (const [options, option] of [
       [{ port: "abc" }, "port"],
       [{ port: 70_000 }, "port"],
@@ -132,7 +133,16 @@ describe("MixpanelTestServer", () => {
       [{ maxitems: 3 }, "maxitems"],
       [{ token: "" }, "token"],
       [{ lenient: "yes" }, "lenient"],
-      [{ rejectRecord: true }, "rejectRecord"]
+      [{ rejectRecord: true }, "rejectRecord"],
+      [{ auth: { apisecret: "right" } }, "auth.apisecret"],
+      [{ auth: { serviceAccount: { username: "sa.user", secret: "right" } } }, "auth.serviceAccount.projectId"],
+      [
+        { auth: { serviceAccount: { username: "sa.user", secret: "right", projectID: 1 } } },
+        "auth.serviceAccount.projectID"
+      ],
+      [{ auth: { apiSecret: "" } }, "auth.apiSecret"],
+      [{ auth: "right" }, "auth"],
+      [{ failRandomly: { rat: 0.5 } }, "failRandomly.rat"]
     ] as const) {
       await expect(MixpanelTestServer.start(options as MixpanelTestServer.Options)).rejects.toMatchObject({
         _tag: "InvalidConfig",
@@ -142,6 +152,17 @@ describe("MixpanelTestServer", () => {
     // a misspelt key names the option it is nearest to
     await expect(MixpanelTestServer.start({ maxitems: 3 } as MixpanelTestServer.Options)).rejects.toMatchObject({
       message: "invalid option `maxitems`: is not an option here: did you mean maxItems?"
+    })
+    // inside `auth` too, where it made every /import 401; the message never quotes a secret
+    const misspelt = MixpanelTestServer.start({ auth: { apisecret: "right" } } as MixpanelTestServer.Options)
+    await expect(misspelt).rejects.toMatchObject({
+      message: "invalid option `auth.apisecret`: is not an option here: did you mean apiSecret?"
+    })
+    const noProject = MixpanelTestServer.start({
+      auth: { serviceAccount: { username: "sa.user", secret: "right" } }
+    } as MixpanelTestServer.Options)
+    await expect(noProject).rejects.toMatchObject({
+      message: "invalid option `auth.serviceAccount.projectId`: is missing"
     })
   })
 
@@ -545,6 +566,42 @@ describe("MixpanelTestServer", () => {
       })
     )
 
+    it.scoped("the request log keeps no credential in clear: the scheme, and a service account's username", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ auth })
+        const url = `${server.url}/import`
+        yield* attempt(`${url}?project_id=12345`, basic("sa.user", "sa-secret"))
+        yield* attempt(url, basic("api-secret", ""))
+        yield* attempt(url, basic("project-token", ""))
+        yield* attempt(url, "Bearer api-secret")
+        yield* attempt(`${url}?api_secret=api-secret&api_key=sa-secret&strict=1`, undefined)
+        yield* send(`${server.url}/flags?token=T`, { headers: { "proxy-authorization": basic("api-secret", "") } })
+        const requests = server.requests()
+        expect(requests.map((request) => request.headers.authorization)).toEqual([
+          "Basic sa.user:<redacted>",
+          "Basic <redacted>:",
+          "Basic <redacted>:",
+          "Bearer <redacted>",
+          undefined,
+          undefined
+        ])
+        expect(requests.map((request) => request.status)).toEqual([200, 200, 200, 401, 401, 400])
+        expect(requests[4]?.query).toEqual({ api_secret: "<redacted>", api_key: "<redacted>", strict: "1" })
+        expect(requests[5]?.headers["proxy-authorization"]).toBe("Basic <redacted>:")
+        // what a test would print
+        const printed = `${JSON.stringify(requests)}${Util.inspect(requests, { depth: null })}`
+        for (const secret of [
+          "sa-secret",
+          "api-secret",
+          "project-token",
+          base64("api-secret:"),
+          base64("sa.user:sa-secret")
+        ]) {
+          expect(printed).not.toContain(secret)
+        }
+      })
+    )
+
     it.scoped("without the auth option /import accepts anything", () =>
       Effect.gen(function* () {
         const server = yield* MixpanelTestServer.make()
@@ -707,6 +764,39 @@ describe("MixpanelTestServer", () => {
         // after clear, the dedup memory is gone too
         yield* send(`${server.url}/import`, jsonBody([event(1)]))
         expect(server.received("imports")).toEqual([event(1)])
+      })
+    )
+
+    it.scoped("every request is in the log: one refused for its nesting, one whose rejectRecord throws", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({
+          rejectRecord: (_endpoint, record) => {
+            if (record.event === "Boom") throw new Error("the hook broke")
+            return undefined
+          }
+        })
+        const deep = `[{"event":"Deep","properties":{"token":"T","list":${"[".repeat(5000)}${"]".repeat(5000)}}}]`
+        const refused = yield* send(`${server.url}/track?verbose=1`, { ...jsonBody([]), body: deep })
+        expect(refused.status).toBe(400)
+        const broken = yield* send(`${server.url}/track`, jsonBody([{ event: "Boom", properties: { token: "T" } }]))
+        expect(broken.status).toBe(500)
+        expect(JSON.parse(broken.text)).toMatchObject({ error: "the hook broke" })
+        expect(server.requests()).toMatchObject([
+          { endpoint: "events", bytes: deep.length, items: 0, status: 400 },
+          { endpoint: "events", items: 1, status: 500 }
+        ])
+      })
+    )
+
+    it.scoped("received events read their properties without a cast (npm run typecheck checks this test)", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make()
+        yield* send(`${server.url}/track`, form(JSON.stringify([event(1), event(2)])))
+        yield* send(`${server.url}/import`, jsonBody([event(3)]))
+        const ids = server.received("events").map((e) => e.properties.distinct_id)
+        expect(ids).toEqual(["u1", "u2"])
+        const [imported] = server.received("imports")
+        expect([imported?.event, imported?.properties.$insert_id]).toEqual(["Signed Up", "id-3"])
       })
     )
 

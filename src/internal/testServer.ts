@@ -2,8 +2,8 @@
  * The embedded Mixpanel: a `node:http` server on loopback that serves the ingestion endpoints and the
  * flags API, keeps what it received, and applies faults. The parts are in `testServer/`: reading the
  * wire (`wire.ts`), Mixpanel's rules per item (`events.ts`, `profiles.ts`), the answers (`serve.ts`,
- * `answers.ts`, and `lenient.ts` for the old behaviour), what it keeps (`records.ts`), faults
- * (`faults.ts`), credentials (`auth.ts`) and flags (`flags.ts`).
+ * `answers.ts`, and `lenient.ts` for the old behaviour), what it keeps (`records.ts`), its request log
+ * (`requestLog.ts`), faults (`faults.ts`), credentials (`auth.ts`) and flags (`flags.ts`).
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -17,11 +17,12 @@ import type { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
 import type * as Api from "../MixpanelTestServer.js"
 import * as Options from "./options.js"
-import { type Answer, errorAnswer, headerRecord, statusText, tooManyBytes, write } from "./testServer/answers.js"
+import { type Answer, errorAnswer, statusText, tooManyBytes, write } from "./testServer/answers.js"
 import { Fault, faultAnswer, isFlagsRoute, makeFaults } from "./testServer/faults.js"
 import { type FlagsState, serveFlags } from "./testServer/flags.js"
 import { serveLenient } from "./testServer/lenient.js"
 import { makeRecords } from "./testServer/records.js"
+import { type Logging, makeRequestLog } from "./testServer/requestLog.js"
 import { answerOnly, type Served, type Settings, serve } from "./testServer/serve.js"
 import { decodeBody, type Parsed, parseItems, readBody, readPayload, routeOf, sizeAsSent } from "./testServer/wire.js"
 
@@ -31,9 +32,32 @@ export const tag = Context.GenericTag<Api.MixpanelTestServer>("effect-mixpanel/M
 export { Fault }
 
 /**
+ * `auth`: a service account needs its `projectId`, since Mixpanel takes one only with `project_id` (without
+ * it every service-account request would be 401); credentials are what a client can send (`Options.credential`).
+ */
+const Auth = Schema.Struct({
+  serviceAccount: Schema.optional(
+    Schema.Struct({ username: Options.credential, secret: Options.credential, projectId: Options.projectId })
+  ),
+  apiSecret: Schema.optional(Options.credential),
+  token: Schema.optional(Options.credential)
+}).annotations({ description: "an object { serviceAccount?, apiSecret?, token? }" })
+
+/** `failRandomly`: its keys checked, so that a misspelt `rat` does not leave faults off without a word. */
+const RandomFaults = Schema.Struct({
+  rate: Schema.optional(Schema.Number),
+  faults: Schema.optional(Schema.Array(Schema.Unknown)),
+  lostAnswer: Schema.optional(Schema.Number),
+  seed: Schema.optional(Schema.Number),
+  endpoints: Schema.optional(
+    Schema.Array(Options.literal("events", "people", "groups", "imports", "flags", "flagDefinitions").option)
+  )
+}).annotations({ description: "an object { rate?, faults?, lostAnswer?, seed?, endpoints? }" })
+
+/**
  * The options a server listens and limits by, checked as the layers' are (from JavaScript, any value), and
- * a key that is no option refused: misspelt, it would leave its default in place without a word. The
- * others are read where they are used.
+ * a key that is no option refused, nested ones too (`auth.apisecret`): misspelt, it would leave its
+ * default in place without a word. The others are read where they are used.
  */
 const decodeOptions = Options.decoder(
   Schema.Struct({
@@ -46,10 +70,10 @@ const decodeOptions = Options.decoder(
     checkTime: Schema.optional(Options.boolean.option),
     now: Schema.optional(Options.fn),
     token: Schema.optional(Message.Token),
-    auth: Schema.optional(Schema.Unknown),
+    auth: Schema.optional(Auth),
     rejectRecord: Schema.optional(Options.fn),
     lenient: Schema.optional(Options.boolean.option),
-    failRandomly: Schema.optional(Schema.Unknown),
+    failRandomly: Schema.optional(RandomFaults),
     flagDefinitions: Schema.optional(Schema.Unknown),
     remoteFlags: Schema.optional(Schema.Unknown)
   })
@@ -77,7 +101,7 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
   const records = makeRecords()
   const faults = makeFaults(options.failRandomly)
   const flags: FlagsState = { definitions: options.flagDefinitions ?? [], remote: options.remoteFlags ?? {} }
-  let log: Array<Api.RecordedRequest> = []
+  const log = makeRequestLog()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   let closing: Promise<void> | undefined
 
@@ -90,22 +114,6 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
       }, millis)
       timers.add(timer)
     })
-
-  const entry = (
-    req: Http.IncomingMessage,
-    url: URL,
-    route: Api.Route | undefined,
-    fault: Api.Fault | undefined,
-    fields: { readonly bytes: number; readonly items: number; readonly status: number | undefined }
-  ): Api.RecordedRequest => ({
-    endpoint: route,
-    method: req.method ?? "GET",
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    headers: headerRecord(req.headers),
-    ...fields,
-    ...(fault !== undefined ? { fault } : {})
-  })
 
   /**
    * Applies a fault that stands in for the answer: answers (or drops or stalls) the request and says it is
@@ -197,12 +205,12 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     res: Http.ServerResponse,
     url: URL,
     endpoint: Endpoint,
-    fault: Api.Fault | undefined
+    fault: Api.Fault | undefined,
+    { record, saw }: Logging
   ): Promise<void> => {
     const method = req.method ?? "GET"
     const { bytes, early, form, parsed } = await read(req, url, method)
-    const items = "items" in parsed ? parsed.items.length : 0
-    const record = (status: number | undefined) => log.push(entry(req, url, endpoint, fault, { bytes, items, status }))
+    saw(bytes, "items" in parsed ? parsed.items.length : 0)
     if (fault !== undefined && (await preempt(fault, req, res, record))) return
     const served: Served =
       early !== undefined
@@ -225,15 +233,14 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     res: Http.ServerResponse,
     url: URL,
     route: Api.FlagsRoute,
-    fault: Api.Fault | undefined
+    fault: Api.Fault | undefined,
+    { record, saw }: Logging
   ): Promise<void> => {
     const body = await readBody(req)
-    let items = 0
-    const record = (status: number | undefined) =>
-      log.push(entry(req, url, route, fault, { bytes: body.length, items, status }))
+    saw(body.length, 0)
     if (fault !== undefined && (await preempt(fault, req, res, record))) return
     const [answer, served] = serveFlags(options, flags, route, url, req.headers.authorization)
-    items = served
+    saw(body.length, served)
     finish(req, res, fault, answer, record)
   }
 
@@ -246,17 +253,22 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     const allowed = method === "GET" || (method === "POST" && route !== undefined && !isFlagsRoute(route))
     if (route === undefined || !allowed) {
       const status = route === undefined ? 404 : 405
-      log.push(entry(req, url, route, undefined, { bytes: 0, items: 0, status }))
+      log.logging(req, url, route, undefined).record(status)
       req.resume()
       write(res, errorAnswer(status, statusText(status)))
       return
     }
     // the fault is chosen as the request arrives, so that queued faults go to requests in arrival order
     const fault = faults.take(route)
-    const handled = isFlagsRoute(route) ? handleFlags(req, res, url, route, fault) : handle(req, res, url, route, fault)
+    const logged = log.logging(req, url, route, fault)
+    const handled = isFlagsRoute(route)
+      ? handleFlags(req, res, url, route, fault, logged)
+      : handle(req, res, url, route, fault, logged)
+    // a hook of the test's that throws, or a client gone before its body was read: logged all the same
     handled.catch((error: unknown) => {
-      if (req.socket.destroyed) return
-      write(res, errorAnswer(500, error instanceof Error ? error.message : String(error)))
+      const gone = req.socket.destroyed
+      logged.record(gone ? undefined : 500)
+      if (!gone) write(res, errorAnswer(500, error instanceof Error ? error.message : String(error)))
     })
   })
 
@@ -282,14 +294,15 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
       resolve({
         url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
         port,
-        received: records.received,
+        // the rules refuse an event without a string `event` and an object `properties` (events.ts, lenient.ts)
+        received: records.received as Api.MixpanelTestServer["received"],
         receivedCount: records.receivedCount,
         duplicates: records.duplicates,
         dropped: records.dropped,
-        requests: () => log.slice(),
+        requests: log.requests,
         clear: () => {
           records.clear()
-          log = []
+          log.clear()
         },
         fail: (...queued) => faults.push(undefined, queued),
         failOn: (route, ...queued) => faults.push(route, queued),

@@ -60,7 +60,8 @@ describe("RemoteFlags", () => {
         })
         expect(JSON.parse(request?.query.context ?? "")).toEqual(context)
         expect(request?.query.$lib_version).toMatch(/^\d+\.\d+\.\d+/)
-        expect(request?.headers.authorization).toBe(`Basic ${Buffer.from(`${token}:`).toString("base64")}`)
+        // the server took `token:` (it answers 401 to anything else); its log keeps the token out
+        expect(request?.headers.authorization).toBe("Basic <redacted>:")
         expect(request?.headers.traceparent).toMatch(new RegExp(`^00-${span.traceId}-[0-9a-f]{16}-01$`))
         expect((yield* run(RemoteFlags.RemoteFlags)).mode).toBe("remote")
       })

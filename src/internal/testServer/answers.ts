@@ -72,15 +72,6 @@ export const importFailed = (imported: number, failed: ReadonlyArray<FailedRecor
 export const refuseRequest = (isImport: boolean, verbose: boolean, status: number, error: string): Answer =>
   isImport ? errorAnswer(status, error) : liveRefused(status, verbose, error)
 
-export const headerRecord = (headers: Http.IncomingHttpHeaders): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const name in headers) {
-    const value = headers[name]
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value
-  }
-  return out
-}
-
 export const write = (res: Http.ServerResponse, answer: Answer): void => {
   if (res.destroyed || res.writableEnded) return
   res.writeHead(answer.status, {

@@ -5,7 +5,7 @@
 import type * as Api from "../../MixpanelTestServer.js"
 
 /** The user and password of an HTTP Basic `Authorization` header. */
-const basic = (
+export const basic = (
   header: string | undefined
 ): { readonly user: string; readonly password: string | undefined } | undefined => {
   const match = header === undefined ? null : /^Basic\s+(\S+)\s*$/i.exec(header)

@@ -112,8 +112,19 @@ const fromData = (data: string | null | undefined, form: Payload["form"], lenien
   return typeof text === "string" ? { text, ndjson: false, form } : text
 }
 
-/** The media type of a `Content-Type`, without its parameters. */
-const mediaType = (contentType: string): string => (contentType.split(";")[0] ?? "").trim().toLowerCase()
+const ows = /[ \t]*/.source
+const token = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/.source
+const quotedString = /"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"/.source
+
+/** `type/subtype` and its parameters, as RFC 9110 writes a `Content-Type` (§8.3.1, §5.6.6: `;;` is allowed). */
+const contentTypeSyntax = new RegExp(
+  `^${ows}(${token}/${token})(?:${ows};${ows}(?:${token}=(?:${token}|${quotedString}))?)*${ows}$`
+)
+
+/** The media type of a `Content-Type`, lower case and without its parameters; `undefined` when it is malformed. */
+const mediaType = (contentType: string): string | undefined => contentTypeSyntax.exec(contentType)?.[1]?.toLowerCase()
+
+const readable = "send application/x-www-form-urlencoded, application/json or application/x-ndjson"
 
 /**
  * Mixpanel's reading: `GET` with `data` in the query; `POST` with a body labelled
@@ -122,7 +133,9 @@ const mediaType = (contentType: string): string => (contentType.split(";")[0] ??
  */
 const strictPayload = (method: string, url: URL, contentType: string, body: Buffer): Read => {
   if (method === "GET") return fromData(url.searchParams.get("data"), undefined, false)
+  if (contentType === "") return { error: `no Content-Type: ${readable}` }
   const type = mediaType(contentType)
+  if (type === undefined) return { error: `malformed Content-Type: ${readable}` }
   switch (type) {
     case "application/json":
       return { text: body.toString("utf8"), ndjson: false, form: undefined }
@@ -133,9 +146,7 @@ const strictPayload = (method: string, url: URL, contentType: string, body: Buff
       return fromData(form.get("data"), form, false)
     }
     default:
-      return {
-        error: `${type === "" ? "no Content-Type" : `unsupported Content-Type ${type}`}: send application/x-www-form-urlencoded, application/json or application/x-ndjson`
-      }
+      return { error: `unsupported Content-Type ${type}: ${readable}` }
   }
 }
 
@@ -169,8 +180,43 @@ export const sizeAsSent = (method: string, url: URL, body: Buffer): number =>
 
 export type Parsed = { readonly items: ReadonlyArray<unknown> } | { readonly error: string }
 
+/**
+ * The deepest nesting of arrays and objects the server reads. `JSON.parse` takes any depth, but the checks
+ * after it (Schema, `JSON.stringify`) recurse, and overflowed the stack from about 2,000 levels; the client
+ * never sends more than `Json.maxDepth` (100).
+ */
+export const maxNesting = 1000
+
+/** Whether JSON text nests arrays and objects more than `maxNesting` levels deep; brackets in strings do not count. */
+const nestsTooDeep = (text: string): boolean => {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) {
+      // skip the string: to the next quote that no backslash escapes
+      let close = text.indexOf('"', i + 1)
+      while (close !== -1 && escaped(text, close)) close = text.indexOf('"', close + 1)
+      if (close < 0) return false
+      i = close
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxNesting) return true
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--
+    }
+  }
+  return false
+}
+
+/** Whether the character at `at` follows an odd number of backslashes. */
+const escaped = (text: string, at: number): boolean => {
+  let start = at
+  while (start > 0 && text.charCodeAt(start - 1) === 0x5c) start--
+  return (at - start) % 2 === 1
+}
+
 /** The items of a payload: a JSON array, one JSON object, or NDJSON lines. */
 export const parseItems = (payload: Payload): Parsed => {
+  if (nestsTooDeep(payload.text)) return { error: `data is nested more than ${maxNesting} levels deep` }
   try {
     if (payload.ndjson) {
       const items: Array<unknown> = []
