@@ -339,7 +339,10 @@ export interface Options<R = never> extends TransportOptions {
   readonly maxRetryTime?: Duration.DurationInput | undefined
   /** Rejections kept in the `Summary` (all of them reach `onBatch`). Default 1000. */
   readonly keepRejections?: number | undefined
-  /** Called for each batch's outcome, in the order of the input, one call at a time. */
+  /**
+   * Called for each batch's outcome, in the order of the input, one call at a time; the import waits for
+   * it. A defect (or, from JavaScript, an `async` function's rejection) is logged, and the import goes on.
+   */
   readonly onBatch?: ((report: BatchReport) => Effect.Effect<void, never, R>) | undefined
 }
 

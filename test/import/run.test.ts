@@ -71,6 +71,25 @@ describe("Import.run", () => {
     })
   )
 
+  it.scoped("an onBatch that throws, or an async one that rejects, is logged; the import goes on to the end", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      let calls = 0
+      const onBatch = ((report: Import.BatchReport) => {
+        calls++
+        if (report.counts.delivered === 10) throw new Error("the dashboard is down")
+        return Promise.reject(new Error("so is the database"))
+      }) as unknown as Import.Options["onBatch"]
+      const summary = yield* run(
+        Import.fromRecords(Stream.fromIterable(events(25)), "orders"),
+        options(server, { batchSize: 10, concurrency: 1, onBatch })
+      )
+      expect(calls).toBe(3)
+      expect(summary).toMatchObject({ delivered: 25, complete: true })
+      expect(seqs(server)).toEqual(events(25).map((event) => event.seq))
+    })
+  )
+
   it.scoped("reports what strict /import refuses, by source line, and delivers the rest", () =>
     Effect.gen(function* () {
       const server = yield* serve({

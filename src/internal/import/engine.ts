@@ -12,6 +12,7 @@
  * the import: reading stops, nothing more is sent, and what was not confirmed is counted undelivered.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
@@ -493,9 +494,15 @@ export const run = <E, R, RB = never>(
         rejectedBy[rejection.stage]++
         if (kept.length < settings.keepRejections) kept.push(rejection)
       }
-      if (options.onBatch === undefined) return Effect.void
+      const onBatch = options.onBatch
+      if (onBatch === undefined) return Effect.void
       const report: BatchReport = { delivered: accepted, rejections, through: batch.through, counts: snapshot() }
-      return options.onBatch(report)
+      // The user's code: a failure (or an async function's rejection) is logged, and the import goes on
+      return UserCode.run(() => onBatch(report)).pipe(
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.logError("the onBatch hook failed", cause)
+        )
+      )
     }
 
     const batches = Stream.suspend(() => {
