@@ -70,11 +70,11 @@ const canMount = (() => {
 })()
 
 /**
- * Building a SQLite store on `filename`, whose directory cannot be made, fails at build with a StoreError
- * whose message matches `message`; its reason is Unknown, not Unavailable (whose advice is to wait): the
- * path is wrong.
+ * Building a SQLite store on `filename`, which cannot be a database file (its directory cannot be made, or
+ * it is a directory), fails at build with a StoreError whose message matches `message`; its reason is
+ * Unknown, not Unavailable (whose advice is to wait) nor ReadOnly: the path is wrong.
  */
-const unmakeableDirectory = (filename: string, message: unknown) =>
+const wrongPath = (filename: string, message: unknown) =>
   Effect.gen(function* () {
     const exit = yield* Effect.exit(Effect.scoped(build(DurableStore.layerSqlite({ filename }))))
     expect(exit).toStrictEqual(
@@ -251,7 +251,7 @@ describe("DurableStore.layerSqlite", () => {
   it.scopedLive.skipIf(process.platform !== "linux")(
     "a directory that cannot be made (under /proc): a StoreError when the layer is built, not a hang",
     () =>
-      unmakeableDirectory(
+      wrongPath(
         "/proc/self/mixpanel/outbox.db",
         // the system's words, its code said once
         expect.stringMatching(
@@ -260,11 +260,18 @@ describe("DurableStore.layerSqlite", () => {
       )
   )
 
+  it.scopedLive("a directory given as the file: a StoreError saying so when the layer is built", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      yield* wrongPath(dir, `Mixpanel outbox: open failed: ${dir} is a directory: give the name of a file in it`)
+    })
+  )
+
   it.scopedLive("a file where a directory of the path should be: a StoreError saying so when the layer is built", () =>
     Effect.gen(function* () {
       const file = join(yield* tempDir, "data")
       writeFileSync(file, "")
-      yield* unmakeableDirectory(
+      yield* wrongPath(
         join(file, "outbox.db"),
         expect.stringContaining(`the directory ${file} cannot be made (ENOTDIR: not a directory, ${file})`)
       )

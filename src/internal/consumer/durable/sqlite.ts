@@ -86,6 +86,12 @@ export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"o
         return { ...Failure.make("open", "Unknown", `the directory ${directory} cannot be made (${words})`), cause }
       }
     })
+    if (fs.existsSync(options.filename) && fs.statSync(options.filename).isDirectory()) {
+      // SQLite would say it cannot open the file (SQLITE_CANTOPEN), which reads as a permission problem
+      return yield* Effect.fail(
+        Failure.make("open", "Unknown", `${options.filename} is a directory: give the name of a file in it`)
+      )
+    }
     const context = yield* Layer.build(sqlite.layer({ filename: options.filename }))
     const sql = Context.get(context, sqlite.SqliteClient)
     const pragma = (text: string) => sql.unsafe<Record<string, unknown>>(`PRAGMA ${text}`)
