@@ -122,6 +122,14 @@ describe("Configuration from the environment", () => {
         read(Consumer.directConfig, { MIXPANEL_SERVICE_ACCOUNT_USERNAME: "sa", MIXPANEL_PROJECT_ID: "1" })
       )
       expect(String(error)).toContain("MIXPANEL_SERVICE_ACCOUNT_SECRET")
+      // and its secret without its username, where the API secret or the token would have been used instead
+      const withoutName = yield* Effect.flip(
+        read(Consumer.directConfig, { MIXPANEL_SERVICE_ACCOUNT_SECRET: "shh", MIXPANEL_API_SECRET: "api" })
+      )
+      expect(String(withoutName)).toContain(
+        "MIXPANEL_SERVICE_ACCOUNT_SECRET is set, so MIXPANEL_SERVICE_ACCOUNT_USERNAME is needed too"
+      )
+      expect(String(withoutName)).not.toContain("shh")
     })
   )
 

@@ -309,6 +309,16 @@ export const importAuthConfig: Config.Config<ImportAuth | undefined> = Config.al
         projectId: projectId.value
       })
     }
+    // Half a service account is a mistake, not a choice of the API secret or the token
+    if (Option.isSome(secret) || Option.isSome(projectId)) {
+      const given = Option.isSome(secret) ? "MIXPANEL_SERVICE_ACCOUNT_SECRET" : "MIXPANEL_PROJECT_ID"
+      return Either.left(
+        ConfigError.MissingData(
+          ["MIXPANEL_SERVICE_ACCOUNT_USERNAME"],
+          `${given} is set, so MIXPANEL_SERVICE_ACCOUNT_USERNAME is needed too`
+        )
+      )
+    }
     if (Option.isSome(apiSecret)) return Either.right<ImportAuth>({ _tag: "ApiSecret", secret: apiSecret.value })
     if (Option.isNone(token)) return Either.right(undefined)
     const checked = isCredential(Redacted.value(token.value))
