@@ -938,6 +938,9 @@ describe("effect-mixpanel import", () => {
         expect(await said(["--map", "__proto__=event"])).toBe(
           "effect-mixpanel import: --map: '__proto__=event': a field cannot be named __proto__ (JavaScript takes it for an object's prototype)\n"
         )
+        expect(await said(["--progress-interval", "0 millis"])).toBe(
+          "effect-mixpanel import: --progress-interval: must be longer than 0\n"
+        )
         expect(await said(["--quickly"])).toMatch(/: a flag misspelt, or a flag before it without its value\?/)
         // a check of the library's options names the flag that gave the option
         expect(await said(["--base-url", "http://example.com", "--api-secret", "s"])).toMatch(

@@ -529,6 +529,10 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
     const transform = Option.isSome(flags.transform) ? yield* loadTransform(flags.transform.value) : undefined
     const retryDelay = yield* duration("--retry-delay", flags.retryDelay)
     const progressEvery = yield* duration("--progress-interval", flags.progressInterval)
+    // A progress line every 0 ms would be written without end
+    if (progressEvery !== undefined && Duration.isZero(progressEvery)) {
+      return yield* new InvalidConfig({ option: "--progress-interval", detail: "must be longer than 0" })
+    }
     const dryRun = flags.dryRun
     if (dryRun && flags.resume) {
       return yield* new InvalidConfig({ option: "--resume", detail: "a dry run has no checkpoint to resume" })
