@@ -255,6 +255,26 @@ describe("hostile input", () => {
     }).pipe(Effect.provide(TestMixpanel))
   )
 
+  it.effect("a long key is cut to 40 characters in the path, whether or not it reads as an identifier", () =>
+    Effect.gen(function* () {
+      const s = (yield* Mixpanel.Mixpanel) as unknown as Record<string, Untyped>
+      const long = "k".repeat(100_000)
+      const cut = `["${"k".repeat(40)}…"]`
+      const cases: ReadonlyArray<readonly [Effect.Effect<unknown, unknown>, string]> = [
+        [s.track?.("u", "E", { [long]: 1n }) as never, `properties${cut}`],
+        [s.track?.("u", "E", { a: { [long]: [1n] } }) as never, `properties.a${cut}[0]`],
+        [s.track?.("u", "E", { [`${"k".repeat(40)}`]: 1n }) as never, `properties.${"k".repeat(40)}`],
+        [s.track?.("u", "E", {}, { [long]: 1 }) as never, `options${cut}`],
+        [s.trackBatch?.([{ distinctId: "u", event: "E", [long]: 1 }]) as never, `events[0]${cut}`],
+        [s.trackBatch?.([{ distinctId: "u", event: "E", "first name": 1 }]) as never, `events[0]["first name"]`]
+      ]
+      for (const [effect, field] of cases) {
+        const error = yield* typedOutcome(effect)
+        expect(error).toMatchObject({ _tag: "InvalidMessage", field })
+      }
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
   it.effect("valid input that looks hostile goes through: own keys named constructor, toString, hasOwnProperty", () =>
     Effect.gen(function* () {
       yield* Mixpanel.track("u", "E", { constructor: 1, toString: "x", hasOwnProperty: true })

@@ -304,18 +304,22 @@ export const fromUtf8: (bytes: Uint8Array) => string =
         return (bytes) => decoder.decode(bytes)
       })()
 
-/** A path as a caller reads it: `properties.cart[2].price`. */
+/** The most characters of a key that a path quotes: a longer key is cut, and quoted with a `…`. */
+const maxKeyChars = 40
+
+/** A path as a caller reads it: `properties.cart[2].price`, `properties["first name"]`. */
 export const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
   let out = ""
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`
     else {
       const name = String(key)
-      out += /^[A-Za-z_$][\w$]*$/.test(name)
-        ? out === ""
-          ? name
-          : `.${name}`
-        : `[${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)}]`
+      out +=
+        name.length <= maxKeyChars && /^[A-Za-z_$][\w$]*$/.test(name)
+          ? out === ""
+            ? name
+            : `.${name}`
+          : `[${JSON.stringify(name.length > maxKeyChars ? `${name.slice(0, maxKeyChars)}…` : name)}]`
     }
   }
   return out

@@ -335,7 +335,11 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       try {
         const other = Object.keys(item).find((key) => !names.includes(key))
         if (other !== undefined) {
-          return bad(operation, `${prefix}.${other}`, `is not a field of an event here (${names.join(", ")})`)
+          return bad(
+            operation,
+            join(prefix, Json.formatPath([other])),
+            `is not a field of an event here (${names.join(", ")})`
+          )
         }
         const fields: Record<string, unknown> = {}
         for (const name of names) fields[name] = item[name]

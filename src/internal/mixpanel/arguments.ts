@@ -8,7 +8,7 @@ import * as Issues from "../issues.js"
 import * as Json from "../json.js"
 import { formatPath } from "../json.js"
 import * as Fields from "../rules.js"
-import { fromIssue, type Read } from "./encode.js"
+import { fromIssue, join, type Read } from "./encode.js"
 
 export const bad = (operation: string, field: string, detail: string) =>
   Either.left(new InvalidMessage({ operation, field, detail }))
@@ -72,7 +72,7 @@ export const readOptions = (
   const meant = Issues.suggest(unknown, names)
   return bad(
     operation,
-    `options${formatPath([unknown]).startsWith("[") ? "" : "."}${formatPath([unknown])}`,
+    join("options", formatPath([unknown])),
     `is not an option of ${operation}${Issues.didYouMean(meant)} (${names.join(", ")})`
   )
 }
