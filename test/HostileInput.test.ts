@@ -2,6 +2,8 @@
  * Every public entry point called from plain JavaScript with hostile and odd values: a typed failure or a
  * success, never a defect, a throw or a changed `Object.prototype`; what is accepted arrives unaltered.
  */
+
+import * as vm from "node:vm"
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Layer } from "effect"
@@ -271,6 +273,39 @@ describe("hostile input", () => {
       for (const [effect, field] of cases) {
         const error = yield* typedOutcome(effect)
         expect(error).toMatchObject({ _tag: "InvalidMessage", field })
+      }
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("a plain object or a Date of another realm (node:vm, a jest environment) is taken as this realm's", () =>
+    Effect.gen(function* () {
+      const other = (code: string) => vm.runInNewContext(code) as Record<string, string>
+      yield* Mixpanel.track("u", "E", { nested: other("({ plan: 'pro', tags: ['a'] })") })
+      yield* Mixpanel.track("u", "E", other("({ plan: 'team' })"))
+      yield* Mixpanel.track("u", "E", { at: other("new Date(Date.UTC(2024, 2, 1, 12))") as never })
+      yield* Mixpanel.trackBatch([other("({ distinctId: 'u', event: 'Batched' })") as never])
+      const events = yield* TestConsumer.events
+      expect(events.map((event) => event.event)).toEqual(["E", "E", "E", "Batched"])
+      expect(events[0]?.properties.nested).toEqual({ plan: "pro", tags: ["a"] })
+      expect(events[1]?.properties.plan).toBe("team")
+      expect(events[2]?.properties.at).toBe("2024-03-01T12:00:00")
+      const invalid = yield* Effect.flip(Mixpanel.track("u", "E", { at: other("new Date(NaN)") as never }))
+      expect(invalid).toMatchObject({ field: "properties.at", detail: "an invalid Date" })
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("an object that is no JSON value is named with its article, never as 'a Object'", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [new Error("x"), "an Error is not a JSON value; pass a plain object"],
+        [new ArrayBuffer(2), "an ArrayBuffer is not a JSON value; pass a plain object"],
+        [new Uint8Array(2), "a Uint8Array is not a JSON value; pass a plain object"],
+        [new Point(), "a Point is not a JSON value; pass a plain object"],
+        [Object.create({ inherited: 1 }), "an object with a custom prototype is not a JSON value; pass a plain object"]
+      ]
+      for (const [value, detail] of cases) {
+        const error = yield* Effect.flip(Mixpanel.track("u", "E", { value: value as never }))
+        expect(error).toMatchObject({ field: "properties.value", detail })
       }
     }).pipe(Effect.provide(TestMixpanel))
   )
