@@ -324,6 +324,35 @@ describe("hostile input", () => {
     }).pipe(Effect.provide(TestMixpanel))
   )
 
+  it.effect("a hole or an undefined entry in a batch is refused naming its index, never skipped", () =>
+    Effect.gen(function* () {
+      const s = (yield* Mixpanel.Mixpanel) as unknown as Record<string, Untyped>
+      const event = { distinctId: "u", event: "E" }
+      const imported = { ...event, time: Date.UTC(2024, 0, 1) }
+      // arrays with holes: `[, event]` and `[imported, , imported]`
+      const holes: ReadonlyArray<readonly [unknown, string]> = [
+        [s.trackBatch?.(Object.assign(new Array(2), { 1: event })), "events[0]"],
+        [s.trackBatch?.([event, undefined]), "events[1]"],
+        [s.importEvents?.(Object.assign(new Array(3), { 0: imported, 2: imported })), "events[1]"]
+      ]
+      for (const [effect, field] of holes) {
+        const error = yield* typedOutcome(effect as Effect.Effect<unknown, unknown>)
+        expect(error).toMatchObject({
+          _tag: "InvalidMessage",
+          field,
+          detail: "expected an object describing one event"
+        })
+      }
+      // the valid items of each batch went, and nothing stood in for a hole
+      expect((yield* TestConsumer.recorded).map((message) => message.endpoint)).toEqual([
+        "events",
+        "events",
+        "imports",
+        "imports"
+      ])
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
   it.effect("a failing batch item costs one error, not one per item", () =>
     Effect.gen(function* () {
       const items = Array.from({ length: 200_000 }, () => ({ distinctId: "u", event: "" }))

@@ -310,14 +310,16 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       const valid: Array<Outgoing> = []
       let first: InvalidMessage | undefined
       let invalid = 0
-      items.right.forEach((item, i) => {
-        const encoded = encode(item, `events[${i}]`)
+      // every index, a hole too (which `forEach` would skip): a hole is read as `undefined`, and refused
+      const all = items.right
+      for (let i = 0; i < all.length; i++) {
+        const encoded = encode(all[i], `events[${i}]`)
         if (Either.isRight(encoded)) valid.push(encoded.right)
         else {
           invalid++
           first ??= encoded.left
         }
-      })
+      }
       const error =
         first === undefined || invalid === 1
           ? first
