@@ -475,10 +475,26 @@ describe("Mixpanel: invalid input", () => {
         "peopleUpdate: invalid `update.$sett`: is not a field this message can hold: did you mean $set?"
       )
       expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $token: "OTHER" } as never))).message).toBe(
-        "peopleSet: invalid `options.$token`: is not an option of peopleSet (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+        "peopleSet: invalid `options.$token`: is not an option of peopleSet (its options: meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
       )
       expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $ignoretime: true } as never))).message).toBe(
-        "peopleSet: invalid `options.$ignoretime`: is not an option of peopleSet: did you mean $ignore_time? (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+        "peopleSet: invalid `options.$ignoretime`: is not an option of peopleSet: did you mean $ignore_time? (its options: meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+      )
+      // a misspelt option is named with the list it is not in, labelled; an event's IP goes in its properties
+      expect((yield* run(Mixpanel.track("u1", "E", {}, { metaa: {} } as never))).message).toBe(
+        "track: invalid `options.metaa`: is not an option of track: did you mean meta? (its options: meta)"
+      )
+      expect((yield* run(Mixpanel.track("u1", "E", {}, { ip: "203.0.113.7" } as never))).message).toBe(
+        "track: invalid `options.ip`: is not an option of track: an event's IP address goes in its properties, as `ip` (its options: meta)"
+      )
+      expect(
+        (yield* run(Mixpanel.trackBatch([{ distinctId: "u1", event: "E", ip: "203.0.113.7" } as never]))).message
+      ).toBe(
+        "trackBatch: invalid `events[0].ip`: is not a field of an event here: an event's IP address goes in its properties, as `ip` (its fields: distinctId, event, properties, meta)"
+      )
+      // a profile's IP is its `$ip` modifier
+      expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { ip: "203.0.113.7" } as never))).message).toBe(
+        "peopleSet: invalid `options.ip`: is not an option of peopleSet: did you mean $ip? (its options: meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
       )
       // a host, and a host and port (which the URL parser reads as the scheme `localhost:`)
       for (const baseUrl of ["api.mixpanel.com", "localhost:4100"]) {

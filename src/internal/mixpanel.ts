@@ -24,6 +24,7 @@ import * as Json from "./json.js"
 import { formatTime } from "./json.js"
 import {
   bad,
+  eventHints,
   metaOf,
   modifierNames,
   modifierOptions,
@@ -33,7 +34,8 @@ import {
   readObject,
   readOptions,
   readSnapshot,
-  readTime
+  readTime,
+  unknownKey
 } from "./mixpanel/arguments.js"
 import {
   encodeEvent,
@@ -286,7 +288,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       "track",
       "events",
       (now, distinctId: unknown, event: unknown, properties?: unknown, options?: unknown): Outcome => {
-        const read = readOptions("track", options, ["meta"])
+        const read = readOptions("track", options, ["meta"], eventHints)
         if (Either.isLeft(read)) return Either.left(read.left)
         return send(
           "events",
@@ -340,7 +342,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
           return bad(
             operation,
             join(prefix, Json.formatPath([other])),
-            `is not a field of an event here (${names.join(", ")})`
+            `is not a field of an event here${unknownKey(other, "fields", names, eventHints)}`
           )
         }
         const fields: Record<string, unknown> = {}
@@ -373,7 +375,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       "importEvent",
       "imports",
       (_, distinctId: unknown, event: unknown, time: unknown, properties?: unknown, options?: unknown): Outcome => {
-        const read = readOptions("importEvent", options, ["meta"])
+        const read = readOptions("importEvent", options, ["meta"], eventHints)
         if (Either.isLeft(read)) return Either.left(read.left)
         return send(
           "imports",
