@@ -310,6 +310,42 @@ describe("hostile input", () => {
     }).pipe(Effect.provide(TestMixpanel))
   )
 
+  it.effect("a message over 1 MB names the field that makes it so, however its text is written", () =>
+    Effect.gen(function* () {
+      const s = (yield* Mixpanel.Mixpanel) as unknown as Record<string, Untyped>
+      // 400,000 characters of 3 bytes each: 1.2 MB of JSON, though fewer than a million characters
+      const euros = "€".repeat(400_000)
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [s.track?.("u", "E", { s: euros }), "properties.s"],
+        [s.track?.("u", "E", { nested: { list: [1, euros] } }), "properties.nested.list[1]"],
+        [s.track?.("u".repeat(1_000_000), "E"), "distinctId"],
+        [s.track?.(euros, "E"), "distinctId"],
+        [s.track?.("u", "e".repeat(2_000_000)), "event"],
+        [s.track?.("u", euros, {}, { meta: { a: 1 } }), "event"],
+        [s.track?.("u", "E", {}, { meta: { notes: euros } }), "options.meta.notes"],
+        [
+          s.trackBatch?.([
+            { distinctId: "u", event: "E" },
+            { distinctId: euros, event: "E" }
+          ]),
+          "events[1].distinctId"
+        ],
+        [s.importEvent?.("u", "E", Date.UTC(2024, 0, 1), { notes: euros }), "properties.notes"],
+        [s.peopleSet?.("u", { notes: euros }), "properties.notes"],
+        [s.groupSet?.("company", "acme", { notes: euros }), "properties.notes"]
+      ]
+      for (const [effect, field] of cases) {
+        const error = yield* typedOutcome(effect as Effect.Effect<unknown, unknown>)
+        expect(error).toMatchObject({ _tag: "InvalidMessage", field })
+        expect((error as MixpanelError.InvalidMessage).detail).toMatch(
+          /^the message is \d+ bytes of JSON, \d+ of them in this field; Mixpanel takes less than 1000000$/
+        )
+      }
+      // only the batch's valid event went
+      expect((yield* TestConsumer.events).map((event) => event.properties.distinct_id)).toEqual(["u"])
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
   it.effect("valid input that looks hostile goes through: own keys named constructor, toString, hasOwnProperty", () =>
     Effect.gen(function* () {
       yield* Mixpanel.track("u", "E", { constructor: 1, toString: "x", hasOwnProperty: true })

@@ -379,7 +379,7 @@ const invalids: ReadonlyArray<Invalid> = [
     name: "a message over 1 MB",
     program: Mixpanel.track("u1", "E", { blob: "é".repeat(500_001) }),
     operation: "track",
-    field: "",
+    field: "properties.blob",
     detail: /1000000/
   },
   {

@@ -46,9 +46,10 @@ import {
   fromIssue,
   join,
   type Read,
-  sized,
   surelyUnderLimit,
-  UnwrittenEvent
+  tooLarge,
+  UnwrittenEvent,
+  underLimit
 } from "./mixpanel/encode.js"
 import * as Rules from "./options.js"
 import * as Fields from "./rules.js"
@@ -220,6 +221,29 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     const template = eventTemplate(token, libraryName, version)
 
     /**
+     * A tracked or imported event as `Message.Event`: the message `eventJson` writes, for the schema to
+     * check and to name the field of an event too large. Made off the fast path only.
+     */
+    const trackedEvent = (
+      event: string,
+      distinctId: string,
+      time: number,
+      insertId: string,
+      props: Record<string, unknown> | undefined
+    ): Message.Event => ({
+      event,
+      properties: {
+        token,
+        distinct_id: distinctId,
+        time,
+        $insert_id: insertId,
+        mp_lib: libraryName,
+        $lib_version: version,
+        ...(props as Message.Properties | undefined)
+      }
+    })
+
+    /**
      * Encodes a tracked or imported event from its arguments. The common case (no `meta`, none of the keys
      * the library sets, no integer-like keys, which `JSON.stringify` would write first) is checked by the
      * same rules as `Message.Event` and costs one walk of the properties, and its JSON is written by
@@ -260,25 +284,22 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
           )
           if (surelyUnderLimit(unwritten)) return Either.right(unwritten)
         }
-        return sized(operation, eventJson(template, event.right, distinctId.right, time, insertId, props), prefix)
+        const json = eventJson(template, event.right, distinctId.right, time, insertId, props)
+        if (underLimit(json)) return Either.right(json)
+        const renames = { event: names.event, "properties.distinct_id": names.distinctId, properties: names.properties }
+        return Either.left(
+          tooLarge(operation, json, trackedEvent(event.right, distinctId.right, time, insertId, props), {
+            prefix,
+            meta: join(prefix, names.meta),
+            renames
+          })
+        )
       }
-      return encodeEvent(
-        operation,
-        {
-          event: event.right,
-          properties: {
-            token,
-            distinct_id: distinctId.right,
-            time,
-            $insert_id: insertId,
-            mp_lib: libraryName,
-            $lib_version: version,
-            ...(props as Message.Properties | undefined)
-          }
-        },
-        meta.right,
-        { prefix, meta: join(prefix, names.meta), renames: { properties: names.properties } }
-      )
+      return encodeEvent(operation, trackedEvent(event.right, distinctId.right, time, insertId, props), meta.right, {
+        prefix,
+        meta: join(prefix, names.meta),
+        renames: { properties: names.properties }
+      })
     }
 
     const trackNames = { distinctId: "distinctId", event: "event", properties: "properties", meta: "options.meta" }
