@@ -508,6 +508,43 @@ describe("Mixpanel: invalid input", () => {
     })
   )
 
+  it.effect(
+    "an event's own time may be a Date, sent as its milliseconds; the types refuse what the run time refuses",
+    () =>
+      Effect.gen(function* () {
+        const at = new Date("2024-03-01T12:00:00Z")
+        yield* Mixpanel.track("u1", "E", { time: at, renewsAt: at })
+        yield* Mixpanel.trackBatch([{ distinctId: "u1", event: "E", properties: { time: at } }])
+        yield* Mixpanel.importEvent("u1", "E", 0, { time: at })
+        yield* Mixpanel.importEvents([{ distinctId: "u1", event: "E", time: 0, properties: { time: at } }])
+        const events = [...(yield* TestConsumer.events), ...(yield* TestConsumer.imports)]
+        expect(events.map((event) => event.properties.time)).toEqual([
+          at.getTime(),
+          at.getTime(),
+          at.getTime(),
+          at.getTime()
+        ])
+        // any other Date is sent as text
+        expect(events[0]?.properties.renewsAt).toBe("2024-03-01T12:00:00")
+        const refused: ReadonlyArray<readonly [Effect.Effect<void, unknown, Mixpanel.Mixpanel>, string]> = [
+          // @ts-expect-error an $insert_id is a string
+          [Mixpanel.track("u1", "E", { $insert_id: 5 }), "properties.$insert_id"],
+          // @ts-expect-error a distinct_id is a string
+          [Mixpanel.track("u1", "E", { distinct_id: 42 }), "properties.distinct_id"],
+          // @ts-expect-error a time is milliseconds or a Date
+          [Mixpanel.track("u1", "E", { time: "yesterday" }), "properties.time"],
+          [
+            // @ts-expect-error the same in a batch
+            Mixpanel.trackBatch([{ distinctId: "u1", event: "E", properties: { $insert_id: 5 } }]),
+            "events[0].properties.$insert_id"
+          ]
+        ]
+        for (const [program, field] of refused) {
+          expect(yield* Effect.flip(program)).toMatchObject({ _tag: "InvalidMessage", field })
+        }
+      }).pipe(Effect.provide(TestMixpanel))
+  )
+
   it.effect("properties typed with an interface are accepted, and checked like any others", () =>
     Effect.gen(function* () {
       interface Address {

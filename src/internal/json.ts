@@ -108,6 +108,9 @@ class LaterDate {
   }
 }
 
+/** The time of a date that a walk in `"later"` mode copied, or `undefined` for any other value. */
+export const laterTime = (value: unknown): number | undefined => (value instanceof LaterDate ? value.time : undefined)
+
 const fail = (walk: Walk, detail: string): typeof failed => {
   walk.detail = detail
   return failed

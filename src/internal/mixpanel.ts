@@ -222,7 +222,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
 
     /**
      * A tracked or imported event as `Message.Event`: the message `eventJson` writes, for the schema to
-     * check and to name the field of an event too large. Made off the fast path only.
+     * check and to name the field of an event too large; a `time` of the caller's own wins. Made off the
+     * fast path only.
      */
     const trackedEvent = (
       event: string,
@@ -230,9 +231,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       time: number,
       insertId: string,
       props: Record<string, unknown> | undefined
-    ): Message.Event => ({
-      event,
-      properties: {
+    ): Message.Event => {
+      const properties = {
         token,
         distinct_id: distinctId,
         time,
@@ -241,7 +241,10 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
         $lib_version: version,
         ...(props as Message.Properties | undefined)
       }
-    })
+      // a `Date` given as `time` goes as its milliseconds, as Mixpanel reads `time`
+      const date = Json.laterTime(properties.time)
+      return { event, properties: date === undefined ? properties : { ...properties, time: date } }
+    }
 
     /**
      * Encodes a tracked or imported event from its arguments. The common case (no `meta`, none of the keys
