@@ -153,6 +153,65 @@ const jsonSchema = <A, I>(identifier: string, description: string, objectOnly: b
 export type PropertiesOf<P> = { readonly [K in keyof P]: PropertyInput<P[K]> }
 
 /**
+ * The properties the library sets on every tracked and imported event, as a caller may give them in
+ * `properties` to set them instead: `time` in milliseconds since the epoch or as a `Date` (sent as its
+ * milliseconds, the one `Date` not sent as text: Mixpanel reads `time` as a number), the others as strings.
+ *
+ * @example
+ * ```ts
+ * import { Mixpanel } from "effect-mixpanel"
+ *
+ * const program = Mixpanel.track("u1", "Order Placed", { time: new Date("2024-03-01T12:00:00Z"), $insert_id: "o-1001" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LibraryProperties {
+  readonly token?: string
+  readonly distinct_id?: string
+  readonly time?: number | Date
+  readonly $insert_id?: string
+}
+
+/**
+ * An event's properties as a caller gives them: property values, with `LibraryProperties`' types for the
+ * keys the library sets.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from "effect-mixpanel"
+ *
+ * const properties: Message.EventPropertiesInput = { plan: "pro", time: new Date("2024-03-01T12:00:00Z") }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EventPropertiesInput = Properties & LibraryProperties
+
+/**
+ * `PropertiesOf` for an event's properties: the keys the library sets take `LibraryProperties`' types, so
+ * that `{ time: "yesterday" }` or `{ $insert_id: 5 }`, which the run-time check refuses, do not compile.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from "effect-mixpanel"
+ *
+ * const ok = <P extends Message.EventPropertiesOf<P>>(properties: P): P => properties
+ * ok({ plan: "pro", time: new Date() })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EventPropertiesOf<P> = {
+  readonly [K in keyof P]: K extends keyof LibraryProperties
+    ? Exclude<LibraryProperties[K], undefined>
+    : PropertyInput<P[K]>
+}
+
+/**
  * One property value as `PropertiesOf` checks it: a JSON value or a `Date`, or an array or object type
  * (an `interface` too) made of them.
  *

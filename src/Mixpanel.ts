@@ -95,7 +95,7 @@ export interface ProfileOptions extends MessageOptions, Message.Modifiers {}
 export interface BatchEvent {
   readonly distinctId: string
   readonly event: string
-  readonly properties?: Message.Properties | undefined
+  readonly properties?: Message.EventPropertiesInput | undefined
   readonly meta?: Message.Properties | undefined
 }
 
@@ -177,7 +177,7 @@ export type GroupUpdateInput = Omit<Message.GroupUpdate, "$token" | "$time"> & {
  */
 export interface Operations<Result> {
   /** Tracks an event for `distinctId` (`/track`), with `time` from the `Clock` and a fresh `$insert_id` unless `properties` give them. Seed: `track`. */
-  readonly track: <P extends Message.PropertiesOf<P>>(
+  readonly track: <P extends Message.EventPropertiesOf<P>>(
     distinctId: string,
     event: string,
     properties?: P,
@@ -186,7 +186,7 @@ export interface Operations<Result> {
   /** Tracks several events in as few requests as Mixpanel allows. Valid events are sent even if some are invalid; the call then fails naming the first invalid one. */
   readonly trackBatch: (events: Iterable<BatchEvent>) => Result
   /** Imports a historical event (`/import`, which needs `importAuth` on the consumer). `time` is milliseconds since the epoch or a `Date`. Seed: `import_data`. */
-  readonly importEvent: <P extends Message.PropertiesOf<P>>(
+  readonly importEvent: <P extends Message.EventPropertiesOf<P>>(
     distinctId: string,
     event: string,
     time: number | Date,
@@ -473,7 +473,7 @@ export const layerConfig = (
  * @since 0.1.0
  * @category accessors
  */
-export const track = <P extends Message.PropertiesOf<P>>(
+export const track = <P extends Message.EventPropertiesOf<P>>(
   distinctId: string,
   event: string,
   properties?: P,
@@ -521,7 +521,7 @@ export const trackBatch = (events: Iterable<BatchEvent>): Effect.Effect<void, Se
  * @since 0.1.0
  * @category accessors
  */
-export const importEvent = <P extends Message.PropertiesOf<P>>(
+export const importEvent = <P extends Message.EventPropertiesOf<P>>(
   distinctId: string,
   event: string,
   time: number | Date,

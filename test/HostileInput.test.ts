@@ -2,6 +2,8 @@
  * Every public entry point called from plain JavaScript with hostile and odd values: a typed failure or a
  * success, never a defect, a throw or a changed `Object.prototype`; what is accepted arrives unaltered.
  */
+
+import * as vm from "node:vm"
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, FastCheck as fc, Layer } from "effect"
@@ -255,6 +257,95 @@ describe("hostile input", () => {
     }).pipe(Effect.provide(TestMixpanel))
   )
 
+  it.effect("a long key is cut to 40 characters in the path, whether or not it reads as an identifier", () =>
+    Effect.gen(function* () {
+      const s = (yield* Mixpanel.Mixpanel) as unknown as Record<string, Untyped>
+      const long = "k".repeat(100_000)
+      const cut = `["${"k".repeat(40)}…"]`
+      const cases: ReadonlyArray<readonly [Effect.Effect<unknown, unknown>, string]> = [
+        [s.track?.("u", "E", { [long]: 1n }) as never, `properties${cut}`],
+        [s.track?.("u", "E", { a: { [long]: [1n] } }) as never, `properties.a${cut}[0]`],
+        [s.track?.("u", "E", { [`${"k".repeat(40)}`]: 1n }) as never, `properties.${"k".repeat(40)}`],
+        [s.track?.("u", "E", {}, { [long]: 1 }) as never, `options${cut}`],
+        [s.trackBatch?.([{ distinctId: "u", event: "E", [long]: 1 }]) as never, `events[0]${cut}`],
+        [s.trackBatch?.([{ distinctId: "u", event: "E", "first name": 1 }]) as never, `events[0]["first name"]`]
+      ]
+      for (const [effect, field] of cases) {
+        const error = yield* typedOutcome(effect)
+        expect(error).toMatchObject({ _tag: "InvalidMessage", field })
+      }
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("a plain object or a Date of another realm (node:vm, a jest environment) is taken as this realm's", () =>
+    Effect.gen(function* () {
+      const other = (code: string) => vm.runInNewContext(code) as Record<string, string>
+      yield* Mixpanel.track("u", "E", { nested: other("({ plan: 'pro', tags: ['a'] })") })
+      yield* Mixpanel.track("u", "E", other("({ plan: 'team' })"))
+      yield* Mixpanel.track("u", "E", { at: other("new Date(Date.UTC(2024, 2, 1, 12))") as never })
+      yield* Mixpanel.trackBatch([other("({ distinctId: 'u', event: 'Batched' })") as never])
+      const events = yield* TestConsumer.events
+      expect(events.map((event) => event.event)).toEqual(["E", "E", "E", "Batched"])
+      expect(events[0]?.properties.nested).toEqual({ plan: "pro", tags: ["a"] })
+      expect(events[1]?.properties.plan).toBe("team")
+      expect(events[2]?.properties.at).toBe("2024-03-01T12:00:00")
+      const invalid = yield* Effect.flip(Mixpanel.track("u", "E", { at: other("new Date(NaN)") as never }))
+      expect(invalid).toMatchObject({ field: "properties.at", detail: "an invalid Date" })
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("an object that is no JSON value is named with its article, never as 'a Object'", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [new Error("x"), "an Error is not a JSON value; pass a plain object"],
+        [new ArrayBuffer(2), "an ArrayBuffer is not a JSON value; pass a plain object"],
+        [new Uint8Array(2), "a Uint8Array is not a JSON value; pass a plain object"],
+        [new Point(), "a Point is not a JSON value; pass a plain object"],
+        [Object.create({ inherited: 1 }), "an object with a custom prototype is not a JSON value; pass a plain object"]
+      ]
+      for (const [value, detail] of cases) {
+        const error = yield* Effect.flip(Mixpanel.track("u", "E", { value: value as never }))
+        expect(error).toMatchObject({ field: "properties.value", detail })
+      }
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("a message over 1 MB names the field that makes it so, however its text is written", () =>
+    Effect.gen(function* () {
+      const s = (yield* Mixpanel.Mixpanel) as unknown as Record<string, Untyped>
+      // 400,000 characters of 3 bytes each: 1.2 MB of JSON, though fewer than a million characters
+      const euros = "€".repeat(400_000)
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [s.track?.("u", "E", { s: euros }), "properties.s"],
+        [s.track?.("u", "E", { nested: { list: [1, euros] } }), "properties.nested.list[1]"],
+        [s.track?.("u".repeat(1_000_000), "E"), "distinctId"],
+        [s.track?.(euros, "E"), "distinctId"],
+        [s.track?.("u", "e".repeat(2_000_000)), "event"],
+        [s.track?.("u", euros, {}, { meta: { a: 1 } }), "event"],
+        [s.track?.("u", "E", {}, { meta: { notes: euros } }), "options.meta.notes"],
+        [
+          s.trackBatch?.([
+            { distinctId: "u", event: "E" },
+            { distinctId: euros, event: "E" }
+          ]),
+          "events[1].distinctId"
+        ],
+        [s.importEvent?.("u", "E", Date.UTC(2024, 0, 1), { notes: euros }), "properties.notes"],
+        [s.peopleSet?.("u", { notes: euros }), "properties.notes"],
+        [s.groupSet?.("company", "acme", { notes: euros }), "properties.notes"]
+      ]
+      for (const [effect, field] of cases) {
+        const error = yield* typedOutcome(effect as Effect.Effect<unknown, unknown>)
+        expect(error).toMatchObject({ _tag: "InvalidMessage", field })
+        expect((error as MixpanelError.InvalidMessage).detail).toMatch(
+          /^the message is \d+ bytes of JSON, \d+ of them in this field; Mixpanel takes less than 1000000$/
+        )
+      }
+      // only the batch's valid event went
+      expect((yield* TestConsumer.events).map((event) => event.properties.distinct_id)).toEqual(["u"])
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
   it.effect("valid input that looks hostile goes through: own keys named constructor, toString, hasOwnProperty", () =>
     Effect.gen(function* () {
       yield* Mixpanel.track("u", "E", { constructor: 1, toString: "x", hasOwnProperty: true })
@@ -266,6 +357,35 @@ describe("hostile input", () => {
       expect(second).toBeDefined()
       // past year 9999 the seconds are kept
       expect(third?.properties.at).toBe("+010000-01-01T00:00:01")
+    }).pipe(Effect.provide(TestMixpanel))
+  )
+
+  it.effect("a hole or an undefined entry in a batch is refused naming its index, never skipped", () =>
+    Effect.gen(function* () {
+      const s = (yield* Mixpanel.Mixpanel) as unknown as Record<string, Untyped>
+      const event = { distinctId: "u", event: "E" }
+      const imported = { ...event, time: Date.UTC(2024, 0, 1) }
+      // arrays with holes: `[, event]` and `[imported, , imported]`
+      const holes: ReadonlyArray<readonly [unknown, string]> = [
+        [s.trackBatch?.(Object.assign(new Array(2), { 1: event })), "events[0]"],
+        [s.trackBatch?.([event, undefined]), "events[1]"],
+        [s.importEvents?.(Object.assign(new Array(3), { 0: imported, 2: imported })), "events[1]"]
+      ]
+      for (const [effect, field] of holes) {
+        const error = yield* typedOutcome(effect as Effect.Effect<unknown, unknown>)
+        expect(error).toMatchObject({
+          _tag: "InvalidMessage",
+          field,
+          detail: "expected an object describing one event"
+        })
+      }
+      // the valid items of each batch went, and nothing stood in for a hole
+      expect((yield* TestConsumer.recorded).map((message) => message.endpoint)).toEqual([
+        "events",
+        "events",
+        "imports",
+        "imports"
+      ])
     }).pipe(Effect.provide(TestMixpanel))
   )
 

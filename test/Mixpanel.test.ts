@@ -379,7 +379,7 @@ const invalids: ReadonlyArray<Invalid> = [
     name: "a message over 1 MB",
     program: Mixpanel.track("u1", "E", { blob: "é".repeat(500_001) }),
     operation: "track",
-    field: "",
+    field: "properties.blob",
     detail: /1000000/
   },
   {
@@ -475,10 +475,26 @@ describe("Mixpanel: invalid input", () => {
         "peopleUpdate: invalid `update.$sett`: is not a field this message can hold: did you mean $set?"
       )
       expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $token: "OTHER" } as never))).message).toBe(
-        "peopleSet: invalid `options.$token`: is not an option of peopleSet (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+        "peopleSet: invalid `options.$token`: is not an option of peopleSet (its options: meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
       )
       expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { $ignoretime: true } as never))).message).toBe(
-        "peopleSet: invalid `options.$ignoretime`: is not an option of peopleSet: did you mean $ignore_time? (meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+        "peopleSet: invalid `options.$ignoretime`: is not an option of peopleSet: did you mean $ignore_time? (its options: meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
+      )
+      // a misspelt option is named with the list it is not in, labelled; an event's IP goes in its properties
+      expect((yield* run(Mixpanel.track("u1", "E", {}, { metaa: {} } as never))).message).toBe(
+        "track: invalid `options.metaa`: is not an option of track: did you mean meta? (its options: meta)"
+      )
+      expect((yield* run(Mixpanel.track("u1", "E", {}, { ip: "203.0.113.7" } as never))).message).toBe(
+        "track: invalid `options.ip`: is not an option of track: an event's IP address goes in its properties, as `ip` (its options: meta)"
+      )
+      expect(
+        (yield* run(Mixpanel.trackBatch([{ distinctId: "u1", event: "E", ip: "203.0.113.7" } as never]))).message
+      ).toBe(
+        "trackBatch: invalid `events[0].ip`: is not a field of an event here: an event's IP address goes in its properties, as `ip` (its fields: distinctId, event, properties, meta)"
+      )
+      // a profile's IP is its `$ip` modifier
+      expect((yield* run(Mixpanel.peopleSet("u1", { a: 1 }, { ip: "203.0.113.7" } as never))).message).toBe(
+        "peopleSet: invalid `options.ip`: is not an option of peopleSet: did you mean $ip? (its options: meta, $ip, $ignore_time, $ignore_alias, $latitude, $longitude)"
       )
       // a host, and a host and port (which the URL parser reads as the scheme `localhost:`)
       for (const baseUrl of ["api.mixpanel.com", "localhost:4100"]) {
@@ -490,6 +506,43 @@ describe("Mixpanel: invalid input", () => {
         )
       }
     })
+  )
+
+  it.effect(
+    "an event's own time may be a Date, sent as its milliseconds; the types refuse what the run time refuses",
+    () =>
+      Effect.gen(function* () {
+        const at = new Date("2024-03-01T12:00:00Z")
+        yield* Mixpanel.track("u1", "E", { time: at, renewsAt: at })
+        yield* Mixpanel.trackBatch([{ distinctId: "u1", event: "E", properties: { time: at } }])
+        yield* Mixpanel.importEvent("u1", "E", 0, { time: at })
+        yield* Mixpanel.importEvents([{ distinctId: "u1", event: "E", time: 0, properties: { time: at } }])
+        const events = [...(yield* TestConsumer.events), ...(yield* TestConsumer.imports)]
+        expect(events.map((event) => event.properties.time)).toEqual([
+          at.getTime(),
+          at.getTime(),
+          at.getTime(),
+          at.getTime()
+        ])
+        // any other Date is sent as text
+        expect(events[0]?.properties.renewsAt).toBe("2024-03-01T12:00:00")
+        const refused: ReadonlyArray<readonly [Effect.Effect<void, unknown, Mixpanel.Mixpanel>, string]> = [
+          // @ts-expect-error an $insert_id is a string
+          [Mixpanel.track("u1", "E", { $insert_id: 5 }), "properties.$insert_id"],
+          // @ts-expect-error a distinct_id is a string
+          [Mixpanel.track("u1", "E", { distinct_id: 42 }), "properties.distinct_id"],
+          // @ts-expect-error a time is milliseconds or a Date
+          [Mixpanel.track("u1", "E", { time: "yesterday" }), "properties.time"],
+          [
+            // @ts-expect-error the same in a batch
+            Mixpanel.trackBatch([{ distinctId: "u1", event: "E", properties: { $insert_id: 5 } }]),
+            "events[0].properties.$insert_id"
+          ]
+        ]
+        for (const [program, field] of refused) {
+          expect(yield* Effect.flip(program)).toMatchObject({ _tag: "InvalidMessage", field })
+        }
+      }).pipe(Effect.provide(TestMixpanel))
   )
 
   it.effect("properties typed with an interface are accepted, and checked like any others", () =>

@@ -39,14 +39,15 @@ const expected = (ast: AST.AST): string => {
 }
 
 /**
- * The key of `known` that `key` is most likely a misspelling of: the same but for case, or else the
- * nearest within two edits (fewer than half of `key`'s characters), the first of equals.
+ * The key of `known` that `key` is most likely a misspelling of: the same but for case or Mixpanel's `$`
+ * (`ip` for `$ip`), or else the nearest within two edits (fewer than half of `key`'s characters), the first
+ * of equals.
  */
 export const suggest = (key: PropertyKey, known: ReadonlyArray<PropertyKey>): string | undefined => {
   if (typeof key !== "string") return undefined
   const names = known.filter((name): name is string => typeof name === "string" && name !== key)
   const lower = key.toLowerCase()
-  const sameButCase = names.find((name) => name.toLowerCase() === lower)
+  const sameButCase = names.find((name) => name.toLowerCase() === lower || name.toLowerCase() === `$${lower}`)
   if (sameButCase !== undefined) return sameButCase
   let best: string | undefined
   let fewest = Math.min(2, Math.ceil(key.length / 2) - 1)

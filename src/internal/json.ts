@@ -108,6 +108,9 @@ class LaterDate {
   }
 }
 
+/** The time of a date that a walk in `"later"` mode copied, or `undefined` for any other value. */
+export const laterTime = (value: unknown): number | undefined => (value instanceof LaterDate ? value.time : undefined)
+
 const fail = (walk: Walk, detail: string): typeof failed => {
   walk.detail = detail
   return failed
@@ -120,10 +123,44 @@ const spend = (walk: Walk, characters: number): boolean => {
 
 const tooLarge = (walk: Walk) => fail(walk, `more than ${maxBytes} bytes of JSON, Mixpanel's limit on a message`)
 
-/** What kind of object this is, in words that hold none of its contents. */
+/**
+ * What kind of object this is, in words that hold none of its contents: its class's name with its article
+ * (`a Money`, `an Error`; "an" before A, E, I and O, as a `Uint8Array` or a `URL` is said), or, for a class
+ * without a name and an object made from another (`Object.create(defaults)`), what it is.
+ */
 const kind = (value: object): string => {
   const name = Object.getPrototypeOf(value)?.constructor?.name
-  return typeof name === "string" && name !== "" ? `a ${name}` : "an object with a custom prototype"
+  return typeof name === "string" && name !== "" && name !== "Object"
+    ? `${/^[AEIO]/.test(name) ? "an" : "a"} ${name}`
+    : "an object with a custom prototype"
+}
+
+/**
+ * Whether `proto` is the `Object.prototype` of another realm (a `node:vm` context, a jest environment, an
+ * iframe): it has no prototype, and its own `constructor` is a function named `Object` whose `prototype` it
+ * is. Read through descriptors, so that no getter runs.
+ */
+const isOtherRealmObjectPrototype = (proto: object): boolean => {
+  if (Object.getPrototypeOf(proto) !== null) return false
+  const make: unknown = Object.getOwnPropertyDescriptor(proto, "constructor")?.value
+  return (
+    typeof make === "function" &&
+    Object.getOwnPropertyDescriptor(make, "name")?.value === "Object" &&
+    Object.getOwnPropertyDescriptor(make, "prototype")?.value === proto
+  )
+}
+
+/** Whether an object of prototype `proto` is a plain object: of any realm's `Object.prototype`, or of none. */
+const isPlainPrototype = (proto: object | null): boolean =>
+  proto === Object.prototype || proto === null || isOtherRealmObjectPrototype(proto)
+
+/** The time of a `Date` of another realm (which `instanceof Date` does not know), read once; else `undefined`. */
+const otherRealmTime = (value: object): number | undefined => {
+  try {
+    return Date.prototype.getTime.call(value)
+  } catch {
+    return undefined
+  }
 }
 
 const walkValue = (value: unknown, walk: Walk): unknown => {
@@ -206,7 +243,9 @@ const walkDate = (time: number, later: LaterDate | undefined, walk: Walk): unkno
 
 const walkRecord = (record: object, walk: Walk): unknown => {
   const proto = Object.getPrototypeOf(record)
-  if (proto !== Object.prototype && proto !== null) {
+  if (!isPlainPrototype(proto)) {
+    const time = otherRealmTime(record)
+    if (time !== undefined) return Number.isNaN(time) ? fail(walk, "an invalid Date") : walkDate(time, undefined, walk)
     const instead =
       proto === Set.prototype
         ? "an array (Array.from(set))"
@@ -279,8 +318,7 @@ export const isIssue = (result: Snapshot | Issue): result is Issue => "detail" i
 export const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
   if (typeof value !== "object" || value === null) return false
   try {
-    const proto = Object.getPrototypeOf(value)
-    return (proto === Object.prototype || proto === null) && !Array.isArray(value)
+    return isPlainPrototype(Object.getPrototypeOf(value)) && !Array.isArray(value)
   } catch {
     return false
   }
@@ -304,18 +342,22 @@ export const fromUtf8: (bytes: Uint8Array) => string =
         return (bytes) => decoder.decode(bytes)
       })()
 
-/** A path as a caller reads it: `properties.cart[2].price`. */
+/** The most characters of a key that a path quotes: a longer key is cut, and quoted with a `…`. */
+const maxKeyChars = 40
+
+/** A path as a caller reads it: `properties.cart[2].price`, `properties["first name"]`. */
 export const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
   let out = ""
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`
     else {
       const name = String(key)
-      out += /^[A-Za-z_$][\w$]*$/.test(name)
-        ? out === ""
-          ? name
-          : `.${name}`
-        : `[${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)}]`
+      out +=
+        name.length <= maxKeyChars && /^[A-Za-z_$][\w$]*$/.test(name)
+          ? out === ""
+            ? name
+            : `.${name}`
+          : `[${JSON.stringify(name.length > maxKeyChars ? `${name.slice(0, maxKeyChars)}…` : name)}]`
     }
   }
   return out

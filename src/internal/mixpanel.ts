@@ -24,6 +24,7 @@ import * as Json from "./json.js"
 import { formatTime } from "./json.js"
 import {
   bad,
+  eventHints,
   metaOf,
   modifierNames,
   modifierOptions,
@@ -33,7 +34,8 @@ import {
   readObject,
   readOptions,
   readSnapshot,
-  readTime
+  readTime,
+  unknownKey
 } from "./mixpanel/arguments.js"
 import {
   encodeEvent,
@@ -44,9 +46,10 @@ import {
   fromIssue,
   join,
   type Read,
-  sized,
   surelyUnderLimit,
-  UnwrittenEvent
+  tooLarge,
+  UnwrittenEvent,
+  underLimit
 } from "./mixpanel/encode.js"
 import * as Rules from "./options.js"
 import * as Fields from "./rules.js"
@@ -219,6 +222,32 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
     const template = eventTemplate(token, libraryName, version)
 
     /**
+     * A tracked or imported event as `Message.Event`: the message `eventJson` writes, for the schema to
+     * check and to name the field of an event too large; a `time` of the caller's own wins. Made off the
+     * fast path only.
+     */
+    const trackedEvent = (
+      event: string,
+      distinctId: string,
+      time: number,
+      insertId: string,
+      props: Record<string, unknown> | undefined
+    ): Message.Event => {
+      const properties = {
+        token,
+        distinct_id: distinctId,
+        time,
+        $insert_id: insertId,
+        mp_lib: libraryName,
+        $lib_version: version,
+        ...(props as Message.Properties | undefined)
+      }
+      // a `Date` given as `time` goes as its milliseconds, as Mixpanel reads `time`
+      const date = Json.laterTime(properties.time)
+      return { event, properties: date === undefined ? properties : { ...properties, time: date } }
+    }
+
+    /**
      * Encodes a tracked or imported event from its arguments. The common case (no `meta`, none of the keys
      * the library sets, no integer-like keys, which `JSON.stringify` would write first) is checked by the
      * same rules as `Message.Event` and costs one walk of the properties, and its JSON is written by
@@ -259,25 +288,22 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
           )
           if (surelyUnderLimit(unwritten)) return Either.right(unwritten)
         }
-        return sized(operation, eventJson(template, event.right, distinctId.right, time, insertId, props), prefix)
+        const json = eventJson(template, event.right, distinctId.right, time, insertId, props)
+        if (underLimit(json)) return Either.right(json)
+        const renames = { event: names.event, "properties.distinct_id": names.distinctId, properties: names.properties }
+        return Either.left(
+          tooLarge(operation, json, trackedEvent(event.right, distinctId.right, time, insertId, props), {
+            prefix,
+            meta: join(prefix, names.meta),
+            renames
+          })
+        )
       }
-      return encodeEvent(
-        operation,
-        {
-          event: event.right,
-          properties: {
-            token,
-            distinct_id: distinctId.right,
-            time,
-            $insert_id: insertId,
-            mp_lib: libraryName,
-            $lib_version: version,
-            ...(props as Message.Properties | undefined)
-          }
-        },
-        meta.right,
-        { prefix, meta: join(prefix, names.meta), renames: { properties: names.properties } }
-      )
+      return encodeEvent(operation, trackedEvent(event.right, distinctId.right, time, insertId, props), meta.right, {
+        prefix,
+        meta: join(prefix, names.meta),
+        renames: { properties: names.properties }
+      })
     }
 
     const trackNames = { distinctId: "distinctId", event: "event", properties: "properties", meta: "options.meta" }
@@ -287,7 +313,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       "track",
       "events",
       (now, distinctId: unknown, event: unknown, properties?: unknown, options?: unknown): Outcome => {
-        const read = readOptions("track", options, ["meta"])
+        const read = readOptions("track", options, ["meta"], eventHints)
         if (Either.isLeft(read)) return Either.left(read.left)
         return send(
           "events",
@@ -311,14 +337,16 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       const valid: Array<Outgoing> = []
       let first: InvalidMessage | undefined
       let invalid = 0
-      items.right.forEach((item, i) => {
-        const encoded = encode(item, `events[${i}]`)
+      // every index, a hole too (which `forEach` would skip): a hole is read as `undefined`, and refused
+      const all = items.right
+      for (let i = 0; i < all.length; i++) {
+        const encoded = encode(all[i], `events[${i}]`)
         if (Either.isRight(encoded)) valid.push(encoded.right)
         else {
           invalid++
           first ??= encoded.left
         }
-      })
+      }
       const error =
         first === undefined || invalid === 1
           ? first
@@ -336,7 +364,11 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       try {
         const other = Object.keys(item).find((key) => !names.includes(key))
         if (other !== undefined) {
-          return bad(operation, `${prefix}.${other}`, `is not a field of an event here (${names.join(", ")})`)
+          return bad(
+            operation,
+            join(prefix, Json.formatPath([other])),
+            `is not a field of an event here${unknownKey(other, "fields", names, eventHints)}`
+          )
         }
         const fields: Record<string, unknown> = {}
         for (const name of names) fields[name] = item[name]
@@ -368,7 +400,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfig, Co
       "importEvent",
       "imports",
       (_, distinctId: unknown, event: unknown, time: unknown, properties?: unknown, options?: unknown): Outcome => {
-        const read = readOptions("importEvent", options, ["meta"])
+        const read = readOptions("importEvent", options, ["meta"], eventHints)
         if (Either.isLeft(read)) return Either.left(read.left)
         return send(
           "imports",

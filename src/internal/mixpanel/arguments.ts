@@ -8,7 +8,7 @@ import * as Issues from "../issues.js"
 import * as Json from "../json.js"
 import { formatPath } from "../json.js"
 import * as Fields from "../rules.js"
-import { fromIssue, type Read } from "./encode.js"
+import { fromIssue, join, type Read } from "./encode.js"
 
 export const bad = (operation: string, field: string, detail: string) =>
   Either.left(new InvalidMessage({ operation, field, detail }))
@@ -59,21 +59,37 @@ export const readTime = (operation: string, field: string, time: unknown): Read<
     : bad(operation, field, "expected a valid Date, or milliseconds since the epoch (not before 1970)")
 }
 
+/**
+ * What an event's option or field the operation does not have was likely meant as, when it is no
+ * misspelling: Mixpanel reads an event's IP address (for its location) from its `ip` property.
+ */
+export const eventHints: ReadonlyMap<string, string> = new Map([
+  ["ip", ": an event's IP address goes in its properties, as `ip`"]
+])
+
+/** Why `key` is not one of `names`: a hint for it, or the name it is nearest to, then `names`, labelled. */
+export const unknownKey = (
+  key: string,
+  label: string,
+  names: ReadonlyArray<string>,
+  hints: ReadonlyMap<string, string>
+): string => `${hints.get(key) ?? Issues.didYouMean(Issues.suggest(key, names))} (its ${label}: ${names.join(", ")})`
+
 /** The options object of an operation: only `names` are allowed, each read once. */
 export const readOptions = (
   operation: string,
   options: unknown,
-  names: ReadonlyArray<string>
+  names: ReadonlyArray<string>,
+  hints: ReadonlyMap<string, string> = new Map()
 ): Read<Record<string, unknown>> => {
   const read = readObject(operation, "options", options)
   if (Either.isLeft(read) || read.right === undefined) return Either.map(read, (value) => value ?? {})
   const unknown = Object.keys(read.right).find((key) => !names.includes(key))
   if (unknown === undefined) return Either.right(read.right)
-  const meant = Issues.suggest(unknown, names)
   return bad(
     operation,
-    `options${formatPath([unknown]).startsWith("[") ? "" : "."}${formatPath([unknown])}`,
-    `is not an option of ${operation}${Issues.didYouMean(meant)} (${names.join(", ")})`
+    join("options", formatPath([unknown])),
+    `is not an option of ${operation}${unknownKey(unknown, "options", names, hints)}`
   )
 }
 

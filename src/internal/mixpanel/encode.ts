@@ -66,25 +66,81 @@ export const encoder = <A, I>(schema: Schema.Schema<A, I>) => {
       }
       wire = { ...wire, ...meta }
     }
-    return sized(operation, JSON.stringify(wire), origin.prefix)
+    const json = JSON.stringify(wire)
+    return underLimit(json) ? Either.right(json) : Either.left(tooLarge(operation, json, wire, origin, meta))
   }
 }
 
 /** A JSON text of at most this many UTF-16 units is under `maxBytes` whatever it holds. */
-export const surelySmall = Math.floor(Json.maxBytes / 3)
+const surelySmall = Math.floor(Json.maxBytes / 3)
 
-export const sized = (operation: string, json: string, prefix: string): Read<string> => {
-  if (json.length <= surelySmall) return Either.right(json)
+/** Whether a message's JSON text is under Mixpanel's limit on a message (counted in UTF-8 bytes). */
+export const underLimit = (json: string): boolean => json.length <= surelySmall || utf8Length(json) <= Json.maxBytes
+
+/** The size of a value's JSON in UTF-8 bytes, and its part (by key) that holds at least half of it, if one does. */
+interface Part {
+  readonly bytes: number
+  readonly key?: PropertyKey
+  readonly within?: Part
+}
+
+/** Measures `value`, plain JSON data as a message holds it, in one pass. */
+const measure = (value: unknown): Part => {
+  const array = Array.isArray(value)
+  if (!array && !Json.isPlainObject(value)) {
+    const json = JSON.stringify(value)
+    return { bytes: json === undefined ? 0 : utf8Length(json) }
+  }
+  const keys: ReadonlyArray<PropertyKey> = array ? Array.from(value, (_, i) => i) : Object.keys(value)
+  // the brackets, and a comma between items
+  let bytes = 1 + Math.max(1, keys.length)
+  let key: PropertyKey | undefined
+  let within: Part | undefined
+  for (const k of keys) {
+    const part = measure((value as Record<PropertyKey, unknown>)[k])
+    bytes += part.bytes + (array ? 0 : utf8Length(JSON.stringify(k)) + 1)
+    if (within === undefined || part.bytes > within.bytes) {
+      key = k
+      within = part
+    }
+  }
+  return within !== undefined && 2 * within.bytes >= bytes ? { bytes, key: key as PropertyKey, within } : { bytes }
+}
+
+/**
+ * The error of a message whose JSON text `json` is over Mixpanel's limit: it names the field that holds
+ * at least half of the message, followed down as far as one part holds half of it (the event name, the
+ * distinct id, `properties.notes`), or the whole message when none does; `meta` says which of the
+ * message's keys came from the `meta` option. Made on the failure path only: a message under the limit is
+ * never measured.
+ */
+export const tooLarge = (
+  operation: string,
+  json: string,
+  message: object,
+  origin: Origin,
+  meta?: object
+): InvalidMessage => {
   const bytes = utf8Length(json)
-  return bytes <= Json.maxBytes
-    ? Either.right(json)
-    : Either.left(
-        new InvalidMessage({
-          operation,
-          field: prefix,
-          detail: `the message is ${bytes} bytes of JSON; Mixpanel takes less than ${Json.maxBytes}`
-        })
-      )
+  const path: Array<PropertyKey> = []
+  let part = measure(message)
+  while (part.within !== undefined) {
+    path.push(part.key as PropertyKey)
+    part = part.within
+  }
+  const [head] = path
+  const field =
+    path.length === 0
+      ? origin.prefix
+      : meta !== undefined && typeof head === "string" && Object.hasOwn(meta, head)
+        ? join(origin.meta, formatPath(path))
+        : renamed(origin, path)
+  const of = path.length === 0 ? "" : `, ${part.bytes} of them in this field`
+  return new InvalidMessage({
+    operation,
+    field,
+    detail: `the message is ${bytes} bytes of JSON${of}; Mixpanel takes less than ${Json.maxBytes}`
+  })
 }
 
 export const encodeEvent = encoder(Message.Event)
