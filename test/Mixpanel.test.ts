@@ -640,13 +640,17 @@ describe("Mixpanel: invalid input", () => {
 })
 
 describe("Mixpanel.unsafe: the operations for code that is not Effect", () => {
+  /** `Mixpanel` over a buffered consumer that sends to `server`. */
+  const bufferedTo = (server: MixpanelTestServer.MixpanelTestServer) =>
+    Mixpanel.layer({ token: "T" }).pipe(
+      Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url })),
+      Layer.provide(FetchHttpClient.layer)
+    )
+
   it.scoped("accepts at once into a buffered consumer, returns errors as values, and the events arrive", () =>
     Effect.gen(function* () {
       const server = yield* MixpanelTestServer.make({ token: "T" })
-      const layer = Mixpanel.layer({ token: "T" }).pipe(
-        Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url })),
-        Layer.provide(FetchHttpClient.layer)
-      )
+      const layer = bufferedTo(server)
       const results = yield* Effect.gen(function* () {
         const mixpanel = yield* Mixpanel.unsafe
         const accepted = [mixpanel.track("u1", "Signed Up", { plan: "pro" }), mixpanel.peopleSet("u1", { plan: "pro" })]
@@ -666,10 +670,7 @@ describe("Mixpanel.unsafe: the operations for code that is not Effect", () => {
   it.scoped("returns the consumer's refusal: an import without credentials is an InvalidConfig, not accepted", () =>
     Effect.gen(function* () {
       const server = yield* MixpanelTestServer.make({ token: "T" })
-      const layer = Mixpanel.layer({ token: "T" }).pipe(
-        Layer.provideMerge(Consumer.layerBuffered({ baseUrl: server.url })),
-        Layer.provide(FetchHttpClient.layer)
-      )
+      const layer = bufferedTo(server)
       const results = yield* Effect.gen(function* () {
         const mixpanel = yield* Mixpanel.unsafe
         const refused = [mixpanel.importEvent("u1", "Bought", Date.now()), mixpanel.merge("a", "b")]
