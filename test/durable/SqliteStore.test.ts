@@ -106,6 +106,23 @@ describe("DurableStore.layerSqlite", () => {
     })
   )
 
+  it.scopedLive("a file built into two stores in one process: a warning, once the second opens it", () => {
+    const { lines, logger } = capture()
+    return Effect.gen(function* () {
+      const file = join(yield* tempDir, "outbox.db")
+      yield* Effect.scoped(build(DurableStore.layerSqlite({ filename: file })))
+      // One at a time is fine
+      yield* build(DurableStore.layerSqlite({ filename: file }))
+      expect(lines).toEqual([])
+      yield* build(DurableStore.layerSqlite({ filename: file }))
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /^WARN Mixpanel outbox .*: this process has the file open 2 times \(DurableStore\.layerSqlite built more than once\)/
+        )
+      ])
+    }).pipe(Effect.provide(logger))
+  })
+
   it.scopedLive("inside the application's transaction on another SQLite file, append does not join it", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir

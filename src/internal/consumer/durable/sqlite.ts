@@ -48,6 +48,32 @@ export interface Opened {
   readonly beyondLimit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
 }
 
+/** The files this process has open as stores, by real path, with how many connections each. */
+const openFiles = new Map<string, number>()
+
+/**
+ * Counts a connection to `file` until the scope closes, and warns when it is not the first in this process
+ * (a layer built twice): better-sqlite3 waits for another connection's lock synchronously, so two in one
+ * process stall each other, each for up to the busy timeout.
+ */
+const openedHere = (file: string, filename: string): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.suspend(() => {
+      const connections = (openFiles.get(file) ?? 0) + 1
+      openFiles.set(file, connections)
+      if (connections === 1) return Effect.void
+      return Effect.logWarning(
+        `Mixpanel outbox (${filename}): this process has the file open ${connections} times (DurableStore.layerSqlite built more than once): the connections stall each other; build the layer once and share it`
+      ).pipe(Effect.annotateLogs({ package: "effect-mixpanel" }))
+    }),
+    () =>
+      Effect.sync(() => {
+        const connections = (openFiles.get(file) ?? 1) - 1
+        if (connections === 0) openFiles.delete(file)
+        else openFiles.set(file, connections)
+      })
+  )
+
 /** SQLite's default `max_page_count`, for "no limit". */
 const noLimit = 4294967294
 
@@ -94,6 +120,7 @@ export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"o
     }
     const context = yield* Layer.build(sqlite.layer({ filename: options.filename }))
     const sql = Context.get(context, sqlite.SqliteClient)
+    yield* openedHere(fs.realpathSync(options.filename), options.filename)
     const pragma = (text: string) => sql.unsafe<Record<string, unknown>>(`PRAGMA ${text}`)
     // Reading the schema first: a file that is not a database (or is damaged at its first page) fails here
     yield* sql.unsafe("SELECT COUNT(*) FROM sqlite_master")
