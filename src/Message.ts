@@ -409,7 +409,9 @@ export const InsertId = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const Time = Schema.Number.pipe(
+export const Time = Schema.Number.annotations({
+  message: () => "expected a number of milliseconds since the epoch"
+}).pipe(
   Schema.filter(Rules.isTime, {
     message: () => "a time must be a finite number of milliseconds since the epoch, not before 1970"
   }),

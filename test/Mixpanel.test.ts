@@ -542,6 +542,11 @@ describe("Mixpanel: invalid input", () => {
         for (const [program, field] of refused) {
           expect(yield* Effect.flip(program)).toMatchObject({ _tag: "InvalidMessage", field })
         }
+        // what the run time says of a time that is not one: what it should be
+        // @ts-expect-error a time is milliseconds or a Date
+        expect((yield* Effect.flip(Mixpanel.track("u1", "E", { time: "yesterday" }))).detail).toBe(
+          "expected a number of milliseconds since the epoch"
+        )
       }).pipe(Effect.provide(TestMixpanel))
   )
 
