@@ -12,6 +12,30 @@
 /** Nesting deeper than this cannot be meant, and would overflow the stack of `JSON.stringify`. */
 export const maxDepth = 100
 
+/**
+ * Whether the JSON `text` nests arrays and objects more than `levels` deep (brackets inside strings do not
+ * count): a scan of the text, for text not parsed yet, as deep nesting overflows the stack of whatever
+ * recurses into it.
+ */
+export const nestsDeeperThan = (text: string, levels: number): boolean => {
+  if (text.length <= 2 * levels) return false
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === backslash) i++
+      else if (c === quote) inString = false
+    } else if (c === quote) inString = true
+    else if (c === openBrace || c === openBracket) {
+      if (++depth > levels) return true
+    } else if (c === closeBrace || c === closeBracket) depth--
+  }
+  return false
+}
+
+const [backslash, quote, openBrace, openBracket, closeBrace, closeBracket] = [92, 34, 123, 91, 125, 93]
+
 /** Mixpanel's limit on one message: under 1 MB of JSON. */
 export const maxBytes = 1_000_000
 

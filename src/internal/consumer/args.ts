@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import type { Service } from "../../Consumer.js"
 import type { Endpoint } from "../../Endpoint.js"
 import { InvalidMessage, type SendError } from "../../MixpanelError.js"
-import { maxDepth } from "../json.js"
+import { maxDepth, nestsDeeperThan } from "../json.js"
 import type { Outgoing } from "./unwritten.js"
 
 const endpoints: ReadonlySet<unknown> = new Set<Endpoint>(["events", "people", "groups", "imports"])
@@ -53,30 +53,6 @@ export const checkMany = (
   return Effect.succeed(copy as ReadonlyArray<string>)
 }
 
-/**
- * Whether the JSON `text` nests arrays and objects more than `maxDepth` levels deep, as no message built by
- * `Mixpanel` does (brackets inside strings do not count). A scan of the text, before it is parsed: text
- * nested thousands of levels deep overflows the stack of `JSON.parse`, and of a server that reads it.
- */
-const nestedTooDeep = (text: string): boolean => {
-  if (text.length <= 2 * maxDepth) return false
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === backslash) i++
-      else if (c === quote) inString = false
-    } else if (c === quote) inString = true
-    else if (c === openBrace || c === openBracket) {
-      if (++depth > maxDepth) return true
-    } else if (c === closeBrace || c === closeBracket) depth--
-  }
-  return false
-}
-
-const [backslash, quote, openBrace, openBracket, closeBrace, closeBracket] = [92, 34, 123, 91, 125, 93]
-
 /** Whether `message` is the JSON text of an object: what a consumer accepts from a caller it does not know. */
 const isJsonObject = (message: string): boolean => {
   try {
@@ -89,7 +65,8 @@ const isJsonObject = (message: string): boolean => {
 
 /** What is wrong with the JSON text of a message from a caller this library does not know, if anything. */
 const problemOf = (message: string): string | undefined =>
-  nestedTooDeep(message)
+  // Before the parse: text nested thousands of levels deep overflows the stack of `JSON.parse`, and of a server
+  nestsDeeperThan(message, maxDepth)
     ? `nested more than ${maxDepth} levels deep`
     : isJsonObject(message)
       ? undefined

@@ -7,6 +7,7 @@ import type * as Http from "node:http"
 import * as Zlib from "node:zlib"
 import * as Endpoints from "../../Endpoint.js"
 import type * as Api from "../../MixpanelTestServer.js"
+import { nestsDeeperThan } from "../json.js"
 
 const flagsPaths: { readonly [R in Api.FlagsRoute]: string } = {
   flags: "/flags",
@@ -187,36 +188,9 @@ export type Parsed = { readonly items: ReadonlyArray<unknown> } | { readonly err
  */
 export const maxNesting = 1000
 
-/** Whether JSON text nests arrays and objects more than `maxNesting` levels deep; brackets in strings do not count. */
-const nestsTooDeep = (text: string): boolean => {
-  let depth = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 0x22) {
-      // skip the string: to the next quote that no backslash escapes
-      let close = text.indexOf('"', i + 1)
-      while (close !== -1 && escaped(text, close)) close = text.indexOf('"', close + 1)
-      if (close < 0) return false
-      i = close
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > maxNesting) return true
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--
-    }
-  }
-  return false
-}
-
-/** Whether the character at `at` follows an odd number of backslashes. */
-const escaped = (text: string, at: number): boolean => {
-  let start = at
-  while (start > 0 && text.charCodeAt(start - 1) === 0x5c) start--
-  return (at - start) % 2 === 1
-}
-
 /** The items of a payload: a JSON array, one JSON object, or NDJSON lines. */
 export const parseItems = (payload: Payload): Parsed => {
-  if (nestsTooDeep(payload.text)) return { error: `data is nested more than ${maxNesting} levels deep` }
+  if (nestsDeeperThan(payload.text, maxNesting)) return { error: `data is nested more than ${maxNesting} levels deep` }
   try {
     if (payload.ndjson) {
       const items: Array<unknown> = []
