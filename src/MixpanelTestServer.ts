@@ -383,7 +383,7 @@ export const Fault: FaultConstructors = internal.Fault
  * Faults at random: each request (to one of `endpoints`, default the four ingestion endpoints; the flags
  * routes only when named) gets, with probability `rate` (0 to 1, default 0), a fault chosen uniformly from
  * `faults` (default none); a request that got none of those loses its answer (`Fault.lostAnswer`) with
- * probability `lostAnswer` (default 0). The draws come from a small PRNG seeded with `seed` (default 0), so
+ * probability `lostAnswer` (0 to 1, default 0). The draws come from a small PRNG seeded with `seed` (default 0), so
  * a run is reproducible: the same seed and the same sequence of requests give the same faults (and a mix
  * without `lostAnswer` draws as earlier versions did). Scripted faults (`fail`) go first; a request that
  * takes a scripted fault draws nothing.
@@ -654,6 +654,9 @@ export interface RecordedRequest {
  * - `failRandomly(options)`: faults at random (see `RandomFaults`); `failRandomly(undefined)` turns them
  *   off.
  * - `stopFailing()`: drop the queued faults and turn random faults off.
+ * - `fail`, `failOn` and `failRandomly` check their arguments as the options are checked: a fault not made
+ *   by `Fault` (a status outside 100 to 599, a `rate` outside 0 to 1, a misspelt key) throws an
+ *   `InvalidConfig` naming it (`fail[0].status`, `failRandomly.rate`), and nothing of that call is kept.
  * - `pendingFaults()`: how many queued faults are still waiting for a request.
  * - `setFlagDefinitions(flags)`: from now on `GET /flags/definitions` answers `{"code":200,"flags":flags}`
  *   (any JSON, so that malformed definitions can be served too).

@@ -166,6 +166,56 @@ describe("MixpanelTestServer", () => {
     })
   })
 
+  it.scoped(
+    "refuses a malformed fault or random-fault setting at run time, naming it, where it was taken and answered later as a 500 or never applied",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make()
+        const { Fault } = MixpanelTestServer
+        for (const [set, option, detail] of [
+          [
+            () => server.fail({} as MixpanelTestServer.Fault),
+            "fail[0]",
+            "expected a fault made by MixpanelTestServer.Fault, such as Fault.status(503) or Fault.drop"
+          ],
+          [() => server.fail(Fault.drop, Fault.status(42)), "fail[1].status", "must be an integer from 100 to 599"],
+          [
+            () => server.failOn("event" as MixpanelTestServer.Route, Fault.drop),
+            "failOn[0]",
+            'must be one of "events", "people", "groups", "imports", "flags", "flagDefinitions": did you mean "events"?'
+          ],
+          [
+            () => server.failRandomly({ rate: 2, faults: [Fault.status(503)] }),
+            "failRandomly.rate",
+            "must be a number from 0 to 1"
+          ],
+          [
+            () => server.failRandomly({ rat: 1 } as MixpanelTestServer.RandomFaults),
+            "failRandomly.rat",
+            "is not an option here: did you mean rate?"
+          ],
+          [
+            () => server.failRandomly({ rate: 1, faults: [Fault.status(503, { retryAfter: "1\n2" })] }),
+            "failRandomly.faults[0].retryAfter",
+            "must be a number of seconds (0 or more) or a header's text in printable ASCII"
+          ]
+        ] as const) {
+          expect(set).toThrow(expect.objectContaining({ _tag: "InvalidConfig", option, detail }))
+        }
+        // nothing refused was kept: requests are served as usual
+        expect(server.pendingFaults()).toBe(0)
+        const answer = yield* Effect.promise(() =>
+          fetch(`${server.url}/track?data=${encodeURIComponent(JSON.stringify({ event: "e", properties: {} }))}`)
+        )
+        expect(answer.status).toBe(200)
+        // and the well-formed ones still work, `undefined` turning random faults off
+        server.failRandomly({ rate: 1, faults: [Fault.status(503)] })
+        server.failRandomly(undefined)
+        server.failOn("imports", Fault.status(503, { retryAfter: 1 }))
+        expect(server.pendingFaults()).toBe(1)
+      })
+  )
+
   describe("body encodings", () => {
     for (const endpoint of ["events", "people", "groups", "imports"] as const) {
       for (const [name, build] of encodings) {

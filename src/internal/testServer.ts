@@ -18,7 +18,15 @@ import * as Message from "../Message.js"
 import type * as Api from "../MixpanelTestServer.js"
 import * as Options from "./options.js"
 import { type Answer, errorAnswer, statusText, tooManyBytes, write } from "./testServer/answers.js"
-import { Fault, faultAnswer, isFlagsRoute, makeFaults } from "./testServer/faults.js"
+import {
+  Fault,
+  FaultSchema,
+  faultAnswer,
+  isFlagsRoute,
+  makeFaults,
+  RandomFaultsSchema,
+  RouteSchema
+} from "./testServer/faults.js"
 import { type FlagsState, serveFlags } from "./testServer/flags.js"
 import { serveLenient } from "./testServer/lenient.js"
 import { makeRecords } from "./testServer/records.js"
@@ -43,17 +51,6 @@ const Auth = Schema.Struct({
   token: Schema.optional(Options.credential)
 }).annotations({ description: "an object { serviceAccount?, apiSecret?, token? }" })
 
-/** `failRandomly`: its keys checked, so that a misspelt `rat` does not leave faults off without a word. */
-const RandomFaults = Schema.Struct({
-  rate: Schema.optional(Schema.Number),
-  faults: Schema.optional(Schema.Array(Schema.Unknown)),
-  lostAnswer: Schema.optional(Schema.Number),
-  seed: Schema.optional(Schema.Number),
-  endpoints: Schema.optional(
-    Schema.Array(Options.literal("events", "people", "groups", "imports", "flags", "flagDefinitions").option)
-  )
-}).annotations({ description: "an object { rate?, faults?, lostAnswer?, seed?, endpoints? }" })
-
 /**
  * The options a server listens and limits by, checked as the layers' are (from JavaScript, any value), and
  * a key that is no option refused, nested ones too (`auth.apisecret`): misspelt, it would leave its
@@ -73,11 +70,29 @@ const decodeOptions = Options.decoder(
     auth: Schema.optional(Auth),
     rejectRecord: Schema.optional(Options.fn),
     lenient: Schema.optional(Options.boolean.option),
-    failRandomly: Schema.optional(RandomFaults),
+    failRandomly: Schema.optional(RandomFaultsSchema),
     flagDefinitions: Schema.optional(Schema.Unknown),
     remoteFlags: Schema.optional(Schema.Unknown)
   })
 )
+
+/**
+ * The arguments of the methods that set faults, checked as the options are: a bad one throws an
+ * `InvalidConfig` naming it (`fail[0].status`, `failRandomly.rate`), where it would otherwise be taken and
+ * answered later as a 500 or not at all.
+ */
+const argument = <A, I>(name: string, schema: Schema.Schema<A, I>) => {
+  const decode = Options.decoder(Schema.Struct({ [name]: schema }))
+  return <V>(value: V): V => {
+    const checked = Effect.runSync(Effect.either(decode({ [name]: value })))
+    if (Either.isLeft(checked)) throw checked.left
+    return value
+  }
+}
+
+const checkFail = argument("fail", Schema.Array(FaultSchema))
+const checkFailOn = argument("failOn", Schema.Tuple(RouteSchema, Schema.Array(FaultSchema)))
+const checkFailRandomly = argument("failRandomly", Schema.UndefinedOr(RandomFaultsSchema))
 
 /** @internal */
 export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => {
@@ -304,9 +319,12 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
           records.clear()
           log.clear()
         },
-        fail: (...queued) => faults.push(undefined, queued),
-        failOn: (route, ...queued) => faults.push(route, queued),
-        failRandomly: faults.setRandom,
+        fail: (...queued) => faults.push(undefined, checkFail(queued)),
+        failOn: (route, ...queued) => {
+          checkFailOn([route, queued])
+          faults.push(route, queued)
+        },
+        failRandomly: (random) => faults.setRandom(checkFailRandomly(random)),
         stopFailing: faults.stop,
         pendingFaults: faults.pending,
         setFlagDefinitions: (definitions) => {

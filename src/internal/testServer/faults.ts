@@ -3,7 +3,9 @@
  * and the answer a status or body fault gives.
  */
 import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 import type * as Api from "../../MixpanelTestServer.js"
+import * as Options from "../options.js"
 import { mulberry32 } from "../prng.js"
 import { type Answer, mixpanelError, rateLimitBody, statusText } from "./answers.js"
 
@@ -27,6 +29,62 @@ export const Fault: Api.FaultConstructors = {
   slow: (delay) => ({ _tag: "Slow", millis: Duration.toMillis(delay) }),
   body: (body, status) => ({ _tag: "Body", body, ...(status !== undefined ? { status } : {}) })
 }
+
+const httpStatus = Options.integer(100, 599).option
+
+const atLeastZero = Schema.Number.pipe(Schema.filter((n) => n >= 0 || "must be a number of 0 or more"))
+
+const fraction = Schema.Number.pipe(Schema.filter((n) => (n >= 0 && n <= 1) || "must be a number from 0 to 1"))
+
+/** A `Retry-After` as the server writes it: seconds, or the header's text (which Node refuses beyond printable ASCII). */
+const retryAfter = Schema.Union(Schema.Number, Schema.String).pipe(
+  Schema.filter(
+    (value) =>
+      (typeof value === "number" ? value >= 0 : /^[\t\x20-\x7e]*$/.test(value)) ||
+      "must be a number of seconds (0 or more) or a header's text in printable ASCII"
+  )
+)
+
+const faultTags: ReadonlyArray<unknown> = ["Status", "Drop", "LostAnswer", "Stall", "Slow", "Body"]
+
+/**
+ * A fault as `Fault`'s constructors make it, checked where a test hands it over (`fail`, `failOn`,
+ * `failRandomly`): a malformed one (`{}`, a status of 42) is refused there, not answered as a 500 that looks
+ * like the consumer's doing.
+ */
+export const FaultSchema = Schema.compose(
+  Schema.Unknown.pipe(
+    Schema.filter(
+      (value) =>
+        (typeof value === "object" && value !== null && faultTags.includes((value as { _tag?: unknown })._tag)) ||
+        "expected a fault made by MixpanelTestServer.Fault, such as Fault.status(503) or Fault.drop"
+    )
+  ),
+  Schema.Union(
+    Schema.Struct({
+      _tag: Schema.Literal("Status"),
+      status: httpStatus,
+      retryAfter: Schema.optional(retryAfter),
+      body: Schema.optional(Schema.String)
+    }),
+    Schema.Struct({ _tag: Schema.Literal("Drop", "LostAnswer", "Stall") }),
+    Schema.Struct({ _tag: Schema.Literal("Slow"), millis: atLeastZero }),
+    Schema.Struct({ _tag: Schema.Literal("Body"), body: Schema.String, status: Schema.optional(httpStatus) })
+  ),
+  { strict: false }
+)
+
+/** A route, as `failOn` and `RandomFaults.endpoints` name it. */
+export const RouteSchema = Options.literal("events", "people", "groups", "imports", "flags", "flagDefinitions").option
+
+/** `RandomFaults`: its keys checked, so that a misspelt `rat` does not leave faults off without a word. */
+export const RandomFaultsSchema = Schema.Struct({
+  rate: Schema.optional(fraction),
+  faults: Schema.optional(Schema.Array(FaultSchema)),
+  lostAnswer: Schema.optional(fraction),
+  seed: Schema.optional(Schema.Number.pipe(Schema.filter((n) => Number.isFinite(n) || "must be a finite number"))),
+  endpoints: Schema.optional(Schema.Array(RouteSchema))
+}).annotations({ description: "an object { rate?, faults?, lostAnswer?, seed?, endpoints? }" })
 
 /** The flags routes take only the faults meant for them, so that a poller never eats a consumer's. */
 export const isFlagsRoute = (route: Api.Route): route is Api.FlagsRoute =>
