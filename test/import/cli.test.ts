@@ -941,6 +941,12 @@ describe("effect-mixpanel import", () => {
         expect(await said(["--progress-interval", "0 millis"])).toBe(
           "effect-mixpanel import: --progress-interval: must be longer than 0\n"
         )
+        // a negative amount, which Effect reads as zero (given with `=`: alone, @effect/cli reads `-1` as a flag)
+        const negative = await start(cwd, ["events.ndjson", "--retry-delay=-1 millis"], environment(server)).done
+        expect([negative.code, negative.stderr]).toEqual([
+          2,
+          "effect-mixpanel import: --retry-delay: '-1 millis' is not a duration of 0 or more, such as '2 seconds'\n"
+        ])
         expect(await said(["--quickly"])).toMatch(/: a flag misspelt, or a flag before it without its value\?/)
         // a check of the library's options names the flag that gave the option
         expect(await said(["--base-url", "http://example.com", "--api-secret", "s"])).toMatch(

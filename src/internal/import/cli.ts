@@ -316,7 +316,9 @@ const duration = (
     onSome: (value) =>
       Option.match(decodeDuration(value), {
         onNone: () =>
-          Effect.fail(new InvalidConfig({ option, detail: `'${value}' is not a duration such as '2 seconds'` })),
+          Effect.fail(
+            new InvalidConfig({ option, detail: `'${value}' is not a duration of 0 or more, such as '2 seconds'` })
+          ),
         onSome: Effect.succeed
       })
   })
