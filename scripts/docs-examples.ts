@@ -87,17 +87,23 @@ const options: ts.CompilerOptions = {
   paths: { "effect-mixpanel": [join(src, "index.ts")], "effect-mixpanel/*": [join(src, "*.ts")] }
 }
 
-const host = ts.createCompilerHost(options)
-const { fileExists, readFile, getSourceFile } = host
-host.fileExists = (path) => files.has(path) || fileExists(path)
-host.readFile = (path) => files.get(path)?.text ?? readFile(path)
-host.getSourceFile = (path, language, ...rest) => {
-  const file = files.get(path)
-  return file === undefined ? getSourceFile(path, language, ...rest) : ts.createSourceFile(path, file.text, language)
+/**
+ * The diagnostics of every block under `options`. The blocks are compiled twice: as docgen.json says
+ * (`exactOptionalPropertyTypes` among its options, as this repository compiles), and with plain `strict`,
+ * as most projects do, where an optional property may hold `undefined` (a block once compiled only the first
+ * way, and a reader's copy of it failed).
+ */
+const diagnosticsUnder = (options: ts.CompilerOptions): ReadonlyArray<ts.Diagnostic> => {
+  const host = ts.createCompilerHost(options)
+  const { fileExists, readFile, getSourceFile } = host
+  host.fileExists = (path) => files.has(path) || fileExists(path)
+  host.readFile = (path) => files.get(path)?.text ?? readFile(path)
+  host.getSourceFile = (path, language, ...rest) => {
+    const file = files.get(path)
+    return file === undefined ? getSourceFile(path, language, ...rest) : ts.createSourceFile(path, file.text, language)
+  }
+  return ts.getPreEmitDiagnostics(ts.createProgram([...files.keys()], options, host))
 }
-
-const program = ts.createProgram([...files.keys()], options, host)
-const diagnostics = [...converted.errors, ...ts.getPreEmitDiagnostics(program)]
 
 const where = (diagnostic: ts.Diagnostic): string => {
   if (diagnostic.file === undefined || diagnostic.start === undefined) return ""
@@ -108,12 +114,20 @@ const where = (diagnostic: ts.Diagnostic): string => {
   return `${file.example.file}:${file.example.line + line - offset}: `
 }
 
-for (const diagnostic of diagnostics) {
-  const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")
-  console.error(`${where(diagnostic)}error TS${diagnostic.code}: ${message}`)
+let errors = converted.errors.length
+for (const diagnostic of converted.errors) console.error(ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"))
+for (const [under, compilerOptions] of [
+  ["", options],
+  [" (strict without exactOptionalPropertyTypes)", { ...options, exactOptionalPropertyTypes: false }]
+] as const) {
+  for (const diagnostic of diagnosticsUnder(compilerOptions)) {
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")
+    console.error(`${where(diagnostic)}error TS${diagnostic.code}${under}: ${message}`)
+    errors++
+  }
 }
-if (diagnostics.length > 0) {
-  console.error(`${diagnostics.length} error(s) in the @example blocks of src/ or the code blocks of the docs`)
+if (errors > 0) {
+  console.error(`${errors} error(s) in the @example blocks of src/ or the code blocks of the docs`)
   process.exit(1)
 }
 const fromSource = examples.filter((example) => example.file.startsWith("src/")).length

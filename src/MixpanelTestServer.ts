@@ -156,7 +156,8 @@ export interface RemoteFlagsRequest {
  * What `GET /flags` serves: the variants by flag key (e.g.
  * `{ "new-checkout": { variant_key: "on", variant_value: true } }`), or a function from the request to
  * them. The server answers `{"code":200,"flags":{...}}`, keeping only the requested flag when the request
- * names one (`flag_key`).
+ * names one (`flag_key`). A key whose value is `undefined` is no flag (what a conditional's `{}` branch
+ * makes of the key under plain `strict`).
  *
  * @example
  * ```ts
@@ -173,8 +174,8 @@ export interface RemoteFlagsRequest {
  * @category models
  */
 export type RemoteFlags =
-  | { readonly [flagKey: string]: JsonObject }
-  | ((request: RemoteFlagsRequest) => { readonly [flagKey: string]: JsonObject })
+  | { readonly [flagKey: string]: JsonObject | undefined }
+  | ((request: RemoteFlagsRequest) => { readonly [flagKey: string]: JsonObject | undefined })
 
 /**
  * Answer with an HTTP status. `retryAfter` sets the `Retry-After` header: a number is seconds, a string

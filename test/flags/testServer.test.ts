@@ -82,6 +82,17 @@ describe("MixpanelTestServer: the flags API", () => {
     })
   )
 
+  it.scoped("takes a key whose value is undefined for no flag: not served, not counted, whatever flag_key asks", () =>
+    Effect.gen(function* () {
+      // a conditional's `{}` branch, as plain `strict` types it: `{ a?: undefined }`
+      const server = yield* MixpanelTestServer.make({ remoteFlags: { a: undefined, b: remote.b } })
+      const ctx = context({ distinct_id: "u1" })
+      expect((yield* get(`${server.url}/flags?context=${ctx}`)).body).toEqual({ code: 200, flags: { b: remote.b } })
+      expect((yield* get(`${server.url}/flags?context=${ctx}&flag_key=a`)).body).toEqual({ code: 200, flags: {} })
+      expect(server.requests().map((request) => request.items)).toEqual([1, 0])
+    })
+  )
+
   it.scoped("/flags needs a context with a string distinct_id", () =>
     Effect.gen(function* () {
       const server = yield* MixpanelTestServer.make({ remoteFlags: remote })

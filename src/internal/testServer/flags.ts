@@ -39,7 +39,9 @@ export const serveFlags = (
   }
   const flagKey = url.searchParams.get("flag_key") ?? undefined
   const all = typeof state.remote === "function" ? state.remote({ context, flagKey }) : state.remote
-  const flags =
-    flagKey === undefined ? all : Object.hasOwn(all, flagKey) ? { [flagKey]: all[flagKey] } : ({} as typeof all)
+  // a key whose value is `undefined` is no flag; `fromEntries` defines keys (a `__proto__` stays a key)
+  const flags = Object.fromEntries(
+    Object.entries(all).filter(([key, variant]) => variant !== undefined && (flagKey === undefined || key === flagKey))
+  )
   return [{ status: 200, body: JSON.stringify({ code: 200, flags }), json: true }, Object.keys(flags).length]
 }
