@@ -21,6 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type { Overflow } from "./Consumer.js"
+import { checkFilter } from "./internal/consumer/durable/deadLetters.js"
 import * as Failure from "./internal/consumer/durable/failure.js"
 import type * as service from "./internal/consumer/durable/service.js"
 import type { DeadLetterFilter } from "./internal/consumer/durable/service.js"
@@ -28,12 +29,15 @@ import { DurableStore } from "./internal/consumer/durable/service.js"
 import * as settings from "./internal/consumer/durable/settings.js"
 import * as Sqlite from "./internal/consumer/durable/sqlite.js"
 import * as SqlStore from "./internal/consumer/durable/sqlStore.js"
-import { DeliveryFailure, type InvalidConfig, type StoreError } from "./MixpanelError.js"
+import { DeliveryFailure, type InvalidConfig, type InvalidMessage, type StoreError } from "./MixpanelError.js"
 
 export type {
   /**
    * Which dead letters an operation applies to. Every field narrows; an empty filter means all of them.
-   * `list` returns at most `limit` (default 100), the oldest first; page on with `afterId`.
+   * `list` returns at most `limit` (default 100), the oldest first; page on with `afterId`. The accessors
+   * check it first: a field that makes no sense (a negative or fractional `limit`, an invalid `Date`, more
+   * than 10,000 `ids`, a misspelt key) fails with an `InvalidMessage` naming it (`filter.limit`), and no
+   * dead letter is read or touched.
    *
    * @example
    * ```ts
@@ -332,6 +336,16 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<DurableStore, S
     }).pipe(Effect.mapError((error) => (error._tag === "StoreFailure" ? Failure.toStoreError(error) : error)))
   )
 
+/** Runs `f` on the store with `filter` checked (`checkFilter`): a bad filter fails before any statement. */
+const withFilter = <A, E>(
+  operation: string,
+  filter: DeadLetterFilter,
+  f: (store: service.Service, checked: DeadLetterFilter) => Effect.Effect<A, E>
+): Effect.Effect<A, E | InvalidMessage, DurableStore> =>
+  Effect.flatMap(DurableStore, (store) =>
+    Effect.flatMap(checkFilter(operation, filter), (checked) => f(store, checked))
+  )
+
 /**
  * The dead letters matching `filter`, the oldest first (at most `filter.limit`, default 100).
  *
@@ -348,9 +362,9 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<DurableStore, S
  */
 export const deadLetters = (
   filter: DeadLetterFilter = {}
-): Effect.Effect<ReadonlyArray<DeadLetter>, StoreError, DurableStore> =>
-  Effect.flatMap(DurableStore, (store) =>
-    store.deadLetters.list(filter).pipe(
+): Effect.Effect<ReadonlyArray<DeadLetter>, StoreError | InvalidMessage, DurableStore> =>
+  withFilter("DurableStore.deadLetters", filter, (store, checked) =>
+    store.deadLetters.list(checked).pipe(
       Effect.map((rows) =>
         rows.map(
           (row) =>
@@ -392,8 +406,12 @@ export const deadLetters = (
  * @since 0.1.0
  * @category accessors
  */
-export const replayDeadLetters = (filter: DeadLetterFilter = {}): Effect.Effect<number, StoreError, DurableStore> =>
-  Effect.flatMap(DurableStore, (store) => Effect.mapError(store.deadLetters.replay(filter), Failure.toStoreError))
+export const replayDeadLetters = (
+  filter: DeadLetterFilter = {}
+): Effect.Effect<number, StoreError | InvalidMessage, DurableStore> =>
+  withFilter("DurableStore.replayDeadLetters", filter, (store, checked) =>
+    Effect.mapError(store.deadLetters.replay(checked), Failure.toStoreError)
+  )
 
 /**
  * Deletes the dead letters matching `filter` for good. Returns how many.
@@ -409,8 +427,12 @@ export const replayDeadLetters = (filter: DeadLetterFilter = {}): Effect.Effect<
  * @since 0.1.0
  * @category accessors
  */
-export const removeDeadLetters = (filter: DeadLetterFilter = {}): Effect.Effect<number, StoreError, DurableStore> =>
-  Effect.flatMap(DurableStore, (store) => Effect.mapError(store.deadLetters.remove(filter), Failure.toStoreError))
+export const removeDeadLetters = (
+  filter: DeadLetterFilter = {}
+): Effect.Effect<number, StoreError | InvalidMessage, DurableStore> =>
+  withFilter("DurableStore.removeDeadLetters", filter, (store, checked) =>
+    Effect.mapError(store.deadLetters.remove(checked), Failure.toStoreError)
+  )
 
 /**
  * How full the store is now (counted from the tables).

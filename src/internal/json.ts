@@ -187,6 +187,13 @@ const otherRealmTime = (value: object): number | undefined => {
   }
 }
 
+/** Whether `value` is a `Date` (of this realm or another) holding a time, not an invalid one. */
+export const isValidDate = (value: unknown): value is Date => {
+  if (typeof value !== "object" || value === null) return false
+  const time = otherRealmTime(value)
+  return time !== undefined && !Number.isNaN(time)
+}
+
 const walkValue = (value: unknown, walk: Walk): unknown => {
   switch (typeof value) {
     case "string":

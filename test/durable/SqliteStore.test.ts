@@ -13,7 +13,7 @@ import { Context, Effect, Exit, Layer, Logger } from "effect"
 import { DurableStore } from "effect-mixpanel/durable"
 import * as Pages from "../../src/internal/consumer/durable/pages.js"
 import * as Sqlite from "../../src/internal/consumer/durable/sqlite.js"
-import { build, claimAll, event, events, tempDir } from "./support/store.js"
+import { build, claimAll, event, events, rejected, tempDir } from "./support/store.js"
 
 /** A logger that keeps the lines (`LEVEL message`), for the whole test: the store logs from its own fibers. */
 const capture = () => {
@@ -349,5 +349,45 @@ describe("DurableStore.layerSqlite", () => {
         Exit.fail(expect.objectContaining({ _tag: "StoreFailure", operation: "claim", reason: "Corrupt" }))
       )
     })
+  )
+  it.scopedLive(
+    "a dead-letter filter that makes no sense is an InvalidMessage naming its field, and nothing is touched",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* build(DurableStore.layerSqlite({ filename: join(yield* tempDir, "outbox.db") }))
+        yield* store.append("events", events(0, 5))
+        yield* store.deadLetter((yield* claimAll(store, "events")).map((message) => rejected(message)))
+        const refused = (effect: Effect.Effect<unknown, unknown, DurableStore.DurableStore>) =>
+          Effect.flip(Effect.provideService(effect, DurableStore.DurableStore, store))
+        for (const [effect, field, detail] of [
+          // SQLite reads `LIMIT -1` as no limit: this removed every dead letter
+          [DurableStore.removeDeadLetters({ limit: -1 }), "filter.limit", "must be an integer of at least 0"],
+          [DurableStore.replayDeadLetters({ limit: 1.5 }), "filter.limit", "must be an integer of at least 0"],
+          [DurableStore.deadLetters({ failedAfter: new Date("soon") }), "filter.failedAfter", "must be a valid Date"],
+          [
+            DurableStore.deadLetters({ failedBefore: "2020" } as unknown as DurableStore.DeadLetterFilter),
+            "filter.failedBefore",
+            "must be a valid Date"
+          ],
+          [
+            DurableStore.removeDeadLetters({ ids: Array.from({ length: 10_001 }, (_, i) => i) }),
+            "filter.ids",
+            "must name at most 10000 ids: page through more"
+          ],
+          [
+            DurableStore.removeDeadLetters({ limt: 1 } as DurableStore.DeadLetterFilter),
+            "filter.limt",
+            "is not an option here: did you mean limit?"
+          ]
+        ] as const) {
+          expect(yield* refused(effect)).toMatchObject({ _tag: "InvalidMessage", field, detail })
+        }
+        // every dead letter is still there, and a filter that makes sense works
+        expect(yield* store.stats).toMatchObject({ deadLetters: 5 })
+        expect(
+          yield* Effect.provideService(DurableStore.removeDeadLetters({ limit: 2 }), DurableStore.DurableStore, store)
+        ).toBe(2)
+        expect(yield* store.stats).toMatchObject({ deadLetters: 3 })
+      })
   )
 })

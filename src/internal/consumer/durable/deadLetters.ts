@@ -13,8 +13,12 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Statement from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { Endpoint } from "../../../Endpoint.js"
-import type { DeliveryFailure, DeliveryOutcome, DeliveryReason } from "../../../MixpanelError.js"
+import * as Endpoints from "../../../Endpoint.js"
+import { type DeliveryFailure, DeliveryOutcome, DeliveryReason, InvalidMessage } from "../../../MixpanelError.js"
+import { isValidDate } from "../../json.js"
+import * as Options from "../../options.js"
 import type { Stored } from "../buffered/store.js"
 import * as Pages from "./pages.js"
 import type { DeadLetterFilter, DeadLetterRow } from "./service.js"
@@ -51,6 +55,40 @@ const fromRow = (row: Row): DeadLetterRow => ({
   status: row.status === null ? undefined : toNumber(row.status),
   field: row.field ?? undefined
 })
+
+/** Most ids a filter names: every one is a parameter of the statement (SQLite takes 32,766 at most). */
+export const maxIds = 10_000
+
+const date = Schema.declare(isValidDate, { message: () => "must be a valid Date" })
+
+/** A filter as callers write it, from JavaScript too: a misspelt key, a negative limit, an invalid date refused. */
+const Filter = Schema.Struct({
+  ids: Schema.optional(
+    Schema.Array(Options.integer(0).option).pipe(
+      Schema.filter((ids) => ids.length <= maxIds || `must name at most ${maxIds} ids: page through more`)
+    )
+  ),
+  endpoint: Schema.optional(Options.literal(...Endpoints.Endpoint.literals).option),
+  outcome: Schema.optional(Options.literal(...DeliveryOutcome.literals).option),
+  reason: Schema.optional(Options.literal(...DeliveryReason.literals).option),
+  failedAfter: Schema.optional(date),
+  failedBefore: Schema.optional(date),
+  afterId: Schema.optional(Options.integer(0).option),
+  limit: Schema.optional(Options.integer(0).option)
+})
+
+const decodeFilter = Options.decoder(Filter, "filter")
+
+/**
+ * `filter` checked for `operation` (`DurableStore.removeDeadLetters`): a bad one is an `InvalidMessage`
+ * naming its field, never a statement that reads it otherwise (SQLite's `LIMIT -1` is no limit: a remove of
+ * "at most -1" dead letters removed them all).
+ */
+export const checkFilter = (operation: string, filter: unknown): Effect.Effect<DeadLetterFilter, InvalidMessage> =>
+  Effect.mapError(
+    decodeFilter(filter),
+    (invalid) => new InvalidMessage({ operation, field: invalid.option, detail: invalid.detail })
+  )
 
 /** The dead letters of one outbox. */
 export const make = (sql: SqlClient.SqlClient, statements: Statements, tables: Tables) => {
