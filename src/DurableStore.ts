@@ -212,10 +212,11 @@ export interface Options {
  * @since 0.1.0
  * @category models
  */
-export interface SqliteOptions extends Options {
+export interface SqliteOptions extends Omit<Options, "schema"> {
   /**
-   * The database file, created with its directory if missing. Not `""` or `":memory:"`: SQLite's
-   * temporary databases keep nothing through a crash.
+   * The database file's path, created with its directory if missing. Not `""` or `":memory:"`: SQLite's
+   * temporary databases keep nothing through a crash; not a `file:` URI. There is no `schema` option on
+   * SQLite (`tablePrefix` keeps the outbox's tables apart).
    */
   readonly filename: string
   /**

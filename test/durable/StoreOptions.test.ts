@@ -8,7 +8,7 @@ import { FetchHttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Either, Layer } from "effect"
 import { Consumer } from "effect-mixpanel"
 import { DurableStore } from "effect-mixpanel/durable"
 import { build, tempDir } from "./support/store.js"
@@ -85,6 +85,31 @@ describe("the durable stores' options", () => {
         expect(error.message).toContain("temporary database")
       }
     })
+  )
+
+  it.scopedLive(
+    "layerSqlite refuses a URI for a filename and a schema (PostgreSQL's), saying why, and makes no file",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        // the error, or `undefined` where the store was built (never the store itself: printing it takes minutes)
+        const failure = (options: DurableStore.SqliteOptions) =>
+          Effect.map(Effect.either(Effect.scoped(build(DurableStore.layerSqlite(options)))), (built) =>
+            Either.isLeft(built) ? built.left : undefined
+          )
+        expect(yield* failure({ filename: `file:${join(dir, "u.db")}?mode=ro` })).toMatchObject({
+          _tag: "InvalidConfig",
+          option: "filename",
+          detail: "must be a path, not a URI: SQLite's URI parameters are not read here"
+        })
+        const schema = { filename: join(dir, "outbox.db"), schema: "analytics" } as DurableStore.SqliteOptions
+        expect(yield* failure(schema)).toMatchObject({
+          _tag: "InvalidConfig",
+          option: "schema",
+          detail: "is PostgreSQL's: a SQLite file has no schemas (tablePrefix keeps the outbox's tables apart)"
+        })
+        expect(readdirSync(dir)).toEqual([])
+      })
   )
 
   it.scopedLive("layer: every bad option is an InvalidConfig naming it", () =>

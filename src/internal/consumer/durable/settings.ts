@@ -51,7 +51,10 @@ export const rules = {
       ? "must name a file: an empty name or :memory: is a temporary database, which keeps nothing through a crash"
       : filename.includes("\0")
         ? "must not contain a NUL character"
-        : undefined
+        : // better-sqlite3 takes the name as a path: `file:x.db?mode=ro` would be a directory `file:` and a file of that name
+          /^file:/i.test(filename)
+          ? "must be a path, not a URI: SQLite's URI parameters are not read here"
+          : undefined
   ),
   synchronous: Options.literal("full", "normal"),
   // Below it, not even the outbox's empty tables fit (the open fails as if the disk were full)
@@ -75,6 +78,12 @@ const StoreSchema = Schema.Struct(storeFields)
 
 const SqliteSchema = Schema.Struct({
   ...storeFields,
+  // PostgreSQL's: SQLite would read it as an attached database's name, and fail at the first statement
+  schema: Schema.optional(
+    Schema.Undefined.annotations({
+      message: () => "is PostgreSQL's: a SQLite file has no schemas (tablePrefix keeps the outbox's tables apart)"
+    })
+  ),
   filename: rules.filename.option,
   synchronous: Schema.optional(rules.synchronous.option),
   maxFileBytes: Schema.optional(rules.maxFileBytes.option)
