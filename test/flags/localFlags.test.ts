@@ -4,7 +4,8 @@ import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Option, Redacted, S
 import { Consumer, FeatureFlags, LocalFlags, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 import { tick, untilSleeping } from "../support/io.js"
-import { eventually, exposures, localLayer, simpleFlag, TestMixpanel, token, user } from "./support.js"
+import { capture } from "../support/logs.js"
+import { eventually, exposures, localLayer, nestedJson, simpleFlag, TestMixpanel, token, user } from "./support.js"
 
 const { Fault } = MixpanelTestServer
 
@@ -189,6 +190,83 @@ describe("LocalFlags", () => {
         expect(yield* run(FeatureFlags.getVariant("absent", { value: 0 }, user("u1")))).toMatchObject({
           reason: { _tag: "FlagNotFound" }
         })
+      })
+    )
+
+    /** A definitions body of `gate("good", true)` and a flag `deep` whose rule nests `levels` deep. */
+    const withDeepRule = (levels: number) => {
+      const deep = JSON.stringify(gate("deep", true)).replace(
+        '"rollout_percentage":1',
+        `"rollout_percentage":1,"runtime_evaluation_rule":${nestedJson(levels)}`
+      )
+      return `{"code":200,"flags":[${JSON.stringify(gate("good", true))},${deep}]}`
+    }
+
+    it.scoped("a definition nested thousands of levels deep is refused alone, and the layer builds", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("good", true)] })
+        server.failOn("flagDefinitions", Fault.body(withDeepRule(10_000)))
+        const { run } = yield* start(server, { polling: false })
+        const status = yield* run(LocalFlags.status)
+        expect(status).toMatchObject({ ready: true, flags: 1, lastError: Option.none() })
+        expect(status.invalidFlags).toMatchObject([
+          {
+            reason: "InvalidDefinition",
+            flagKey: "deep",
+            detail: "flag 1: malformed, and nested more than 200 levels deep"
+          }
+        ])
+        expect(yield* run(FeatureFlags.isEnabled("good", user("u1")))).toBe(true)
+        expect(yield* run(FeatureFlags.getVariant("deep", { value: 0 }, user("u1")))).toMatchObject({
+          source: "fallback",
+          reason: { _tag: "InvalidDefinition", error: { flagKey: "deep" } }
+        })
+      })
+    )
+
+    it.scoped("while polling, a deep flag is refused alone, a deep body is a failed fetch, and polling goes on", () =>
+      Effect.gen(function* () {
+        const logs = capture()
+        const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("good", true)] })
+        const { run } = yield* start(server, { pollingInterval: "30 seconds" }).pipe(Effect.provide(logs.layer))
+        const poll = Effect.zipRight(untilSleeping("30 seconds"), TestClock.adjust("30 seconds"))
+
+        server.failOn("flagDefinitions", Fault.body(withDeepRule(10_000)))
+        yield* poll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => status.invalidFlags.length === 1),
+          "the deep flag refused"
+        )
+        expect(yield* run(LocalFlags.status)).toMatchObject({ flags: 1, lastError: Option.none() })
+        expect(yield* run(FeatureFlags.isEnabled("good", user("u1")))).toBe(true)
+
+        // a body that is not the definitions, too deep to quote in the error
+        server.failOn("flagDefinitions", Fault.body(`{"flags":{"deep":${nestedJson(10_000)}}}`))
+        yield* poll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => Option.isSome(status.lastError)),
+          "the failed fetch"
+        )
+        expect(Option.getOrThrow((yield* run(LocalFlags.status)).lastError)).toMatchObject({
+          reason: "Malformed",
+          detail: "malformed, and nested more than 200 levels deep"
+        })
+        expect(logs.lines).toContainEqual(
+          expect.objectContaining({
+            level: "WARN",
+            message: expect.stringContaining("fetching the flag definitions failed")
+          })
+        )
+        expect(yield* run(FeatureFlags.isEnabled("good", user("u1")))).toBe(true)
+
+        // the next poll happens, and succeeds
+        yield* poll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => Option.isNone(status.lastError)),
+          "the recovery"
+        )
+        expect(definitionRequests(server)).toHaveLength(4)
+        expect((yield* run(LocalFlags.status)).invalidFlags).toEqual([])
       })
     )
 

@@ -12,7 +12,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -50,13 +49,6 @@ const initial: State = {
 
 const path = "/flags/definitions"
 
-const firstIssue = (error: ParseResult.ParseError): string => {
-  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
-  if (issue === undefined) return error.message
-  const at = issue.path.length === 0 ? "" : ` at ${issue.path.map(String).join(".")}`
-  return `${issue.message}${at}`
-}
-
 const decodeResponse = Schema.decodeUnknownEither(Schemas.DefinitionsResponse)
 const decodeFlag = Schema.decodeUnknownEither(Schemas.FlagDefinition)
 
@@ -73,7 +65,7 @@ export const readDefinitions = (
   Either.map(
     Either.mapLeft(
       decodeResponse(body),
-      (error) => new FlagsError({ path, reason: "Malformed", status: 200, detail: firstIssue(error) })
+      (error) => new FlagsError({ path, reason: "Malformed", status: 200, detail: Schemas.describeIssue(error, body) })
     ),
     (response) => {
       const flags = new Map<string, Evaluate.CompiledFlag | FlagsError>()
@@ -91,7 +83,7 @@ export const readDefinitions = (
           path,
           reason: "InvalidDefinition",
           ...(key !== undefined ? { flagKey: key } : {}),
-          detail: `flag ${index}: ${firstIssue(decoded.left)}`
+          detail: `flag ${index}: ${Schemas.describeIssue(decoded.left, raw)}`
         })
         invalid.push(error)
         if (key !== undefined) flags.set(key, error)
