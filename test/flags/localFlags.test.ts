@@ -1,9 +1,9 @@
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Option, Redacted, Scope, TestClock } from "effect"
+import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Scope, TestClock } from "effect"
 import { Consumer, FeatureFlags, LocalFlags, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
-import { tick, untilSleeping } from "../support/io.js"
+import { tick, untilSleeping, waitUntil } from "../support/io.js"
 import { capture } from "../support/logs.js"
 import { eventually, exposures, localLayer, nestedJson, simpleFlag, TestMixpanel, token, user } from "./support.js"
 
@@ -25,6 +25,19 @@ const start = (server: MixpanelTestServer.MixpanelTestServer, options: Partial<L
     ) => Effect.provide(effect, context)
     return { scope, run }
   })
+
+/** Lets the polling fiber, polling every 30 seconds, fetch once more. */
+const nextPoll = Effect.zipRight(untilSleeping("30 seconds"), TestClock.adjust("30 seconds"))
+
+/** Waits for a failed fetch, and gives its error. */
+const lastError = (status: Effect.Effect<LocalFlags.Status>) =>
+  Effect.zipRight(
+    eventually(
+      Effect.map(status, (current) => Option.isSome(current.lastError)),
+      "a failed fetch"
+    ),
+    Effect.map(status, (current) => Option.getOrThrow(current.lastError))
+  )
 
 describe("LocalFlags", () => {
   describe("fetching definitions", () => {
@@ -229,10 +242,9 @@ describe("LocalFlags", () => {
         const logs = capture()
         const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("good", true)] })
         const { run } = yield* start(server, { pollingInterval: "30 seconds" }).pipe(Effect.provide(logs.layer))
-        const poll = Effect.zipRight(untilSleeping("30 seconds"), TestClock.adjust("30 seconds"))
 
         server.failOn("flagDefinitions", Fault.body(withDeepRule(10_000)))
-        yield* poll
+        yield* nextPoll
         yield* eventually(
           Effect.map(run(LocalFlags.status), (status) => status.invalidFlags.length === 1),
           "the deep flag refused"
@@ -242,12 +254,8 @@ describe("LocalFlags", () => {
 
         // a body that is not the definitions, too deep to quote in the error
         server.failOn("flagDefinitions", Fault.body(`{"flags":{"deep":${nestedJson(10_000)}}}`))
-        yield* poll
-        yield* eventually(
-          Effect.map(run(LocalFlags.status), (status) => Option.isSome(status.lastError)),
-          "the failed fetch"
-        )
-        expect(Option.getOrThrow((yield* run(LocalFlags.status)).lastError)).toMatchObject({
+        yield* nextPoll
+        expect(yield* lastError(run(LocalFlags.status))).toMatchObject({
           reason: "Malformed",
           detail: "malformed, and nested more than 200 levels deep"
         })
@@ -260,13 +268,88 @@ describe("LocalFlags", () => {
         expect(yield* run(FeatureFlags.isEnabled("good", user("u1")))).toBe(true)
 
         // the next poll happens, and succeeds
-        yield* poll
+        yield* nextPoll
         yield* eventually(
           Effect.map(run(LocalFlags.status), (status) => Option.isNone(status.lastError)),
           "the recovery"
         )
         expect(definitionRequests(server)).toHaveLength(4)
         expect((yield* run(LocalFlags.status)).invalidFlags).toEqual([])
+      })
+    )
+
+    it.scoped("a defect in one fetch is a failed fetch: reported, logged, and polling goes on", () =>
+      Effect.gen(function* () {
+        const logs = capture()
+        const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("good", true)] })
+        let requests = 0
+        // an HTTP client that dies on the second request
+        const DyingClient = Layer.effect(
+          HttpClient.HttpClient,
+          Effect.map(HttpClient.HttpClient, (client) =>
+            HttpClient.transform(client, (response) =>
+              Effect.suspend(() => (++requests === 2 ? Effect.die(new Error("boom")) : response))
+            )
+          )
+        ).pipe(Layer.provide(FetchHttpClient.layer))
+        const context = yield* Layer.build(
+          LocalFlags.layer({ token, baseUrl: server.url, pollingInterval: "30 seconds" }).pipe(
+            Layer.provide(TestMixpanel),
+            Layer.provide(DyingClient)
+          )
+        ).pipe(Effect.provide(logs.layer))
+        const run = <A, E>(effect: Effect.Effect<A, E, LocalFlags.LocalFlags>) => Effect.provide(effect, context)
+        yield* nextPoll
+        expect(yield* lastError(run(LocalFlags.status))).toMatchObject({
+          reason: "Transport",
+          detail: "the HTTP client died: Error: boom"
+        })
+        expect(logs.lines).toContainEqual(
+          expect.objectContaining({ level: "WARN", message: expect.stringContaining("Error: boom") })
+        )
+        yield* nextPoll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => Option.isNone(status.lastError)),
+          "the next poll"
+        )
+        expect(requests).toBe(3)
+        expect(definitionRequests(server)).toHaveLength(2)
+      })
+    )
+
+    it.scoped("a defect left in a poll (here a logger that throws) is logged, and polling goes on", () =>
+      Effect.gen(function* () {
+        const logs = capture()
+        let thrown = false
+        const ThrowingLogger = Logger.add(
+          Logger.make(({ message }) => {
+            if (!thrown && String(message).includes("fetching the flag definitions failed")) {
+              thrown = true
+              throw new Error("logger boom")
+            }
+          })
+        )
+        const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("g", true)] })
+        const { run } = yield* start(server, { pollingInterval: "30 seconds" }).pipe(
+          Effect.provide(ThrowingLogger),
+          Effect.provide(logs.layer)
+        )
+        server.failOn("flagDefinitions", Fault.status(503))
+        yield* nextPoll
+        yield* waitUntil(() => thrown, "the logger's throw")
+        yield* eventually(
+          Effect.sync(() => logs.lines.some((line) => line.level === "ERROR")),
+          "the defect logged"
+        )
+        expect(logs.lines.filter((line) => line.level === "ERROR").map((line) => line.message)).toEqual([
+          "fetching the flag definitions died; polling goes on Error: logger boom"
+        ])
+        yield* nextPoll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => Option.isNone(status.lastError)),
+          "the next poll"
+        )
+        expect(definitionRequests(server)).toHaveLength(3)
       })
     )
 

@@ -92,6 +92,15 @@ export const readDefinitions = (
     }
   )
 
+/** Longest text of a defect kept in an error's `detail`. */
+const maxDefect = 300
+
+/** A defect in a line: an error's name and message, cut short; any other value is only named by its type. */
+const describeDefect = (defect: unknown): string => {
+  const text = defect instanceof Error ? `${defect.name}: ${defect.message}` : `a thrown ${typeof defect}`
+  return text.length > maxDefect ? `${text.slice(0, maxDefect)}…` : text
+}
+
 const toStatus = (state: State): Status => {
   let flags = 0
   for (const flag of state.flags.values()) if (!(flag instanceof FlagsError)) flags++
@@ -130,7 +139,17 @@ export const make = (
 
     const store = (body: unknown) =>
       Effect.gen(function* () {
-        const read = readDefinitions(body)
+        // a throw while reading is a failed fetch: the stack overflow of a deeply nested body was one
+        const read = yield* Effect.try({
+          try: () => readDefinitions(body),
+          catch: (defect) =>
+            new FlagsError({
+              path,
+              reason: "Malformed",
+              status: 200,
+              detail: `reading the definitions threw ${describeDefect(defect)}`
+            })
+        })
         if (Either.isLeft(read)) return yield* read.left
         const now = yield* Clock.currentTimeMillis
         const previous = yield* Ref.getAndSet(state, {
@@ -147,8 +166,19 @@ export const make = (
         }
       })
 
+    // a defect of the HTTP client is a failed fetch too: reported in `status`, and the next poll happens
+    const request = requester
+      .get(path)
+      .pipe(
+        Effect.catchAllDefect((defect) =>
+          Effect.fail(
+            new FlagsError({ path, reason: "Transport", detail: `the HTTP client died: ${describeDefect(defect)}` })
+          )
+        )
+      )
+
     const refresh: Effect.Effect<void, FlagsError> = permit.withPermits(1)(
-      requester.get(path).pipe(
+      request.pipe(
         Effect.flatMap(store),
         Effect.tapError((error) =>
           Ref.update(state, (current) => ({ ...current, lastError: Option.some(error) })).pipe(
@@ -181,11 +211,18 @@ export const make = (
 
     const base = yield* FlagService.make({ mode: "local", lookup, all })
 
+    // a failure is reported by `refresh` itself; any defect left (a logger that throws) is logged, and polling
+    // goes on
+    const poll = refresh.pipe(
+      Effect.catchAllDefect((defect) =>
+        Effect.logError("fetching the flag definitions died; polling goes on", describeDefect(defect))
+      ),
+      Effect.ignore
+    )
+
     // the first fetch is awaited, so that a healthy start serves flags at once; its failure is only reported
-    yield* Effect.ignore(refresh)
-    if (polling) {
-      yield* Effect.forkScoped(Effect.ignore(refresh).pipe(Effect.schedule(Schedule.spaced(interval))))
-    }
+    yield* poll
+    if (polling) yield* Effect.forkScoped(poll.pipe(Effect.schedule(Schedule.spaced(interval))))
 
     const service: Service = {
       ...base,
