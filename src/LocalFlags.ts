@@ -7,9 +7,10 @@
  * variant splits and overrides, test users, JsonLogic runtime rules over `custom_properties`), so a user
  * gets the same variant whichever SDK evaluates the flag.
  *
- * A failed fetch keeps the last good definitions; it is logged and reported by `status`. Until a fetch has
- * succeeded, every lookup returns the caller's fallback with the reason `NotReady`. A malformed flag
- * definition fails that flag alone (reason `InvalidDefinition`).
+ * A failed fetch (a defect of the `HttpClient` too) keeps the last good definitions; it is logged and
+ * reported by `status`, and polling goes on. Until a fetch has succeeded, every lookup returns the caller's
+ * fallback with the reason `NotReady`. A malformed flag definition fails that flag alone (reason
+ * `InvalidDefinition`).
  *
  * @since 0.1.0
  */

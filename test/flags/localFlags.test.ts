@@ -1,10 +1,11 @@
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Option, Redacted, Scope, TestClock } from "effect"
+import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Scope, TestClock } from "effect"
 import { Consumer, FeatureFlags, LocalFlags, Mixpanel, MixpanelError, TestConsumer } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
-import { tick, untilSleeping } from "../support/io.js"
-import { eventually, exposures, localLayer, simpleFlag, TestMixpanel, token, user } from "./support.js"
+import { tick, untilSleeping, waitUntil } from "../support/io.js"
+import { capture } from "../support/logs.js"
+import { eventually, exposures, localLayer, nestedJson, simpleFlag, TestMixpanel, token, user } from "./support.js"
 
 const { Fault } = MixpanelTestServer
 
@@ -24,6 +25,19 @@ const start = (server: MixpanelTestServer.MixpanelTestServer, options: Partial<L
     ) => Effect.provide(effect, context)
     return { scope, run }
   })
+
+/** Lets the polling fiber, polling every 30 seconds, fetch once more. */
+const nextPoll = Effect.zipRight(untilSleeping("30 seconds"), TestClock.adjust("30 seconds"))
+
+/** Waits for a failed fetch, and gives its error. */
+const lastError = (status: Effect.Effect<LocalFlags.Status>) =>
+  Effect.zipRight(
+    eventually(
+      Effect.map(status, (current) => Option.isSome(current.lastError)),
+      "a failed fetch"
+    ),
+    Effect.map(status, (current) => Option.getOrThrow(current.lastError))
+  )
 
 describe("LocalFlags", () => {
   describe("fetching definitions", () => {
@@ -189,6 +203,153 @@ describe("LocalFlags", () => {
         expect(yield* run(FeatureFlags.getVariant("absent", { value: 0 }, user("u1")))).toMatchObject({
           reason: { _tag: "FlagNotFound" }
         })
+      })
+    )
+
+    /** A definitions body of `gate("good", true)` and a flag `deep` whose rule nests `levels` deep. */
+    const withDeepRule = (levels: number) => {
+      const deep = JSON.stringify(gate("deep", true)).replace(
+        '"rollout_percentage":1',
+        `"rollout_percentage":1,"runtime_evaluation_rule":${nestedJson(levels)}`
+      )
+      return `{"code":200,"flags":[${JSON.stringify(gate("good", true))},${deep}]}`
+    }
+
+    it.scoped("a definition nested thousands of levels deep is refused alone, and the layer builds", () =>
+      Effect.gen(function* () {
+        const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("good", true)] })
+        server.failOn("flagDefinitions", Fault.body(withDeepRule(10_000)))
+        const { run } = yield* start(server, { polling: false })
+        const status = yield* run(LocalFlags.status)
+        expect(status).toMatchObject({ ready: true, flags: 1, lastError: Option.none() })
+        expect(status.invalidFlags).toMatchObject([
+          {
+            reason: "InvalidDefinition",
+            flagKey: "deep",
+            detail: "flag 1: malformed, and nested more than 200 levels deep"
+          }
+        ])
+        expect(yield* run(FeatureFlags.isEnabled("good", user("u1")))).toBe(true)
+        expect(yield* run(FeatureFlags.getVariant("deep", { value: 0 }, user("u1")))).toMatchObject({
+          source: "fallback",
+          reason: { _tag: "InvalidDefinition", error: { flagKey: "deep" } }
+        })
+      })
+    )
+
+    it.scoped("while polling, a deep flag is refused alone, a deep body is a failed fetch, and polling goes on", () =>
+      Effect.gen(function* () {
+        const logs = capture()
+        const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("good", true)] })
+        const { run } = yield* start(server, { pollingInterval: "30 seconds" }).pipe(Effect.provide(logs.layer))
+
+        server.failOn("flagDefinitions", Fault.body(withDeepRule(10_000)))
+        yield* nextPoll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => status.invalidFlags.length === 1),
+          "the deep flag refused"
+        )
+        expect(yield* run(LocalFlags.status)).toMatchObject({ flags: 1, lastError: Option.none() })
+        expect(yield* run(FeatureFlags.isEnabled("good", user("u1")))).toBe(true)
+
+        // a body that is not the definitions, too deep to quote in the error
+        server.failOn("flagDefinitions", Fault.body(`{"flags":{"deep":${nestedJson(10_000)}}}`))
+        yield* nextPoll
+        expect(yield* lastError(run(LocalFlags.status))).toMatchObject({
+          reason: "Malformed",
+          detail: "malformed, and nested more than 200 levels deep"
+        })
+        expect(logs.lines).toContainEqual(
+          expect.objectContaining({
+            level: "WARN",
+            message: expect.stringContaining("fetching the flag definitions failed")
+          })
+        )
+        expect(yield* run(FeatureFlags.isEnabled("good", user("u1")))).toBe(true)
+
+        // the next poll happens, and succeeds
+        yield* nextPoll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => Option.isNone(status.lastError)),
+          "the recovery"
+        )
+        expect(definitionRequests(server)).toHaveLength(4)
+        expect((yield* run(LocalFlags.status)).invalidFlags).toEqual([])
+      })
+    )
+
+    it.scoped("a defect in one fetch is a failed fetch: reported, logged, and polling goes on", () =>
+      Effect.gen(function* () {
+        const logs = capture()
+        const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("good", true)] })
+        let requests = 0
+        // an HTTP client that dies on the second request
+        const DyingClient = Layer.effect(
+          HttpClient.HttpClient,
+          Effect.map(HttpClient.HttpClient, (client) =>
+            HttpClient.transform(client, (response) =>
+              Effect.suspend(() => (++requests === 2 ? Effect.die(new Error("boom")) : response))
+            )
+          )
+        ).pipe(Layer.provide(FetchHttpClient.layer))
+        const context = yield* Layer.build(
+          LocalFlags.layer({ token, baseUrl: server.url, pollingInterval: "30 seconds" }).pipe(
+            Layer.provide(TestMixpanel),
+            Layer.provide(DyingClient)
+          )
+        ).pipe(Effect.provide(logs.layer))
+        const run = <A, E>(effect: Effect.Effect<A, E, LocalFlags.LocalFlags>) => Effect.provide(effect, context)
+        yield* nextPoll
+        expect(yield* lastError(run(LocalFlags.status))).toMatchObject({
+          reason: "Transport",
+          detail: "the HTTP client died: Error: boom"
+        })
+        expect(logs.lines).toContainEqual(
+          expect.objectContaining({ level: "WARN", message: expect.stringContaining("Error: boom") })
+        )
+        yield* nextPoll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => Option.isNone(status.lastError)),
+          "the next poll"
+        )
+        expect(requests).toBe(3)
+        expect(definitionRequests(server)).toHaveLength(2)
+      })
+    )
+
+    it.scoped("a defect left in a poll (here a logger that throws) is logged, and polling goes on", () =>
+      Effect.gen(function* () {
+        const logs = capture()
+        let thrown = false
+        const ThrowingLogger = Logger.add(
+          Logger.make(({ message }) => {
+            if (!thrown && String(message).includes("fetching the flag definitions failed")) {
+              thrown = true
+              throw new Error("logger boom")
+            }
+          })
+        )
+        const server = yield* MixpanelTestServer.make({ flagDefinitions: [gate("g", true)] })
+        const { run } = yield* start(server, { pollingInterval: "30 seconds" }).pipe(
+          Effect.provide(ThrowingLogger),
+          Effect.provide(logs.layer)
+        )
+        server.failOn("flagDefinitions", Fault.status(503))
+        yield* nextPoll
+        yield* waitUntil(() => thrown, "the logger's throw")
+        yield* eventually(
+          Effect.sync(() => logs.lines.some((line) => line.level === "ERROR")),
+          "the defect logged"
+        )
+        expect(logs.lines.filter((line) => line.level === "ERROR").map((line) => line.message)).toEqual([
+          "fetching the flag definitions died; polling goes on Error: logger boom"
+        ])
+        yield* nextPoll
+        yield* eventually(
+          Effect.map(run(LocalFlags.status), (status) => Option.isNone(status.lastError)),
+          "the next poll"
+        )
+        expect(definitionRequests(server)).toHaveLength(3)
       })
     )
 

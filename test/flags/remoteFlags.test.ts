@@ -4,7 +4,7 @@ import { Effect, Fiber, Layer, TestClock } from "effect"
 import { FeatureFlags, MixpanelError, RemoteFlags, type TestConsumer } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 import { tick, untilSleeping } from "../support/io.js"
-import { exposures, remoteLayer, TestMixpanel, token, user } from "./support.js"
+import { exposures, nestedJson, remoteLayer, TestMixpanel, token, user } from "./support.js"
 
 const { Fault } = MixpanelTestServer
 
@@ -169,6 +169,31 @@ describe("RemoteFlags", () => {
         expect(variant.reason.error.message).not.toContain(token)
       }
       expect(yield* run(exposures)).toEqual([])
+    })
+  )
+
+  it.scoped("a variant nested thousands of levels deep is Malformed alone, as is a deep body", () =>
+    Effect.gen(function* () {
+      const { run, server } = yield* setup()
+      const deep = `{"variant_key":"on","variant_value":${nestedJson(10_000)}}`
+      const tooDeep = "malformed, and nested more than 200 levels deep"
+      server.failOn("flags", Fault.body(`{"flags":{"new-checkout":${deep}}}`))
+      expect(yield* run(FeatureFlags.getVariant("new-checkout", { value: false }, user("u1")))).toMatchObject({
+        source: "fallback",
+        reason: { _tag: "BackendError", error: { reason: "Malformed", flagKey: "new-checkout", detail: tooDeep } }
+      })
+      server.failOn(
+        "flags",
+        Fault.body(`{"flags":{"button-color":${JSON.stringify(variants["button-color"])},"deep":${deep}}}`)
+      )
+      expect(yield* run(FeatureFlags.getAllVariants(user("u1")))).toEqual({
+        "button-color": { source: "remote", key: "Blue", value: "#00f" }
+      })
+      server.failOn("flags", Fault.body(`{"flags":${nestedJson(10_000)}}`))
+      expect(yield* run(Effect.flip(FeatureFlags.getAllVariants(user("u1"))))).toMatchObject({
+        reason: "Malformed",
+        detail: tooDeep
+      })
     })
   )
 

@@ -83,3 +83,9 @@ export const user = (distinctId: string, custom?: Record<string, unknown>): Feat
   (custom === undefined
     ? { distinct_id: distinctId }
     : { distinct_id: distinctId, custom_properties: custom }) as FeatureFlags.Context
+
+/**
+ * JSON text of arrays nested `levels` deep, written by hand: `JSON.stringify` (and so the test server)
+ * overflows the stack on a value a few thousand levels deep, where `JSON.parse` reads it.
+ */
+export const nestedJson = (levels: number): string => `${"[".repeat(levels)}${"]".repeat(levels)}`

@@ -12,7 +12,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -50,13 +49,6 @@ const initial: State = {
 
 const path = "/flags/definitions"
 
-const firstIssue = (error: ParseResult.ParseError): string => {
-  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
-  if (issue === undefined) return error.message
-  const at = issue.path.length === 0 ? "" : ` at ${issue.path.map(String).join(".")}`
-  return `${issue.message}${at}`
-}
-
 const decodeResponse = Schema.decodeUnknownEither(Schemas.DefinitionsResponse)
 const decodeFlag = Schema.decodeUnknownEither(Schemas.FlagDefinition)
 
@@ -73,7 +65,7 @@ export const readDefinitions = (
   Either.map(
     Either.mapLeft(
       decodeResponse(body),
-      (error) => new FlagsError({ path, reason: "Malformed", status: 200, detail: firstIssue(error) })
+      (error) => new FlagsError({ path, reason: "Malformed", status: 200, detail: Schemas.describeIssue(error, body) })
     ),
     (response) => {
       const flags = new Map<string, Evaluate.CompiledFlag | FlagsError>()
@@ -91,7 +83,7 @@ export const readDefinitions = (
           path,
           reason: "InvalidDefinition",
           ...(key !== undefined ? { flagKey: key } : {}),
-          detail: `flag ${index}: ${firstIssue(decoded.left)}`
+          detail: `flag ${index}: ${Schemas.describeIssue(decoded.left, raw)}`
         })
         invalid.push(error)
         if (key !== undefined) flags.set(key, error)
@@ -99,6 +91,15 @@ export const readDefinitions = (
       return { flags, invalid }
     }
   )
+
+/** Longest text of a defect kept in an error's `detail`. */
+const maxDefect = 300
+
+/** A defect in a line: an error's name and message, cut short; any other value is only named by its type. */
+const describeDefect = (defect: unknown): string => {
+  const text = defect instanceof Error ? `${defect.name}: ${defect.message}` : `a thrown ${typeof defect}`
+  return text.length > maxDefect ? `${text.slice(0, maxDefect)}…` : text
+}
 
 const toStatus = (state: State): Status => {
   let flags = 0
@@ -138,7 +139,17 @@ export const make = (
 
     const store = (body: unknown) =>
       Effect.gen(function* () {
-        const read = readDefinitions(body)
+        // a throw while reading is a failed fetch: the stack overflow of a deeply nested body was one
+        const read = yield* Effect.try({
+          try: () => readDefinitions(body),
+          catch: (defect) =>
+            new FlagsError({
+              path,
+              reason: "Malformed",
+              status: 200,
+              detail: `reading the definitions threw ${describeDefect(defect)}`
+            })
+        })
         if (Either.isLeft(read)) return yield* read.left
         const now = yield* Clock.currentTimeMillis
         const previous = yield* Ref.getAndSet(state, {
@@ -155,8 +166,19 @@ export const make = (
         }
       })
 
+    // a defect of the HTTP client is a failed fetch too: reported in `status`, and the next poll happens
+    const request = requester
+      .get(path)
+      .pipe(
+        Effect.catchAllDefect((defect) =>
+          Effect.fail(
+            new FlagsError({ path, reason: "Transport", detail: `the HTTP client died: ${describeDefect(defect)}` })
+          )
+        )
+      )
+
     const refresh: Effect.Effect<void, FlagsError> = permit.withPermits(1)(
-      requester.get(path).pipe(
+      request.pipe(
         Effect.flatMap(store),
         Effect.tapError((error) =>
           Ref.update(state, (current) => ({ ...current, lastError: Option.some(error) })).pipe(
@@ -189,11 +211,18 @@ export const make = (
 
     const base = yield* FlagService.make({ mode: "local", lookup, all })
 
+    // a failure is reported by `refresh` itself; any defect left (a logger that throws) is logged, and polling
+    // goes on
+    const poll = refresh.pipe(
+      Effect.catchAllDefect((defect) =>
+        Effect.logError("fetching the flag definitions died; polling goes on", describeDefect(defect))
+      ),
+      Effect.ignore
+    )
+
     // the first fetch is awaited, so that a healthy start serves flags at once; its failure is only reported
-    yield* Effect.ignore(refresh)
-    if (polling) {
-      yield* Effect.forkScoped(Effect.ignore(refresh).pipe(Effect.schedule(Schedule.spaced(interval))))
-    }
+    yield* poll
+    if (polling) yield* Effect.forkScoped(poll.pipe(Effect.schedule(Schedule.spaced(interval))))
 
     const service: Service = {
       ...base,

@@ -6,7 +6,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { Context, ServedVariant } from "../../FeatureFlags.js"
@@ -22,17 +22,14 @@ const path = "/flags"
 const decodeResponse = Schema.decodeUnknownEither(Schemas.RemoteResponse)
 const decodeVariant = Schema.decodeUnknownEither(Schemas.RemoteVariant)
 
-const malformed = (error: ParseResult.ParseError, flagKey?: string) => {
-  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const at = issue === undefined || issue.path.length === 0 ? "" : ` at ${issue.path.map(String).join(".")}`
-  return new FlagsError({
+const malformed = (error: ParseResult.ParseError, input: unknown, flagKey?: string) =>
+  new FlagsError({
     path,
     reason: "Malformed",
     status: 200,
     ...(flagKey !== undefined ? { flagKey } : {}),
-    detail: `${issue?.message ?? error.message}${at}`
+    detail: Schemas.describeIssue(error, input)
   })
-}
 
 const toServed = (variant: typeof Schemas.RemoteVariant.Type): ServedVariant => ({
   source: "remote",
@@ -46,11 +43,11 @@ const toServed = (variant: typeof Schemas.RemoteVariant.Type): ServedVariant => 
 /** The `flags` object of a response (none is the same as empty, as in the official SDKs). */
 const flagsOf = (body: unknown): Effect.Effect<Readonly<Record<string, unknown>>, FlagsError> => {
   const decoded = decodeResponse(body)
-  return Either.isLeft(decoded) ? Effect.fail(malformed(decoded.left)) : Effect.succeed(decoded.right.flags ?? {})
+  return Either.isLeft(decoded) ? Effect.fail(malformed(decoded.left, body)) : Effect.succeed(decoded.right.flags ?? {})
 }
 
 const variantOf = (flagKey: string, raw: unknown): Either.Either<ServedVariant, FlagsError> =>
-  Either.mapBoth(decodeVariant(raw), { onLeft: (error) => malformed(error, flagKey), onRight: toServed })
+  Either.mapBoth(decodeVariant(raw), { onLeft: (error) => malformed(error, raw, flagKey), onRight: toServed })
 
 const decodeOptions = Http.decoder({})
 
