@@ -999,6 +999,16 @@ describe("effect-mixpanel import", () => {
           "effect-mixpanel import: --retry-delay: '-1 millis' is not a duration of 0 or more, such as '2 seconds'\n"
         ])
         expect(await said(["--quickly"])).toMatch(/: a flag misspelt, or a flag before it without its value\?/)
+        // a flag given twice is said so (@effect/cli takes the second for a file); `said` gives --json once
+        for (const twice of [
+          ["--rejects", "a.ndjson", "--rejects", "b.ndjson"],
+          ["--base-url", server.url, "--base-url", server.url],
+          ["--checkpoint", "a.json", "--checkpoint=b.json"],
+          ["--token", token, "--token", token],
+          ["--json"]
+        ]) {
+          expect(await said(twice)).toBe(`effect-mixpanel import: ${twice[0]} given twice: give it once\n`)
+        }
         // a check of the library's options names the flag that gave the option
         expect(await said(["--base-url", "http://example.com", "--api-secret", "s"])).toMatch(
           /^effect-mixpanel import: --base-url: refusing to send an \/import secret over plain HTTP/

@@ -508,10 +508,15 @@ const signals = (stop: Deferred.Deferred<void>) =>
 
 const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
   Effect.gen(function* () {
-    // @effect/cli takes what it does not know as a file: a flag misspelt, or one whose value is missing
+    // @effect/cli takes what it does not know as a file: a flag misspelt, or one whose value is missing; and
+    // a flag it knows, given again after it took the first
     const flagLike = flags.paths.find((path) => path.startsWith("-") && !existsSync(path))
     if (flagLike !== undefined) {
-      const meant = Issues.suggest(flagLike.split("=")[0] ?? flagLike, flagNames())
+      const name = flagLike.split("=")[0] ?? flagLike
+      if (flagNames().includes(name)) {
+        return yield* new InvalidConfig({ option: "paths", detail: `${name} given twice: give it once` })
+      }
+      const meant = Issues.suggest(name, flagNames())
       return yield* new InvalidConfig({
         option: "paths",
         detail: `${flagLike} was read as a file, and there is none${Issues.didYouMean(meant) || ": a flag misspelt, or a flag before it without its value?"} (--help lists the flags)`
