@@ -989,6 +989,15 @@ describe("effect-mixpanel import", () => {
         expect(await said(["--map", "__proto__=event"])).toBe(
           "effect-mixpanel import: --map: '__proto__=event': a field cannot be named __proto__ (JavaScript takes it for an object's prototype)\n"
         )
+        // a target mapped twice, in one --map or two: the last one would win silently
+        for (const map of [
+          ["--map", "time=ts,time=when"],
+          ["--map", "event=action,time=ts", "--map", "time = when"]
+        ]) {
+          expect(await said(map)).toBe(
+            "effect-mixpanel import: --map: time is mapped twice, from ts and from when: give it one source\n"
+          )
+        }
         expect(await said(["--progress-interval", "0 millis"])).toBe(
           "effect-mixpanel import: --progress-interval: must be longer than 0\n"
         )
@@ -1053,7 +1062,7 @@ describe("effect-mixpanel import", () => {
           "effect-mixpanel import: Missing argument <file or folder> (--help lists the flags)\n"
         )
       }),
-    60_000
+    120_000
   )
 
   it(

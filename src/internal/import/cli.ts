@@ -341,6 +341,16 @@ export const parseMapping = (values: ReadonlyArray<string>): Effect.Effect<Recor
         })
       )
     }
+    // the last would win silently: which one the user meant cannot be told
+    const earlier = Object.hasOwn(mapping, target) ? mapping[target] : undefined
+    if (earlier !== undefined) {
+      return Effect.fail(
+        new InvalidConfig({
+          option: "--map",
+          detail: `${target} is mapped twice, from ${earlier} and from ${source}: give it one source`
+        })
+      )
+    }
     mapping[target] = source
   }
   return Effect.succeed(mapping)
