@@ -284,6 +284,21 @@ describe("effect-mixpanel import", () => {
       expect(run.stderr).toContain("rejected      3")
     }))
 
+  it("refuses a folder with no file to import in it, saying so, and writes no checkpoint", () =>
+    withServer({}, async (server) => {
+      const cwd = workspace("nothing", { "folder/_SUCCESS": "", "folder/notes.md": "x", "folder/.hidden.ndjson": "" })
+      mkdirSync(join(cwd, "empty"))
+      const empty = await cli(cwd, ["empty"], environment(server))
+      expect([empty.code, empty.stderr]).toEqual([2, "effect-mixpanel import: no files to import in empty\n"])
+      const unknown = await cli(cwd, ["folder", "empty", "--dry-run"], environment(server))
+      expect([unknown.code, unknown.stderr]).toEqual([
+        2,
+        "effect-mixpanel import: no files to import in folder, empty (skipped, unknown format: folder/_SUCCESS, folder/notes.md)\n"
+      ])
+      expect(() => statSync(join(cwd, "effect-mixpanel-import.checkpoint.json"))).toThrow(/ENOENT/)
+      expect(server.requests()).toEqual([])
+    }))
+
   it("imports a folder with a symbolic link to nothing in it: the link is one rejection, naming it", () =>
     withServer({}, async (server) => {
       const cwd = workspace("dangling", { "folder/a.ndjson": ndjson(range(0, 5).map(event)) })

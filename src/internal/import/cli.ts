@@ -567,6 +567,15 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       { path: Checkpoint.asideOf(flags.checkpoint), what: "the checkpoint's next version (--checkpoint)" },
       { path: rejectsPath, what: "the rejects file (--rejects)" }
     ])
+    // Most likely a wrong path or files not there yet: an import that reads nothing fails, so that a script
+    // sees it; a resumed one may have nothing left (a complete checkpoint), and says so below
+    if (files.length === 0 && resumed === undefined) {
+      const unknown = skipped.length === 0 ? "" : ` (skipped, unknown format: ${skipped.join(", ")})`
+      return yield* new InvalidConfig({
+        option: "paths",
+        detail: `no files to import in ${flags.paths.join(", ")}${unknown}`
+      })
+    }
     const sources = new Set(files.map((file) => file.source))
     if (sources.size !== files.length) {
       return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
