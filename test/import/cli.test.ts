@@ -167,6 +167,22 @@ const withServer = async (
   }
 }
 
+/**
+ * An import of 3,000 lines, every tenth not JSON (and long), stopped part-way because its rejects file
+ * could not be written: files of 16 blocks at most, a full disk after some 30 to 60 of the 300 rejections.
+ */
+const diskFull = async (server: MixpanelTestServer.MixpanelTestServer, name: string) => {
+  const n = 3000
+  const broken = (i: number) => i % 10 === 9
+  const lines = range(0, n).map((i) => (broken(i) ? `not json ${i} ${"x".repeat(200)}` : JSON.stringify(event(i))))
+  const cwd = workspace(name, { "events.ndjson": `${lines.join("\n")}\n` })
+  const rejectsFile = join(cwd, "effect-mixpanel-import.rejects.ndjson")
+  const args = ["events.ndjson", "--batch-size", "10", "--concurrency", "1"]
+  const full = await cli(cwd, args, environment(server), [], 16)
+  expect(full.code).toBe(2)
+  return { args, broken, cwd, full, n, rejectsFile }
+}
+
 describe("effect-mixpanel import", () => {
   it("reads every format, plain or gzipped, and folders in name order", () =>
     withServer({}, async (server) => {
@@ -266,6 +282,21 @@ describe("effect-mixpanel import", () => {
       ])
       expect(run.summary).toMatchObject({ delivered: received.length, rejected: 3, rejectedBy: { parse: 3 } })
       expect(run.stderr).toContain("rejected      3")
+    }))
+
+  it("refuses a folder with no file to import in it, saying so, and writes no checkpoint", () =>
+    withServer({}, async (server) => {
+      const cwd = workspace("nothing", { "folder/_SUCCESS": "", "folder/notes.md": "x", "folder/.hidden.ndjson": "" })
+      mkdirSync(join(cwd, "empty"))
+      const empty = await cli(cwd, ["empty"], environment(server))
+      expect([empty.code, empty.stderr]).toEqual([2, "effect-mixpanel import: no files to import in empty\n"])
+      const unknown = await cli(cwd, ["folder", "empty", "--dry-run"], environment(server))
+      expect([unknown.code, unknown.stderr]).toEqual([
+        2,
+        "effect-mixpanel import: no files to import in folder, empty (skipped, unknown format: folder/_SUCCESS, folder/notes.md)\n"
+      ])
+      expect(() => statSync(join(cwd, "effect-mixpanel-import.checkpoint.json"))).toThrow(/ENOENT/)
+      expect(server.requests()).toEqual([])
     }))
 
   it("imports a folder with a symbolic link to nothing in it: the link is one rejection, naming it", () =>
@@ -495,15 +526,7 @@ describe("effect-mixpanel import", () => {
 
   it("stops when the rejects file cannot be written mid-run (a full disk), says so, and --resume finishes", () =>
     withServer({}, async (server) => {
-      const n = 3000
-      const broken = (i: number) => i % 10 === 9
-      const lines = range(0, n).map((i) => (broken(i) ? `not json ${i} ${"x".repeat(200)}` : JSON.stringify(event(i))))
-      const cwd = workspace("disk-full", { "events.ndjson": `${lines.join("\n")}\n` })
-      const rejectsFile = join(cwd, "effect-mixpanel-import.rejects.ndjson")
-      const args = ["events.ndjson", "--batch-size", "10", "--concurrency", "1"]
-      // Files of 16 blocks at most: the rejects file is full after some 30 to 60 of the 300 rejections
-      const full = await cli(cwd, args, environment(server), [], 16)
-      expect(full.code).toBe(2)
+      const { args, broken, cwd, full, n, rejectsFile } = await diskFull(server, "disk-full")
       expect(full.stderr).toMatch(
         /^effect-mixpanel import: cannot write the rejects file effect-mixpanel-import\.rejects\.ndjson: EFBIG: file too large, write \(resume with --resume once it can be written\) in /m
       )
@@ -537,6 +560,49 @@ describe("effect-mixpanel import", () => {
           .map((i) => i + 1)
       )
       expect(resumed.summary).toMatchObject({ delivered: n - n / 10, rejected: n / 10, complete: true })
+    }))
+
+  it("refuses to --resume onto a rejects file cut short or removed since the checkpoint, and never pads it", () =>
+    withServer({}, async (server) => {
+      // A run stopped part-way, as a kill or a Ctrl-C leaves it: a checkpoint that counts the rejections the
+      // rejects file holds
+      const { args, broken, cwd, n, rejectsFile } = await diskFull(server, "rejects-shortened")
+      const held = readFileSync(rejectsFile)
+      const { rejects } = JSON.parse(readFileSync(join(cwd, "effect-mixpanel-import.checkpoint.json"), "utf8"))
+      expect(rejects.bytes).toBe(held.length)
+      const received = server.receivedCount("imports")
+
+      // Cut short: refused, and left as it is (truncated to the checkpoint's length, it was padded with NULs)
+      writeFileSync(rejectsFile, held.subarray(0, 10))
+      const short = await cli(cwd, [...args, "--resume"], environment(server))
+      expect([short.code, short.stderr]).toEqual([
+        2,
+        `effect-mixpanel import: --rejects: effect-mixpanel-import.rejects.ndjson holds 10 bytes, and the checkpoint counts ${held.length} bytes of rejections in it: it was cut short since. Put it back, or import again without --resume\n`
+      ])
+      expect(readFileSync(rejectsFile)).toEqual(held.subarray(0, 10))
+
+      // Removed: refused, and not made again (the summary would count rejections it does not hold)
+      rmSync(rejectsFile)
+      const gone = await cli(cwd, [...args, "--resume"], environment(server))
+      expect([gone.code, gone.stderr]).toEqual([
+        2,
+        `effect-mixpanel import: --rejects: effect-mixpanel-import.rejects.ndjson is gone, and the checkpoint counts ${held.length} bytes of rejections in it: it was removed since. Put it back, or import again without --resume\n`
+      ])
+      expect(() => statSync(rejectsFile)).toThrow(/ENOENT/)
+      expect(server.receivedCount("imports")).toBe(received)
+
+      // Put back, it is resumed: one line per rejection, the summary's count
+      writeFileSync(rejectsFile, held)
+      const resumed = await cli(cwd, [...args, "--resume"], environment(server))
+      expect(resumed.code).toBe(1)
+      expect([...new Set(seqs(server))]).toEqual(range(0, n).filter((i) => !broken(i)))
+      const written = readFileSync(rejectsFile, "utf8").trim().split("\n")
+      expect(written.map((line) => JSON.parse(line).line)).toEqual(
+        range(0, n)
+          .filter(broken)
+          .map((i) => i + 1)
+      )
+      expect(resumed.summary).toMatchObject({ rejected: n / 10, complete: true })
     }))
 
   it(
@@ -938,6 +1004,15 @@ describe("effect-mixpanel import", () => {
         expect(await said(["--map", "__proto__=event"])).toBe(
           "effect-mixpanel import: --map: '__proto__=event': a field cannot be named __proto__ (JavaScript takes it for an object's prototype)\n"
         )
+        // a target mapped twice, in one --map or two: the last one would win silently
+        for (const map of [
+          ["--map", "time=ts,time=when"],
+          ["--map", "event=action,time=ts", "--map", "time = when"]
+        ]) {
+          expect(await said(map)).toBe(
+            "effect-mixpanel import: --map: time is mapped twice, from ts and from when: give it one source\n"
+          )
+        }
         expect(await said(["--progress-interval", "0 millis"])).toBe(
           "effect-mixpanel import: --progress-interval: must be longer than 0\n"
         )
@@ -948,6 +1023,16 @@ describe("effect-mixpanel import", () => {
           "effect-mixpanel import: --retry-delay: '-1 millis' is not a duration of 0 or more, such as '2 seconds'\n"
         ])
         expect(await said(["--quickly"])).toMatch(/: a flag misspelt, or a flag before it without its value\?/)
+        // a flag given twice is said so (@effect/cli takes the second for a file); `said` gives --json once
+        for (const twice of [
+          ["--rejects", "a.ndjson", "--rejects", "b.ndjson"],
+          ["--base-url", server.url, "--base-url", server.url],
+          ["--checkpoint", "a.json", "--checkpoint=b.json"],
+          ["--token", token, "--token", token],
+          ["--json"]
+        ]) {
+          expect(await said(twice)).toBe(`effect-mixpanel import: ${twice[0]} given twice: give it once\n`)
+        }
         // a check of the library's options names the flag that gave the option
         expect(await said(["--base-url", "http://example.com", "--api-secret", "s"])).toMatch(
           /^effect-mixpanel import: --base-url: refusing to send an \/import secret over plain HTTP/
@@ -992,7 +1077,7 @@ describe("effect-mixpanel import", () => {
           "effect-mixpanel import: Missing argument <file or folder> (--help lists the flags)\n"
         )
       }),
-    60_000
+    120_000
   )
 
   it(

@@ -243,9 +243,11 @@ export const rejectsLine = (rejection: Rejection): string => {
  * The rejects file, appended to. `bytes` is its length. `start` (a length) truncates a file left by an
  * earlier run to the length its checkpoint knew, or removes it (`0`), so that the file never holds a
  * rejection twice (what is not a file, such as `/dev/null`, is left as it is), and a write that fails
- * takes back what it wrote of its lines. It is opened at once, so that an import that could not keep its rejections stops before
- * it sends anything, and stays open for the rest of the scope this is made in; at the end of which it is
- * removed if nothing was written.
+ * takes back what it wrote of its lines. A file shorter than `start`, or gone, lost rejections the
+ * checkpoint counts: that is an `InvalidConfig` naming `--rejects` (truncated to `start`, the file would be
+ * padded with NUL bytes, and its lines would not be the summary's). It is opened at once, so that an
+ * import that could not keep its rejections stops before it sends anything, and stays open for the rest of
+ * the scope this is made in; at the end of which it is removed if nothing was written.
  */
 export const rejectsFile = (path: string, start: number) => {
   const failed = unwritable("rejects file", path)
@@ -254,6 +256,13 @@ export const rejectsFile = (path: string, start: number) => {
     // What is not a file (`/dev/null`, a pipe) is written to as it is: never truncated, never removed
     const found = yield* Effect.option(fs.stat(path))
     const isFile = Option.isNone(found) || found.value.type === "File"
+    const held = Option.isSome(found) ? Number(found.value.size) : undefined
+    if (start > 0 && isFile && (held ?? 0) < start) {
+      return yield* new InvalidConfig({
+        option: "--rejects",
+        detail: `${path} ${held === undefined ? "is gone" : `holds ${held} bytes`}, and the checkpoint counts ${start} bytes of rejections in it: it was ${held === undefined ? "removed" : "cut short"} since. Put it back, or import again without --resume`
+      })
+    }
     if (Option.isSome(found) && isFile) {
       if (start === 0) yield* fs.remove(path)
       else yield* fs.truncate(path, start)
@@ -272,5 +281,5 @@ export const rejectsFile = (path: string, start: number) => {
         bytes += data.length
       }).pipe(Effect.mapError(failed))
     return { append, bytes: () => bytes }
-  }).pipe(Effect.mapError(failed))
+  }).pipe(Effect.mapError((error) => (error instanceof InvalidConfig ? error : failed(error))))
 }

@@ -341,6 +341,16 @@ export const parseMapping = (values: ReadonlyArray<string>): Effect.Effect<Recor
         })
       )
     }
+    // the last would win silently: which one the user meant cannot be told
+    const earlier = Object.hasOwn(mapping, target) ? mapping[target] : undefined
+    if (earlier !== undefined) {
+      return Effect.fail(
+        new InvalidConfig({
+          option: "--map",
+          detail: `${target} is mapped twice, from ${earlier} and from ${source}: give it one source`
+        })
+      )
+    }
     mapping[target] = source
   }
   return Effect.succeed(mapping)
@@ -508,10 +518,15 @@ const signals = (stop: Deferred.Deferred<void>) =>
 
 const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
   Effect.gen(function* () {
-    // @effect/cli takes what it does not know as a file: a flag misspelt, or one whose value is missing
+    // @effect/cli takes what it does not know as a file: a flag misspelt, or one whose value is missing; and
+    // a flag it knows, given again after it took the first
     const flagLike = flags.paths.find((path) => path.startsWith("-") && !existsSync(path))
     if (flagLike !== undefined) {
-      const meant = Issues.suggest(flagLike.split("=")[0] ?? flagLike, flagNames())
+      const name = flagLike.split("=")[0] ?? flagLike
+      if (flagNames().includes(name)) {
+        return yield* new InvalidConfig({ option: "paths", detail: `${name} given twice: give it once` })
+      }
+      const meant = Issues.suggest(name, flagNames())
       return yield* new InvalidConfig({
         option: "paths",
         detail: `${flagLike} was read as a file, and there is none${Issues.didYouMean(meant) || ": a flag misspelt, or a flag before it without its value?"} (--help lists the flags)`
@@ -552,6 +567,15 @@ const runImport = (flags: Flags, setExitCode: (code: number) => void) =>
       { path: Checkpoint.asideOf(flags.checkpoint), what: "the checkpoint's next version (--checkpoint)" },
       { path: rejectsPath, what: "the rejects file (--rejects)" }
     ])
+    // Most likely a wrong path or files not there yet: an import that reads nothing fails, so that a script
+    // sees it; a resumed one may have nothing left (a complete checkpoint), and says so below
+    if (files.length === 0 && resumed === undefined) {
+      const unknown = skipped.length === 0 ? "" : ` (skipped, unknown format: ${skipped.join(", ")})`
+      return yield* new InvalidConfig({
+        option: "paths",
+        detail: `no files to import in ${flags.paths.join(", ")}${unknown}`
+      })
+    }
     const sources = new Set(files.map((file) => file.source))
     if (sources.size !== files.length) {
       return yield* new InvalidConfig({ option: "paths", detail: "a file is named twice" })
