@@ -156,7 +156,8 @@ export interface RemoteFlagsRequest {
  * What `GET /flags` serves: the variants by flag key (e.g.
  * `{ "new-checkout": { variant_key: "on", variant_value: true } }`), or a function from the request to
  * them. The server answers `{"code":200,"flags":{...}}`, keeping only the requested flag when the request
- * names one (`flag_key`). A key whose value is `undefined` is no flag (what a conditional's `{}` branch
+ * names one (`flag_key`); a function may answer with a promise (an `async` function). A key whose value is
+ * `undefined` is no flag (what a conditional's `{}` branch
  * makes of the key under plain `strict`).
  *
  * @example
@@ -175,7 +176,11 @@ export interface RemoteFlagsRequest {
  */
 export type RemoteFlags =
   | { readonly [flagKey: string]: JsonObject | undefined }
-  | ((request: RemoteFlagsRequest) => { readonly [flagKey: string]: JsonObject | undefined })
+  | ((
+      request: RemoteFlagsRequest
+    ) =>
+      | { readonly [flagKey: string]: JsonObject | undefined }
+      | PromiseLike<{ readonly [flagKey: string]: JsonObject | undefined }>)
 
 /**
  * Answer with an HTTP status. `retryAfter` sets the `Retry-After` header: a number is seconds, a string
@@ -658,6 +663,8 @@ export interface RecordedRequest {
  * - `fail`, `failOn` and `failRandomly` check their arguments as the options are checked: a fault not made
  *   by `Fault` (a status outside 100 to 599, a `rate` outside 0 to 1, a misspelt key) throws an
  *   `InvalidConfig` naming it (`fail[0].status`, `failRandomly.rate`), and nothing of that call is kept.
+ *   So do `received`, `receivedCount`, `duplicates` and `dropped` (an endpoint that is none) and
+ *   `setFlagDefinitions` (a value that is not JSON).
  * - `pendingFaults()`: how many queued faults are still waiting for a request.
  * - `setFlagDefinitions(flags)`: from now on `GET /flags/definitions` answers `{"code":200,"flags":flags}`
  *   (any JSON, so that malformed definitions can be served too).

@@ -208,6 +208,19 @@ describe("MixpanelTestServer", () => {
           fetch(`${server.url}/track?data=${encodeURIComponent(JSON.stringify({ event: "e", properties: {} }))}`)
         )
         expect(answer.status).toBe(200)
+        expect(() => server.fail(Fault.slow(1e12))).toThrow(
+          expect.objectContaining({ option: "fail[0].millis", detail: "must be at most 2147483647 ms (24.8 days)" })
+        )
+        // the readers and the flags' setter check theirs too, where they threw a TypeError or answered 500 later
+        expect(() => server.received("event" as Endpoint)).toThrow(
+          expect.objectContaining({ _tag: "InvalidConfig", option: "endpoint" })
+        )
+        expect(() => server.setFlagDefinitions([{ big: 1n }])).toThrow(
+          expect.objectContaining({
+            option: "setFlagDefinitions",
+            detail: "must be JSON: an array of definitions, well-formed or not"
+          })
+        )
         // and the well-formed ones still work, `undefined` turning random faults off
         server.failRandomly({ rate: 1, faults: [Fault.status(503)] })
         server.failRandomly(undefined)

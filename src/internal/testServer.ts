@@ -13,7 +13,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import type { Endpoint } from "../Endpoint.js"
+import { Endpoint } from "../Endpoint.js"
 import * as Message from "../Message.js"
 import type * as Api from "../MixpanelTestServer.js"
 import * as Options from "./options.js"
@@ -93,6 +93,20 @@ const argument = <A, I>(name: string, schema: Schema.Schema<A, I>) => {
 const checkFail = argument("fail", Schema.Array(FaultSchema))
 const checkFailOn = argument("failOn", Schema.Tuple(RouteSchema, Schema.Array(FaultSchema)))
 const checkFailRandomly = argument("failRandomly", Schema.UndefinedOr(RandomFaultsSchema))
+const checkEndpoint = argument("endpoint", Schema.UndefinedOr(Options.literal(...Endpoint.literals).option))
+const checkDefinitions = argument(
+  "setFlagDefinitions",
+  Schema.Array(Schema.Unknown).pipe(
+    Schema.filter((definitions) => {
+      try {
+        JSON.stringify(definitions)
+        return true
+      } catch {
+        return "must be JSON: an array of definitions, well-formed or not"
+      }
+    })
+  )
+)
 
 /** @internal */
 export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => {
@@ -254,7 +268,7 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
     const body = await readBody(req)
     saw(body.length, 0)
     if (fault !== undefined && (await preempt(fault, req, res, record))) return
-    const [answer, served] = serveFlags(options, flags, route, url, req.headers.authorization)
+    const [answer, served] = await serveFlags(options, flags, route, url, req.headers.authorization)
     saw(body.length, served)
     finish(req, res, fault, answer, record)
   }
@@ -310,10 +324,11 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
         url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
         port,
         // the rules refuse an event without a string `event` and an object `properties` (events.ts, lenient.ts)
-        received: records.received as Api.MixpanelTestServer["received"],
-        receivedCount: records.receivedCount,
-        duplicates: records.duplicates,
-        dropped: records.dropped,
+        received: ((endpoint: Endpoint) =>
+          records.received(checkEndpoint(endpoint))) as Api.MixpanelTestServer["received"],
+        receivedCount: (endpoint) => records.receivedCount(checkEndpoint(endpoint)),
+        duplicates: (endpoint) => records.duplicates(checkEndpoint(endpoint)),
+        dropped: (endpoint) => records.dropped(checkEndpoint(endpoint)),
         requests: log.requests,
         clear: () => {
           records.clear()
@@ -328,7 +343,7 @@ export const start = (options: Api.Options = {}): Promise<Api.StartedServer> => 
         stopFailing: faults.stop,
         pendingFaults: faults.pending,
         setFlagDefinitions: (definitions) => {
-          flags.definitions = definitions
+          flags.definitions = checkDefinitions(definitions)
         },
         setRemoteFlags: (remote) => {
           flags.remote = remote

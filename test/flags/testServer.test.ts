@@ -82,6 +82,20 @@ describe("MixpanelTestServer: the flags API", () => {
     })
   )
 
+  it.scoped("serves what an async function of the request answers, where it served no flags", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make({
+        remoteFlags: async ({ context }) => (context.distinct_id === "vip" ? { a: remote.a } : {})
+      })
+      const vip = context({ distinct_id: "vip" })
+      expect((yield* get(`${server.url}/flags?context=${vip}`)).body).toEqual({ code: 200, flags: { a: remote.a } })
+      expect((yield* get(`${server.url}/flags?context=${context({ distinct_id: "u1" })}`)).body).toEqual({
+        code: 200,
+        flags: {}
+      })
+    })
+  )
+
   it.scoped("takes a key whose value is undefined for no flag: not served, not counted, whatever flag_key asks", () =>
     Effect.gen(function* () {
       // a conditional's `{}` branch, as plain `strict` types it: `{ a?: undefined }`

@@ -68,7 +68,11 @@ export const FaultSchema = Schema.compose(
       body: Schema.optional(Schema.String)
     }),
     Schema.Struct({ _tag: Schema.Literal("Drop", "LostAnswer", "Stall") }),
-    Schema.Struct({ _tag: Schema.Literal("Slow"), millis: atLeastZero }),
+    Schema.Struct({
+      _tag: Schema.Literal("Slow"),
+      // setTimeout's limit: beyond it Node waits 1 ms instead, with a warning
+      millis: atLeastZero.pipe(Schema.filter((n) => n <= 2_147_483_647 || "must be at most 2147483647 ms (24.8 days)"))
+    }),
     Schema.Struct({ _tag: Schema.Literal("Body"), body: Schema.String, status: Schema.optional(httpStatus) })
   ),
   { strict: false }

@@ -14,13 +14,13 @@ export interface FlagsState {
 }
 
 /** The answer to a flags request, and how many flags it holds. */
-export const serveFlags = (
+export const serveFlags = async (
   options: Api.Options,
   state: FlagsState,
   route: Api.FlagsRoute,
   url: URL,
   authorization: string | undefined
-): readonly [Answer, number] => {
+): Promise<readonly [Answer, number]> => {
   if (!flagsAuthorized(options, url, authorization)) return [unauthorized, 0]
   if (route === "flagDefinitions") {
     return [
@@ -38,7 +38,8 @@ export const serveFlags = (
     return [errorAnswer(400, "distinct_id must be provided in evalContext as a string"), 0]
   }
   const flagKey = url.searchParams.get("flag_key") ?? undefined
-  const all = typeof state.remote === "function" ? state.remote({ context, flagKey }) : state.remote
+  // a function may answer with a promise (an async function): awaited, as the route is
+  const all = typeof state.remote === "function" ? await state.remote({ context, flagKey }) : state.remote
   // a key whose value is `undefined` is no flag; `fromEntries` defines keys (a `__proto__` stays a key)
   const flags = Object.fromEntries(
     Object.entries(all).filter(([key, variant]) => variant !== undefined && (flagKey === undefined || key === flagKey))
