@@ -801,7 +801,8 @@ export const durableConfig: Config.Config<DurableOptions> = settings.durableConf
 /**
  * `layerDurable` with its options read from `Config`. By default from the environment: everything
  * `layerBufferedConfig` reads but `MIXPANEL_CAPACITY`, `MIXPANEL_CAPACITY_BYTES` and `MIXPANEL_OVERFLOW`
- * (the store's options), and `MIXPANEL_POLL_INTERVAL` (all in docs/configuration.md).
+ * (the store's options, given to `DurableStore.layerSqlite` in code: set, each is a `ConfigError` naming
+ * it, rather than be ignored), and `MIXPANEL_POLL_INTERVAL` (all in docs/configuration.md).
  *
  * @example
  * ```ts

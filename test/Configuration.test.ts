@@ -163,6 +163,40 @@ describe("Configuration from the environment", () => {
     })
   )
 
+  it.effect("a duration variable given as a bare number is milliseconds, as a number in code is", () =>
+    Effect.gen(function* () {
+      const buffered = yield* read(Consumer.bufferedConfig, {
+        MIXPANEL_FLUSH_INTERVAL: "5000",
+        MIXPANEL_REQUEST_TIMEOUT: "2500.5",
+        MIXPANEL_MAX_RETRY_TIME: "0"
+      })
+      expect(Duration.toMillis(Duration.decode(buffered.flushInterval ?? -1))).toBe(5000)
+      expect(Duration.toMillis(Duration.decode(buffered.requestTimeout ?? -1))).toBe(2500.5)
+      expect(Duration.toMillis(Duration.decode(buffered.maxRetryTime ?? -1))).toBe(0)
+      const durable = yield* read(Consumer.durableConfig, { MIXPANEL_POLL_INTERVAL: "250" })
+      expect(Duration.toMillis(Duration.decode(durable.pollInterval ?? -1))).toBe(250)
+      // the layer takes it as it takes the same number in code
+      const built = yield* Effect.scoped(
+        Layer.build(Consumer.layerBufferedConfig().pipe(Layer.provide(FetchHttpClient.layer)))
+      ).pipe(Effect.withConfigProvider(env({ MIXPANEL_FLUSH_INTERVAL: "5000" })), Effect.either)
+      expect(built._tag).toBe("Right")
+      // 0 is a duration, refused by the range, in the range's words
+      const zero = yield* Effect.flip(
+        Effect.scoped(Layer.build(Consumer.layerBufferedConfig().pipe(Layer.provide(FetchHttpClient.layer)))).pipe(
+          Effect.withConfigProvider(env({ MIXPANEL_FLUSH_INTERVAL: "0" }))
+        )
+      )
+      expect(String(zero)).toContain('MIXPANEL_FLUSH_INTERVAL: "must be from 1ms to 1d"')
+      // what is refused is not what the message offers
+      for (const text of ["-5", "5 secs", "abc"]) {
+        const refused = yield* Effect.flip(read(Consumer.bufferedConfig, { MIXPANEL_FLUSH_INTERVAL: text }))
+        expect(String(refused)).toContain(
+          'MIXPANEL_FLUSH_INTERVAL: "expected a duration of 0 or more, such as "5 seconds" or a number of milliseconds"'
+        )
+      }
+    })
+  )
+
   it.effect("a token missing from the environment is named, with what is missing, and nothing redacted away", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(

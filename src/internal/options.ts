@@ -73,11 +73,18 @@ export const decodeDuration = (input: unknown): Option.Option<Duration.Duration>
   }
 }
 
-const durationFrom = <I, E>(from: Schema.Schema<I, E>) =>
+/**
+ * Text as a duration, if it is one: Effect's forms (`5 seconds`), or a bare number (`5000`, `0.5`), which is
+ * milliseconds as a number in code is (Effect reads none without its unit).
+ */
+export const decodeDurationText = (text: string): Option.Option<Duration.Duration> =>
+  decodeDuration(/^\d+(?:\.\d+)?$/.test(text) ? Number(text) : text)
+
+const durationFrom = <I, E>(from: Schema.Schema<I, E>, decode: (input: I) => Option.Option<Duration.Duration>) =>
   Schema.transformOrFail(from, Schema.DurationFromSelf, {
     strict: true,
     decode: (input, _, ast) =>
-      Option.match(decodeDuration(input), {
+      Option.match(decode(input), {
         onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, durationExpected)),
         onSome: ParseResult.succeed
       }),
@@ -105,8 +112,11 @@ export const duration = (
       ? `must be longer than ${Duration.format(low)} and at most ${Duration.format(high)}`
       : `must be from ${Duration.format(low)} to ${Duration.format(high)}`
   return rule(
-    withCheck(durationFrom(DurationInput), check, message) as Schema.Schema<Duration.Duration, unknown>,
-    withCheck(durationFrom(Schema.String), check, message) as Schema.Schema<Duration.Duration, string>
+    withCheck(durationFrom(DurationInput, decodeDuration), check, message) as Schema.Schema<Duration.Duration, unknown>,
+    withCheck(durationFrom(Schema.String, decodeDurationText), check, message) as Schema.Schema<
+      Duration.Duration,
+      string
+    >
   )
 }
 

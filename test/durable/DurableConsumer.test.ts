@@ -573,4 +573,44 @@ describe("Consumer.layerDurable on SQLite", () => {
       expect(invalid).toMatchObject({ _tag: "InvalidConfig", option: "pollInterval" })
     })
   )
+
+  it.scoped(
+    "layerDurableConfig refuses the store's variables, naming each and where it belongs, as code is refused",
+    () =>
+      Effect.gen(function* () {
+        const { file, h } = yield* setup
+        const build = <E>(
+          consumer: Layer.Layer<Consumer.Consumer, E, HttpClient.HttpClient | DurableStore.DurableStore>
+        ) =>
+          Effect.flip(
+            Effect.scoped(
+              Layer.build(
+                consumer.pipe(
+                  Layer.provide(DurableStore.layerSqlite({ filename: file })),
+                  Layer.provide(wireLayer(h.wire))
+                )
+              )
+            )
+          )
+        // in code, the store's options fail the consumer's build
+        expect(yield* build(Consumer.layerDurable({ capacity: 10 } as Consumer.DurableOptions))).toMatchObject({
+          _tag: "InvalidConfig",
+          option: "capacity",
+          detail: "is the durable store's option: give it to DurableStore.layerSqlite or DurableStore.layer"
+        })
+        // from the environment too, where they were ignored (the store kept its cap of 1000000, dropNewest)
+        for (const [variable, value, option] of [
+          ["MIXPANEL_CAPACITY", "10", "capacity"],
+          ["MIXPANEL_CAPACITY_BYTES", "1048576", "capacityBytes"],
+          ["MIXPANEL_OVERFLOW", "wait", "overflow"]
+        ] as const) {
+          const error = yield* build(Consumer.layerDurableConfig()).pipe(
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([[variable, value]])))
+          )
+          expect(String(error)).toContain(
+            `(Invalid data at ${variable}: "is the durable store's option ${option}: give it to DurableStore.layerSqlite or DurableStore.layer`
+          )
+        }
+      })
+  )
 })

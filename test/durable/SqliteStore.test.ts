@@ -11,6 +11,7 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Logger } from "effect"
 import { DurableStore } from "effect-mixpanel/durable"
+import { toStoreError } from "../../src/internal/consumer/durable/failure.js"
 import * as Pages from "../../src/internal/consumer/durable/pages.js"
 import * as Sqlite from "../../src/internal/consumer/durable/sqlite.js"
 import { build, claimAll, event, events, rejected, tempDir } from "./support/store.js"
@@ -161,6 +162,28 @@ describe("DurableStore.layerSqlite", () => {
       expect(yield* open("normal")).toEqual([{ synchronous: 1 }])
     })
   )
+
+  it("a missing native binary says its install script did not run, not the paths that bindings tried", () => {
+    // what better-sqlite3 throws at its first connection when installed with --ignore-scripts
+    const tried = ["build/better_sqlite3.node", "build/Release/better_sqlite3.node", "compiled/22.0.0/linux/x64"]
+    const bindings = Object.assign(
+      new Error(`Could not locate the bindings file. Tried:\n${tried.map((path) => ` → /app/${path}`).join("\n")}`),
+      { tries: tried }
+    )
+    const error = toStoreError(Sqlite.openFailure(bindings))
+    expect(error).toMatchObject({ operation: "open", reason: "Unknown", cause: bindings })
+    expect(error.message).toBe(
+      "Mixpanel outbox: open failed: better-sqlite3 has no native binary: its install script did not run " +
+        "(installed with --ignore-scripts, or not allowed by npm's allowScripts or pnpm's onlyBuiltDependencies). " +
+        'Allow it (docs/durable.md, "Allowing better-sqlite3\'s install script"), then run npm rebuild better-sqlite3'
+    )
+    // any other cause keeps the driver's words
+    const readOnly = Object.assign(new Error("attempt to write a readonly database"), { code: "SQLITE_READONLY" })
+    expect(toStoreError(Sqlite.openFailure(readOnly))).toMatchObject({
+      reason: "ReadOnly",
+      detail: "the database is read-only (SQLITE_READONLY: attempt to write a readonly database)"
+    })
+  })
 
   it.scopedLive("checkpoints the WAL every 10,000 pages, not SQLite's 1,000", () =>
     Effect.gen(function* () {

@@ -1016,6 +1016,10 @@ describe("effect-mixpanel import", () => {
         expect(await said(["--progress-interval", "0 millis"])).toBe(
           "effect-mixpanel import: --progress-interval: must be longer than 0\n"
         )
+        // a bare number is milliseconds, as in a duration variable: 0 is a duration, refused as too short
+        expect(await said(["--progress-interval", "0"])).toBe(
+          "effect-mixpanel import: --progress-interval: must be longer than 0\n"
+        )
         // a negative amount, which Effect reads as zero (given with `=`: alone, @effect/cli reads `-1` as a flag)
         const negative = await start(cwd, ["events.ndjson", "--retry-delay=-1 millis"], environment(server)).done
         expect([negative.code, negative.stderr]).toEqual([

@@ -118,11 +118,12 @@ const bufferedFields = {
 // The durable consumer's: the engine's options, without the cap (the store's), and the poll
 const { capacity: _capacity, capacityBytes: _capacityBytes, overflow: _overflow, ...engineFields } = bufferedFields
 
+/** Where a store's option given to the durable consumer belongs. */
+const storeOptionDetail = "give it to DurableStore.layerSqlite or DurableStore.layer"
+
 // Given to the consumer, the store's options would be dropped without a word: the cap would not be the one set
 const storeOption = Schema.optional(
-  Schema.Undefined.annotations({
-    message: () => "is the durable store's option: give it to DurableStore.layerSqlite or DurableStore.layer"
-  })
+  Schema.Undefined.annotations({ message: () => `is the durable store's option: ${storeOptionDetail}` })
 )
 
 const DurableSchema = Schema.Struct({
@@ -371,9 +372,29 @@ export const bufferedConfig: Config.Config<BufferedOptions> = Config.all({
   overflow: Options.env("MIXPANEL_OVERFLOW", rules.overflow)
 }).pipe(Config.map(({ transport, ...knobs }) => defined({ ...transport, ...knobs })))
 
+/**
+ * A variable of the buffered consumer's cap, refused when set: the durable consumer's cap is the store's,
+ * which does not read the environment, and given in code to the consumer the option fails its build too.
+ */
+const storeVariable = (name: string, option: string): Config.Config<Option.Option<string>> =>
+  Config.option(Config.string(name)).pipe(
+    Options.refusedAt(
+      name,
+      (value: Option.Option<string>) =>
+        Option.isNone(value) || { message: `is the durable store's option ${option}: ${storeOptionDetail}` }
+    )
+  )
+
 /** The durable consumer's options, from the environment: the engine's, and the poll (the cap is the store's). */
 export const durableConfig: Config.Config<DurableOptions> = Config.all({
   transport: transportConfig,
   ...engineConfig,
-  pollInterval: Options.env("MIXPANEL_POLL_INTERVAL", rules.pollInterval)
-}).pipe(Config.map(({ transport, ...knobs }) => defined({ ...transport, ...knobs })))
+  pollInterval: Options.env("MIXPANEL_POLL_INTERVAL", rules.pollInterval),
+  capacity: storeVariable("MIXPANEL_CAPACITY", "capacity"),
+  capacityBytes: storeVariable("MIXPANEL_CAPACITY_BYTES", "capacityBytes"),
+  overflow: storeVariable("MIXPANEL_OVERFLOW", "overflow")
+}).pipe(
+  Config.map(({ capacity: _capacity, capacityBytes: _capacityBytes, overflow: _overflow, transport, ...knobs }) =>
+    defined({ ...transport, ...knobs })
+  )
+)

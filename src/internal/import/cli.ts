@@ -39,7 +39,7 @@ import * as Consumer from "../../Consumer.js"
 import type * as Import from "../../Import.js"
 import { InvalidConfig, type MixpanelError } from "../../MixpanelError.js"
 import * as Issues from "../issues.js"
-import { decodeDuration, redactedVariable } from "../options.js"
+import { decodeDurationText, redactedVariable } from "../options.js"
 import { version } from "../version.js"
 import * as Checkpoint from "./checkpoint.js"
 import * as Engine from "./engine.js"
@@ -314,7 +314,7 @@ const duration = (
   Option.match(text, {
     onNone: () => Effect.succeed(undefined),
     onSome: (value) =>
-      Option.match(decodeDuration(value), {
+      Option.match(decodeDurationText(value), {
         onNone: () =>
           Effect.fail(
             new InvalidConfig({ option, detail: `'${value}' is not a duration of 0 or more, such as '2 seconds'` })

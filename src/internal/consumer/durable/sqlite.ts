@@ -38,6 +38,21 @@ const missing =
   "the SQLite store needs @effect/sql-sqlite-node: npm install @effect/sql@^0.52 @effect/sql-sqlite-node@^0.53 " +
   "(and allow better-sqlite3's install script, which fetches or builds its native binary)"
 
+const noBinary =
+  "better-sqlite3 has no native binary: its install script did not run (installed with --ignore-scripts, or " +
+  "not allowed by npm's allowScripts or pnpm's onlyBuiltDependencies). Allow it (docs/durable.md, " +
+  '"Allowing better-sqlite3\'s install script"), then run npm rebuild better-sqlite3'
+
+/**
+ * The failure of opening the database caused by `cause`. better-sqlite3 loads its native binary when the
+ * first connection is made, and without it the `bindings` package lists every path it tried (a dozen):
+ * the failure says what to do instead, and keeps that error as its cause.
+ */
+export const openFailure = (cause: unknown): Failure.Failure<"open"> =>
+  Failure.innermostMessage(cause).startsWith("Could not locate the bindings file")
+    ? { ...Failure.make("open", "Unknown", noBinary), cause }
+    : Failure.fromCause("open", cause)
+
 /** The open database. */
 export interface Opened {
   readonly sql: SqlClient.SqlClient
@@ -118,7 +133,10 @@ export const open = (options: Options): Effect.Effect<Opened, Failure.Failure<"o
         Failure.make("open", "Unknown", `${options.filename} is a directory: give the name of a file in it`)
       )
     }
-    const context = yield* Layer.build(sqlite.layer({ filename: options.filename }))
+    // The connection is made synchronously: a missing native binary is a defect
+    const context = yield* Layer.build(sqlite.layer({ filename: options.filename })).pipe(
+      Effect.catchAllDefect((defect) => Effect.fail(openFailure(defect)))
+    )
     const sql = Context.get(context, sqlite.SqliteClient)
     yield* openedHere(fs.realpathSync(options.filename), options.filename)
     const pragma = (text: string) => sql.unsafe<Record<string, unknown>>(`PRAGMA ${text}`)
