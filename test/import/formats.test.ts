@@ -395,6 +395,15 @@ describe("messages", () => {
     expect(built({ event: "E", time: 1, $insert_id: "no spaces" }).reason).toMatch(/^properties\.\$insert_id: /)
     expect(built({ event: "E", time: -5 }).reason).toMatch(/^properties\.time: a time must be .*not before 1970/)
     expect(built([1, 2])).toEqual({ reason: "a record is a JSON object" })
+    // in Mixpanel's shape, a field beside event and properties (it was dropped without a word), __proto__ too
+    for (const [record, field] of [
+      [{ event: "E", foo: 1, properties: { time: 1 } }, "foo"],
+      [JSON.parse('{"event":"E","__proto__":{"polluted":1},"properties":{"time":1}}'), "__proto__"]
+    ] as const) {
+      expect(built(record)).toEqual({
+        reason: `${field}: an event holds only event and properties: put it in properties (a --transform can move it)`
+      })
+    }
     expect(built({ event: "E", time: 1, big: "x".repeat(Message.maxMessageBytes) }).reason).toMatch(/bytes of JSON/)
   })
 

@@ -9,6 +9,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { RecordType } from "../../Import.js"
 import * as Message from "../../Message.js"
+import { formatPath } from "../json.js"
 import * as Rules from "../rules.js"
 import { murmur128 } from "./hash.js"
 
@@ -228,6 +229,13 @@ const event = (record: Fields, context: Context): Built => {
   const name = record.event
   if (!Rules.isEventName(name)) return encodeName(defined("event", name))
   const flat = !(isObject(record.properties) && Object.hasOwn(record, "event"))
+  // In Mixpanel's shape, a field beside `event` and `properties` would be dropped without a word
+  const beside = flat ? undefined : Object.keys(record).find((key) => key !== "event" && key !== "properties")
+  if (beside !== undefined) {
+    return {
+      reason: `${formatPath([beside])}: an event holds only event and properties: put it in properties (a --transform can move it)`
+    }
+  }
   const given = flat ? record : (record.properties as Fields)
   if (given.time === undefined) return { reason: "properties.time: an imported event needs a time" }
   const time = toMillis(given.time)
