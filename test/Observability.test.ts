@@ -1,12 +1,13 @@
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
+import { SpanKind } from "@opentelemetry/api"
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
   PeriodicExportingMetricReader
 } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schedule } from "effect"
 import { Consumer, FeatureFlags, LocalFlags, Mixpanel, RemoteFlags } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 import { program, TelemetryLive } from "../examples/observability.js"
@@ -135,4 +136,46 @@ describe("Spans of the library's requests", () => {
       expect(request?.headers).not.toHaveProperty("b3")
     }).pipe(Effect.scoped, Effect.provide(TelemetryLive(new InMemorySpanExporter())))
   )
+})
+
+describe("Mixpanel.request spans", () => {
+  const consumers = [
+    ["layerDirect", Consumer.layerDirect],
+    ["layerBuffered", Consumer.layerBuffered]
+  ] as const
+  for (const [name, layer] of consumers) {
+    it.live(`one per try of a request (${name}): kind client, the try's number, the body's size, one request id`, () =>
+      Effect.gen(function* () {
+        const spans = new InMemorySpanExporter()
+        yield* Effect.gen(function* () {
+          const server = yield* MixpanelTestServer.make()
+          server.fail(MixpanelTestServer.Fault.status(503))
+          const MixpanelLive = Mixpanel.layer({ token: "t" }).pipe(
+            Layer.provideMerge(layer({ baseUrl: server.url, retrySchedule: Schedule.spaced("10 millis") })),
+            Layer.provide(FetchHttpClient.layer)
+          )
+          yield* Effect.zipRight(Mixpanel.track("u1", "Signed Up"), Consumer.flush).pipe(Effect.provide(MixpanelLive))
+          const tries = spans
+            .getFinishedSpans()
+            .filter((span) => span.name === "Mixpanel.request")
+            .sort((a, b) => Number(a.attributes.attempt) - Number(b.attributes.attempt))
+          const requests = server.requests()
+          expect(requests.map((request) => request.status)).toEqual([503, 200])
+          expect(tries.map((span) => [span.kind, span.attributes])).toMatchObject(
+            requests.map((request, i) => [
+              SpanKind.CLIENT,
+              {
+                endpoint: "events",
+                messages: 1,
+                bytes: request.bytes,
+                attempt: i + 1,
+                request_id: request.headers["x-request-id"]
+              }
+            ])
+          )
+          expect(tries[0]?.attributes.request_id).toBe(tries[1]?.attributes.request_id)
+        }).pipe(Effect.scoped, Effect.provide(TelemetryLive(spans)))
+      })
+    )
+  }
 })
