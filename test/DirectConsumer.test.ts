@@ -3,6 +3,7 @@ import { Duration, Effect, Fiber, Layer, TestClock } from "effect"
 import { Consumer, Mixpanel, type MixpanelError } from "effect-mixpanel"
 import { MixpanelTestServer } from "effect-mixpanel/testing"
 import { advanceUntil, httpClients, tick, untilSleeping } from "./support/io.js"
+import { capture } from "./support/logs.js"
 
 const token = "direct-token"
 const secret = "sa-secret-value"
@@ -316,6 +317,26 @@ for (const client of httpClients) {
           const error = yield* Effect.flip(run(trackOne))
           expect(error).toMatchObject({ _tag: "ResponseError", reason: "Malformed", status: 200 })
           expect(server.requests()).toHaveLength(1)
+        })
+      )
+
+      it.scoped("logs the first failed try that is tried again at Warning, the later ones at Debug", () =>
+        Effect.gen(function* () {
+          const { run, server } = yield* setup({ maxRetries: 2 })
+          server.fail(...Array.from({ length: 3 }, () => MixpanelTestServer.Fault.status(503)))
+          const logs = capture()
+          const fiber = yield* Effect.fork(Effect.flip(run(trackOne).pipe(Effect.provide(logs.layer))))
+          yield* advanceUntil(() => fiber.unsafePoll() !== null)
+          yield* Fiber.join(fiber)
+          // the third failure is not tried again: it is the caller's error, not a line
+          expect(
+            logs.lines
+              .filter((line) => line.message.startsWith("Mixpanel request failed"))
+              .map((line) => [line.level, line.message.replace(/ in .*$/, ""), line.annotations["mixpanel.endpoint"]])
+          ).toEqual([
+            ["WARN", "Mixpanel request failed (HTTP 503: Service Unavailable); try 2", "events"],
+            ["DEBUG", "Mixpanel request failed (HTTP 503: Service Unavailable); try 3", "events"]
+          ])
         })
       )
 

@@ -3,13 +3,22 @@
  * the caller's `transformClient`), the base URL, the user agent, a timeout over the whole exchange, and
  * failures that keep their cause and say what a reader can act on: method, host, path and the system
  * error (`connect ECONNREFUSED 127.0.0.1:1`), never a query string or a header (they carry credentials).
- * Trace context (`traceparent`) is the platform client's: it propagates the current span.
+ *
+ * The platform client's own `http.client` span is off for these requests: its attributes hold the URL and
+ * its query (the token, a flag lookup's distinct id and properties). The library's spans around them
+ * (`Mixpanel.request`, `Mixpanel.flags.request`) carry safe attributes, and their trace context is sent
+ * (`traceparent`, `b3`) as the platform client would send its span's.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { constTrue } from "effect/Function"
+import * as Tracer from "effect/Tracer"
 import { InvalidConfig } from "../MixpanelError.js"
 import { version } from "./version.js"
 
@@ -126,15 +135,36 @@ const transformed = (client: HttpClient.HttpClient, transform: TransformClient |
   }
 }
 
+/**
+ * `request` with the current span's trace context, where the platform client would add its own span's:
+ * while tracing is on and the application has not turned propagation off (`HttpClient.withTracerPropagation`).
+ */
+const withTraceContext = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.withFiberRuntime<HttpClientRequest.HttpClientRequest>((fiber) => {
+    const span = Context.getOrElse(fiber.currentContext, Tracer.ParentSpan, () => undefined)
+    return Effect.succeed(
+      span?._tag === "Span" &&
+        fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+        fiber.getFiberRef(HttpClient.currentTracerPropagation)
+        ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+        : request
+    )
+  })
+
 /** The `Http` over the `HttpClient` in context. */
 export const make = (settings: Settings): Effect.Effect<Http, InvalidConfig, HttpClient.HttpClient> =>
   Effect.flatMap(HttpClient.HttpClient, (platform) =>
     Effect.map(
       transformed(
-        HttpClient.mapRequest(platform, HttpClientRequest.setHeader("user-agent", userAgent)),
+        platform.pipe(
+          HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", userAgent)),
+          HttpClient.mapRequestEffect(withTraceContext)
+        ),
         settings.transformClient
       ),
-      (client) => {
+      (traced) => {
+        // Outermost, so that no span of the platform client's is made below the user's transformation either
+        const client = HttpClient.withTracerDisabledWhen(traced, constTrue)
         const { baseUrl, timeout } = settings
         const timeoutText = `no response within ${Duration.format(timeout)}`
         const execute = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, Failure> =>

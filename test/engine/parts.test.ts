@@ -379,7 +379,7 @@ describe("deliver", () => {
       const parts: Array<Deliver.Part> = []
       yield* Deliver.deliver({
         messages: ["a", "b", "BIG", "d"],
-        send: (messages) =>
+        send: (messages) => () =>
           Effect.suspend(() => {
             sent.push(messages)
             return messages.includes("BIG") ? Effect.fail(tooLarge(messages.length)) : Effect.void
@@ -401,7 +401,7 @@ describe("deliver", () => {
       const parts: Array<Deliver.Part> = []
       yield* Deliver.deliver({
         messages: ["a", "b", "c"],
-        send: () =>
+        send: () => () =>
           Effect.fail(
             new ResponseError({
               endpoint: "imports",
@@ -432,7 +432,7 @@ describe("deliver", () => {
       const fiber = yield* Effect.fork(
         Deliver.deliver({
           messages: ["a"],
-          send: () => Deferred.await(gate),
+          send: () => () => Deferred.await(gate),
           policy: noRetry,
           settle: (part) => Effect.sync(() => parts.push(part))
         })
@@ -449,7 +449,7 @@ describe("deliver", () => {
       const error = new RequestError({ endpoint: "events", reason: "Transport", detail: "down", undelivered: [] })
       yield* Deliver.deliver({
         messages: ["a"],
-        send: () => Effect.fail(error),
+        send: () => () => Effect.fail(error),
         policy: { schedule: Schedule.spaced("1 second"), maxRetries: 2, maxRetryTime: Duration.minutes(1) },
         settle: (part) => Effect.sync(() => parts.push(part))
       }).pipe(

@@ -74,8 +74,11 @@ interface Tried {
  */
 export const deliver = <R>(options: {
   readonly messages: ReadonlyArray<Sendable>
-  /** The request for some of the messages; run again for each retry (so an id made here is kept by them). */
-  readonly send: (messages: ReadonlyArray<Sendable>) => Effect.Effect<void, SendError, R>
+  /**
+   * The request for some of the messages, called once per request (so an id made here is kept by its
+   * retries); what it returns is called for each try, with the try's number from 1.
+   */
+  readonly send: (messages: ReadonlyArray<Sendable>) => (attempt: number) => Effect.Effect<void, SendError, R>
   readonly policy: Retry.Policy
   readonly settle: (part: Part) => Effect.Effect<void>
 }): Effect.Effect<void, never, R> =>
@@ -94,10 +97,10 @@ export const deliver = <R>(options: {
             cutByDeadline = true
           }
         }
-        const once = Effect.zipRight(
-          Effect.sync(() => tries++),
-          send(indices.length === messages.length ? messages : indices.map((i) => messages[i] as Sendable))
+        const sending = send(
+          indices.length === messages.length ? messages : indices.map((i) => messages[i] as Sendable)
         )
+        const once = Effect.suspend(() => sending(++tries))
         return Effect.flatMap(Effect.exit(Retry.retrying(once, retries)), (exit): Effect.Effect<Tried> => {
           const tried = { tries, elapsed: clock.unsafeCurrentTimeMillis() - started, cutByDeadline }
           if (Exit.isSuccess(exit)) return Effect.succeed({ failure: undefined, ...tried })

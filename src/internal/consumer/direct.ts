@@ -62,11 +62,7 @@ export const sender = (ingestion: Ingestion.Ingestion, policy: Retry.Policy, nex
             messages: batch,
             send: (part) => {
               const requestId = nextRequestId()
-              return Effect.suspend(() => ingestion.send(endpoint, part, requestId)).pipe(
-                Effect.withSpan("Mixpanel.request", {
-                  attributes: { endpoint, messages: part.length, request_id: requestId }
-                })
-              )
+              return (attempt) => ingestion.send(endpoint, part, requestId, attempt)
             },
             policy: loggedPolicy(policy, endpoint),
             settle: (part) => Effect.sync(() => part._tag === "Failed" && errors.push(numbered(part.error, offset)))

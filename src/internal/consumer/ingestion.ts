@@ -32,10 +32,15 @@ export interface Settings {
 /** Sends one batch. */
 export interface Ingestion {
   readonly baseUrl: URL
+  /**
+   * One try of the request `requestId` (the same for its retries), numbered `attempt` from 1, in a
+   * `Mixpanel.request` span.
+   */
   readonly send: (
     endpoint: Endpoint.Endpoint,
     messages: ReadonlyArray<Sendable>,
-    requestId: string
+    requestId: string,
+    attempt: number
   ) => Effect.Effect<void, RequestError | ResponseError | InvalidConfig>
 }
 
@@ -230,16 +235,16 @@ export const make = (http: Http.Http, settings: Settings, bodies: Bodies.Bodies 
   })
 
   /**
-   * The request of a batch, and the body buffer it borrows until its answer (gzipped, the body before
-   * compression, which the messages placed in it are read from): back to the pool after a 2xx, kept out of
-   * it otherwise.
+   * The request of a batch, the size of its body as sent, and the body buffer it borrows until its answer
+   * (gzipped, the body before compression, which the messages placed in it are read from): back to the pool
+   * after a 2xx, kept out of it otherwise.
    */
   const request = (
     endpoint: Endpoint.Endpoint,
     messages: ReadonlyArray<Sendable>,
     requestId: string
   ): Effect.Effect<
-    { readonly request: HttpClientRequest.HttpClientRequest; readonly lent: Uint8Array },
+    { readonly request: HttpClientRequest.HttpClientRequest; readonly bytes: number; readonly lent: Uint8Array },
     InvalidConfig
   > => {
     const base = HttpClientRequest.post(urls[endpoint]).pipe(
@@ -250,6 +255,7 @@ export const make = (http: Http.Http, settings: Settings, bodies: Bodies.Bodies 
       const form = body(endpoint, messages, bodies.take)
       return Effect.succeed({
         request: HttpClientRequest.bodyUint8Array(base, form, "application/x-www-form-urlencoded"),
+        bytes: form.length,
         lent: form
       })
     }
@@ -265,17 +271,23 @@ export const make = (http: Http.Http, settings: Settings, bodies: Bodies.Bodies 
             HttpClientRequest.setHeader("content-encoding", "gzip"),
             HttpClientRequest.bodyUint8Array(compressed, "application/json")
           ),
+          bytes: compressed.length,
           lent: json
         }))
-      : Effect.succeed({ request: HttpClientRequest.bodyUint8Array(authorized, json, "application/json"), lent: json })
+      : Effect.succeed({
+          request: HttpClientRequest.bodyUint8Array(authorized, json, "application/json"),
+          bytes: json.length,
+          lent: json
+        })
   }
 
   const send = (
     endpoint: Endpoint.Endpoint,
     messages: ReadonlyArray<Sendable>,
-    requestId: string
+    requestId: string,
+    attempt: number
   ): Effect.Effect<void, RequestError | ResponseError | InvalidConfig> =>
-    Effect.flatMap(request(endpoint, messages, requestId), ({ lent, request }) =>
+    Effect.flatMap(request(endpoint, messages, requestId), ({ bytes, lent, request }) =>
       http.execute(request).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
@@ -295,7 +307,11 @@ export const make = (http: Http.Http, settings: Settings, bodies: Bodies.Bodies 
         ),
         Effect.flatMap(({ headers, status, text }) =>
           Effect.flatMap(Clock.currentTimeMillis, (now) => readAnswer(endpoint, messages, status, headers, text, now))
-        )
+        ),
+        Effect.withSpan("Mixpanel.request", {
+          kind: "client",
+          attributes: { endpoint, messages: messages.length, bytes, attempt, request_id: requestId }
+        })
       )
     )
 

@@ -114,12 +114,15 @@ export const make = (
           send: (part) => {
             // One id for every try of a request, so that the server's logs can tell a retry from a new one.
             const requestId = nextRequestId()
-            return slots.withPermits(1)(
-              Effect.suspend(() => {
-                const stopped = options.stopped()
-                return stopped === undefined ? ingestion.send(endpoint, part, requestId) : Effect.fail(stopped)
-              })
-            )
+            return (attempt) =>
+              slots.withPermits(1)(
+                Effect.suspend(() => {
+                  const stopped = options.stopped()
+                  return stopped === undefined
+                    ? ingestion.send(endpoint, part, requestId, attempt)
+                    : Effect.fail(stopped)
+                })
+              )
           },
           policy,
           settle: (part) => Effect.sync(() => settled.push(part))

@@ -324,12 +324,12 @@ const run = <R>(
     /** Waits out the endpoint's pause, then sends; each part of a batch is a request of its own, retried under its id. */
     const request = (lane: Lane) => (messages: ReadonlyArray<Sendable>) => {
       const requestId = nextRequestId()
-      return Effect.suspend(() => {
+      return (attempt: number) => {
         const wait = lane.pausedUntil - clock.unsafeCurrentTimeMillis()
         const send = Effect.suspend(() => {
           const started = clock.unsafeCurrentTimeMillis()
           return ingestion
-            .send(lane.state.endpoint, messages, requestId)
+            .send(lane.state.endpoint, messages, requestId, attempt)
             .pipe(
               Effect.onExit(() =>
                 Effect.sync(() =>
@@ -339,12 +339,7 @@ const run = <R>(
             )
         })
         return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), send) : send
-      }).pipe(
-        Effect.withSpan("Mixpanel.request", {
-          kind: "client",
-          attributes: { endpoint: lane.state.endpoint, messages: messages.length, request_id: requestId }
-        })
-      )
+      }
     }
 
     /** A batch, or (durable) `undefined` after a failed claim: the store logged it, the worker waits a poll. */
