@@ -882,7 +882,13 @@ describe("effect-mixpanel import", () => {
         const bound = 4 * 256 * 1024
         const flags = ["--batch-bytes", String(256 * 1024), "--concurrency", "1"]
         const padding = "x".repeat(900)
-        const file = (n: number) => ndjson(range(0, n).map((i) => ({ ...event(i), padding })))
+        const file = (n: number) =>
+          ndjson(
+            range(0, n).map((i) => {
+              const { properties, ...rest } = event(i)
+              return { ...rest, properties: { ...properties, padding } }
+            })
+          )
         const cwd = workspace("memory", { "medium.ndjson": file(12_000), "large.ndjson": file(48_000) })
         const size = (name: string) => readFileSync(join(cwd, name)).length
         expect(size("medium.ndjson")).toBeGreaterThan(10 * bound)
