@@ -346,6 +346,30 @@ describe("hostile input", () => {
     }).pipe(Effect.provide(TestMixpanel))
   )
 
+  it.effect(
+    "a message over the limit in characters names the field that holds most of it, not the one that passed the limit",
+    () =>
+      Effect.gen(function* () {
+        const large = "x".repeat(900_000)
+        const small = "y".repeat(300_000)
+        for (const [properties, field] of [
+          // the count passed the limit in `other`, after `notes`: `notes` was named only when it came last
+          [{ notes: large, other: small }, "properties.notes"],
+          [{ other: small, notes: large }, "properties.notes"],
+          [{ nested: { deep: { notes: large } }, other: small }, "properties.nested.deep.notes"],
+          [{ list: [small, large] }, "properties.list[1]"],
+          // none holds half: the whole
+          [{ a: small, b: small, c: small, d: small }, "properties"]
+        ] as const) {
+          expect(yield* Effect.flip(Mixpanel.track("u", "E", properties))).toMatchObject({
+            _tag: "InvalidMessage",
+            field,
+            detail: "more than 1000000 bytes of JSON, Mixpanel's limit on a message"
+          })
+        }
+      }).pipe(Effect.provide(TestMixpanel))
+  )
+
   it.effect("valid input that looks hostile goes through: own keys named constructor, toString, hasOwnProperty", () =>
     Effect.gen(function* () {
       yield* Mixpanel.track("u", "E", { constructor: 1, toString: "x", hasOwnProperty: true })

@@ -145,7 +145,53 @@ const spend = (walk: Walk, characters: number): boolean => {
   return walk.budget >= 0
 }
 
-const tooLarge = (walk: Walk) => fail(walk, `more than ${maxBytes} bytes of JSON, Mixpanel's limit on a message`)
+const tooLargeDetail = `more than ${maxBytes} bytes of JSON, Mixpanel's limit on a message`
+
+const tooLarge = (walk: Walk) => fail(walk, tooLargeDetail)
+
+/**
+ * The characters of `value`'s JSON as the walk counts them, counted only up to `cap` (a larger value
+ * counts as `cap + 1`), and 0 for what the walk refuses: the failure path's second reading, so its cost
+ * stays bounded whatever the value holds.
+ */
+const countUpTo = (value: unknown, cap: number, depth = 0): number => {
+  if (typeof value === "string") return Math.min(value.length + 2, cap + 1)
+  if (typeof value !== "object" || value === null) return 5
+  if (depth >= maxDepth || value instanceof Date) return 20
+  let count = 2
+  for (const key of Object.keys(value)) {
+    count += key.length + 4 + countUpTo((value as Record<string, unknown>)[key], cap - count, depth + 1)
+    if (count > cap) return cap + 1
+  }
+  return count
+}
+
+/**
+ * Where most of a message too large lies: the path to the part holding at least half of it, followed down
+ * as far as one part holds half of its parent (`properties.notes`), as `encode.ts`'s `tooLarge` names it.
+ * The walk stops where the limit is passed, which is the field after a large one as often as the large one.
+ */
+const largestPart = (value: unknown): Array<PropertyKey> => {
+  const path: Array<PropertyKey> = []
+  let part = value
+  let total = countUpTo(part, 2 * maxBytes)
+  while (typeof part === "object" && part !== null && !(part instanceof Date) && path.length < maxDepth) {
+    let largest: string | undefined
+    let size = 0
+    for (const key of Object.keys(part)) {
+      const count = countUpTo((part as Record<string, unknown>)[key], total)
+      if (count > size) {
+        largest = key
+        size = count
+      }
+    }
+    if (largest === undefined || 2 * size < total) break
+    path.push(Array.isArray(part) ? Number(largest) : largest)
+    part = (part as Record<string, unknown>)[largest]
+    total = size
+  }
+  return path
+}
 
 /**
  * What kind of object this is, in words that hold none of its contents: its class's name with its article
@@ -337,9 +383,15 @@ const walkRecordByKey = (record: object, walk: Walk): unknown => {
 export const snapshot = (value: unknown, dates: Dates = "format"): Snapshot | Issue => {
   const walk: Walk = { dates, stack: [], path: [], detail: "", budget: maxBytes }
   const result = walkValue(value, walk)
-  return result === failed
-    ? { path: walk.path.reverse(), detail: walk.detail }
-    : { value: result, size: maxBytes - walk.budget }
+  if (result !== failed) return { value: result, size: maxBytes - walk.budget }
+  if (walk.detail === tooLargeDetail) {
+    try {
+      return { path: largestPart(value), detail: walk.detail }
+    } catch {
+      // read again, the value threw: the place where the count passed the limit
+    }
+  }
+  return { path: walk.path.reverse(), detail: walk.detail }
 }
 
 /** Distinguishes the two outcomes of `snapshot`. */
