@@ -159,6 +159,11 @@ const countUpTo = (value: unknown, cap: number, depth = 0): number => {
   if (typeof value !== "object" || value === null) return 5
   if (depth >= maxDepth || value instanceof Date) return 20
   let count = 2
+  if (Array.isArray(value)) {
+    // by index: the keys of an array of millions would be millions of strings
+    for (let i = 0; i < value.length && count <= cap; i++) count += 1 + countUpTo(value[i], cap - count, depth + 1)
+    return Math.min(count, cap + 1)
+  }
   for (const key of Object.keys(value)) {
     count += key.length + 4 + countUpTo((value as Record<string, unknown>)[key], cap - count, depth + 1)
     if (count > cap) return cap + 1
@@ -176,18 +181,21 @@ const largestPart = (value: unknown): Array<PropertyKey> => {
   let part = value
   let total = countUpTo(part, 2 * maxBytes)
   while (typeof part === "object" && part !== null && !(part instanceof Date) && path.length < maxDepth) {
-    let largest: string | undefined
+    const record = part as Record<PropertyKey, unknown>
+    let largest: PropertyKey | undefined
     let size = 0
-    for (const key of Object.keys(part)) {
-      const count = countUpTo((part as Record<string, unknown>)[key], total)
+    const weigh = (key: PropertyKey) => {
+      const count = countUpTo(record[key], total)
       if (count > size) {
         largest = key
         size = count
       }
     }
+    if (Array.isArray(part)) for (let i = 0; i < part.length; i++) weigh(i)
+    else for (const key of Object.keys(part)) weigh(key)
     if (largest === undefined || 2 * size < total) break
-    path.push(Array.isArray(part) ? Number(largest) : largest)
-    part = (part as Record<string, unknown>)[largest]
+    path.push(largest)
+    part = (part as Record<PropertyKey, unknown>)[largest]
     total = size
   }
   return path
