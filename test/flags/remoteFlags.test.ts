@@ -1,4 +1,4 @@
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, TestClock } from "effect"
 import { FeatureFlags, MixpanelError, RemoteFlags, type TestConsumer } from "effect-mixpanel"
@@ -132,6 +132,31 @@ describe("RemoteFlags", () => {
       if (variant.source !== "fallback" || variant.reason._tag !== "BackendError") return expect.fail("a fallback")
       expect(variant.reason.error).toMatchObject({ path: "/flags", reason: "Timeout" })
       expect(yield* run(exposures)).toEqual([])
+    })
+  )
+
+  it.scoped("an HTTP client that dies is a failed request: the lookup falls back with BackendError(Transport)", () =>
+    Effect.gen(function* () {
+      const server = yield* MixpanelTestServer.make({
+        token,
+        remoteFlags: { "new-checkout": { variant_key: "on", variant_value: true } }
+      })
+      const Dying = Layer.effect(
+        HttpClient.HttpClient,
+        Effect.map(HttpClient.HttpClient, (client) => HttpClient.transform(client, () => Effect.die(new Error("boom"))))
+      ).pipe(Layer.provide(FetchHttpClient.layer))
+      const layer = RemoteFlags.layer({ token, baseUrl: server.url }).pipe(
+        Layer.provideMerge(TestMixpanel),
+        Layer.provide(Dying)
+      )
+      const variant = yield* FeatureFlags.getVariant("new-checkout", { value: false }, user("u1")).pipe(
+        Effect.provide(layer)
+      )
+      expect(variant).toMatchObject({
+        source: "fallback",
+        value: false,
+        reason: { _tag: "BackendError", error: { reason: "Transport", detail: "the HTTP client died: Error: boom" } }
+      })
     })
   )
 

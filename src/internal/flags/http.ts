@@ -113,9 +113,16 @@ export const make = (connection: Connection): Effect.Effect<Requester, InvalidCo
           HttpClientRequest.setUrlParams({ ...common, ...params }),
           HttpClientRequest.setHeaders({ "content-type": "application/json", authorization })
         )
-        const { status, text } = yield* http
-          .execute(request)
-          .pipe(Effect.mapError((failure) => new FlagsError({ path, reason: failure.reason, detail: failure.detail })))
+        const { status, text } = yield* http.execute(request).pipe(
+          Effect.mapError((failure) => new FlagsError({ path, reason: failure.reason, detail: failure.detail })),
+          // a defect of the HTTP client is a failed request too: a lookup falls back, a fetch is reported, and
+          // polling goes on
+          Effect.catchAllDefect((defect) =>
+            Effect.fail(
+              new FlagsError({ path, reason: "Transport", detail: `the HTTP client died: ${describeDefect(defect)}` })
+            )
+          )
+        )
         if (status !== 200) {
           return yield* new FlagsError({ path, reason: statusReason(status), status, detail: serverText(text) })
         }
@@ -129,10 +136,19 @@ export const make = (connection: Connection): Effect.Effect<Requester, InvalidCo
           })
         }
         return body.right
-      }).pipe(Effect.withSpan("Mixpanel.flags.request", { attributes: { path } }))
+      }).pipe(Effect.withSpan("Mixpanel.flags.request", { kind: "client", attributes: { path } }))
 
     return { get }
   })
+
+/** Longest text of a defect kept in an error's `detail`. */
+const maxDefect = 300
+
+/** A defect in a line: an error's name and message, cut short; any other value is only named by its type. */
+export const describeDefect = (defect: unknown): string => {
+  const text = defect instanceof Error ? `${defect.name}: ${defect.message}` : `a thrown ${typeof defect}`
+  return text.length > maxDefect ? `${text.slice(0, maxDefect)}…` : text
+}
 
 /** Checks connection options (and a flags layer's own fields) once, at layer build. */
 export const decoder = <F extends Schema.Struct.Fields>(fields: F) =>

@@ -92,15 +92,6 @@ export const readDefinitions = (
     }
   )
 
-/** Longest text of a defect kept in an error's `detail`. */
-const maxDefect = 300
-
-/** A defect in a line: an error's name and message, cut short; any other value is only named by its type. */
-const describeDefect = (defect: unknown): string => {
-  const text = defect instanceof Error ? `${defect.name}: ${defect.message}` : `a thrown ${typeof defect}`
-  return text.length > maxDefect ? `${text.slice(0, maxDefect)}…` : text
-}
-
 const toStatus = (state: State): Status => {
   let flags = 0
   for (const flag of state.flags.values()) if (!(flag instanceof FlagsError)) flags++
@@ -147,7 +138,7 @@ export const make = (
               path,
               reason: "Malformed",
               status: 200,
-              detail: `reading the definitions threw ${describeDefect(defect)}`
+              detail: `reading the definitions threw ${Http.describeDefect(defect)}`
             })
         })
         if (Either.isLeft(read)) return yield* read.left
@@ -166,19 +157,8 @@ export const make = (
         }
       })
 
-    // a defect of the HTTP client is a failed fetch too: reported in `status`, and the next poll happens
-    const request = requester
-      .get(path)
-      .pipe(
-        Effect.catchAllDefect((defect) =>
-          Effect.fail(
-            new FlagsError({ path, reason: "Transport", detail: `the HTTP client died: ${describeDefect(defect)}` })
-          )
-        )
-      )
-
     const refresh: Effect.Effect<void, FlagsError> = permit.withPermits(1)(
-      request.pipe(
+      requester.get(path).pipe(
         Effect.flatMap(store),
         Effect.tapError((error) =>
           Ref.update(state, (current) => ({ ...current, lastError: Option.some(error) })).pipe(
@@ -215,7 +195,7 @@ export const make = (
     // goes on
     const poll = refresh.pipe(
       Effect.catchAllDefect((defect) =>
-        Effect.logError("fetching the flag definitions died; polling goes on", describeDefect(defect))
+        Effect.logError("fetching the flag definitions died; polling goes on", Http.describeDefect(defect))
       ),
       Effect.ignore
     )
