@@ -1,10 +1,10 @@
 /**
  * What the buffered consumer says about the messages it handles: the metrics, the `DeliveryFailure` of
- * each message it did not deliver (built from the error that decided it), and the log lines. Nothing here
- * holds a message's contents in a log or a metric: only counts, endpoints, reasons and statuses.
+ * each message it did not deliver (built from the error that decided it), and the words of the log lines.
+ * Nothing here holds a message's contents in a log or a metric: only counts, endpoints, reasons and
+ * statuses.
  */
 import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricLabel from "effect/MetricLabel"
@@ -226,36 +226,4 @@ export const verbs: { readonly [O in DeliveryOutcome]: string } = {
   Rejected: "rejected",
   Dropped: "dropped",
   Undelivered: "undelivered at shutdown"
-}
-
-/**
- * One warning per group of failures that share an outcome and a reason (a batch, a drop, a shutdown),
- * with counts and the first failure's detail: never the messages themselves.
- */
-export const log = (failures: ReadonlyArray<DeliveryFailure>, requestId?: string): Effect.Effect<void> => {
-  if (failures.length === 0) return Effect.void
-  const groups = new Map<string, { readonly first: DeliveryFailure; n: number }>()
-  for (const failure of failures) {
-    const key = `${failure.endpoint}/${failure.outcome}/${failure.reason}`
-    const group = groups.get(key)
-    if (group === undefined) groups.set(key, { first: failure, n: 1 })
-    else group.n++
-  }
-  return Effect.forEach(
-    groups.values(),
-    ({ first, n }) =>
-      Effect.logWarning(
-        `${n === 1 ? "1 message" : `${n} messages`} ${verbs[first.outcome]} (${first.reason}): ${first.detail}`
-      ).pipe(
-        Effect.annotateLogs({
-          "mixpanel.endpoint": first.endpoint,
-          "mixpanel.outcome": first.outcome,
-          "mixpanel.reason": first.reason,
-          "mixpanel.messages": n,
-          ...(first.status === undefined ? {} : { "mixpanel.status": first.status }),
-          ...(requestId === undefined ? {} : { "mixpanel.request_id": requestId })
-        })
-      ),
-    { discard: true }
-  )
 }
