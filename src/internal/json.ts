@@ -173,32 +173,36 @@ const countUpTo = (value: unknown, cap: number, depth = 0): number => {
 
 /**
  * Where most of a message too large lies: the path to the part holding at least half of it, followed down
- * as far as one part holds half of its parent (`properties.notes`), as `encode.ts`'s `tooLarge` names it.
- * The walk stops where the limit is passed, which is the field after a large one as often as the large one.
+ * as far as one part holds half of its parent (`properties.notes`), with that part's size, both as `size`
+ * measures them (given the most that matters, past which it may stop counting). The failure paths of the
+ * walk (characters, `countUpTo`) and of the encoded message (UTF-8 bytes, `encode.ts`) both name it so.
  */
-const largestPart = (value: unknown): Array<PropertyKey> => {
+export const largestPart = (
+  value: unknown,
+  size: (value: unknown, cap: number) => number
+): { readonly path: Array<PropertyKey>; readonly size: number } => {
   const path: Array<PropertyKey> = []
   let part = value
-  let total = countUpTo(part, 2 * maxBytes)
+  let total = size(part, 2 * maxBytes)
   while (typeof part === "object" && part !== null && !(part instanceof Date) && path.length < maxDepth) {
     const record = part as Record<PropertyKey, unknown>
     let largest: PropertyKey | undefined
-    let size = 0
+    let most = 0
     const weigh = (key: PropertyKey) => {
-      const count = countUpTo(record[key], total)
-      if (count > size) {
+      const count = size(record[key], total)
+      if (count > most) {
         largest = key
-        size = count
+        most = count
       }
     }
     if (Array.isArray(part)) for (let i = 0; i < part.length; i++) weigh(i)
     else for (const key of Object.keys(part)) weigh(key)
-    if (largest === undefined || 2 * size < total) break
+    if (largest === undefined || 2 * most < total) break
     path.push(largest)
-    part = (part as Record<PropertyKey, unknown>)[largest]
-    total = size
+    part = record[largest]
+    total = most
   }
-  return path
+  return { path, size: total }
 }
 
 /**
@@ -394,7 +398,7 @@ export const snapshot = (value: unknown, dates: Dates = "format"): Snapshot | Is
   if (result !== failed) return { value: result, size: maxBytes - walk.budget }
   if (walk.detail === tooLargeDetail) {
     try {
-      return { path: largestPart(value), detail: walk.detail }
+      return { path: largestPart(value, countUpTo).path, detail: walk.detail }
     } catch {
       // read again, the value threw: the place where the count passed the limit
     }

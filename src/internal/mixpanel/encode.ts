@@ -77,36 +77,6 @@ const surelySmall = Math.floor(Json.maxBytes / 3)
 /** Whether a message's JSON text is under Mixpanel's limit on a message (counted in UTF-8 bytes). */
 export const underLimit = (json: string): boolean => json.length <= surelySmall || utf8Length(json) <= Json.maxBytes
 
-/** The size of a value's JSON in UTF-8 bytes, and its part (by key) that holds at least half of it, if one does. */
-interface Part {
-  readonly bytes: number
-  readonly key?: PropertyKey
-  readonly within?: Part
-}
-
-/** Measures `value`, plain JSON data as a message holds it, in one pass. */
-const measure = (value: unknown): Part => {
-  const array = Array.isArray(value)
-  if (!array && !Json.isPlainObject(value)) {
-    const json = JSON.stringify(value)
-    return { bytes: json === undefined ? 0 : utf8Length(json) }
-  }
-  const keys: ReadonlyArray<PropertyKey> = array ? Array.from(value, (_, i) => i) : Object.keys(value)
-  // the brackets, and a comma between items
-  let bytes = 1 + Math.max(1, keys.length)
-  let key: PropertyKey | undefined
-  let within: Part | undefined
-  for (const k of keys) {
-    const part = measure((value as Record<PropertyKey, unknown>)[k])
-    bytes += part.bytes + (array ? 0 : utf8Length(JSON.stringify(k)) + 1)
-    if (within === undefined || part.bytes > within.bytes) {
-      key = k
-      within = part
-    }
-  }
-  return within !== undefined && 2 * within.bytes >= bytes ? { bytes, key: key as PropertyKey, within } : { bytes }
-}
-
 /**
  * The error of a message whose JSON text `json` is over Mixpanel's limit: it names the field that holds
  * at least half of the message, followed down as far as one part holds half of it (the event name, the
@@ -122,12 +92,8 @@ export const tooLarge = (
   meta?: object
 ): InvalidMessage => {
   const bytes = utf8Length(json)
-  const path: Array<PropertyKey> = []
-  let part = measure(message)
-  while (part.within !== undefined) {
-    path.push(part.key as PropertyKey)
-    part = part.within
-  }
+  // the message is plain JSON data: each part's bytes are those of its JSON
+  const { path, size } = Json.largestPart(message, (part) => utf8Length(JSON.stringify(part) ?? ""))
   const [head] = path
   const field =
     path.length === 0
@@ -135,7 +101,7 @@ export const tooLarge = (
       : meta !== undefined && typeof head === "string" && Object.hasOwn(meta, head)
         ? join(origin.meta, formatPath(path))
         : renamed(origin, path)
-  const of = path.length === 0 ? "" : `, ${part.bytes} of them in this field`
+  const of = path.length === 0 ? "" : `, ${size} of them in this field`
   return new InvalidMessage({
     operation,
     field,
